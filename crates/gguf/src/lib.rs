@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod cursor;
+mod error;
+mod file;
+mod ggml_type;
+mod header;
+mod layout;
+pub mod limits;
+mod metadata;
+#[cfg(feature = "mmap")]
+mod mmap;
+mod owned;
+mod tensor_info;
+mod value;
+mod writer;
+
+pub use error::{Error, ErrorKind, KeyProblem, Limit, Location, NameProblem};
+pub use file::{Gguf, ParseMode, ParseOptions};
+pub use ggml_type::{GgmlType, TypeStatus, TypeTraits, TYPE_TABLE};
+pub use header::{Endian, Header, MAGIC};
+pub use layout::{LayoutFinding, LayoutIssue, Severity};
+pub use metadata::{KeyValue, Metadata};
+#[cfg(feature = "mmap")]
+pub use mmap::{open, Mapped};
+pub use owned::{OwnedArray, OwnedValue};
+pub use tensor_info::{SizeError, TensorInfo};
+pub use value::{Array, ArrayIter, GgufStr, Value, ValueType};
+pub use writer::{GgufWriter, PlannedTensor, TensorData, WriteError};
