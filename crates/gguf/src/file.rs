@@ -81,8 +81,18 @@ impl<'a> Gguf<'a> {
         let header = Header::read(&mut cur)?;
         let wide = header.wide_lengths();
         let counts_at = 8;
-        check_count(Limit::TensorCount, header.tensor_count, MAX_TENSOR_COUNT, counts_at)?;
-        check_count(Limit::KvCount, header.kv_count, MAX_KV_COUNT, counts_at + if wide { 8 } else { 4 })?;
+        check_count(
+            Limit::TensorCount,
+            header.tensor_count,
+            MAX_TENSOR_COUNT,
+            counts_at,
+        )?;
+        check_count(
+            Limit::KvCount,
+            header.kv_count,
+            MAX_KV_COUNT,
+            counts_at + if wide { 8 } else { 4 },
+        )?;
         let (min_kv, min_ti) = if wide {
             (MIN_KV_BYTES, MIN_TENSOR_INFO_BYTES)
         } else {
@@ -99,7 +109,9 @@ impl<'a> Gguf<'a> {
         let metadata_end = cur.offset();
         let (metadata, dup_keys) = Metadata::new(entries);
         for (first, later) in dup_keys {
-            if let (Some(f), Some(l)) = (metadata.entries().get(first), metadata.entries().get(later)) {
+            if let (Some(f), Some(l)) =
+                (metadata.entries().get(first), metadata.entries().get(later))
+            {
                 let key = f.key().to_string();
                 ctx.recoverable(
                     Error::new(
@@ -192,7 +204,12 @@ impl<'a> Gguf<'a> {
 
     /// The tensor with this name (the first one, if a lenient parse kept a duplicate).
     pub fn tensor(&self, name: &str) -> Option<&TensorInfo<'a>> {
-        let name_of = |i: u32| self.tensors.get(i as usize).map(|t| t.name).unwrap_or_default();
+        let name_of = |i: u32| {
+            self.tensors
+                .get(i as usize)
+                .map(|t| t.name)
+                .unwrap_or_default()
+        };
         let at = self.tensor_index.partition_point(|&i| name_of(i) < name);
         let i = *self.tensor_index.get(at)?;
         (name_of(i) == name).then(|| self.tensors.get(i as usize))?
@@ -234,7 +251,10 @@ impl<'a> Gguf<'a> {
 
 fn check_count(what: Limit, value: u64, max: u64, offset: u64) -> Result<(), Error> {
     if value > max {
-        Err(Error::new(ErrorKind::LimitExceeded { what, value, max }, offset))
+        Err(Error::new(
+            ErrorKind::LimitExceeded { what, value, max },
+            offset,
+        ))
     } else {
         Ok(())
     }
@@ -360,9 +380,7 @@ fn read_tensor_info<'a>(cur: &mut Cursor<'a>, wide: bool) -> Result<TensorInfo<'
         let at = cur.offset();
         let d = read_len(cur, wide).map_err(|e| e.at(located))?;
         if d > i64::MAX as u64 {
-            return Err(
-                Error::new(ErrorKind::InvalidDim { index, value: d }, at).at(located)
-            );
+            return Err(Error::new(ErrorKind::InvalidDim { index, value: d }, at).at(located));
         }
         *slot = d;
     }

@@ -63,7 +63,10 @@ impl Header {
             (raw, Endian::Little)
         };
         if !(1..=3).contains(&version) {
-            return Err(Error::new(ErrorKind::UnsupportedVersion { version: raw }, at));
+            return Err(Error::new(
+                ErrorKind::UnsupportedVersion { version: raw },
+                at,
+            ));
         }
         cur.set_endian(endian);
         let (tensor_count, kv_count) = if version == 1 {

@@ -196,7 +196,11 @@ impl Gguf<'_> {
                 .metadata()
                 .get("general.alignment")
                 .map_or(0, |kv| kv.offset());
-            out.push(finding(Severity::Info, offset, LayoutIssue::SmallAlignment { alignment }));
+            out.push(finding(
+                Severity::Info,
+                offset,
+                LayoutIssue::SmallAlignment { alignment },
+            ));
         }
         for kv in self.metadata().iter() {
             if let Value::Array(a) = kv.value() {

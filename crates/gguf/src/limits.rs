@@ -27,13 +27,17 @@ pub const LLAMA_CPP_MAX_TENSOR_NAME_BYTES: u64 = 63;
 /// Alignment of the data section when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u32 = 32;
 
-/// Smallest encoded metadata entry in v2/v3 files: key length (8), a one-byte key, the value
-/// type (4) and a one-byte value.
-pub(crate) const MIN_KV_BYTES: u64 = 8 + 1 + 4 + 1;
+// Minimum encoded sizes, used to refuse a count before reserving anything for it. They are
+// lower bounds for any input (an empty key or name is refused later, with its own error), so
+// `Truncated { needed }` never asks for more than a file could need.
+
+/// Smallest encoded metadata entry in v2/v3 files: key length (8), the value type (4) and a
+/// one-byte value.
+pub(crate) const MIN_KV_BYTES: u64 = 8 + 4 + 1;
 /// Smallest encoded metadata entry in v1 files (32-bit lengths).
-pub(crate) const MIN_KV_BYTES_V1: u64 = 4 + 1 + 4 + 1;
-/// Smallest encoded tensor info in v2/v3 files: name length (8), a one-byte name, `n_dims` (4),
-/// no dimension, type (4), offset (8).
-pub(crate) const MIN_TENSOR_INFO_BYTES: u64 = 8 + 1 + 4 + 4 + 8;
+pub(crate) const MIN_KV_BYTES_V1: u64 = 4 + 4 + 1;
+/// Smallest encoded tensor info in v2/v3 files: name length (8), `n_dims` (4), no dimension,
+/// type (4), offset (8).
+pub(crate) const MIN_TENSOR_INFO_BYTES: u64 = 8 + 4 + 4 + 8;
 /// Smallest encoded tensor info in v1 files.
-pub(crate) const MIN_TENSOR_INFO_BYTES_V1: u64 = 4 + 1 + 4 + 4 + 8;
+pub(crate) const MIN_TENSOR_INFO_BYTES_V1: u64 = 4 + 4 + 4 + 8;

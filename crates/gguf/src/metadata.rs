@@ -74,7 +74,10 @@ impl<'a> KeyValue<'a> {
 
     /// The value as an array, optionally of one element type.
     pub fn to_array(&self, element_type: Option<ValueType>) -> Result<Array<'a>, Error> {
-        let a = self.value.as_array().ok_or_else(|| self.mismatch("array"))?;
+        let a = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.mismatch("array"))?;
         match element_type {
             Some(t) if a.element_type() != t => Err(self.located(ErrorKind::TypeMismatch {
                 expected: t.name(),

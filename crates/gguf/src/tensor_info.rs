@@ -46,7 +46,10 @@ impl fmt::Display for SizeError {
             SizeError::UnknownType { type_id } => write!(f, "unknown ggml type {type_id}"),
             SizeError::RemovedType { type_id } => write!(f, "removed ggml type {type_id}"),
             SizeError::NotBlockMultiple { ne0, block_size } => {
-                write!(f, "ne[0] = {ne0} is not a multiple of the block size {block_size}")
+                write!(
+                    f,
+                    "ne[0] = {ne0} is not a multiple of the block size {block_size}"
+                )
             }
             SizeError::Overflow => f.write_str("shape is too large (overflows 63 bits)"),
         }

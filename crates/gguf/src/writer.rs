@@ -183,12 +183,13 @@ impl GgufWriter {
         let mut offset = 0u64;
         let mut out = Vec::with_capacity(self.tensors.len());
         for t in &self.tensors {
-            let n_bytes = info_for(t, 0)?
-                .n_bytes()
-                .map_err(|reason| WriteError::UnsizableTensor {
-                    tensor: t.name.clone(),
-                    reason,
-                })?;
+            let n_bytes =
+                info_for(t, 0)?
+                    .n_bytes()
+                    .map_err(|reason| WriteError::UnsizableTensor {
+                        tensor: t.name.clone(),
+                        reason,
+                    })?;
             out.push(PlannedTensor { offset, n_bytes });
             offset = offset
                 .checked_add(n_bytes)
