@@ -1,6 +1,6 @@
 //! The only code that slices the input: checked, endian-aware reads that know their offset.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Limit};
 use crate::header::Endian;
 
 /// A read position over the whole input. Every read checks bounds and returns
@@ -120,6 +120,106 @@ impl<'a> Cursor<'a> {
     /// The byte order in use.
     pub(crate) fn endian(&self) -> Endian {
         self.endian
+    }
+}
+
+/// Reads one string length (4 or 8 bytes, either byte order) at `pos`.
+#[inline(always)]
+fn len_at<const WIDE: bool, const BIG: bool>(data: &[u8], pos: usize) -> Option<u64> {
+    if WIDE {
+        let raw = <[u8; 8]>::try_from(data.get(pos..pos.checked_add(8)?)?).ok()?;
+        Some(if BIG {
+            u64::from_be_bytes(raw)
+        } else {
+            u64::from_le_bytes(raw)
+        })
+    } else {
+        let raw = <[u8; 4]>::try_from(data.get(pos..pos.checked_add(4)?)?).ok()?;
+        Some(u64::from(if BIG {
+            u32::from_be_bytes(raw)
+        } else {
+            u32::from_le_bytes(raw)
+        }))
+    }
+}
+
+/// The span `(start, end)` of the string at `pos`, or where and how it fails:
+/// `Err((offset, None))` for a length above `max`, `Err((offset, Some(n)))` when `n` more bytes
+/// are needed at `offset`.
+#[inline(always)]
+fn str_span<const WIDE: bool, const BIG: bool>(
+    data: &[u8],
+    pos: usize,
+    max: u64,
+) -> Result<(usize, usize), (usize, Option<u64>)> {
+    let (lw, lw64) = if WIDE { (8usize, 8u64) } else { (4, 4) };
+    let n = len_at::<WIDE, BIG>(data, pos).ok_or((pos, Some(lw64)))?;
+    if n > max {
+        return Err((pos, None));
+    }
+    let start = pos + lw;
+    match usize::try_from(n).ok().and_then(|n| start.checked_add(n)) {
+        Some(end) if end <= data.len() => Ok((start, end)),
+        _ => Err((start, Some(n))),
+    }
+}
+
+impl<'a> Cursor<'a> {
+    /// Skips `count` length-prefixed strings (each at most `max` bytes) in one tight loop: the
+    /// hot path of tokenizer vocabularies. Stops at the first defect with the error it gives.
+    pub(crate) fn skip_strings(&mut self, count: u64, wide: bool, max: u64) -> Result<(), Error> {
+        match (wide, self.endian) {
+            (true, Endian::Little) => self.skip_strings_impl::<true, false>(count, max),
+            (true, Endian::Big) => self.skip_strings_impl::<true, true>(count, max),
+            (false, Endian::Little) => self.skip_strings_impl::<false, false>(count, max),
+            (false, Endian::Big) => self.skip_strings_impl::<false, true>(count, max),
+        }
+    }
+
+    fn skip_strings_impl<const WIDE: bool, const BIG: bool>(
+        &mut self,
+        count: u64,
+        max: u64,
+    ) -> Result<(), Error> {
+        let data = self.data;
+        let mut pos = self.pos;
+        for _ in 0..count {
+            match str_span::<WIDE, BIG>(data, pos, max) {
+                Ok((_, end)) => pos = end,
+                Err((at, need)) => {
+                    self.pos = at;
+                    return Err(match need {
+                        Some(n) => self.truncated(n),
+                        None => {
+                            let value = len_at::<WIDE, BIG>(data, at).unwrap_or(u64::MAX);
+                            Error::new(
+                                ErrorKind::LimitExceeded {
+                                    what: Limit::StringBytes,
+                                    value,
+                                    max,
+                                },
+                                self.offset(),
+                            )
+                        }
+                    });
+                }
+            }
+        }
+        self.pos = pos;
+        Ok(())
+    }
+
+    /// The next string's bytes without error details (for iterating validated arrays).
+    pub(crate) fn next_str_unchecked_len(&mut self, wide: bool) -> Option<&'a [u8]> {
+        let span = match (wide, self.endian) {
+            (true, Endian::Little) => str_span::<true, false>(self.data, self.pos, u64::MAX),
+            (true, Endian::Big) => str_span::<true, true>(self.data, self.pos, u64::MAX),
+            (false, Endian::Little) => str_span::<false, false>(self.data, self.pos, u64::MAX),
+            (false, Endian::Big) => str_span::<false, true>(self.data, self.pos, u64::MAX),
+        };
+        let (start, end) = span.ok()?;
+        self.pos = end;
+        self.data.get(start..end)
     }
 }
 

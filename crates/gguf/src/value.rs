@@ -372,6 +372,12 @@ impl<'a> Iterator for ArrayIter<'a> {
         }
         let a = &self.array;
         let mut cur = Cursor::new(a.file, self.pos, a.endian);
+        if a.element_type == ValueType::String {
+            let s = cur.next_str_unchecked_len(a.wide)?;
+            self.pos = cur.pos();
+            self.index += 1;
+            return Some(Value::String(GgufStr::new(s)));
+        }
         // The span was validated when the file was parsed, so these reads succeed; a failure
         // ends the iteration rather than panicking.
         let mut ctx = Ctx::lenient_scratch();
@@ -544,9 +550,7 @@ fn read_array<'a>(
         None if element_type == ValueType::String => {
             // Every string needs at least its length field.
             cur.ensure(len * len_bytes)?;
-            for _ in 0..len {
-                read_str(cur, wide)?;
-            }
+            cur.skip_strings(len, wide, MAX_STRING_BYTES)?;
         }
         None => {
             // Every nested array needs at least its type and length fields.

@@ -25,9 +25,21 @@ pub fn real_fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real")
 }
 
-/// The path of one real fixture, e.g. `real_fixture("ggml-vocab-phi-3.gguf")`.
+/// The folder of the real fixtures copied into the repository (`tests/fixtures`), so that a
+/// plain clone can run the example and the tests that use them.
+pub fn bundled_fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// The path of one real fixture, e.g. `real_fixture("ggml-vocab-phi-3.gguf")`: the shared copy
+/// when it is there, else the bundled one.
 pub fn real_fixture(name: &str) -> PathBuf {
-    real_fixtures_dir().join(name)
+    let shared = real_fixtures_dir().join(name);
+    if shared.exists() {
+        shared
+    } else {
+        bundled_fixtures_dir().join(name)
+    }
 }
 
 /// Reads a real fixture into memory.
