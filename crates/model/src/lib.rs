@@ -1,0 +1,1 @@
+//! Architecture knowledge (in progress).
