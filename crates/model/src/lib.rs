@@ -1,1 +1,38 @@
-//! Architecture knowledge (in progress).
+//! What GGUF metadata and tensor names mean: one spec per architecture, the typed
+//! configuration of a model with its derived facts, the seed's `Phi3Config`/`QwenConfig`
+//! views, the expected tensor layout and schema validation.
+//!
+//! ```no_run
+//! use ggufscope_gguf::{open, Gguf};
+//! use ggufscope_model::{validate, ModelConfig, Phi3Config};
+//!
+//! let map = open("phi-3-mini-4k-instruct-q4.gguf")?;
+//! let gguf = Gguf::parse(&map)?;
+//! let config = ModelConfig::from_gguf(&gguf)?;
+//! let phi3 = Phi3Config::try_from(&config)?;
+//! assert!(phi3.is_mha);
+//! let report = validate(&gguf, &config);
+//! assert!(!report.has_errors());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod arch;
+mod config;
+mod error;
+pub mod keys;
+mod schema;
+mod validate;
+mod views;
+
+pub use arch::{
+    lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
+};
+pub use config::{
+    spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
+};
+pub use error::{ArchError, Inconsistency};
+pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
+pub use validate::{validate, SchemaIssue, SchemaReport};
+pub use views::{Phi3Config, QwenConfig};
