@@ -19,20 +19,24 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
+mod compare;
 mod config;
 mod error;
 pub mod keys;
 mod schema;
+mod seed;
 mod validate;
 mod views;
 
 pub use arch::{
     lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
 };
+pub use compare::{compare, Comparison, Field, Row, TensorRow, TensorSource};
 pub use config::{
     spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
 };
 pub use error::{ArchError, Inconsistency};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
+pub use seed::{seed_claims, ClaimCheck};
 pub use validate::{validate, SchemaIssue, SchemaReport};
 pub use views::{Phi3Config, QwenConfig};

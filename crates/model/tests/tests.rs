@@ -8,6 +8,7 @@
     missing_docs
 )]
 
+mod compare;
 mod config;
 mod schema;
 
