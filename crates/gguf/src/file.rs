@@ -62,6 +62,7 @@ pub struct Gguf<'a> {
     tensor_infos_end: u64,
     data_offset: u64,
     diagnostics: Vec<Error>,
+    diagnostics_dropped: u64,
 }
 
 impl<'a> Gguf<'a> {
@@ -73,10 +74,7 @@ impl<'a> Gguf<'a> {
 
     /// Parses with options.
     pub fn parse_with(data: &'a [u8], options: ParseOptions) -> Result<Self, Error> {
-        let mut ctx = Ctx {
-            strict: options.mode == ParseMode::Strict,
-            diagnostics: Vec::new(),
-        };
+        let mut ctx = Ctx::new(options.mode == ParseMode::Strict);
         let mut cur = Cursor::new(data, 0, Endian::Little);
         let header = Header::read(&mut cur)?;
         let wide = header.wide_lengths();
@@ -169,6 +167,7 @@ impl<'a> Gguf<'a> {
             tensor_infos_end,
             data_offset,
             diagnostics: ctx.diagnostics,
+            diagnostics_dropped: ctx.dropped,
         })
     }
 
@@ -238,6 +237,12 @@ impl<'a> Gguf<'a> {
     /// Recoverable defects a lenient parse found (empty after a strict parse).
     pub fn diagnostics(&self) -> &[Error] {
         &self.diagnostics
+    }
+
+    /// How many further diagnostics were found beyond the [`crate::limits::MAX_DIAGNOSTICS`]
+    /// kept.
+    pub fn diagnostics_dropped(&self) -> u64 {
+        self.diagnostics_dropped
     }
 
     /// The bytes of a tensor's data, if its size is known and they are inside the input.

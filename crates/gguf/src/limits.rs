@@ -24,6 +24,10 @@ pub const MAX_DIMS: u32 = 4;
 pub const MAX_TENSOR_NAME_BYTES: u64 = 64;
 /// Longest tensor name llama.cpp loads (`GGML_MAX_NAME - 1`).
 pub const LLAMA_CPP_MAX_TENSOR_NAME_BYTES: u64 = 63;
+/// Most diagnostics a lenient parse keeps; further ones are only counted
+/// ([`crate::Gguf::diagnostics_dropped`]), so that a file of a million bad keys cannot make the
+/// report outgrow the file.
+pub const MAX_DIAGNOSTICS: usize = 1024;
 /// Alignment of the data section when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u32 = 32;
 

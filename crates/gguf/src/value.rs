@@ -5,7 +5,7 @@ use std::fmt;
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorKind, Limit};
 use crate::header::Endian;
-use crate::limits::{MAX_ARRAY_DEPTH, MAX_ARRAY_LEN, MAX_STRING_BYTES};
+use crate::limits::{MAX_ARRAY_DEPTH, MAX_ARRAY_LEN, MAX_DIAGNOSTICS, MAX_STRING_BYTES};
 
 /// The type of a metadata value, with its id in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -380,7 +380,7 @@ impl<'a> Iterator for ArrayIter<'a> {
         }
         // The span was validated when the file was parsed, so these reads succeed; a failure
         // ends the iteration rather than panicking.
-        let mut ctx = Ctx::lenient_scratch();
+        let mut ctx = Ctx::new(false);
         let value = read_value(&mut cur, a.element_type, a.wide, 2, &mut ctx).ok()?;
         self.pos = cur.pos();
         self.index += 1;
@@ -423,22 +423,29 @@ fn decode_fixed<'a>(ty: ValueType, b: &[u8], endian: Endian) -> Option<Value<'a>
 pub(crate) struct Ctx {
     pub(crate) strict: bool,
     pub(crate) diagnostics: Vec<Error>,
+    pub(crate) dropped: u64,
 }
 
 impl Ctx {
-    fn lenient_scratch() -> Self {
+    pub(crate) fn new(strict: bool) -> Self {
         Self {
-            strict: false,
+            strict,
             diagnostics: Vec::new(),
+            dropped: 0,
         }
     }
 
-    /// A recoverable defect: an error in strict mode, a diagnostic in lenient mode.
+    /// A recoverable defect: an error in strict mode, a diagnostic in lenient mode (the first
+    /// [`MAX_DIAGNOSTICS`] are kept, the rest counted).
     pub(crate) fn recoverable(&mut self, err: Error) -> Result<(), Error> {
         if self.strict {
             Err(err)
         } else {
-            self.diagnostics.push(err);
+            if self.diagnostics.len() < MAX_DIAGNOSTICS {
+                self.diagnostics.push(err);
+            } else {
+                self.dropped += 1;
+            }
             Ok(())
         }
     }

@@ -1227,3 +1227,23 @@ fn h80_everything_valid_and_maximal() {
         .iter()
         .all(|t| g.tensor_data(t).unwrap().iter().all(|&b| b == 7)));
 }
+
+#[test]
+fn lenient_diagnostics_are_bounded() {
+    let n = 5000u64;
+    let mut r = Raw::le().hdr(3, 0, n);
+    for i in 0..n {
+        r = r.kv(format!("K{i}"), ty::U8).u8(0);
+    }
+    let bytes = r.build();
+    let g = lenient(&bytes);
+    assert_eq!(g.metadata().len(), 5000);
+    assert_eq!(
+        g.diagnostics().len(),
+        ggufscope_gguf::limits::MAX_DIAGNOSTICS
+    );
+    assert_eq!(
+        g.diagnostics_dropped(),
+        5000 - ggufscope_gguf::limits::MAX_DIAGNOSTICS as u64
+    );
+}

@@ -207,3 +207,17 @@ fn mmap_open_matches_read() {
         assert_eq!(a.metadata().entries(), b.metadata().entries(), "{name}");
     }
 }
+
+#[test]
+fn bundled_fixture_is_the_shared_one() {
+    let bundled = ggufscope_testkit::bundled_fixtures_dir().join("ggml-vocab-phi-3.gguf");
+    let shared = ggufscope_testkit::real_fixtures_dir().join("ggml-vocab-phi-3.gguf");
+    let b = std::fs::read(bundled).unwrap();
+    if let Ok(s) = std::fs::read(shared) {
+        assert_eq!(
+            b, s,
+            "tests/fixtures/ggml-vocab-phi-3.gguf drifted from shared/fixtures/real"
+        );
+    }
+    assert_eq!(b.len(), 726_019);
+}
