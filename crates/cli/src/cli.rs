@@ -1,0 +1,161 @@
+//! The command line as typed (clap derive). Checked, resolved settings are built from it in
+//! `main` (`Verbosity`, `Paint`), so that commands never look at raw flags they do not own.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::logging::Verbosity;
+
+/// Tells the truth about a GGUF model before a GPU worker loads it.
+#[derive(Debug, Parser)]
+#[command(name = "ggufscope", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors in the log.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to use colors (NO_COLOR in the environment turns `auto` off).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The log verbosity the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity {
+            verbose: self.verbose,
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// The subcommands. Planned next: `config`, `validate`, `compare`, `report`, `compat`,
+/// `llamafy`, `memory` (they need `ggufscope-model`).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Header, every metadata entry, a tensor summary, diagnostics and layout findings.
+    Inspect(InspectArgs),
+    /// Every tensor: name, type, shape, elements, bytes and offset, in file order.
+    Tensors(TensorsArgs),
+}
+
+/// Arguments of `inspect`.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// The GGUF file (a local path).
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show the first N elements of each array.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub array_limit: usize,
+
+    /// Show every element of every array (overrides --array-limit).
+    #[arg(long)]
+    pub full_arrays: bool,
+}
+
+impl InspectArgs {
+    /// How many elements of each array to show (`None`: all).
+    pub fn array_limit(&self) -> Option<usize> {
+        (!self.full_arrays).then_some(self.array_limit)
+    }
+}
+
+/// Arguments of `tensors`.
+#[derive(Debug, Clone, Args)]
+pub struct TensorsArgs {
+    /// The GGUF file (a local path).
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    // TODO(model): `--expected` — compare each tensor with the shape the architecture spec
+    // expects; needs `ggufscope-model`'s tensor schema.
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colors when the stream is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colors.
+    Always,
+    /// Never colors.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether a stream gets colors.
+    pub fn enabled(self, is_terminal: bool, no_color: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color,
+        }
+    }
+}
+
+/// Whether `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+pub fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_color_turns_auto_off_but_not_always() {
+        assert!(ColorChoice::Auto.enabled(true, false));
+        assert!(!ColorChoice::Auto.enabled(true, true));
+        assert!(!ColorChoice::Auto.enabled(false, false));
+        assert!(ColorChoice::Always.enabled(false, true));
+        assert!(!ColorChoice::Never.enabled(true, false));
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli =
+            Cli::try_parse_from(["ggufscope", "inspect", "x.gguf", "-vv", "--color", "never"])
+                .unwrap();
+        assert_eq!(cli.verbosity().verbose, 2);
+        assert_eq!(cli.color, ColorChoice::Never);
+        assert!(Cli::try_parse_from(["ggufscope", "-q", "-v", "tensors", "x"]).is_err());
+    }
+
+    #[test]
+    fn full_arrays_overrides_the_limit() {
+        let cli = Cli::try_parse_from(["ggufscope", "inspect", "x", "--array-limit", "3"]).unwrap();
+        let Command::Inspect(args) = cli.command else {
+            panic!("not inspect")
+        };
+        assert_eq!(args.array_limit(), Some(3));
+        let args = InspectArgs {
+            full_arrays: true,
+            ..args
+        };
+        assert_eq!(args.array_limit(), None);
+    }
+}

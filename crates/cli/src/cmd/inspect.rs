@@ -1,0 +1,304 @@
+//! `ggufscope inspect SOURCE`: the header, every metadata entry in file order, a tensor summary,
+//! the lenient parse's diagnostics and the layout findings. Only the header, metadata and
+//! tensor infos must be readable: a file whose tensor data is cut short is inspected, and the
+//! findings say what is missing.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use ggufscope_gguf::{Gguf, KeyValue};
+use serde::Serialize;
+
+use crate::cli::InspectArgs;
+use crate::exit::Status;
+use crate::input::Input;
+use crate::render::{self, Paint};
+use crate::report::issues::IssueView;
+use crate::report::value::{TextView, ValueView};
+
+/// The `inspect` report (also its JSON shape).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InspectReport {
+    /// GGUF version (1, 2 or 3).
+    pub version: u32,
+    /// `"little"` or `"big"`.
+    pub endianness: &'static str,
+    /// Data alignment in bytes.
+    pub alignment: u32,
+    /// Absolute offset of the tensor data section.
+    pub data_offset: u64,
+    /// Size of the file in bytes.
+    pub file_size: u64,
+    /// Number of metadata entries (header).
+    pub kv_count: u64,
+    /// Number of tensors (header).
+    pub tensor_count: u64,
+    /// Every metadata entry, in file order.
+    pub metadata: Vec<MetadataEntry>,
+    /// Tensor count and bytes per ggml type, by type id.
+    pub tensor_types: Vec<TypeSummary>,
+    /// Bytes of tensor data, summed over the tensors whose size is known.
+    pub tensor_bytes: u64,
+    /// Tensors whose size is unknown (unknown type, bad shape); the findings say why.
+    pub unsizable_tensors: u64,
+    /// Recoverable defects the lenient parse stepped over.
+    pub diagnostics: Vec<IssueView>,
+    /// Layout findings (alignment, bounds, overlaps, contiguity…), by offset.
+    pub findings: Vec<IssueView>,
+}
+
+/// One metadata entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetadataEntry {
+    /// The key (escaped as strings are when it is not UTF-8).
+    pub key: String,
+    /// `false` when the key is not valid UTF-8 (omitted when it is).
+    #[serde(skip_serializing_if = "is_true")]
+    pub key_utf8: bool,
+    /// The value type (`u32`, `string`, `array`…).
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    /// The value.
+    pub value: ValueView,
+    /// `false` when a string value is not valid UTF-8 (omitted otherwise).
+    #[serde(skip_serializing_if = "is_true")]
+    pub utf8: bool,
+}
+
+/// Tensors of one ggml type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeSummary {
+    /// ggml type name (`q4_K`, `q4_2 (removed)`, `unknown(99)`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// ggml type id.
+    pub id: u32,
+    /// Number of tensors.
+    pub count: u64,
+    /// Their bytes (those whose size is known).
+    pub bytes: u64,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// Runs `inspect`.
+pub fn run(args: &InspectArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
+    let input = Input::open(&args.source)?;
+    let gguf = input.parse()?;
+    let report = InspectReport::new(&gguf, args.array_limit());
+    if args.json {
+        super::write_json(out, &report)?;
+    } else {
+        report.render(out, paint)?;
+    }
+    Ok(Status::Success)
+}
+
+impl InspectReport {
+    /// Builds the report; `array_limit` caps the elements shown per array (`None`: all).
+    pub fn new(gguf: &Gguf<'_>, array_limit: Option<usize>) -> Self {
+        let mut types: BTreeMap<u32, TypeSummary> = BTreeMap::new();
+        let (mut tensor_bytes, mut unsizable_tensors) = (0u64, 0u64);
+        for t in gguf.tensors() {
+            let ty = t.ggml_type();
+            let entry = types.entry(ty.id()).or_insert_with(|| TypeSummary {
+                ty: ty.to_string(),
+                id: ty.id(),
+                count: 0,
+                bytes: 0,
+            });
+            entry.count += 1;
+            match t.n_bytes() {
+                Ok(n) => {
+                    entry.bytes = entry.bytes.saturating_add(n);
+                    tensor_bytes = tensor_bytes.saturating_add(n);
+                }
+                Err(_) => unsizable_tensors += 1,
+            }
+        }
+        Self {
+            version: gguf.version(),
+            endianness: gguf.endian().as_str(),
+            alignment: gguf.alignment(),
+            data_offset: gguf.data_offset(),
+            file_size: gguf.data().len() as u64,
+            kv_count: gguf.header().kv_count,
+            tensor_count: gguf.header().tensor_count,
+            metadata: gguf
+                .metadata()
+                .iter()
+                .map(|kv| MetadataEntry::new(kv, array_limit))
+                .collect(),
+            tensor_types: types.into_values().collect(),
+            tensor_bytes,
+            unsizable_tensors,
+            diagnostics: gguf
+                .diagnostics()
+                .iter()
+                .map(IssueView::diagnostic)
+                .collect(),
+            findings: gguf.check_layout().iter().map(IssueView::finding).collect(),
+        }
+    }
+
+    /// Writes the report as aligned text.
+    pub fn render(&self, out: &mut dyn Write, paint: Paint) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{}",
+            paint.heading(&format!(
+                "GGUF v{} ({}-endian)",
+                self.version, self.endianness
+            ))
+        )?;
+        let size = format!(
+            "{} bytes ({})",
+            self.file_size,
+            render::human_bytes(self.file_size)
+        );
+        for (label, v) in [
+            ("file size", size),
+            ("alignment", self.alignment.to_string()),
+            ("data offset", self.data_offset.to_string()),
+            ("metadata", format!("{} entries", self.kv_count)),
+            ("tensors", self.tensor_count.to_string()),
+        ] {
+            writeln!(out, "  {label:<12} {v}")?;
+        }
+
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} ({})",
+            paint.heading("Metadata"),
+            self.metadata.len()
+        )?;
+        let keys: Vec<String> = self.metadata.iter().map(MetadataEntry::shown_key).collect();
+        let key_w = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+        let ty_w = self.metadata.iter().map(|e| e.ty.len()).max().unwrap_or(0);
+        for (key, e) in keys.iter().zip(&self.metadata) {
+            let value = render::value(&e.value);
+            writeln!(out, "  {key:<key_w$}  {:<ty_w$}  {value}", e.ty)?;
+        }
+
+        writeln!(out)?;
+        let total = format!(
+            "{} bytes ({})",
+            self.tensor_bytes,
+            render::human_bytes(self.tensor_bytes)
+        );
+        writeln!(out, "{}: {}", paint.heading("Tensor data"), total)?;
+        let ty_w = self
+            .tensor_types
+            .iter()
+            .map(|t| t.ty.len())
+            .max()
+            .unwrap_or(0);
+        let count_w = self
+            .tensor_types
+            .iter()
+            .map(|t| t.count.to_string().len())
+            .max()
+            .unwrap_or(0);
+        for t in &self.tensor_types {
+            writeln!(
+                out,
+                "  {:<ty_w$}  {:>count_w$} tensors  {} bytes",
+                t.ty, t.count, t.bytes
+            )?;
+        }
+        if self.unsizable_tensors > 0 {
+            writeln!(out, "  {} tensors of unknown size", self.unsizable_tensors)?;
+        }
+
+        writeln!(out)?;
+        render::issues(out, paint, "Diagnostics", &self.diagnostics)?;
+        render::issues(out, paint, "Layout findings", &self.findings)
+    }
+}
+
+impl MetadataEntry {
+    fn new(kv: &KeyValue<'_>, array_limit: Option<usize>) -> Self {
+        let key = TextView::new(kv.key());
+        let value = ValueView::new(kv.value(), array_limit);
+        let utf8 = value.as_text().is_none_or(|t| t.utf8);
+        Self {
+            key: key.text,
+            key_utf8: key.utf8,
+            ty: kv.value().value_type().name(),
+            value,
+            utf8,
+        }
+    }
+
+    /// The key for the text listing: as is when it is printable, quoted otherwise.
+    fn shown_key(&self) -> String {
+        if self.key_utf8 && !self.key.is_empty() && !self.key.chars().any(char::is_control) {
+            self.key.clone()
+        } else {
+            render::quoted(&TextView {
+                text: self.key.clone(),
+                utf8: self.key_utf8,
+                bytes: self.key.len() as u64,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn inspect_json(path: std::path::PathBuf) -> Value {
+        let args = InspectArgs {
+            source: path,
+            json: true,
+            array_limit: 8,
+            full_arrays: false,
+        };
+        let mut out = Vec::new();
+        let status = run(&args, &mut out, Paint::plain()).unwrap();
+        assert_eq!(status, Status::Success);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn phi3_json_has_exact_scalars_in_file_order() {
+        let v = inspect_json(ggufscope_testkit::real_fixture("ggml-vocab-phi-3.gguf"));
+        assert_eq!(
+            v["metadata"][2],
+            json!({"key": "phi3.context_length", "type": "u32", "value": 4096})
+        );
+        let eps = &v["metadata"][9];
+        assert_eq!(eps["key"], "phi3.attention.layer_norm_rms_epsilon");
+        assert_eq!(eps["type"], "f32");
+        assert_eq!(eps["value"].as_f64().unwrap() as f32, 1e-5f32);
+        assert_eq!(v["metadata"].as_array().unwrap().len(), 26);
+        let tokens = &v["metadata"][15]["value"];
+        assert_eq!(tokens["element_type"], "string");
+        assert_eq!(tokens["len"], 32064);
+        assert_eq!(tokens["head"].as_array().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn phi3_epsilon_is_written_as_the_short_decimal() {
+        let args = InspectArgs {
+            source: ggufscope_testkit::real_fixture("ggml-vocab-phi-3.gguf"),
+            json: true,
+            array_limit: 0,
+            full_arrays: false,
+        };
+        let mut out = Vec::new();
+        run(&args, &mut out, Paint::plain()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // serde_json writes the f64 nearest to 1e-5 as `0.00001` (or `1e-5` in other versions).
+        assert!(
+            text.contains("\"value\": 0.00001\n") || text.contains("\"value\": 1e-5\n"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! `ggufscope tensors SOURCE`: every tensor in file order (name, ggml type, shape in ggml `ne`
+//! order, elements, bytes, offset relative to the data section), then the totals.
+
+use std::io::Write;
+
+use ggufscope_gguf::{Gguf, TensorInfo};
+use serde::Serialize;
+
+use crate::cli::TensorsArgs;
+use crate::exit::Status;
+use crate::input::Input;
+use crate::render::{self, Paint};
+
+// TODO(model): `--expected` adds, per tensor, the shape the architecture spec expects and
+// whether it matches (needs `ggufscope-model`'s tensor schema).
+
+/// The `tensors` report (also its JSON shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TensorsReport {
+    /// Every tensor, in file order.
+    pub tensors: Vec<TensorRow>,
+    /// Number of tensors.
+    pub tensor_count: u64,
+    /// Elements, summed over the tensors whose count is known.
+    pub total_elements: u64,
+    /// Bytes, summed over the tensors whose size is known.
+    pub total_bytes: u64,
+    /// Tensors whose size is unknown (unknown or removed type, bad shape).
+    pub unsizable_tensors: u64,
+}
+
+/// One tensor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TensorRow {
+    /// Name.
+    pub name: String,
+    /// ggml type name (`q4_K`, `q4_2 (removed)`, `unknown(99)`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Dimensions in ggml order (`ne[0]` first, the contiguous one).
+    pub shape: Vec<u64>,
+    /// Number of elements (`null` if it overflows).
+    pub elements: Option<u64>,
+    /// Bytes of data (`null` if unknown: unknown type, `ne[0]` not a block multiple, overflow).
+    pub bytes: Option<u64>,
+    /// Offset of the data, relative to the start of the data section.
+    pub offset: u64,
+}
+
+/// Runs `tensors`.
+pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
+    let input = Input::open(&args.source)?;
+    let gguf = input.parse()?;
+    let report = TensorsReport::new(&gguf);
+    if args.json {
+        super::write_json(out, &report)?;
+    } else {
+        report.render(out, paint)?;
+    }
+    Ok(Status::Success)
+}
+
+impl TensorsReport {
+    /// Builds the report.
+    pub fn new(gguf: &Gguf<'_>) -> Self {
+        let tensors: Vec<TensorRow> = gguf.tensors().iter().map(TensorRow::new).collect();
+        let total_elements = tensors
+            .iter()
+            .filter_map(|t| t.elements)
+            .fold(0u64, u64::saturating_add);
+        let total_bytes = tensors
+            .iter()
+            .filter_map(|t| t.bytes)
+            .fold(0u64, u64::saturating_add);
+        Self {
+            tensor_count: tensors.len() as u64,
+            unsizable_tensors: tensors.iter().filter(|t| t.bytes.is_none()).count() as u64,
+            tensors,
+            total_elements,
+            total_bytes,
+        }
+    }
+
+    /// Writes the report as an aligned table followed by the totals.
+    pub fn render(&self, out: &mut dyn Write, paint: Paint) -> std::io::Result<()> {
+        let unknown = || "?".to_owned();
+        let rows: Vec<[String; 6]> = self
+            .tensors
+            .iter()
+            .map(|t| {
+                let dims: Vec<String> = t.shape.iter().map(u64::to_string).collect();
+                [
+                    t.name.clone(),
+                    t.ty.clone(),
+                    format!("[{}]", dims.join(", ")),
+                    t.elements.map_or_else(unknown, |n| n.to_string()),
+                    t.bytes.map_or_else(unknown, |n| n.to_string()),
+                    t.offset.to_string(),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            let header = ["name", "type", "shape", "elements", "bytes", "offset"].map(String::from);
+            let mut widths = [0usize; 6];
+            for row in std::iter::once(&header).chain(&rows) {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let line = |row: &[String; 6]| {
+                let [name, ty, shape, elements, bytes, offset] = row;
+                let [w0, w1, w2, w3, w4, w5] = widths;
+                format!("{name:<w0$}  {ty:<w1$}  {shape:<w2$}  {elements:>w3$}  {bytes:>w4$}  {offset:>w5$}")
+            };
+            writeln!(out, "{}", paint.heading(line(&header).trim_end()))?;
+            for row in &rows {
+                writeln!(out, "{}", line(row).trim_end())?;
+            }
+            writeln!(out)?;
+        }
+        write!(
+            out,
+            "{} tensors, {} elements, {} bytes ({})",
+            self.tensor_count,
+            self.total_elements,
+            self.total_bytes,
+            render::human_bytes(self.total_bytes)
+        )?;
+        if self.unsizable_tensors > 0 {
+            write!(out, ", {} of unknown size", self.unsizable_tensors)?;
+        }
+        writeln!(out)
+    }
+}
+
+impl TensorRow {
+    fn new(t: &TensorInfo<'_>) -> Self {
+        Self {
+            name: t.name().to_owned(),
+            ty: t.ggml_type().to_string(),
+            shape: t.dims().to_vec(),
+            elements: t.element_count().ok(),
+            bytes: t.n_bytes().ok(),
+            offset: t.offset(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phi3_layout_totals_match_the_preset() {
+        let fixture = ggufscope_testkit::presets::phi3_mini_4k();
+        let file = fixture.write_sparse_temp();
+        let map = ggufscope_gguf::open(file.path()).unwrap();
+        let gguf = Gguf::parse(&map).unwrap();
+        let report = TensorsReport::new(&gguf);
+        assert_eq!(report.tensor_count, 195);
+        assert_eq!(report.total_elements, 3_821_079_552);
+        assert_eq!(report.unsizable_tensors, 0);
+        let qkv = &report.tensors[2];
+        assert_eq!(qkv.name, "blk.0.attn_qkv.weight");
+        assert_eq!(
+            (qkv.ty.as_str(), qkv.shape.as_slice()),
+            ("q5_K", &[3072, 9216][..])
+        );
+    }
+}
