@@ -38,10 +38,15 @@ impl Error {
 
     /// Attaches the key or tensor the error belongs to (the innermost one wins).
     pub(crate) fn at(mut self, location: impl FnOnce() -> Location) -> Self {
+        self.locate(location);
+        self
+    }
+
+    /// In place: attaches the location unless one is already set.
+    pub(crate) fn locate(&mut self, location: impl FnOnce() -> Location) {
         if self.0.location.is_none() {
             self.0.location = Some(location());
         }
-        self
     }
 
     /// What is wrong.
@@ -79,11 +84,8 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.kind)
-    }
-}
+/// The kind is part of the message, not a separate cause (so `{:#}` shows it once).
+impl std::error::Error for Error {}
 
 /// A limit the parser enforces before it trusts a count or length from the file
 /// (see [`crate::limits`]).
@@ -112,28 +114,35 @@ impl fmt::Display for Limit {
 }
 
 /// Why a metadata key is invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyProblem {
     /// The key contains a NUL byte (it could shadow another key in C readers).
+    #[error("it contains a NUL byte")]
     Nul,
     /// The key contains a byte that is not ASCII.
+    #[error("it is not ASCII")]
     NotAscii,
     /// The key is longer than the 65,535 bytes the specification allows.
+    #[error("it is longer than 65535 bytes")]
     TooLong,
     /// The key is not `lower_snake_case` segments joined by `.`.
+    #[error("it is not lower_snake_case segments joined by dots")]
     Syntax,
 }
 
 /// Why a tensor name is invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NameProblem {
     /// The name is empty.
+    #[error("it is empty")]
     Empty,
     /// The name contains a NUL byte.
+    #[error("it contains a NUL byte")]
     Nul,
     /// The name is not valid UTF-8.
+    #[error("it is not UTF-8")]
     NotUtf8,
 }
 
@@ -151,7 +160,7 @@ pub enum ErrorKind {
         available: u64,
     },
     /// The first four bytes are not `GGUF`.
-    #[error("not a GGUF file: magic bytes are {}", escape(found))]
+    #[error("not a GGUF file: magic bytes are \"{}\"", escape(found))]
     BadMagic {
         /// The four bytes found.
         found: [u8; 4],
@@ -188,7 +197,7 @@ pub enum ErrorKind {
     #[error("empty metadata key")]
     EmptyKey,
     /// A metadata key that breaks the specification's rules.
-    #[error("invalid metadata key `{key}`: {reason:?}")]
+    #[error("invalid metadata key `{key}`: {reason}")]
     InvalidKey {
         /// The key, escaped.
         key: String,
@@ -224,7 +233,7 @@ pub enum ErrorKind {
         found: ValueType,
     },
     /// A tensor name that is empty, not UTF-8 or contains NUL.
-    #[error("invalid tensor name `{name}`: {reason:?}")]
+    #[error("invalid tensor name `{name}`: {reason}")]
     InvalidTensorName {
         /// The name, escaped.
         name: String,
@@ -285,6 +294,34 @@ pub enum ErrorKind {
         /// Length of the valid prefix.
         valid_up_to: u64,
     },
+}
+
+impl ErrorKind {
+    /// A stable machine-readable code (`truncated`, `bad_magic`…).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::Truncated { .. } => "truncated",
+            ErrorKind::BadMagic { .. } => "bad_magic",
+            ErrorKind::UnsupportedVersion { .. } => "unsupported_version",
+            ErrorKind::LimitExceeded { .. } => "limit_exceeded",
+            ErrorKind::InvalidValueType { .. } => "invalid_value_type",
+            ErrorKind::InvalidBool { .. } => "invalid_bool",
+            ErrorKind::EmptyKey => "empty_key",
+            ErrorKind::InvalidKey { .. } => "invalid_key",
+            ErrorKind::DuplicateKey { .. } => "duplicate_key",
+            ErrorKind::NestingTooDeep { .. } => "nesting_too_deep",
+            ErrorKind::BadAlignment { .. } => "bad_alignment",
+            ErrorKind::AlignmentWrongType { .. } => "alignment_wrong_type",
+            ErrorKind::InvalidTensorName { .. } => "invalid_tensor_name",
+            ErrorKind::TensorNameTooLong { .. } => "tensor_name_too_long",
+            ErrorKind::DuplicateTensorName { .. } => "duplicate_tensor_name",
+            ErrorKind::TooManyDims { .. } => "too_many_dims",
+            ErrorKind::InvalidDim { .. } => "invalid_dim",
+            ErrorKind::TypeMismatch { .. } => "type_mismatch",
+            ErrorKind::OutOfRange { .. } => "out_of_range",
+            ErrorKind::InvalidUtf8 { .. } => "invalid_utf8",
+        }
+    }
 }
 
 /// Escapes arbitrary bytes for display (`\xNN` for anything not printable ASCII).

@@ -272,6 +272,7 @@ fn read_kv<'a>(cur: &mut Cursor<'a>, wide: bool, ctx: &mut Ctx) -> Result<KeyVal
         let k = escape(key.as_bytes());
         move || Location::Key(k)
     };
+    let first_diagnostic = ctx.diagnostics.len();
     check_key(key, offset, ctx).map_err(|e| e.at(located(key)))?;
     let type_at = cur.offset();
     let type_id = cur.u32().map_err(|e| e.at(located(key)))?;
@@ -279,6 +280,12 @@ fn read_kv<'a>(cur: &mut Cursor<'a>, wide: bool, ctx: &mut Ctx) -> Result<KeyVal
         Error::new(ErrorKind::InvalidValueType { type_id }, type_at).at(located(key))
     })?;
     let value = read_value(cur, ty, wide, 1, ctx).map_err(|e| e.at(located(key)))?;
+    // Diagnostics of this entry name its key too.
+    if let Some(new) = ctx.diagnostics.get_mut(first_diagnostic..) {
+        for d in new {
+            d.locate(located(key));
+        }
+    }
     Ok(KeyValue { key, value, offset })
 }
 

@@ -116,6 +116,31 @@ pub enum LayoutIssue {
 }
 
 impl LayoutIssue {
+    /// The tensor the issue is about, if one (for overlaps: the one that starts inside the
+    /// other).
+    pub fn tensor(&self) -> Option<&str> {
+        match self {
+            LayoutIssue::NameTooLongForLlamaCpp { tensor, .. }
+            | LayoutIssue::Unsizable { tensor, .. }
+            | LayoutIssue::MisalignedOffset { tensor, .. }
+            | LayoutIssue::TensorOutOfBounds { tensor, .. }
+            | LayoutIssue::NonContiguous { tensor, .. } => Some(tensor),
+            LayoutIssue::TensorsOverlap { second, .. } => Some(second),
+            LayoutIssue::SmallAlignment { .. }
+            | LayoutIssue::NestedArray { .. }
+            | LayoutIssue::NonZeroPadding { .. } => None,
+        }
+    }
+
+    /// The metadata key the issue is about, if one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            LayoutIssue::NestedArray { key } => Some(key),
+            LayoutIssue::SmallAlignment { .. } => Some("general.alignment"),
+            _ => None,
+        }
+    }
+
     /// A stable machine-readable code (`tensor_out_of_bounds`…).
     pub fn code(&self) -> &'static str {
         match self {

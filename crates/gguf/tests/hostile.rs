@@ -1247,3 +1247,18 @@ fn lenient_diagnostics_are_bounded() {
         5000 - ggufscope_gguf::limits::MAX_DIAGNOSTICS as u64
     );
 }
+
+#[test]
+fn lenient_diagnostics_name_their_key() {
+    let bytes = one_kv("b", ty::BOOL, Raw::le().u8(2));
+    let g = lenient(&bytes);
+    assert_eq!(
+        g.diagnostics()[0].location(),
+        Some(&Location::Key("b".into()))
+    );
+    assert_eq!(g.diagnostics()[0].kind().code(), "invalid_bool");
+    // One line, the kind shown once.
+    let e = Gguf::parse(&bytes).unwrap_err();
+    assert!(std::error::Error::source(&e).is_none());
+    assert_eq!(e.to_string(), "invalid bool byte 0x02 at byte 37 (key `b`)");
+}
