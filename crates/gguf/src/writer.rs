@@ -11,19 +11,22 @@ use crate::tensor_info::{SizeError, TensorInfo};
 use crate::value::ValueType;
 
 /// Where a tensor's bytes come from.
-pub enum TensorData {
+pub enum TensorData<'a> {
     /// These bytes (must be exactly the tensor's size).
     Bytes(Vec<u8>),
+    /// Borrowed bytes, e.g. a slice of a memory-mapped source (must be exactly the size).
+    Borrowed(&'a [u8]),
     /// Streamed from a reader (must yield at least the tensor's size; the rest is not read).
-    Reader(Box<dyn Read>),
+    Reader(Box<dyn Read + 'a>),
     /// Zeros; with [`GgufWriter::write_sparse`] a hole that takes no disk space.
     Zeros,
 }
 
-impl std::fmt::Debug for TensorData {
+impl std::fmt::Debug for TensorData<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TensorData::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            TensorData::Borrowed(b) => write!(f, "Borrowed({} bytes)", b.len()),
             TensorData::Reader(_) => f.write_str("Reader(..)"),
             TensorData::Zeros => f.write_str("Zeros"),
         }
@@ -85,11 +88,11 @@ pub enum WriteError {
     UnsupportedVersion(u32),
 }
 
-struct PendingTensor {
+struct PendingTensor<'a> {
     name: String,
     ggml_type: GgmlType,
     dims: Vec<u64>,
-    data: TensorData,
+    data: TensorData<'a>,
 }
 
 /// Builds a GGUF file: metadata in insertion order, tensor infos, aligned data.
@@ -97,14 +100,14 @@ struct PendingTensor {
 /// The alignment is the `general.alignment` entry if one is added (it must be a `u32` power of
 /// two), else 32, exactly as the reader derives it.
 #[derive(Default)]
-pub struct GgufWriter {
+pub struct GgufWriter<'a> {
     version: u32,
     endian: Endian,
     kvs: Vec<(Vec<u8>, OwnedValue)>,
-    tensors: Vec<PendingTensor>,
+    tensors: Vec<PendingTensor<'a>>,
 }
 
-impl std::fmt::Debug for GgufWriter {
+impl std::fmt::Debug for GgufWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GgufWriter")
             .field("version", &self.version)
@@ -124,7 +127,7 @@ pub struct PlannedTensor {
     pub n_bytes: u64,
 }
 
-impl GgufWriter {
+impl<'a> GgufWriter<'a> {
     /// A little-endian v3 writer.
     pub fn new() -> Self {
         Self {
@@ -157,7 +160,7 @@ impl GgufWriter {
         name: impl Into<String>,
         ggml_type: GgmlType,
         dims: &[u64],
-        data: TensorData,
+        data: TensorData<'a>,
     ) -> &mut Self {
         self.tensors.push(PendingTensor {
             name: name.into(),
@@ -274,16 +277,25 @@ impl GgufWriter {
         write_zeros(out, data_start - pos)?;
         pos = data_start;
         for (t, p) in self.tensors.into_iter().zip(plan) {
+            let exact = |b: &[u8]| {
+                if b.len() as u64 == p.n_bytes {
+                    Ok(())
+                } else {
+                    Err(WriteError::DataLength {
+                        tensor: t.name.clone(),
+                        expected: p.n_bytes,
+                        found: b.len() as u64,
+                    })
+                }
+            };
             match t.data {
                 TensorData::Bytes(b) => {
-                    if b.len() as u64 != p.n_bytes {
-                        return Err(WriteError::DataLength {
-                            tensor: t.name,
-                            expected: p.n_bytes,
-                            found: b.len() as u64,
-                        });
-                    }
+                    exact(&b)?;
                     out.write_all(&b)?;
+                }
+                TensorData::Borrowed(b) => {
+                    exact(b)?;
+                    out.write_all(b)?;
                 }
                 TensorData::Reader(r) => {
                     let copied = io::copy(&mut r.take(p.n_bytes), out)?;
@@ -306,7 +318,7 @@ impl GgufWriter {
     }
 }
 
-fn info_for(t: &PendingTensor, offset: u64) -> Result<TensorInfo<'_>, WriteError> {
+fn info_for<'t>(t: &'t PendingTensor<'_>, offset: u64) -> Result<TensorInfo<'t>, WriteError> {
     if t.dims.len() > MAX_DIMS as usize {
         return Err(WriteError::TooManyDims {
             tensor: t.name.clone(),

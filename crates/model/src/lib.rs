@@ -20,9 +20,11 @@
 
 pub mod arch;
 mod compare;
+mod compat;
 mod config;
 mod error;
 pub mod keys;
+mod llamafy;
 mod schema;
 mod seed;
 mod validate;
@@ -32,10 +34,12 @@ pub use arch::{
     lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
 };
 pub use compare::{compare, Comparison, Field, Row, TensorRow, TensorSource};
+pub use compat::{plan, plan_for, AdapterPlan, AdapterStep, Blocker, RowSlice, Verdict};
 pub use config::{
     spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
 };
 pub use error::{ArchError, Inconsistency};
+pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use seed::{seed_claims, ClaimCheck};
 pub use validate::{validate, SchemaIssue, SchemaReport};

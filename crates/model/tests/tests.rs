@@ -9,7 +9,9 @@
 )]
 
 mod compare;
+mod compat;
 mod config;
+mod forward;
 mod schema;
 
 use ggufscope_gguf::{open, Gguf, Mapped, ParseOptions};

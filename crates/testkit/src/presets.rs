@@ -99,7 +99,7 @@ impl ModelFixture {
     }
 
     /// A writer holding this layout, every tensor's data zeros.
-    pub fn writer(&self) -> GgufWriter {
+    pub fn writer(&self) -> GgufWriter<'static> {
         let mut w = GgufWriter::new();
         for (k, v) in &self.kvs {
             w.add_kv(k, v.clone());
