@@ -295,3 +295,14 @@ fn gemma3_shaped_file_validates_clean() {
     );
     assert_eq!(c.attention_kind, ggufscope_model::AttentionKind::Mqa);
 }
+
+#[test]
+fn tiny_presets_validate_clean() {
+    for f in [
+        presets::tiny_llama(),
+        presets::tiny_phi3(),
+        presets::tiny_qwen2(),
+    ] {
+        assert_eq!(small_report(&f).findings, vec![]);
+    }
+}

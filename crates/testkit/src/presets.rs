@@ -269,3 +269,72 @@ pub fn tiny_llama() -> ModelFixture {
         .push_tensor("output.weight", GgmlType::F32, &[n_embd, n_vocab]);
     m
 }
+
+/// A tiny `phi3` model (2 layers, width 64, 4 heads MHA, fused `attn_qkv` and gate‖up
+/// `ffn_up`, vocab 256, untied output), f32, with a sliding window of 2047 as Phi-3-mini's
+/// config has.
+pub fn tiny_phi3() -> ModelFixture {
+    let (n_embd, n_ff, n_layer, n_vocab) = (64u64, 96u64, 2u32, 256u64);
+    let mut m = ModelFixture::default();
+    m.set_kv("general.architecture", "phi3")
+        .set_kv("phi3.context_length", 512u32)
+        .set_kv("phi3.embedding_length", n_embd as u32)
+        .set_kv("phi3.feed_forward_length", n_ff as u32)
+        .set_kv("phi3.block_count", n_layer)
+        .set_kv("phi3.attention.head_count", 4u32)
+        .set_kv("phi3.attention.head_count_kv", 4u32)
+        .set_kv("phi3.attention.layer_norm_rms_epsilon", 1e-5f32)
+        .set_kv("phi3.rope.dimension_count", 16u32)
+        .set_kv("phi3.attention.sliding_window", 2047u32)
+        .set_kv("tokenizer.ggml.model", "llama")
+        .set_kv("tokenizer.ggml.tokens", tokens(n_vocab));
+    m.push_tensor("token_embd.weight", GgmlType::F32, &[n_embd, n_vocab]);
+    for i in 0..n_layer {
+        let b = |s: &str| format!("blk.{i}.{s}");
+        m.push_tensor(&b("attn_norm.weight"), GgmlType::F32, &[n_embd])
+            .push_tensor(&b("attn_qkv.weight"), GgmlType::F32, &[n_embd, 3 * n_embd])
+            .push_tensor(&b("attn_output.weight"), GgmlType::F32, &[n_embd, n_embd])
+            .push_tensor(&b("ffn_norm.weight"), GgmlType::F32, &[n_embd])
+            .push_tensor(&b("ffn_up.weight"), GgmlType::F32, &[n_embd, 2 * n_ff])
+            .push_tensor(&b("ffn_down.weight"), GgmlType::F32, &[n_ff, n_embd]);
+    }
+    m.push_tensor("output_norm.weight", GgmlType::F32, &[n_embd])
+        .push_tensor("output.weight", GgmlType::F32, &[n_embd, n_vocab]);
+    m
+}
+
+/// A tiny `qwen2` model (2 layers, width 112, 14 heads / 2 KV heads: GQA group 7, q/k/v
+/// biases, tied output, vocab 256), f32.
+pub fn tiny_qwen2() -> ModelFixture {
+    let (n_embd, n_ff, n_layer, n_vocab, n_kv) = (112u64, 128u64, 2u32, 256u64, 16u64);
+    let mut m = ModelFixture::default();
+    m.set_kv("general.architecture", "qwen2")
+        .set_kv("qwen2.context_length", 1024u32)
+        .set_kv("qwen2.embedding_length", n_embd as u32)
+        .set_kv("qwen2.feed_forward_length", n_ff as u32)
+        .set_kv("qwen2.block_count", n_layer)
+        .set_kv("qwen2.attention.head_count", 14u32)
+        .set_kv("qwen2.attention.head_count_kv", 2u32)
+        .set_kv("qwen2.rope.freq_base", 1_000_000f32)
+        .set_kv("qwen2.attention.layer_norm_rms_epsilon", 1e-6f32)
+        .set_kv("tokenizer.ggml.model", "gpt2")
+        .set_kv("tokenizer.ggml.tokens", tokens(n_vocab));
+    m.push_tensor("token_embd.weight", GgmlType::F32, &[n_embd, n_vocab]);
+    for i in 0..n_layer {
+        let b = |s: &str| format!("blk.{i}.{s}");
+        m.push_tensor(&b("attn_norm.weight"), GgmlType::F32, &[n_embd])
+            .push_tensor(&b("attn_q.weight"), GgmlType::F32, &[n_embd, n_embd])
+            .push_tensor(&b("attn_q.bias"), GgmlType::F32, &[n_embd])
+            .push_tensor(&b("attn_k.weight"), GgmlType::F32, &[n_embd, n_kv])
+            .push_tensor(&b("attn_k.bias"), GgmlType::F32, &[n_kv])
+            .push_tensor(&b("attn_v.weight"), GgmlType::F32, &[n_embd, n_kv])
+            .push_tensor(&b("attn_v.bias"), GgmlType::F32, &[n_kv])
+            .push_tensor(&b("attn_output.weight"), GgmlType::F32, &[n_embd, n_embd])
+            .push_tensor(&b("ffn_norm.weight"), GgmlType::F32, &[n_embd])
+            .push_tensor(&b("ffn_gate.weight"), GgmlType::F32, &[n_embd, n_ff])
+            .push_tensor(&b("ffn_up.weight"), GgmlType::F32, &[n_embd, n_ff])
+            .push_tensor(&b("ffn_down.weight"), GgmlType::F32, &[n_ff, n_embd]);
+    }
+    m.push_tensor("output_norm.weight", GgmlType::F32, &[n_embd]);
+    m
+}
