@@ -38,14 +38,21 @@ impl Cli {
     }
 }
 
-/// The subcommands. Planned next: `config`, `validate`, `compare`, `report`, `compat`,
-/// `llamafy`, `memory` (they need `ggufscope-model`).
+/// The subcommands. Planned next: `compat`, `llamafy`, `memory`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Header, every metadata entry, a tensor summary, diagnostics and layout findings.
     Inspect(InspectArgs),
     /// Every tensor: name, type, shape, elements, bytes and offset, in file order.
     Tensors(TensorsArgs),
+    /// The typed configuration and the facts derived from it.
+    Config(SourceArgs),
+    /// Every format and schema finding; exit 1 if any is an error.
+    Validate(SourceArgs),
+    /// Two models side by side: configuration, attention, tokenizer, tensor names and shapes.
+    Compare(CompareArgs),
+    /// The analysis report as markdown: summary, configuration, tensors, findings, assumptions.
+    Report(ReportArgs),
 }
 
 /// Arguments of `inspect`.
@@ -85,8 +92,63 @@ pub struct TensorsArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    // TODO(model): `--expected` — compare each tensor with the shape the architecture spec
-    // expects; needs `ggufscope-model`'s tensor schema.
+
+    /// List the layout the architecture requires for this configuration instead of the
+    /// file's tensors (works on vocab-only files).
+    #[arg(long)]
+    pub expected: bool,
+}
+
+/// Arguments of the commands that take one file and `--json` (`config`, `validate`).
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// The GGUF file (a local path).
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The first GGUF file (column A).
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The second GGUF file (column B).
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+
+    /// Print markdown tables instead of text.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The GGUF file to analyse.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// Also compare with this GGUF file.
+    #[arg(long, value_name = "OTHER")]
+    pub compare: Option<PathBuf>,
+
+    /// Write the report to FILE instead of stdout (replacing it).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the report's data as one JSON object instead of markdown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--color`.
@@ -143,6 +205,32 @@ mod tests {
         assert_eq!(cli.verbosity().verbose, 2);
         assert_eq!(cli.color, ColorChoice::Never);
         assert!(Cli::try_parse_from(["ggufscope", "-q", "-v", "tensors", "x"]).is_err());
+    }
+
+    #[test]
+    fn report_takes_compare_and_output() {
+        let cli = Cli::try_parse_from([
+            "ggufscope",
+            "report",
+            "a.gguf",
+            "--compare",
+            "b.gguf",
+            "-o",
+            "out.md",
+        ])
+        .unwrap();
+        let Command::Report(args) = cli.command else {
+            panic!("not report")
+        };
+        assert_eq!(
+            args.compare.as_deref(),
+            Some(std::path::Path::new("b.gguf"))
+        );
+        assert_eq!(args.output.as_deref(), Some(std::path::Path::new("out.md")));
+        assert!(
+            Cli::try_parse_from(["ggufscope", "compare", "a", "b", "--json", "--markdown"])
+                .is_err()
+        );
     }
 
     #[test]

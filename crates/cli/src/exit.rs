@@ -5,7 +5,19 @@
 //! | 0 | success (also: the reader of stdout went away, `BrokenPipe`) |
 //! | 1 | the analysis ran and found problems |
 //! | 2 | the input could not be read or parsed (and any unclassified failure) |
-//! | 3 | the architecture is not supported |
+//! | 3 | the architecture is not supported by a command that needs architecture knowledge |
+//!
+//! How the commands use them:
+//! - `validate` exits 1 when any finding is an error (format or schema), 0 otherwise. On an
+//!   unsupported architecture it still runs the format checks and exits 0/1 by them (a
+//!   `schema_not_checked` warning says why the schema was skipped), never 3.
+//! - `config`, `tensors --expected`, `compare` and `report` need the architecture: an
+//!   unsupported one is exit 3 and the message lists the supported ones. A file that parses
+//!   but whose configuration cannot be extracted (a missing or mistyped key, hyper-parameters
+//!   that contradict each other, no `general.architecture`) is exit 1: the file is readable,
+//!   the analysis found it unusable. Schema findings do not change their status: `report` and
+//!   `compare` show them and exit 0.
+//! - `inspect` and `tensors` work on any GGUF (0, or 2 when unreadable).
 //!
 //! Commands return `anyhow::Result<Status>`. A failure names its status by carrying a
 //! [`Failure`] as the context of its error: `.with_context(|| Failure::new(Status::BadInput,
@@ -20,13 +32,12 @@ use std::process::ExitCode;
 pub enum Status {
     /// Exit 0.
     Success,
-    /// Exit 1: the analysis ran and found problems (used by `validate` and friends later).
-    #[allow(dead_code)]
+    /// Exit 1: the analysis ran and found problems (`validate` errors, a configuration that
+    /// cannot be extracted).
     ProblemsFound,
     /// Exit 2: the input could not be read or parsed.
     BadInput,
-    /// Exit 3: the model's architecture is not supported (used by `compat` later).
-    #[allow(dead_code)]
+    /// Exit 3: the model's architecture is not supported.
     Unsupported,
 }
 

@@ -1,13 +1,17 @@
-//! Opening a SOURCE: a local file, memory-mapped (URLs come later), then parsed leniently.
+//! Opening a SOURCE: a local file, memory-mapped (URLs come later), parsed leniently, and its
+//! configuration read.
 //!
 //! The mapping is `ggufscope_gguf::open`, the workspace's one reviewed `unsafe` block (a
 //! read-only private map; see its SAFETY note). This module adds no `unsafe` of its own.
-//! Both failures here are [`Status::BadInput`] (exit 2) and name the path.
+//! Opening and parsing failures are [`Status::BadInput`] (exit 2) and name the path; an
+//! unsupported architecture is [`Status::Unsupported`] (exit 3); any other reason the
+//! configuration cannot be extracted is [`Status::ProblemsFound`] (exit 1).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ggufscope_gguf::{Gguf, Mapped, ParseOptions};
+use ggufscope_model::{ArchError, ModelConfig};
 
 use crate::exit::{Failure, Status};
 
@@ -39,14 +43,18 @@ impl Input {
         self.map.bytes()
     }
 
+    /// The file name without its directories: what reports show, so that their output does
+    /// not depend on where the file is.
+    pub fn name(&self) -> String {
+        file_name(&self.path)
+    }
+
     /// Parses leniently: recoverable defects become `Gguf::diagnostics`. A parse error names
     /// the file, what is wrong, the byte offset and the key or tensor.
     pub fn parse(&self) -> anyhow::Result<Gguf<'_>> {
-        let gguf = Gguf::parse_with(self.bytes(), ParseOptions::lenient())
-            .map_err(ParseError)
-            .with_context(|| {
-                Failure::new(Status::BadInput, format!("parsing {}", self.path.display()))
-            })?;
+        let gguf = Gguf::parse_with(self.bytes(), ParseOptions::lenient()).with_context(|| {
+            Failure::new(Status::BadInput, format!("parsing {}", self.path.display()))
+        })?;
         tracing::debug!(
             version = gguf.version(),
             kvs = gguf.metadata().len(),
@@ -56,18 +64,32 @@ impl Input {
         );
         Ok(gguf)
     }
-}
 
-/// A format error shown once. `ggufscope_gguf::Error`'s `Display` already includes its kind,
-/// and its `source()` is that kind again, so `{:#}` would print the kind twice; this wrapper
-/// keeps the typed error (reachable with `downcast_ref`) and ends the chain there.
-#[derive(Debug)]
-pub struct ParseError(pub ggufscope_gguf::Error);
+    /// Reads the typed configuration: exit 3 for an unsupported architecture, exit 1 when the
+    /// file parses but its configuration cannot be extracted.
+    pub fn config(&self, gguf: &Gguf<'_>) -> anyhow::Result<ModelConfig> {
+        ModelConfig::from_gguf(gguf).map_err(|err| self.config_error(err))
+    }
 
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+    /// The error for a configuration that cannot be extracted, with its status.
+    pub fn config_error(&self, err: ArchError) -> anyhow::Error {
+        let failure = match err {
+            ArchError::Unsupported { .. } => {
+                Failure::new(Status::Unsupported, self.path.display().to_string())
+            }
+            _ => Failure::new(
+                Status::ProblemsFound,
+                format!("reading the configuration of {}", self.path.display()),
+            ),
+        };
+        anyhow::Error::new(err).context(failure)
     }
 }
 
-impl std::error::Error for ParseError {}
+/// The last component of a path (the whole path if it has none).
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,5 +1,6 @@
-//! Text rendering helpers shared by the commands: colors, quoting, values, byte sizes and
-//! the issue list. Everything is deterministic (fixed float formatting, no clock, no paths).
+//! Rendering helpers shared by the commands: colors, quoting, values, sizes and counts, text and
+//! markdown tables, the issue list. Everything is deterministic (fixed float formatting, no
+//! clock, no paths).
 
 use std::io::{self, Write};
 
@@ -156,6 +157,165 @@ pub fn issues(
     Ok(())
 }
 
+/// How a table column is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+fn column_widths(header: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(slot) => *slot = (*slot).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    widths
+}
+
+fn pad(cell: &str, width: usize, align: Align) -> String {
+    match align {
+        Align::Left => format!("{cell:<width$}"),
+        Align::Right => format!("{cell:>width$}"),
+    }
+}
+
+/// Rows as aligned lines: columns two spaces apart, right-trimmed. Columns without an
+/// alignment in `align` are left-aligned.
+pub fn aligned(rows: &[Vec<String>], align: &[Align]) -> Vec<String> {
+    let widths = column_widths(&[], rows);
+    rows.iter()
+        .map(|row| {
+            let parts: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let a = align.get(i).copied().unwrap_or(Align::Left);
+                    pad(c, widths.get(i).copied().unwrap_or(0), a)
+                })
+                .collect();
+            parts.join("  ").trim_end().to_owned()
+        })
+        .collect()
+}
+
+/// Writes an aligned text table: the header as a heading (omitted when empty), then one line
+/// per row, each line indented by `indent` (see [`aligned`]).
+pub fn table(
+    out: &mut dyn Write,
+    paint: Paint,
+    indent: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+    align: &[Align],
+) -> io::Result<()> {
+    let mut all: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
+    if !header.is_empty() {
+        all.push(header.iter().map(|h| (*h).to_owned()).collect());
+    }
+    all.extend(rows.iter().cloned());
+    let mut lines = aligned(&all, align).into_iter();
+    if !header.is_empty() {
+        if let Some(h) = lines.next() {
+            writeln!(out, "{}", paint.heading(&format!("{indent}{h}")))?;
+        }
+    }
+    for line in lines {
+        writeln!(out, "{}", format!("{indent}{line}").trim_end())?;
+    }
+    Ok(())
+}
+
+/// `1 warning`, `2 warnings`, `0 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Escapes a cell for a markdown table (`|` and line breaks).
+pub fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Writes a markdown table (cells escaped with [`md_cell`]).
+pub fn markdown_table(
+    out: &mut dyn Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+    align: &[Align],
+) -> io::Result<()> {
+    let cells = |row: &mut dyn Iterator<Item = &str>| -> String {
+        let parts: Vec<String> = row.map(md_cell).collect();
+        format!("| {} |", parts.join(" | "))
+    };
+    writeln!(out, "{}", cells(&mut header.iter().copied()))?;
+    let rule: Vec<&str> = (0..header.len())
+        .map(|i| match align.get(i) {
+            Some(Align::Right) => "---:",
+            _ => "---",
+        })
+        .collect();
+    writeln!(out, "|{}|", rule.join("|"))?;
+    for row in rows {
+        writeln!(out, "{}", cells(&mut row.iter().map(String::as_str)))?;
+    }
+    Ok(())
+}
+
+/// An integer with thousands separators: `3,821,079,552`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A parameter count as llama.cpp prints it: `3.82 B`, `494.03 M`, `1.20 K`.
+pub fn approx_count(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // a rough figure for people
+    let x = n as f64;
+    if n >= 1_000_000_000 {
+        format!("{:.2} B", x / 1e9)
+    } else if n >= 1_000_000 {
+        format!("{:.2} M", x / 1e6)
+    } else if n >= 1_000 {
+        format!("{:.2} K", x / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+/// A shape in ggml `ne` order: `[3072, 9216]`.
+pub fn shape(dims: &[u64]) -> String {
+    let parts: Vec<String> = dims.iter().map(u64::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// A shape when known, `?` otherwise.
+pub fn shape_opt(dims: Option<&[u64]>) -> String {
+    dims.map_or_else(|| "?".to_owned(), shape)
+}
+
+/// A count when known, `?` otherwise.
+pub fn count_opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "?".to_owned(), |n| n.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +342,52 @@ mod tests {
         let long = "x".repeat(300);
         let shown = quoted(&text(&long, true, 300));
         assert_eq!(shown, format!("\"{}\" … (300 bytes)", "x".repeat(60)));
+    }
+
+    #[test]
+    fn counts_are_grouped_and_approximated() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(3_821_079_552), "3,821,079,552");
+        assert_eq!(approx_count(3_821_079_552), "3.82 B");
+        assert_eq!(approx_count(494_032_768), "494.03 M");
+        assert_eq!(approx_count(12), "12");
+    }
+
+    #[test]
+    fn tables_align_and_trim() {
+        let mut out = Vec::new();
+        let rows = vec![
+            vec!["a".to_owned(), "1".to_owned(), String::new()],
+            vec!["long name".to_owned(), "1234".to_owned(), "x".to_owned()],
+        ];
+        let align = [Align::Left, Align::Right];
+        table(
+            &mut out,
+            Paint::plain(),
+            "  ",
+            &["name", "n", "note"],
+            &rows,
+            &align,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  name          n  note\n  a             1\n  long name  1234  x\n"
+        );
+        let mut md = Vec::new();
+        markdown_table(
+            &mut md,
+            &["a|b", "n"],
+            &[vec!["x".into(), "1".into()]],
+            &align,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(md).unwrap(),
+            "| a\\|b | n |\n|---|---:|\n| x | 1 |\n"
+        );
     }
 
     #[test]

@@ -10,8 +10,18 @@
     missing_docs
 )]
 
+mod compare;
+mod config;
 mod errors;
 mod inspect;
 mod process;
+mod report;
 mod tensors;
 mod util;
+mod validate;
+
+/// The `write_preset` example of ggufscope-testkit, included so that the tests build files
+/// exactly as the documented command does.
+#[allow(dead_code)]
+#[path = "../../testkit/examples/write_preset.rs"]
+mod write_preset;

@@ -36,6 +36,23 @@ impl Case {
         Self::in_temp_dir(tmp, name)
     }
 
+    /// A real fixture copied into a fresh temporary directory (so that other files can be
+    /// written beside it).
+    pub fn fixture_copy(name: &str) -> Self {
+        Self::temp(name, &ggufscope_testkit::read_real(name))
+    }
+
+    /// Writes another file beside the case's file.
+    pub fn add(&self, name: &str, bytes: &[u8]) -> &Self {
+        std::fs::write(self.dir.join(name), bytes).unwrap();
+        self
+    }
+
+    /// The case's directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// `name` in a fresh temporary directory, not created.
     pub fn absent(name: &str) -> Self {
         Self::in_temp_dir(TempDir::new().unwrap(), name)

@@ -519,7 +519,7 @@ pub fn spec_of(gguf: &Gguf<'_>) -> Result<&'static ArchSpec, ArchError> {
         .map_err(|e| ArchError::from_getter(keys::GENERAL_ARCHITECTURE, e))?
         .ok_or(ArchError::NoArchitecture)?;
     arch::lookup(name).ok_or_else(|| {
-        tracing::warn!(target: "ggufscope::config", architecture = name, "unsupported architecture");
+        tracing::debug!(target: "ggufscope::config", architecture = name, "unsupported architecture");
         ArchError::Unsupported { architecture: name.to_string(), supported: arch::supported() }
     })
 }

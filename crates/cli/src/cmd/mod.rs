@@ -1,8 +1,12 @@
 //! One module per command. Each builds its report (a serde structure) and writes it as JSON or
 //! as text rendered from the same structure.
 
+pub mod compare;
+pub mod config;
 pub mod inspect;
+pub mod report;
 pub mod tensors;
+pub mod validate;
 
 use std::io::Write;
 
@@ -17,14 +21,23 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
     match command {
         Command::Inspect(args) => inspect::run(args, out, paint),
         Command::Tensors(args) => tensors::run(args, out, paint),
+        Command::Config(args) => config::run(args, out, paint),
+        Command::Validate(args) => validate::run(args, out, paint),
+        Command::Compare(args) => compare::run(args, out, paint),
+        Command::Report(args) => report::run(args, out),
     }
 }
 
 /// Writes one pretty-printed JSON value and a newline. The JSON is built in memory first, so
 /// an I/O error (a closed pipe) reaches the caller as a plain `io::Error`.
 pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
+    out.write_all(&json_bytes(value)?)?;
+    Ok(())
+}
+
+/// One pretty-printed JSON value and a newline.
+pub fn json_bytes(value: &impl Serialize) -> anyhow::Result<Vec<u8>> {
     let mut text = serde_json::to_vec_pretty(value)?;
     text.push(b'\n');
-    out.write_all(&text)?;
-    Ok(())
+    Ok(text)
 }

@@ -1,5 +1,7 @@
 //! `ggufscope tensors SOURCE`: every tensor in file order (name, ggml type, shape in ggml `ne`
-//! order, elements, bytes, offset relative to the data section), then the totals.
+//! order, elements, bytes, offset relative to the data section), then the totals. With
+//! `--expected`: the layout the architecture requires for the file's configuration instead
+//! (see [`crate::report::expected`]); that needs a supported architecture (exit 3 otherwise).
 
 use std::io::Write;
 
@@ -10,9 +12,7 @@ use crate::cli::TensorsArgs;
 use crate::exit::Status;
 use crate::input::Input;
 use crate::render::{self, Paint};
-
-// TODO(model): `--expected` adds, per tensor, the shape the architecture spec expects and
-// whether it matches (needs `ggufscope-model`'s tensor schema).
+use crate::report::expected::ExpectedReport;
 
 /// The `tensors` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,6 +51,17 @@ pub struct TensorRow {
 pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
+    if args.expected {
+        let cfg = input.config(&gguf)?;
+        let spec = ggufscope_model::spec_of(&gguf).map_err(|e| input.config_error(e))?;
+        let report = ExpectedReport::new(spec, &gguf, &cfg);
+        if args.json {
+            super::write_json(out, &report)?;
+        } else {
+            report.render(out, paint)?;
+        }
+        return Ok(Status::Success);
+    }
     let report = TensorsReport::new(&gguf);
     if args.json {
         super::write_json(out, &report)?;

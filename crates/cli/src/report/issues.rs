@@ -1,6 +1,6 @@
-//! Lenient-parse diagnostics and layout findings, as reports show them.
+//! Lenient-parse diagnostics and layout findings, as `inspect` shows them.
 
-use ggufscope_gguf::{Error, ErrorKind, LayoutFinding, Location};
+use ggufscope_gguf::{Error, LayoutFinding, Location};
 use serde::Serialize;
 
 /// One issue: a recoverable defect the lenient parse kept, or a layout finding.
@@ -29,11 +29,11 @@ impl IssueView {
         let (key, tensor) = match err.location() {
             Some(Location::Key(k)) => (Some(k.clone()), None),
             Some(Location::Tensor(t)) => (None, Some(t.clone())),
-            _ => (None, None),
+            None => (None, None),
         };
         Self {
             severity: "warning",
-            code: error_code(err.kind()),
+            code: err.kind().code(),
             message: err.kind().to_string(),
             offset: err.offset(),
             key,
@@ -48,36 +48,8 @@ impl IssueView {
             code: f.issue.code(),
             message: f.issue.to_string(),
             offset: f.offset,
-            key: None,
-            tensor: None,
+            key: f.issue.key().map(str::to_owned),
+            tensor: f.issue.tensor().map(str::to_owned),
         }
-    }
-}
-
-/// A stable code for an error kind. The format crate gives layout issues a `code()` but not
-/// error kinds, so the codes are kept here (snake case of the variant name).
-fn error_code(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Truncated { .. } => "truncated",
-        ErrorKind::BadMagic { .. } => "bad_magic",
-        ErrorKind::UnsupportedVersion { .. } => "unsupported_version",
-        ErrorKind::LimitExceeded { .. } => "limit_exceeded",
-        ErrorKind::InvalidValueType { .. } => "invalid_value_type",
-        ErrorKind::InvalidBool { .. } => "invalid_bool",
-        ErrorKind::EmptyKey => "empty_key",
-        ErrorKind::InvalidKey { .. } => "invalid_key",
-        ErrorKind::DuplicateKey { .. } => "duplicate_key",
-        ErrorKind::NestingTooDeep { .. } => "nesting_too_deep",
-        ErrorKind::BadAlignment { .. } => "bad_alignment",
-        ErrorKind::AlignmentWrongType { .. } => "alignment_wrong_type",
-        ErrorKind::InvalidTensorName { .. } => "invalid_tensor_name",
-        ErrorKind::TensorNameTooLong { .. } => "tensor_name_too_long",
-        ErrorKind::DuplicateTensorName { .. } => "duplicate_tensor_name",
-        ErrorKind::TooManyDims { .. } => "too_many_dims",
-        ErrorKind::InvalidDim { .. } => "invalid_dim",
-        ErrorKind::TypeMismatch { .. } => "type_mismatch",
-        ErrorKind::OutOfRange { .. } => "out_of_range",
-        ErrorKind::InvalidUtf8 { .. } => "invalid_utf8",
-        _ => "other",
     }
 }

@@ -1,5 +1,13 @@
-//! Report data: serde structures shared by the JSON output and the text renderers, so the two
-//! can never disagree. Nothing here prints.
+//! Report data: serde structures shared by the JSON output and the text and markdown renderers,
+//! so that they can never disagree. Nothing here decides an exit status.
 
+pub mod analysis;
+pub mod compare;
+pub mod config;
+pub mod expected;
+pub mod findings;
 pub mod issues;
+pub mod llama_layout;
+pub mod markdown;
+pub mod tensor_table;
 pub mod value;
