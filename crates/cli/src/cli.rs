@@ -53,6 +53,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// The analysis report as markdown: summary, configuration, tensors, findings, assumptions.
     Report(ReportArgs),
+    /// Whether a Llama-style pipeline can run the model, and the adapter steps that get there.
+    Compat(CompatArgs),
+    /// Rewrite a phi3 or qwen2 file into the llama layout (the adapter plan, executed).
+    Llamafy(LlamafyArgs),
 }
 
 /// Arguments of `inspect`.
@@ -147,6 +151,53 @@ pub struct ReportArgs {
     pub output: Option<PathBuf>,
 
     /// Print the report's data as one JSON object instead of markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The architecture `compat` checks against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// llama.cpp's `llama` architecture (NORM rope, separate Q/K/V and gate/up).
+    Llama,
+}
+
+/// Arguments of `compat`.
+#[derive(Debug, Clone, Args)]
+pub struct CompatArgs {
+    /// The GGUF file.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// The target architecture.
+    #[arg(long, value_enum, default_value_t = Target::Llama)]
+    pub target: Target,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `llamafy`.
+#[derive(Debug, Clone, Args)]
+pub struct LlamafyArgs {
+    /// The GGUF file to convert.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+
+    /// Where to write the llama-layout file.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -11,6 +11,7 @@
 )]
 
 mod compare;
+mod compat;
 mod config;
 mod errors;
 mod inspect;

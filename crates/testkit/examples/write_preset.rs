@@ -16,7 +16,13 @@ use std::process::ExitCode;
 use ggufscope_testkit::presets::{self, ModelFixture};
 
 /// The preset names, as the command line takes them.
-pub const PRESETS: [&str; 3] = ["phi3-mini-4k", "qwen2.5-0.5b", "tiny-llama"];
+pub const PRESETS: [&str; 5] = [
+    "phi3-mini-4k",
+    "qwen2.5-0.5b",
+    "tiny-llama",
+    "tiny-phi3",
+    "tiny-qwen2",
+];
 
 /// The preset called `name`, its `general.description` saying it was written by this example
 /// as `out_name` (a file name, so the description does not depend on where it was written).
@@ -25,6 +31,8 @@ pub fn preset(name: &str, out_name: &str) -> Option<ModelFixture> {
         "phi3-mini-4k" => presets::phi3_mini_4k(),
         "qwen2.5-0.5b" => presets::qwen2_5_0_5b(),
         "tiny-llama" => presets::tiny_llama(),
+        "tiny-phi3" => presets::tiny_phi3(),
+        "tiny-qwen2" => presets::tiny_qwen2(),
         _ => return None,
     };
     fixture.set_kv(

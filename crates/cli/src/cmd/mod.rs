@@ -2,8 +2,10 @@
 //! as text rendered from the same structure.
 
 pub mod compare;
+pub mod compat;
 pub mod config;
 pub mod inspect;
+pub mod llamafy;
 pub mod report;
 pub mod tensors;
 pub mod validate;
@@ -25,6 +27,8 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Command::Validate(args) => validate::run(args, out, paint),
         Command::Compare(args) => compare::run(args, out, paint),
         Command::Report(args) => report::run(args, out),
+        Command::Compat(args) => compat::run(args, out, paint),
+        Command::Llamafy(args) => llamafy::run(args, out, paint),
     }
 }
 

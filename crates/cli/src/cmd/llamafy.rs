@@ -1,0 +1,203 @@
+//! `ggufscope llamafy IN -o OUT [--force]`: executes the adapter plan and writes a `llama`
+//! file. Data streams from the mapped input to a temporary file beside OUT, which is renamed
+//! only when everything is written (an error or an interrupt never leaves a half-written
+//! OUT); an existing OUT is kept unless `--force`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+
+use anyhow::Context;
+use ggufscope_model::{llamafy, ModelConfig, Verdict};
+use serde::Serialize;
+
+use crate::cli::LlamafyArgs;
+use crate::exit::{Failure, Status};
+use crate::input::Input;
+use crate::render::Paint;
+
+/// The `llamafy` report (also its JSON shape).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LlamafyReport {
+    /// Input file name.
+    pub input: String,
+    /// Output file name.
+    pub output: String,
+    /// Source architecture.
+    pub source: Option<String>,
+    /// The steps applied, one line each.
+    pub steps: Vec<String>,
+    /// Tensors read.
+    pub tensors_in: u64,
+    /// Tensors written.
+    pub tensors_out: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Whether the output validates clean against the `llama` schema.
+    pub validates_clean: bool,
+    /// Differences the adapter cannot remove.
+    pub remaining_differences: Vec<String>,
+}
+
+/// Counts bytes for the progress bar.
+struct Progress<W> {
+    inner: W,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<W: Write> Write for Progress<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Runs `llamafy`.
+pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
+    let input = Input::open(&args.input)?;
+    let gguf = input.parse()?;
+    let plan = ggufscope_model::plan(&gguf);
+    let refuse = |status, what: String| {
+        Err(anyhow::anyhow!(what))
+            .with_context(|| Failure::new(status, format!("llamafy {}", input.name())))
+    };
+    if plan.verdict == Verdict::Incompatible {
+        let why: Vec<String> = plan.blockers.iter().map(ToString::to_string).collect();
+        return refuse(
+            Status::ProblemsFound,
+            format!("the model cannot be adapted to llama: {}", why.join("; ")),
+        );
+    }
+    if gguf.tensors().is_empty() {
+        return refuse(
+            Status::ProblemsFound,
+            "the file has no tensors to convert (vocab-only): run `ggufscope compat` for the plan"
+                .into(),
+        );
+    }
+    if args.output.exists() && !args.force {
+        return refuse(
+            Status::BadInput,
+            format!(
+                "{} exists (use --force to overwrite)",
+                args.output.display()
+            ),
+        );
+    }
+    let writer =
+        llamafy(&gguf, &plan).with_context(|| Failure::new(Status::ProblemsFound, "llamafy"))?;
+    let planned = writer.plan().context("planning the output")?;
+    let total: u64 = planned.iter().map(|p| p.n_bytes).sum();
+    let tensors_out = planned.len() as u64;
+    let dir = match args.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let failure = || {
+        Failure::new(
+            Status::BadInput,
+            format!("writing {}", args.output.display()),
+        )
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".llamafy-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(failure)?;
+    let bar = (std::io::stderr().is_terminal() && !args.no_progress).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let file: &File = tmp.as_file();
+    let mut sink = Progress {
+        inner: BufWriter::new(file),
+        bar,
+    };
+    let bytes_written = writer.write(&mut sink).with_context(failure)?;
+    sink.flush().with_context(failure)?;
+    if let Some(bar) = &sink.bar {
+        bar.finish_and_clear();
+    }
+    drop(sink);
+    tmp.as_file().sync_all().with_context(failure)?;
+    // A temporary file is created private (0600); the result gets a normal file's mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(failure)?;
+    }
+    tmp.persist(&args.output)
+        .map_err(|e| e.error)
+        .with_context(failure)?;
+
+    let written = Input::open(&args.output)?;
+    let result = written.parse()?;
+    let validates_clean = ModelConfig::from_gguf(&result)
+        .map(|cfg| !ggufscope_model::validate(&result, &cfg).has_errors())
+        .unwrap_or(false)
+        && !result
+            .check_layout()
+            .iter()
+            .any(|f| f.severity == ggufscope_gguf::Severity::Error);
+    let report = LlamafyReport {
+        input: input.name(),
+        output: written.name(),
+        source: plan.source.clone(),
+        steps: plan.steps.iter().map(|s| s.describe()).collect(),
+        tensors_in: gguf.tensors().len() as u64,
+        tensors_out,
+        bytes_written,
+        validates_clean,
+        remaining_differences: plan.remaining_differences.clone(),
+    };
+    if args.json {
+        super::write_json(out, &report)?;
+    } else {
+        report.render(out, paint)?;
+    }
+    Ok(if validates_clean {
+        Status::Success
+    } else {
+        Status::ProblemsFound
+    })
+}
+
+impl LlamafyReport {
+    /// Writes the text form.
+    pub fn render(&self, out: &mut dyn Write, paint: Paint) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} ({}) -> {} (llama): {} tensors -> {}, {} bytes written",
+            self.input,
+            self.source.as_deref().unwrap_or("?"),
+            paint.heading(&self.output),
+            self.tensors_in,
+            self.tensors_out,
+            self.bytes_written
+        )?;
+        for (i, s) in self.steps.iter().enumerate() {
+            writeln!(out, "  {}. {s}", i + 1)?;
+        }
+        writeln!(
+            out,
+            "validates clean against the llama schema: {}",
+            if self.validates_clean { "yes" } else { "NO" }
+        )?;
+        for d in &self.remaining_differences {
+            writeln!(out, "note: {d}")?;
+        }
+        Ok(())
+    }
+}
