@@ -309,9 +309,18 @@ impl<'a> GgufWriter<'a> {
                 }
                 TensorData::Zeros => skip(out, p.n_bytes)?,
             }
-            pos = data_start + p.offset + p.n_bytes;
-            let padded = pos.next_multiple_of(alignment);
-            write_zeros(out, padded - pos)?;
+            // `plan` proved offset + size (padded) fits; the data start is a header length.
+            let end = data_start
+                .checked_add(p.offset)
+                .and_then(|s| s.checked_add(p.n_bytes))
+                .and_then(|e| Some((e, e.checked_next_multiple_of(alignment)?)));
+            let Some((end, padded)) = end else {
+                return Err(WriteError::UnsizableTensor {
+                    tensor: t.name,
+                    reason: SizeError::Overflow,
+                });
+            };
+            write_zeros(out, padded - end)?;
             pos = padded;
         }
         Ok(pos)

@@ -340,8 +340,29 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
         });
     }
     let has_layer_tensor = |n: &str| gguf.tensor(&format!("blk.0.{n}")).is_some();
-    let fused_ffn = arch == "phi3";
-    if fused_ffn {
+    let fused_bias = has_layer_tensor("attn_qkv.bias");
+    if fused_qkv && fused_bias {
+        p.steps.push(AdapterStep::SplitRows {
+            tensor: "attn_qkv.bias".into(),
+            layers,
+            into: vec![
+                RowSlice {
+                    into: "attn_q.bias".into(),
+                    rows: 0..q,
+                },
+                RowSlice {
+                    into: "attn_k.bias".into(),
+                    rows: q..qk,
+                },
+                RowSlice {
+                    into: "attn_v.bias".into(),
+                    rows: qk..qkv,
+                },
+            ],
+            reason: "the fused bias follows its weight's rows".into(),
+        });
+    }
+    if arch == "phi3" {
         let ff = cfg.feed_forward_length;
         p.steps.push(AdapterStep::SplitRows {
             tensor: "ffn_up.weight".into(),
@@ -353,24 +374,28 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
             reason: "first half is the gate (SiLU input), second half is up (ggml_swiglu, ggml-cpu/ops.cpp:3372-3375)".into(),
         });
     }
-    let biases: Vec<String> = ["attn_q.bias", "attn_k.bias", "attn_v.bias", "attn_qkv.bias"]
-        .into_iter()
-        .filter(|b| {
-            has_layer_tensor(b)
-                || (gguf.tensors().is_empty()
-                    && cfg.spec().is_some_and(|s| s.qkv.typical_bias)
-                    && !b.starts_with("attn_qkv"))
-        })
-        .map(str::to_string)
-        .collect();
+    // Q/K/V biases: in the file (split or fused), or, for a vocab-only file, where converters
+    // of this architecture write them.
+    let has_biases = fused_bias
+        || has_layer_tensor("attn_q.bias")
+        || (gguf.tensors().is_empty() && cfg.spec().is_some_and(|s| s.qkv.typical_bias));
+    let biases: Vec<String> = if has_biases {
+        ["attn_q.bias", "attn_k.bias", "attn_v.bias"]
+            .into_iter()
+            .filter(|b| fused_bias || gguf.tensors().is_empty() || has_layer_tensor(b))
+            .map(str::to_string)
+            .collect()
+    } else {
+        Vec::new()
+    };
     if cfg.rope_type == RopeType::Neox {
         let bias = |n: &str| biases.iter().any(|b| b == n);
         let mut q_tensors = vec!["attn_q.weight".to_string()];
         let mut k_tensors = vec!["attn_k.weight".to_string()];
-        if bias("attn_q.bias") || bias("attn_qkv.bias") {
+        if bias("attn_q.bias") {
             q_tensors.push("attn_q.bias".into());
         }
-        if bias("attn_k.bias") || bias("attn_qkv.bias") {
+        if bias("attn_k.bias") {
             k_tensors.push("attn_k.bias".into());
         }
         p.steps.push(AdapterStep::PermuteRows {

@@ -49,6 +49,11 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 /// Builds a tiny model of `arch` ("phi3": fused attn_qkv and gate‖up ffn_up; "qwen2": split
 /// q/k/v with biases, gate/up, tied output) with random f32 weights.
 fn tiny(arch: &str, s: Shape, seed: u64) -> Vec<u8> {
+    tiny_with(arch, s, seed, false)
+}
+
+/// As [`tiny`], optionally with a fused `attn_qkv.bias` on the phi3 shape.
+fn tiny_with(arch: &str, s: Shape, seed: u64, qkv_bias: bool) -> Vec<u8> {
     let mut rng = Rng(seed);
     let mut w = GgufWriter::new();
     let k = |n: &str| format!("{arch}.{n}");
@@ -83,6 +88,9 @@ fn tiny(arch: &str, s: Shape, seed: u64) -> Vec<u8> {
         tensor(&mut w, b("attn_norm.weight"), &[e], 0.2, 1.0);
         if arch == "phi3" {
             tensor(&mut w, b("attn_qkv.weight"), &[e, q + 2 * kv], 0.3, 0.0);
+            if qkv_bias {
+                tensor(&mut w, b("attn_qkv.bias"), &[q + 2 * kv], 0.5, 0.0);
+            }
         } else {
             tensor(&mut w, b("attn_q.weight"), &[e, q], 0.3, 0.0);
             tensor(&mut w, b("attn_q.bias"), &[q], 0.5, 0.0);
@@ -191,7 +199,8 @@ fn forward(bytes: &[u8], tokens: &[usize]) -> Vec<Vec<f32>> {
             let h = rms_norm(&x, &w("attn_norm.weight").unwrap().0, eps);
             let (mut q, mut k, v) = match w("attn_qkv.weight") {
                 Some(qkv) => {
-                    let all = matvec(&qkv, &h);
+                    let mut all = matvec(&qkv, &h);
+                    add_bias(&mut all, "attn_qkv.bias");
                     (
                         all[..qw].to_vec(),
                         all[qw..qw + kw].to_vec(),
@@ -298,7 +307,10 @@ fn max_relative_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
 }
 
 fn assert_equivalent(arch: &str, s: Shape, seed: u64) -> f32 {
-    let src = tiny(arch, s, seed);
+    assert_equivalent_bytes(arch, s, tiny(arch, s, seed))
+}
+
+fn assert_equivalent_bytes(arch: &str, s: Shape, src: Vec<u8>) -> f32 {
     let out = adapt(&src);
     let tokens = [1usize, 7, 42, 3, 99, 250, 17, 8];
     let (a, b) = (forward(&src, &tokens), forward(&out, &tokens));
@@ -374,6 +386,19 @@ fn qwen2_shaped_mqa_model_is_equivalent() {
         },
         4,
     );
+}
+
+#[test]
+fn phi3_shaped_model_with_a_fused_qkv_bias_is_equivalent() {
+    let s = Shape {
+        embd: 64,
+        heads: 4,
+        kv_heads: 2,
+        ff: 96,
+        vocab: 256,
+        layers: 2,
+    };
+    assert_equivalent_bytes("phi3", s, tiny_with("phi3", s, 6, true));
 }
 
 #[test]
