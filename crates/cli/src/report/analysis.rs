@@ -96,6 +96,8 @@ pub struct AnalysisReport {
     pub attention: Attention,
     /// How the layout differs from a plain Llama one.
     pub llama_layout: LlamaLayout,
+    /// What a loader must do to run it as `llama` (the `compat` plan).
+    pub llama_adapter: ggufscope_model::AdapterPlan,
     /// The tensors: the file's, or the expected layout for a vocab-only file (`source` says).
     pub tensors: TensorTable,
     /// Format and schema findings.
@@ -133,6 +135,7 @@ impl AnalysisReport {
             .unwrap_or_default();
         let tensors = TensorTable::new(gguf, &expected_layout);
         let llama_layout = LlamaLayout::new(cfg, &tensors);
+        let llama_adapter = ggufscope_model::plan_for(gguf, cfg);
         let mut all_findings = findings::format_findings(gguf);
         all_findings.extend(schema_findings(gguf));
         let comparison = other.as_ref().map(|o| {
@@ -157,6 +160,7 @@ impl AnalysisReport {
             derived,
             attention,
             llama_layout,
+            llama_adapter,
             tensors,
             findings: all_findings,
             comparison,
@@ -215,6 +219,17 @@ impl AnalysisReport {
             c.rope_freq_base,
         ));
         out.push(self.llama_layout.sentence(c));
+        out.push(format!(
+            "Through an adapter (`ggufscope compat`): **{}**{}.",
+            self.llama_adapter.verdict.as_str(),
+            match self.llama_adapter.verdict {
+                ggufscope_model::Verdict::CompatibleWithAdapter => format!(
+                    ", in {} steps of renames, row slices and row permutations (no requantization); see Llama compatibility",
+                    self.llama_adapter.steps.len()
+                ),
+                _ => String::new(),
+            }
+        ));
         let (errors, warnings, _) = findings::counts(&self.findings);
         out.push(if errors == 0 && warnings == 0 {
             "Validation found no errors and no warnings.".to_owned()

@@ -95,6 +95,7 @@ impl AnalysisReport {
         writeln!(out, "{}", a.explanation.join(" "))?;
 
         self.tensors_section(out)?;
+        self.compat_section(out)?;
 
         writeln!(out, "\n## Schema findings\n")?;
         if self.findings.is_empty() {
@@ -150,6 +151,36 @@ impl AnalysisReport {
                 })
                 .collect();
             markdown_table(out, &["claim", "assumed", "found", "holds"], &rows, &[])?;
+        }
+        Ok(())
+    }
+
+    fn compat_section(&self, out: &mut dyn Write) -> io::Result<()> {
+        let p = &self.llama_adapter;
+        writeln!(out, "\n## Llama compatibility\n")?;
+        writeln!(
+            out,
+            "Verdict for a `{}` pipeline: **{}** (as `ggufscope compat` reports it).",
+            p.target,
+            p.verdict.as_str()
+        )?;
+        if !p.steps.is_empty() {
+            writeln!(out, "\nAdapter steps (what `ggufscope llamafy` does), computed from the configuration:\n")?;
+            for (i, step) in p.steps.iter().enumerate() {
+                writeln!(out, "{}. {}", i + 1, step.describe())?;
+            }
+        }
+        if !p.blockers.is_empty() {
+            writeln!(out, "\nWhy it cannot be adapted:\n")?;
+            for b in &p.blockers {
+                writeln!(out, "- {b}")?;
+            }
+        }
+        if !p.remaining_differences.is_empty() {
+            writeln!(out, "\nDifferences that remain after the adapter:\n")?;
+            for d in &p.remaining_differences {
+                writeln!(out, "- {d}")?;
+            }
         }
         Ok(())
     }
