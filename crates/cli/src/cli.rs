@@ -57,6 +57,8 @@ pub enum Command {
     Compat(CompatArgs),
     /// Rewrite a phi3 or qwen2 file into the llama layout (the adapter plan, executed).
     Llamafy(LlamafyArgs),
+    /// Memory to load and run the model: weights, KV cache, output and compute buffers.
+    Memory(MemoryArgs),
 }
 
 /// Arguments of `inspect`.
@@ -200,6 +202,81 @@ pub struct LlamafyArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `memory`.
+#[derive(Debug, Clone, Args)]
+pub struct MemoryArgs {
+    /// The GGUF file.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+
+    /// Context length (default: the model's training context).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub ctx: u64,
+
+    /// Logical batch size (llama.cpp `-b`).
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub batch: u64,
+
+    /// Physical batch size (llama.cpp `-ub`).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub ubatch: u64,
+
+    /// Parallel sequences (llama.cpp `-np`).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub parallel: u64,
+
+    /// KV cache type.
+    #[arg(long, value_name = "TYPE", default_value = "f16", value_parser = ["f16", "bf16", "q8_0", "q4_0", "f32"])]
+    pub kv_type: String,
+
+    /// Full-size cache for sliding-window layers (llama.cpp `--swa-full`).
+    #[arg(long)]
+    pub swa_full: bool,
+
+    /// A GPU's memory (e.g. 8GiB, 24GB, 6000MiB); repeat for several GPUs.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub gpu_mem: Vec<u64>,
+
+    /// For vocab-only files: the ggml type the weights are assumed to have.
+    #[arg(long, value_name = "TYPE", default_value = "f16")]
+    pub assume_type: String,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `8GiB`, `24GB`, `6000MiB`, `512M` or a plain byte count.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 8GiB)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1e3,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "t" | "tib" => 1024.0_f64.powi(4),
+        "tb" => 1e12,
+        other => return Err(format!("unknown size unit `{other}`")),
+    };
+    let bytes = (value * scale).round();
+    if bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(bytes as u64)
+    } else {
+        Err(format!("`{text}` is out of range"))
+    }
 }
 
 /// `--color`.

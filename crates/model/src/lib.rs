@@ -25,6 +25,7 @@ mod config;
 mod error;
 pub mod keys;
 mod llamafy;
+mod memory;
 mod schema;
 mod seed;
 mod validate;
@@ -40,6 +41,10 @@ pub use config::{
 };
 pub use error::{ArchError, Inconsistency};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
+pub use memory::{
+    fit_gpus, plan_memory, swa_layers, GpuFit, GpuPlacement, LayerMemory, MemoryOptions,
+    MemoryPlan, TypeBytes,
+};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use seed::{seed_claims, ClaimCheck};
 pub use validate::{validate, SchemaIssue, SchemaReport};

@@ -6,6 +6,7 @@ pub mod compat;
 pub mod config;
 pub mod inspect;
 pub mod llamafy;
+pub mod memory;
 pub mod report;
 pub mod tensors;
 pub mod validate;
@@ -29,6 +30,7 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Command::Report(args) => report::run(args, out),
         Command::Compat(args) => compat::run(args, out, paint),
         Command::Llamafy(args) => llamafy::run(args, out, paint),
+        Command::Memory(args) => memory::run(args, out, paint),
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::{
     hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    OUTPUT_NORM, TOKEN_EMBD,
+    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
@@ -69,6 +69,7 @@ pub static SPEC: ArchSpec = ArchSpec {
         ),
         norm("post_ffw_norm.weight"),
     ],
+    swa: SwaRule::Pattern { default_period: 6 },
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/gemma3.cpp:3-71; src/llama-model.cpp:3134, 3177",
 };

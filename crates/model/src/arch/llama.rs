@@ -7,7 +7,7 @@
 
 use super::{
     hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    OUTPUT_NORM, TOKEN_EMBD,
+    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
@@ -62,6 +62,7 @@ pub static SPEC: ArchSpec = ArchSpec {
         t("ffn_down.bias", Shape::d1(Dim::Embd), OPT),
         t("ffn_up.bias", Shape::d1(Dim::Ff), OPT),
     ],
+    swa: SwaRule::None,
     rot_must_equal_head_dim: true,
     source:
         "llama.cpp@0c1e57098 src/models/llama.cpp:3-92; src/llama-model.cpp:1450-1453, 3052, 3095",

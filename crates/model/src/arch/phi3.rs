@@ -8,7 +8,7 @@
 
 use super::{
     hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    OUTPUT_NORM, TOKEN_EMBD,
+    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
@@ -54,6 +54,7 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
+    swa: SwaRule::Disabled,
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/phi3.cpp:3-57; src/llama-model.cpp:3127, 3177",
 };
