@@ -12,6 +12,7 @@ mod compare;
 mod compat;
 mod config;
 mod forward;
+mod memory;
 mod schema;
 
 use ggufscope_gguf::{open, Gguf, Mapped, ParseOptions};
