@@ -235,6 +235,15 @@ pub struct MemoryArgs {
     #[arg(long)]
     pub swa_full: bool,
 
+    /// Flash attention (llama.cpp's default `auto` turns it on where supported, the CPU
+    /// included); it changes the compute buffer.
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    pub flash_attn: String,
+
+    /// Model llama.cpp's CPU backend, which keeps a repacked copy of q4_0/q4_K/iq4_nl matrices.
+    #[arg(long)]
+    pub cpu_repack: bool,
+
     /// A GPU's memory (e.g. 8GiB, 24GB, 6000MiB); repeat for several GPUs.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub gpu_mem: Vec<u64>,

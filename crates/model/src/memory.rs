@@ -35,6 +35,12 @@ pub struct MemoryOptions {
     pub kv_type: GgmlType,
     /// Full-size cache for sliding-window layers (`--swa-full`).
     pub swa_full: bool,
+    /// Flash attention (llama.cpp's default `auto` enables it where the backend supports it,
+    /// the CPU included); it changes the compute buffer.
+    pub flash_attn: bool,
+    /// Running on llama.cpp's CPU backend, which keeps a second, repacked copy of q4_0, q4_K
+    /// and iq4_nl matrices (`CPU_REPACK model buffer`; not `token_embd`, read by row lookups).
+    pub cpu_repack: bool,
     /// For vocab-only files: the type weights are assumed to have.
     #[serde(serialize_with = "type_name")]
     pub assumed_weight_type: GgmlType,
@@ -53,6 +59,8 @@ impl Default for MemoryOptions {
             n_parallel: 1,
             kv_type: GgmlType::F16,
             swa_full: false,
+            flash_attn: true,
+            cpu_repack: false,
             assumed_weight_type: GgmlType::F16,
         }
     }
@@ -101,6 +109,8 @@ pub struct MemoryPlan {
     pub weights_by_type: Vec<TypeBytes>,
     /// Weights outside the layers (embeddings, output, norms).
     pub non_layer_weights_bytes: u64,
+    /// With `cpu_repack`: the CPU backend's repacked copy of q4_0/q4_K/iq4_nl matrices.
+    pub cpu_repack_bytes: u64,
     /// Per layer: weights and KV cache.
     pub layers: Vec<LayerMemory>,
     /// KV cache: K bytes.
@@ -165,6 +175,12 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
     let n_seq = options.n_parallel.max(1);
     // (name, layer, type, bytes) of every tensor, real or expected.
     let weights_estimated = gguf.tensors().is_empty();
+    let repackable = |name: &str, ty: GgmlType, dims: usize| {
+        dims == 2
+            && name != "token_embd.weight"
+            && [GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::IQ4_NL].contains(&ty)
+    };
+    let mut cpu_repack_bytes = 0u64;
     let tensors: Vec<(Option<u64>, GgmlType, u64)> = if weights_estimated {
         cfg.spec()
             .map(|s| expected_layout(s, cfg, None))
@@ -188,7 +204,11 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
                     _ => GgmlType::F32,
                 };
                 let rows = t.elements().unwrap_or(0) / ne0.max(1);
-                (t.layer, ty, row_size(ty, ne0).saturating_mul(rows))
+                let bytes = row_size(ty, ne0).saturating_mul(rows);
+                if repackable(&t.name, ty, t.dims.as_ref().map_or(0, Vec::len)) {
+                    cpu_repack_bytes = cpu_repack_bytes.saturating_add(bytes);
+                }
+                (t.layer, ty, bytes)
             })
             .collect()
     } else {
@@ -200,7 +220,11 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
                     .strip_prefix("blk.")
                     .and_then(|r| r.split_once('.'))
                     .and_then(|(n, _)| n.parse().ok());
-                (layer, t.ggml_type(), t.n_bytes().unwrap_or(0))
+                let bytes = t.n_bytes().unwrap_or(0);
+                if repackable(t.name(), t.ggml_type(), t.dims().len()) {
+                    cpu_repack_bytes = cpu_repack_bytes.saturating_add(bytes);
+                }
+                (layer, t.ggml_type(), bytes)
             })
             .collect()
     };
@@ -262,24 +286,43 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
     let kv_cache_bytes = k_bytes.saturating_add(v_bytes);
     let n_vocab = cfg.vocab_size.unwrap_or(0);
     let output_bytes = n_vocab.saturating_mul(n_seq).saturating_mul(4);
-    // The graph reserved for one ubatch: its largest live tensors are the logits of the
-    // outputs, the attention scores (without flash attention) and the FFN activations.
+    // The compute buffer is the peak of the graph llama.cpp reserves for one ubatch (ggml's
+    // allocator reuses memory, so it is the largest set of tensors alive at once). Fitted on
+    // llama.cpp@0c1e57098's `sched_reserve: CPU compute buffer size` for the Phi-3-mini and
+    // Qwen2.5-0.5B layouts at n_ctx 4096 and 16384 (see the tests):
+    //   output:    n_ubatch·n_vocab·4 (logits) + 3·n_ubatch·n_embd·4
+    //   attention: without flash attention n_ubatch·n_kv·n_head·4 (KQ) + n_ubatch·n_kv·4 (mask)
+    //              + 5·n_ubatch·n_embd·4; with it n_ubatch·n_kv·2 (f16 mask) + 5·n_ubatch·n_embd·4
     let ub = options.n_ubatch.min(n_ctx);
-    let ff = (0..cfg.block_count)
-        .map(|il| cfg.layer(il).feed_forward_length)
+    let embd = cfg.embedding_length;
+    let heads = (0..cfg.block_count)
+        .map(|il| cfg.layer(il).head_count)
         .max()
         .unwrap_or(0);
-    let logits = ub.saturating_mul(n_vocab).saturating_mul(4);
-    let scores = ub
-        .saturating_mul(n_ctx)
-        .saturating_mul(cfg.attention_head_count)
-        .saturating_mul(4);
-    let ffn = ub.saturating_mul(ff).saturating_mul(4).saturating_mul(3);
-    let compute_bytes = logits.max(scores).saturating_add(ffn);
-    let compute_formula = format!(
-        "max(logits n_ubatch*n_vocab*4 = {logits}, attention scores n_ubatch*n_ctx*n_head*4 = {scores}) + FFN activations 3*n_ubatch*n_ff*4 = {ffn} (estimate; llama.cpp reserves its compute buffer by building the graph)"
-    );
+    let f32s = |n: u64| n.saturating_mul(4);
+    let output = f32s(ub.saturating_mul(n_vocab))
+        .saturating_add(f32s(ub.saturating_mul(embd).saturating_mul(3)));
+    let residual = f32s(ub.saturating_mul(embd).saturating_mul(5));
+    let attention = if options.flash_attn {
+        ub.saturating_mul(n_ctx)
+            .saturating_mul(2)
+            .saturating_add(residual)
+    } else {
+        f32s(ub.saturating_mul(n_ctx).saturating_mul(heads))
+            .saturating_add(f32s(ub.saturating_mul(n_ctx)))
+            .saturating_add(residual)
+    };
+    let compute_bytes = output.max(attention);
+    let compute_formula = if options.flash_attn {
+        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention (flash) n_ubatch*n_ctx*2 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
+    } else {
+        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention n_ubatch*n_ctx*(n_head+1)*4 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
+    };
+    if !options.cpu_repack {
+        cpu_repack_bytes = 0;
+    }
     let total_bytes = weights_bytes
+        .saturating_add(cpu_repack_bytes)
         .saturating_add(kv_cache_bytes)
         .saturating_add(output_bytes)
         .saturating_add(compute_bytes);
@@ -291,6 +334,7 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
         weights_bytes,
         weights_by_type,
         non_layer_weights_bytes,
+        cpu_repack_bytes,
         layers,
         k_bytes,
         v_bytes,

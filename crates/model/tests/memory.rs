@@ -37,6 +37,130 @@ fn phi3_mini_at_4096_tokens() {
         p.total_bytes,
         exact + p.kv_cache_bytes + p.output_bytes + p.compute_bytes
     );
+    assert_eq!(p.cpu_repack_bytes, 0);
+    // llama.cpp@0c1e57098 loading this layout on its CPU backend logs
+    // `CPU_REPACK model buffer size = 1242.00 MiB` (the 80 q4_K matrices other than token_embd).
+    let cpu = plan_memory(
+        &g,
+        &cfg,
+        MemoryOptions {
+            n_ctx: 4096,
+            cpu_repack: true,
+            ..MemoryOptions::default()
+        },
+    );
+    assert_eq!(cpu.cpu_repack_bytes, 1_302_331_392);
+    assert_eq!(cpu.cpu_repack_bytes as f64 / 1048576.0, 1242.0);
+}
+
+/// llama.cpp@0c1e57098 (`sched_reserve: CPU compute buffer size`, `llama_kv_cache: size`,
+/// `output buffer size`, `CPU_Mapped model buffer size`), loading the Phi-3-mini and
+/// Qwen2.5-0.5B layouts written by the testkit (tokenizer replaced by `no_vocab` + vocab_size),
+/// n_batch 2048, n_ubatch 512, one sequence, f16 cache. MiB as llama.cpp prints them.
+#[test]
+fn figures_match_what_llama_cpp_reports() {
+    let mib = |b: u64| (b as f64 / 1048576.0 * 100.0).round() / 100.0;
+    let cases = [
+        // (fixture, n_ctx, flash_attn, weights, kv, output, compute)
+        (
+            presets::phi3_mini_4k(),
+            4096,
+            false,
+            2281.66,
+            1536.00,
+            0.12,
+            294.01,
+        ),
+        (
+            presets::phi3_mini_4k(),
+            16384,
+            false,
+            2281.66,
+            6144.00,
+            0.12,
+            1086.01,
+        ),
+        (
+            presets::phi3_mini_4k(),
+            16384,
+            true,
+            2281.66,
+            6144.00,
+            0.12,
+            82.01,
+        ),
+        (
+            presets::phi3_mini_4k(),
+            4096,
+            true,
+            2281.66,
+            1536.00,
+            0.12,
+            90.64,
+        ),
+        (
+            presets::qwen2_5_0_5b(),
+            4096,
+            false,
+            942.43,
+            48.00,
+            0.58,
+            302.00,
+        ),
+        (
+            presets::qwen2_5_0_5b(),
+            16384,
+            false,
+            942.43,
+            192.00,
+            0.58,
+            489.26,
+        ),
+        (
+            presets::qwen2_5_0_5b(),
+            4096,
+            true,
+            942.43,
+            48.00,
+            0.58,
+            300.25,
+        ),
+    ];
+    for (f, n_ctx, flash_attn, weights, kv, output, compute) in cases {
+        let w = Written::new(&f);
+        let g = w.gguf();
+        let cfg = ModelConfig::from_gguf(&g).unwrap();
+        let p = plan_memory(
+            &g,
+            &cfg,
+            MemoryOptions {
+                n_ctx,
+                flash_attn,
+                ..MemoryOptions::default()
+            },
+        );
+        assert_eq!(
+            mib(p.weights_bytes),
+            weights,
+            "{} weights",
+            cfg.architecture
+        );
+        assert_eq!(mib(p.kv_cache_bytes), kv, "{} kv", cfg.architecture);
+        assert_eq!(mib(p.output_bytes), output, "{} output", cfg.architecture);
+        // The compute buffer is an estimate: within 12% of llama.cpp's (and the total within 1%).
+        let c = mib(p.compute_bytes);
+        assert!(
+            (c - compute).abs() / compute < 0.12,
+            "{} n_ctx {n_ctx} fa {flash_attn}: compute {c} vs {compute}",
+            cfg.architecture
+        );
+        let theirs = weights + kv + output + compute;
+        let ours = mib(p.total_bytes);
+        assert!(
+            (ours - theirs).abs() / theirs < 0.01,
+            "total {ours} vs {theirs}"
+        );
+    }
 }
 
 #[test]

@@ -45,6 +45,8 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         n_parallel: args.parallel,
         kv_type: ggml_type(&args.kv_type)?,
         swa_full: args.swa_full,
+        flash_attn: args.flash_attn == "on",
+        cpu_repack: args.cpu_repack,
         assumed_weight_type: ggml_type(&args.assume_type)?,
     };
     let plan = plan_memory(&gguf, &cfg, options);
