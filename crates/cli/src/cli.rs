@@ -64,7 +64,8 @@ pub enum Command {
 /// Arguments of `inspect`.
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// The GGUF file (a local path).
+    /// The GGUF file: a path, an http(s):// URL or hf://OWNER/REPO/FILE[@REVISION]; for a
+    /// split set, its first shard.
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
 
@@ -91,7 +92,8 @@ impl InspectArgs {
 /// Arguments of `tensors`.
 #[derive(Debug, Clone, Args)]
 pub struct TensorsArgs {
-    /// The GGUF file (a local path).
+    /// The GGUF file: a path, an http(s):// URL or hf://OWNER/REPO/FILE[@REVISION]; for a
+    /// split set, its first shard.
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
 
@@ -108,7 +110,8 @@ pub struct TensorsArgs {
 /// Arguments of the commands that take one file and `--json` (`config`, `validate`).
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// The GGUF file (a local path).
+    /// The GGUF file: a path, an http(s):// URL or hf://OWNER/REPO/FILE[@REVISION]; for a
+    /// split set, its first shard.
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
 
@@ -120,11 +123,11 @@ pub struct SourceArgs {
 /// Arguments of `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// The first GGUF file (column A).
+    /// The first GGUF file (column A): a path or a URL, as SOURCE elsewhere.
     #[arg(value_name = "A")]
     pub a: PathBuf,
 
-    /// The second GGUF file (column B).
+    /// The second GGUF file (column B): a path or a URL.
     #[arg(value_name = "B")]
     pub b: PathBuf,
 
@@ -140,11 +143,12 @@ pub struct CompareArgs {
 /// Arguments of `report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// The GGUF file to analyse.
+    /// The GGUF file to analyse: a path, an http(s):// URL or hf://OWNER/REPO/FILE[@REVISION];
+    /// for a split set, its first shard.
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
 
-    /// Also compare with this GGUF file.
+    /// Also compare with this GGUF file (a path or a URL).
     #[arg(long, value_name = "OTHER")]
     pub compare: Option<PathBuf>,
 
@@ -167,7 +171,8 @@ pub enum Target {
 /// Arguments of `compat`.
 #[derive(Debug, Clone, Args)]
 pub struct CompatArgs {
-    /// The GGUF file.
+    /// The GGUF file: a path, an http(s):// URL or hf://OWNER/REPO/FILE[@REVISION]; for a
+    /// split set, its first shard.
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
 
@@ -183,7 +188,7 @@ pub struct CompatArgs {
 /// Arguments of `llamafy`.
 #[derive(Debug, Clone, Args)]
 pub struct LlamafyArgs {
-    /// The GGUF file to convert.
+    /// The GGUF file to convert (a local file: the tensor data is read).
     #[arg(value_name = "IN")]
     pub input: PathBuf,
 

@@ -11,6 +11,7 @@ mod input;
 mod logging;
 mod render;
 mod report;
+mod source;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;

@@ -147,10 +147,10 @@ pub fn issues(
     for i in list {
         writeln!(
             out,
-            "  {}  {:<code_w$}  at byte {}: {}",
+            "  {}  {:<code_w$}  at {}: {}",
             paint.severity(i.severity, sev_w),
             i.code,
-            i.offset,
+            i.place(),
             i.message
         )?;
     }

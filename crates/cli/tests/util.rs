@@ -96,10 +96,14 @@ impl Case {
     }
 }
 
-/// The binary, with `RUST_LOG` cleared so the environment cannot add log lines.
+/// The binary, with `RUST_LOG` cleared so the environment cannot add log lines, and the proxy
+/// variables cleared so that the remote-source tests talk to their 127.0.0.1 server directly.
 pub fn bin() -> Command {
     let mut cmd = Command::new(get_cargo_bin("ggufscope"));
     cmd.env_remove("RUST_LOG");
+    for proxy in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY"] {
+        cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
+    }
     cmd
 }
 

@@ -325,6 +325,13 @@ impl ErrorKind {
 }
 
 /// Escapes arbitrary bytes for display (`\xNN` for anything not printable ASCII).
+///
+/// Keys and names quoted in errors are cut after [`crate::limits::MAX_QUOTED_BYTES`] input
+/// bytes (marked with `…`), so that an error never grows with a hostile megabyte-long key.
 pub(crate) fn escape(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
+    let max = crate::limits::MAX_QUOTED_BYTES;
+    match bytes.get(..max) {
+        Some(head) if bytes.len() > max => format!("{}…", head.escape_ascii()),
+        _ => bytes.escape_ascii().to_string(),
+    }
 }

@@ -110,7 +110,7 @@ impl<'a> Gguf<'a> {
             if let (Some(f), Some(l)) =
                 (metadata.entries().get(first), metadata.entries().get(later))
             {
-                let key = f.key().to_string();
+                let key = escape(f.key().as_bytes());
                 ctx.recoverable(
                     Error::new(
                         ErrorKind::DuplicateKey {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::file::Gguf;
-use crate::limits::LLAMA_CPP_MAX_TENSOR_NAME_BYTES;
+use crate::limits::{LLAMA_CPP_MAX_TENSOR_NAME_BYTES, MAX_FINDINGS_PER_KIND};
 use crate::tensor_info::SizeError;
 use crate::value::{Value, ValueType};
 
@@ -113,6 +113,14 @@ pub enum LayoutIssue {
         /// Number of padding bytes.
         len: u64,
     },
+    /// More findings of one kind than [`crate::limits::MAX_FINDINGS_PER_KIND`]: the first are
+    /// listed, the rest only counted here.
+    Suppressed {
+        /// The kind's code.
+        code: &'static str,
+        /// How many were not listed.
+        count: u64,
+    },
 }
 
 impl LayoutIssue {
@@ -128,7 +136,8 @@ impl LayoutIssue {
             LayoutIssue::TensorsOverlap { second, .. } => Some(second),
             LayoutIssue::SmallAlignment { .. }
             | LayoutIssue::NestedArray { .. }
-            | LayoutIssue::NonZeroPadding { .. } => None,
+            | LayoutIssue::NonZeroPadding { .. }
+            | LayoutIssue::Suppressed { .. } => None,
         }
     }
 
@@ -153,6 +162,7 @@ impl LayoutIssue {
             LayoutIssue::TensorsOverlap { .. } => "tensors_overlap",
             LayoutIssue::NonContiguous { .. } => "non_contiguous",
             LayoutIssue::NonZeroPadding { .. } => "non_zero_padding",
+            LayoutIssue::Suppressed { .. } => "suppressed",
         }
     }
 }
@@ -205,6 +215,9 @@ impl fmt::Display for LayoutIssue {
             LayoutIssue::NonZeroPadding { len } => {
                 write!(f, "{len} padding bytes before the data section are not zero")
             }
+            LayoutIssue::Suppressed { code, count } => {
+                write!(f, "{count} more `{code}` findings are not listed")
+            }
         }
     }
 }
@@ -213,8 +226,14 @@ impl Gguf<'_> {
     /// Checks alignment, tensor offsets, bounds, overlaps, contiguity, block sizes and shape
     /// overflow. Returns every finding, sorted by offset; an empty list means a clean layout.
     pub fn check_layout(&self) -> Vec<LayoutFinding> {
-        let mut out = Vec::new();
-        let file_len = self.data().len() as u64;
+        self.check_layout_with_len(self.data().len() as u64)
+    }
+
+    /// [`Gguf::check_layout`] for a parse of a prefix of a file whose full length is
+    /// `file_len` (a remote file read up to its tensor infos): tensor bounds are checked against
+    /// `file_len` instead of the bytes held; the padding check covers the bytes held.
+    pub fn check_layout_with_len(&self, file_len: u64) -> Vec<LayoutFinding> {
+        let mut out = Collector::default();
         let alignment = self.alignment();
         if alignment < 8 {
             let offset = self
@@ -359,8 +378,56 @@ impl Gguf<'_> {
                 furthest = Some((end, i));
             }
         }
+        let mut out = out.finish();
         out.sort_by_key(|f| f.offset);
         out
+    }
+}
+
+/// Collects findings, keeping the first [`MAX_FINDINGS_PER_KIND`] of each kind and counting
+/// the rest (so memory stays bounded while a hostile file yields one finding per tensor).
+#[derive(Default)]
+struct Collector {
+    kept: Vec<LayoutFinding>,
+    /// (code, seen, most serious severity, first offset) per kind.
+    counts: Vec<(&'static str, usize, Severity, u64)>,
+}
+
+impl Collector {
+    fn push(&mut self, f: LayoutFinding) {
+        let code = f.issue.code();
+        let i = match self.counts.iter().position(|c| c.0 == code) {
+            Some(i) => i,
+            None => {
+                self.counts.push((code, 0, f.severity, f.offset));
+                self.counts.len() - 1
+            }
+        };
+        if let Some(slot) = self.counts.get_mut(i) {
+            slot.1 += 1;
+            if slot.1 <= MAX_FINDINGS_PER_KIND {
+                self.kept.push(f);
+            } else {
+                slot.2 = slot.2.max(f.severity);
+            }
+        }
+    }
+
+    /// The kept findings and one `Suppressed` finding per kind that overflowed.
+    fn finish(mut self) -> Vec<LayoutFinding> {
+        for (code, n, severity, offset) in std::mem::take(&mut self.counts) {
+            if n > MAX_FINDINGS_PER_KIND {
+                self.kept.push(finding(
+                    severity,
+                    offset,
+                    LayoutIssue::Suppressed {
+                        code,
+                        count: (n - MAX_FINDINGS_PER_KIND) as u64,
+                    },
+                ));
+            }
+        }
+        self.kept
     }
 }
 

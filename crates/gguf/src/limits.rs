@@ -28,6 +28,11 @@ pub const LLAMA_CPP_MAX_TENSOR_NAME_BYTES: u64 = 63;
 /// ([`crate::Gguf::diagnostics_dropped`]), so that a file of a million bad keys cannot make the
 /// report outgrow the file.
 pub const MAX_DIAGNOSTICS: usize = 1024;
+/// Input bytes of a key or tensor name quoted in an error; longer ones are cut.
+pub const MAX_QUOTED_BYTES: usize = 256;
+/// Layout findings kept per kind; the rest are counted in one `Suppressed` finding, so that
+/// 400,000 overlapping tensors cannot make the report outgrow the file.
+pub const MAX_FINDINGS_PER_KIND: usize = 256;
 /// Alignment of the data section when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u32 = 32;
 

@@ -1262,3 +1262,47 @@ fn lenient_diagnostics_name_their_key() {
     assert!(std::error::Error::source(&e).is_none());
     assert_eq!(e.to_string(), "invalid bool byte 0x02 at byte 37 (key `b`)");
 }
+
+#[test]
+fn issue_7_layout_findings_are_capped_per_kind() {
+    // 1,000 tensors all at offset 0: one `non_contiguous` and one `tensors_overlap` each.
+    let n = 1000u64;
+    let mut r = Raw::le().hdr(3, n, 0);
+    for i in 0..n {
+        r = r.ti(format!("t{i:04}"), &[8], 0, 0);
+    }
+    let bytes = r.pad(32).fill(0, 32).build();
+    let g = Gguf::parse(&bytes).unwrap();
+    let found = g.check_layout();
+    let max = ggufscope_gguf::limits::MAX_FINDINGS_PER_KIND;
+    let count = |code: &str| found.iter().filter(|f| f.issue.code() == code).count();
+    assert_eq!(count("tensors_overlap"), max);
+    assert_eq!(count("non_contiguous"), max);
+    let suppressed: Vec<_> = found
+        .iter()
+        .filter_map(|f| match &f.issue {
+            LayoutIssue::Suppressed { code, count } => Some((*code, *count)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        suppressed.contains(&("tensors_overlap", n - 1 - max as u64)),
+        "{suppressed:?}"
+    );
+    assert!(
+        suppressed.contains(&("non_contiguous", n - 1 - max as u64)),
+        "{suppressed:?}"
+    );
+}
+
+#[test]
+fn issue_7_keys_quoted_in_errors_are_cut() {
+    let key = vec![0xFFu8; 1 << 20];
+    let bytes = Raw::le().hdr(3, 0, 1).kv(&key, ty::U8).u8(1).build();
+    match err(&bytes) {
+        ErrorKind::InvalidKey { key, .. } => {
+            assert!(key.len() < 2000 && key.ends_with('…'), "{}", key.len())
+        }
+        other => panic!("{other:?}"),
+    }
+}

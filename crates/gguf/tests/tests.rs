@@ -14,4 +14,5 @@ mod hostile;
 mod model_shaped;
 mod real_files;
 mod roundtrip;
+mod sweeps;
 mod truncation;

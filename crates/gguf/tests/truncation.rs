@@ -98,3 +98,20 @@ fn needed_is_what_a_remote_reader_should_fetch() {
     }
     assert!(rounds <= 12, "{rounds} rounds");
 }
+
+/// A remote reader holds the file up to its tensor infos: checked against the whole file's
+/// length, that prefix has the clean layout of the whole file.
+#[test]
+fn prefix_checked_against_the_full_length_has_a_clean_layout() {
+    let full = presets::tiny_llama().to_bytes();
+    let head = Gguf::parse(&full).unwrap().data_offset() as usize;
+    let prefix = Gguf::parse(&full[..head]).unwrap();
+    assert!(prefix.check_layout_with_len(full.len() as u64).is_empty());
+    assert!(prefix
+        .check_layout()
+        .iter()
+        .any(|f| f.severity == Severity::Error));
+    let short = prefix.check_layout_with_len(full.len() as u64 - 1);
+    assert_eq!(short.len(), 1);
+    assert_eq!(short[0].issue.code(), "tensor_out_of_bounds");
+}

@@ -1,7 +1,9 @@
 //! `ggufscope inspect SOURCE`: the header, every metadata entry in file order, a tensor summary,
 //! the lenient parse's diagnostics and the layout findings. Only the header, metadata and
 //! tensor infos must be readable: a file whose tensor data is cut short is inspected, and the
-//! findings say what is missing.
+//! findings say what is missing. A remote file is inspected from its head (`fetched` says how
+//! many bytes were read); a split set shows its first shard's header and metadata, every
+//! shard's tensors, and the shards.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,7 +13,7 @@ use serde::Serialize;
 
 use crate::cli::InspectArgs;
 use crate::exit::Status;
-use crate::input::Input;
+use crate::input::{Input, ShardSummary};
 use crate::render::{self, Paint};
 use crate::report::issues::IssueView;
 use crate::report::value::{TextView, ValueView};
@@ -27,8 +29,14 @@ pub struct InspectReport {
     pub alignment: u32,
     /// Absolute offset of the tensor data section.
     pub data_offset: u64,
-    /// Size of the file in bytes.
+    /// Size of the file in bytes (a split set: of every shard).
     pub file_size: u64,
+    /// Bytes read over the network (remote sources only: the head of the file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_bytes: Option<u64>,
+    /// The shards of a split set (omitted for a single file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardSummary>,
     /// Number of metadata entries (header).
     pub kv_count: u64,
     /// Number of tensors (header).
@@ -87,7 +95,7 @@ fn is_true(b: &bool) -> bool {
 pub fn run(args: &InspectArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
-    let report = InspectReport::new(&gguf, args.array_limit());
+    let report = InspectReport::new(&gguf, &input, args.array_limit());
     if args.json {
         super::write_json(out, &report)?;
     } else {
@@ -97,8 +105,10 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
 }
 
 impl InspectReport {
-    /// Builds the report; `array_limit` caps the elements shown per array (`None`: all).
-    pub fn new(gguf: &Gguf<'_>, array_limit: Option<usize>) -> Self {
+    /// Builds the report of `input`, parsed as `gguf`; `array_limit` caps the elements shown
+    /// per array (`None`: all).
+    pub fn new(gguf: &Gguf<'_>, input: &Input, array_limit: Option<usize>) -> Self {
+        let issues = input.format_issues(gguf);
         let mut types: BTreeMap<u32, TypeSummary> = BTreeMap::new();
         let (mut tensor_bytes, mut unsizable_tensors) = (0u64, 0u64);
         for t in gguf.tensors() {
@@ -122,8 +132,10 @@ impl InspectReport {
             version: gguf.version(),
             endianness: gguf.endian().as_str(),
             alignment: gguf.alignment(),
-            data_offset: gguf.data_offset(),
-            file_size: gguf.data().len() as u64,
+            data_offset: input.data_offset(gguf),
+            file_size: input.file_len(),
+            fetched_bytes: input.bytes_fetched(),
+            shards: input.shards(),
             kv_count: gguf.header().kv_count,
             tensor_count: gguf.header().tensor_count,
             metadata: gguf
@@ -134,12 +146,8 @@ impl InspectReport {
             tensor_types: types.into_values().collect(),
             tensor_bytes,
             unsizable_tensors,
-            diagnostics: gguf
-                .diagnostics()
-                .iter()
-                .map(IssueView::diagnostic)
-                .collect(),
-            findings: gguf.check_layout().iter().map(IssueView::finding).collect(),
+            diagnostics: issues.diagnostics,
+            findings: issues.layout,
         }
     }
 
@@ -158,14 +166,45 @@ impl InspectReport {
             self.file_size,
             render::human_bytes(self.file_size)
         );
-        for (label, v) in [
-            ("file size", size),
+        let mut lines = vec![("file size", size)];
+        if let Some(n) = self.fetched_bytes {
+            lines.push((
+                "fetched",
+                format!("{n} bytes (header, metadata, tensor infos)"),
+            ));
+        }
+        if !self.shards.is_empty() {
+            lines.push(("shards", self.shards.len().to_string()));
+        }
+        lines.extend([
             ("alignment", self.alignment.to_string()),
             ("data offset", self.data_offset.to_string()),
             ("metadata", format!("{} entries", self.kv_count)),
             ("tensors", self.tensor_count.to_string()),
-        ] {
+        ]);
+        for (label, v) in lines {
             writeln!(out, "  {label:<12} {v}")?;
+        }
+        if !self.shards.is_empty() {
+            writeln!(out)?;
+            let rows: Vec<Vec<String>> = self
+                .shards
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.file.clone(),
+                        format!("{} bytes", s.bytes),
+                        render::plural(usize::try_from(s.tensors).unwrap_or(usize::MAX), "tensor"),
+                    ]
+                })
+                .collect();
+            writeln!(out, "{}", paint.heading("Shards"))?;
+            let align = [
+                render::Align::Left,
+                render::Align::Right,
+                render::Align::Right,
+            ];
+            render::table(out, paint, "  ", &[], &rows, &align)?;
         }
 
         writeln!(out)?;

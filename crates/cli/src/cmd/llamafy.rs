@@ -14,6 +14,7 @@ use crate::cli::LlamafyArgs;
 use crate::exit::{Failure, Status};
 use crate::input::Input;
 use crate::render::Paint;
+use crate::source::Location;
 
 /// The `llamafy` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,7 +61,25 @@ impl<W: Write> Write for Progress<W> {
 
 /// Runs `llamafy`.
 pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
+    if Location::parse(&args.input)?.is_remote() {
+        return Err(anyhow::anyhow!(
+            "it needs the tensor data, and a remote source is read for its metadata only: download the file first"
+        ))
+        .with_context(|| {
+            Failure::new(
+                Status::BadInput,
+                format!("llamafy {}", args.input.display()),
+            )
+        });
+    }
     let input = Input::open(&args.input)?;
+    if !input.is_single_local_file() {
+        return Err(anyhow::anyhow!(
+            "it is the first of {} shards and llamafy reads one file: merge them first (llama-gguf-split --merge)",
+            input.shards().len()
+        ))
+        .with_context(|| Failure::new(Status::BadInput, format!("llamafy {}", input.shown())));
+    }
     let gguf = input.parse()?;
     let plan = ggufscope_model::plan(&gguf);
     let refuse = |status, what: String| {

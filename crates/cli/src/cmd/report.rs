@@ -10,8 +10,9 @@ use anyhow::Context;
 
 use crate::cli::ReportArgs;
 use crate::exit::Status;
-use crate::input::{file_name, Input};
+use crate::input::{source_name, Input};
 use crate::report::analysis::{AnalysisReport, Model};
+use crate::report::findings;
 
 /// Runs `report`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -23,6 +24,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let other_model = match (&other, &other_gguf) {
         (Some(i), Some(g)) => Some(Model {
             file: i.name(),
+            bytes: i.file_len(),
+            format_findings: findings::format_findings(&i.format_issues(g)),
             gguf: g,
             config: i.config(g)?,
         }),
@@ -30,6 +33,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     };
     let model = Model {
         file: input.name(),
+        bytes: input.file_len(),
+        format_findings: findings::format_findings(&input.format_issues(&gguf)),
         gguf: &gguf,
         config,
     };
@@ -54,9 +59,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
 /// The command line as the report shows it: file names only, no output path (where the
 /// report went does not change it).
 fn command_line(args: &ReportArgs) -> String {
-    let mut line = format!("ggufscope report {}", file_name(&args.source));
+    let mut line = format!("ggufscope report {}", source_name(&args.source));
     if let Some(other) = &args.compare {
-        line.push_str(&format!(" --compare {}", file_name(other)));
+        line.push_str(&format!(" --compare {}", source_name(other)));
     }
     if args.json {
         line.push_str(" --json");

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::TensorsArgs;
 use crate::exit::Status;
 use crate::input::Input;
-use crate::render::{self, Paint};
+use crate::render::{self, Align, Paint};
 use crate::report::expected::ExpectedReport;
 
 /// The `tensors` report (also its JSON shape).
@@ -43,8 +43,11 @@ pub struct TensorRow {
     pub elements: Option<u64>,
     /// Bytes of data (`null` if unknown: unknown type, `ne[0]` not a block multiple, overflow).
     pub bytes: Option<u64>,
-    /// Offset of the data, relative to the start of the data section.
+    /// Offset of the data, relative to the start of the data section (of its shard).
     pub offset: u64,
+    /// The shard it is in, 1-based (split sets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
 }
 
 /// Runs `tensors`.
@@ -62,7 +65,7 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
         }
         return Ok(Status::Success);
     }
-    let report = TensorsReport::new(&gguf);
+    let report = TensorsReport::new(&gguf, input.tensor_shards().as_deref());
     if args.json {
         super::write_json(out, &report)?;
     } else {
@@ -72,9 +75,14 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
 }
 
 impl TensorsReport {
-    /// Builds the report.
-    pub fn new(gguf: &Gguf<'_>) -> Self {
-        let tensors: Vec<TensorRow> = gguf.tensors().iter().map(TensorRow::new).collect();
+    /// Builds the report; `shards` gives each tensor's shard in a split set.
+    pub fn new(gguf: &Gguf<'_>, shards: Option<&[u32]>) -> Self {
+        let tensors: Vec<TensorRow> = gguf
+            .tensors()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TensorRow::new(t, shards.and_then(|s| s.get(i).copied())))
+            .collect();
         let total_elements = tensors
             .iter()
             .filter_map(|t| t.elements)
@@ -92,41 +100,39 @@ impl TensorsReport {
         }
     }
 
-    /// Writes the report as an aligned table followed by the totals.
+    /// Writes the report as an aligned table followed by the totals (a split set's tables have
+    /// a `shard` column; offsets are then relative to that shard's data section).
     pub fn render(&self, out: &mut dyn Write, paint: Paint) -> std::io::Result<()> {
         let unknown = || "?".to_owned();
-        let rows: Vec<[String; 6]> = self
+        let split = self.tensors.iter().any(|t| t.shard.is_some());
+        let rows: Vec<Vec<String>> = self
             .tensors
             .iter()
             .map(|t| {
                 let dims: Vec<String> = t.shape.iter().map(u64::to_string).collect();
-                [
+                let mut row = vec![
                     t.name.clone(),
                     t.ty.clone(),
                     format!("[{}]", dims.join(", ")),
                     t.elements.map_or_else(unknown, |n| n.to_string()),
                     t.bytes.map_or_else(unknown, |n| n.to_string()),
-                    t.offset.to_string(),
-                ]
+                ];
+                if split {
+                    row.push(t.shard.map_or_else(unknown, |n| n.to_string()));
+                }
+                row.push(t.offset.to_string());
+                row
             })
             .collect();
         if !rows.is_empty() {
-            let header = ["name", "type", "shape", "elements", "bytes", "offset"].map(String::from);
-            let mut widths = [0usize; 6];
-            for row in std::iter::once(&header).chain(&rows) {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
+            let mut header = vec!["name", "type", "shape", "elements", "bytes"];
+            if split {
+                header.push("shard");
             }
-            let line = |row: &[String; 6]| {
-                let [name, ty, shape, elements, bytes, offset] = row;
-                let [w0, w1, w2, w3, w4, w5] = widths;
-                format!("{name:<w0$}  {ty:<w1$}  {shape:<w2$}  {elements:>w3$}  {bytes:>w4$}  {offset:>w5$}")
-            };
-            writeln!(out, "{}", paint.heading(line(&header).trim_end()))?;
-            for row in &rows {
-                writeln!(out, "{}", line(row).trim_end())?;
-            }
+            header.push("offset");
+            let mut align = vec![Align::Left; 3];
+            align.resize(header.len(), Align::Right);
+            render::table(out, paint, "", &header, &rows, &align)?;
             writeln!(out)?;
         }
         write!(
@@ -145,7 +151,7 @@ impl TensorsReport {
 }
 
 impl TensorRow {
-    fn new(t: &TensorInfo<'_>) -> Self {
+    fn new(t: &TensorInfo<'_>, shard: Option<u32>) -> Self {
         Self {
             name: t.name().to_owned(),
             ty: t.ggml_type().to_string(),
@@ -153,6 +159,7 @@ impl TensorRow {
             elements: t.element_count().ok(),
             bytes: t.n_bytes().ok(),
             offset: t.offset(),
+            shard,
         }
     }
 }
@@ -167,7 +174,7 @@ mod tests {
         let file = fixture.write_sparse_temp();
         let map = ggufscope_gguf::open(file.path()).unwrap();
         let gguf = Gguf::parse(&map).unwrap();
-        let report = TensorsReport::new(&gguf);
+        let report = TensorsReport::new(&gguf, None);
         assert_eq!(report.tensor_count, 195);
         assert_eq!(report.total_elements, 3_821_079_552);
         assert_eq!(report.unsizable_tensors, 0);

@@ -2,7 +2,9 @@
 //! layout checks) and every schema finding (the tensors against the layout the architecture
 //! requires). Exit 0 when no finding is an error, 1 otherwise, 2 when the file is unreadable.
 //! On an unsupported architecture the format checks still run and a `schema_not_checked`
-//! warning says why the schema was not.
+//! warning says why the schema was not. A split set is checked shard by shard (format) and
+//! as a whole (schema); a remote file's tensor data is not downloaded, so only its bounds are
+//! checked (against the file's size) and an info says so.
 
 use std::io::{self, Write};
 
@@ -15,6 +17,7 @@ use crate::exit::Status;
 use crate::input::Input;
 use crate::render::{self, Paint};
 use crate::report::findings::{self, Finding};
+use crate::report::issues::FormatIssues;
 
 /// The `validate` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,7 +32,7 @@ pub struct ValidateReport {
 pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
-    let report = ValidateReport::new(&gguf);
+    let report = ValidateReport::new(&gguf, &input.format_issues(&gguf));
     if args.json {
         super::write_json(out, &report)?;
     } else {
@@ -56,9 +59,10 @@ pub fn schema_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
 }
 
 impl ValidateReport {
-    /// Runs every check.
-    pub fn new(gguf: &Gguf<'_>) -> Self {
-        let mut all = findings::format_findings(gguf);
+    /// Runs every schema check on `gguf` and reports them after the format `issues` of the
+    /// files it was read from.
+    pub fn new(gguf: &Gguf<'_>, issues: &FormatIssues) -> Self {
+        let mut all = findings::format_findings(issues);
         all.extend(schema_findings(gguf));
         for f in &all {
             tracing::info!(
@@ -101,10 +105,11 @@ pub fn write_findings(out: &mut dyn Write, paint: Paint, list: &[Finding]) -> io
         .unwrap_or(0);
     let code_w = list.iter().map(|f| f.code.len()).max().unwrap_or(0);
     for f in list {
-        let at = f
-            .offset
-            .map(|o| format!(" (at byte {o})"))
-            .unwrap_or_default();
+        let at = match (f.offset, &f.shard) {
+            (Some(o), Some(shard)) => format!(" (at byte {o} of {shard})"),
+            (Some(o), None) => format!(" (at byte {o})"),
+            (None, _) => String::new(),
+        };
         writeln!(
             out,
             "  {}  {:<src_w$}  {:<code_w$}  {}{at}",

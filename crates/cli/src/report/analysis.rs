@@ -65,10 +65,15 @@ pub struct Attention {
     pub explanation: Vec<String>,
 }
 
-/// A model the report reads: its file name, parsed file and configuration.
+/// A model the report reads: its file name, size, parsed file, format findings and
+/// configuration.
 pub struct Model<'g, 'a> {
     /// File name.
     pub file: String,
+    /// Size in bytes (a split set: of every shard).
+    pub bytes: u64,
+    /// The format findings of the files it was read from.
+    pub format_findings: Vec<Finding>,
     /// The parsed file.
     pub gguf: &'g Gguf<'a>,
     /// Its configuration.
@@ -112,7 +117,7 @@ fn input_file(m: &Model<'_, '_>) -> InputFile {
     let md = m.gguf.metadata();
     InputFile {
         file: m.file.clone(),
-        bytes: m.gguf.data().len() as u64,
+        bytes: m.bytes,
         architecture: m.config.architecture.clone(),
         name: m.config.name.clone(),
         tensor_count: m.gguf.tensors().len() as u64,
@@ -136,7 +141,7 @@ impl AnalysisReport {
         let tensors = TensorTable::new(gguf, &expected_layout);
         let llama_layout = LlamaLayout::new(cfg, &tensors);
         let llama_adapter = ggufscope_model::plan_for(gguf, cfg);
-        let mut all_findings = findings::format_findings(gguf);
+        let mut all_findings = model.format_findings.clone();
         all_findings.extend(schema_findings(gguf));
         let comparison = other.as_ref().map(|o| {
             CompareReport::new(

@@ -2,11 +2,11 @@
 //! and layout checks) and schema findings (the tensors against the architecture), each with
 //! where it was found when that is known.
 
-use ggufscope_gguf::{Gguf, Severity};
+use ggufscope_gguf::Severity;
 use ggufscope_model::{ArchError, SchemaIssue};
 use serde::Serialize;
 
-use crate::report::issues::IssueView;
+use crate::report::issues::{FormatIssues, IssueView};
 
 /// Which layer of checks found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +46,9 @@ pub struct Finding {
     /// The tensor it is about, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensor: Option<String>,
+    /// The shard file the offset is in (split sets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// `format` or `schema`.
     pub source: FindingSource,
 }
@@ -69,6 +72,7 @@ impl Finding {
             offset: None,
             key,
             tensor: issue.tensor().map(str::to_owned),
+            shard: None,
             source: FindingSource::Schema,
         }
     }
@@ -83,6 +87,7 @@ impl Finding {
             offset: None,
             key: None,
             tensor: None,
+            shard: None,
             source: FindingSource::Schema,
         }
     }
@@ -105,6 +110,7 @@ impl Finding {
             offset: None,
             key: key.map(str::to_owned),
             tensor: None,
+            shard: None,
             source: FindingSource::Schema,
         }
     }
@@ -119,21 +125,23 @@ impl From<IssueView> for Finding {
             offset: Some(i.offset),
             key: i.key,
             tensor: i.tensor,
+            shard: i.shard,
             source: FindingSource::Format,
         }
     }
 }
 
-/// Every format finding of a parsed file: the lenient parse's diagnostics, then the layout
-/// findings (by offset).
-pub fn format_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
-    let diagnostics = gguf.diagnostics().iter().map(IssueView::diagnostic);
-    let layout = gguf.check_layout();
-    let mut all: Vec<Finding> = diagnostics
-        .chain(layout.iter().map(IssueView::finding))
+/// Every format finding of an input: the lenient parse's diagnostics, then the layout findings
+/// (by offset; for a split set, shard by shard).
+pub fn format_findings(issues: &FormatIssues) -> Vec<Finding> {
+    let mut all: Vec<Finding> = issues
+        .diagnostics
+        .iter()
+        .chain(&issues.layout)
+        .cloned()
         .map(Finding::from)
         .collect();
-    let dropped = gguf.diagnostics_dropped();
+    let dropped = issues.dropped;
     if dropped > 0 {
         all.push(Finding {
             severity: Severity::Warning.as_str(),
@@ -142,6 +150,7 @@ pub fn format_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
             offset: None,
             key: None,
             tensor: None,
+            shard: None,
             source: FindingSource::Format,
         });
     }

@@ -1,6 +1,7 @@
-//! Lenient-parse diagnostics and layout findings, as `inspect` shows them.
+//! Lenient-parse diagnostics and layout findings, as `inspect` shows them, and
+//! [`FormatIssues`]: those of every file an input reads.
 
-use ggufscope_gguf::{Error, LayoutFinding, Location};
+use ggufscope_gguf::{Error, Gguf, LayoutFinding, Location, Severity};
 use serde::Serialize;
 
 /// One issue: a recoverable defect the lenient parse kept, or a layout finding.
@@ -20,6 +21,9 @@ pub struct IssueView {
     /// The tensor it belongs to, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensor: Option<String>,
+    /// The shard file the offset is in (split sets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl IssueView {
@@ -38,6 +42,7 @@ impl IssueView {
             offset: err.offset(),
             key,
             tensor,
+            shard: None,
         }
     }
 
@@ -50,6 +55,77 @@ impl IssueView {
             offset: f.offset,
             key: f.issue.key().map(str::to_owned),
             tensor: f.issue.tensor().map(str::to_owned),
+            shard: None,
         }
+    }
+
+    /// Where it is, for text: `byte N` or `byte N of SHARD`.
+    pub fn place(&self) -> String {
+        match &self.shard {
+            Some(shard) => format!("byte {} of {shard}", self.offset),
+            None => format!("byte {}", self.offset),
+        }
+    }
+}
+
+/// The format-level issues of an input: the lenient parse's diagnostics and the layout
+/// findings of every file it reads (each shard of a split set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatIssues {
+    /// Recoverable defects the lenient parses stepped over.
+    pub diagnostics: Vec<IssueView>,
+    /// Layout findings, by file then offset.
+    pub layout: Vec<IssueView>,
+    /// Diagnostics dropped beyond the parser's limit.
+    pub dropped: u64,
+}
+
+impl FormatIssues {
+    /// The issues of one parsed file. `file_len` is the whole file's length when the parse
+    /// holds only its head (a remote file; `None`: its server did not say); `shard` names the
+    /// file within a split set.
+    pub fn of(gguf: &Gguf<'_>, file_len: Option<u64>, shard: Option<&str>) -> Self {
+        let held = gguf.data().len() as u64;
+        let layout = gguf.check_layout_with_len(file_len.unwrap_or(u64::MAX));
+        let mut out = Self {
+            diagnostics: gguf
+                .diagnostics()
+                .iter()
+                .map(IssueView::diagnostic)
+                .collect(),
+            layout: layout.iter().map(IssueView::finding).collect(),
+            dropped: gguf.diagnostics_dropped(),
+        };
+        if !gguf.tensors().is_empty() && file_len.is_none_or(|len| held < len) {
+            let size = file_len.map_or_else(
+                || "its size is unknown, so tensor bounds were not checked".to_owned(),
+                |len| format!("tensor bounds were checked against its size, {len} bytes"),
+            );
+            out.layout.push(IssueView {
+                severity: Severity::Info.as_str(),
+                code: "tensor_data_not_downloaded",
+                message: format!(
+                    "tensor data not downloaded: a remote source is read up to its tensor infos ({held} bytes); {size}"
+                ),
+                offset: gguf.data_offset(),
+                key: None,
+                tensor: None,
+                shard: None,
+            });
+            out.layout.sort_by_key(|i| i.offset);
+        }
+        if let Some(shard) = shard {
+            for i in out.diagnostics.iter_mut().chain(out.layout.iter_mut()) {
+                i.shard = Some(shard.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Appends another file's issues.
+    pub fn extend(&mut self, other: Self) {
+        self.diagnostics.extend(other.diagnostics);
+        self.layout.extend(other.layout);
+        self.dropped = self.dropped.saturating_add(other.dropped);
     }
 }

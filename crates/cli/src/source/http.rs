@@ -1,0 +1,366 @@
+//! Reading the head of a remote GGUF file: Range requests that grow until the header, metadata
+//! and tensor infos parse, never the tensor data.
+//!
+//! The first request asks for [`FIRST_CHUNK_BYTES`]. While the parser answers `Truncated {
+//! needed }` (the length it needs to go on), the next request asks for exactly the missing range,
+//! extended to `max(needed, GROWTH × held)` so that a large tokenizer costs a few requests, not
+//! one per string; it never asks past the file's end, which the first answer's `Content-Range`
+//! tells. A server that ignores `Range` (200 with the whole file) is read only as far as needed
+//! and the connection is then dropped. Redirects are followed (an `Authorization` header only to
+//! the same host); 4xx/5xx answers, a body shorter than promised and timeouts are errors.
+//! `-v` logs the number of requests and bytes.
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use ggufscope_gguf::{Gguf, ParseOptions};
+use ureq::config::RedirectAuthHeaders;
+
+use super::RemoteFile;
+
+/// The first request's length: the metadata of most models fits (the Phi-3 vocab file has
+/// 726 KB).
+pub const FIRST_CHUNK_BYTES: u64 = 1 << 20;
+/// Each further request extends what is held to at least this multiple of it: the Qwen2 vocab
+/// file (5.9 MB of metadata) costs three requests.
+pub const GROWTH: u64 = 4;
+/// The most a remote source is read for its metadata; a file that needs more is refused.
+pub const MAX_HEAD_BYTES: u64 = 1 << 30;
+/// The environment variable that sets the connect and read timeouts, in seconds.
+pub const TIMEOUT_ENV: &str = "GGUFSCOPE_HTTP_TIMEOUT";
+/// The connect and read timeouts when [`TIMEOUT_ENV`] is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A blocking HTTP client (one connection pool for every remote file of a run).
+#[derive(Debug)]
+pub struct Client {
+    agent: ureq::Agent,
+}
+
+/// The head of a remote file.
+#[derive(Debug)]
+pub struct Head {
+    /// The bytes read, from offset 0.
+    pub bytes: Vec<u8>,
+    /// The length of the whole file, when the server said it.
+    pub file_len: Option<u64>,
+}
+
+impl Client {
+    /// A client with the timeouts of [`TIMEOUT_ENV`] (default [`DEFAULT_TIMEOUT`]).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let timeout = match std::env::var(TIMEOUT_ENV) {
+            Ok(text) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .with_context(|| {
+                    format!("{TIMEOUT_ENV} must be a positive number of seconds, not `{text}`")
+                })?,
+            Err(_) => DEFAULT_TIMEOUT,
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(timeout))
+            .timeout_per_read(Some(timeout))
+            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
+            .user_agent(format!("ggufscope/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Self { agent })
+    }
+
+    /// Reads the file up to the end of its tensor infos (or all of it, if it is shorter or
+    /// broken: parsing what was read then tells what is wrong).
+    pub fn fetch_head(&self, file: &RemoteFile) -> anyhow::Result<Head> {
+        let (url, head) = (file.url(), self.fetch(file));
+        if url == file.shown() {
+            head
+        } else {
+            // An `hf://` source's messages also show the URL it resolved to.
+            head.with_context(|| format!("GET {url}"))
+        }
+    }
+
+    fn fetch(&self, file: &RemoteFile) -> anyhow::Result<Head> {
+        let mut t = Transfer {
+            agent: &self.agent,
+            url: file.url(),
+            token: file.token(),
+            bytes: Vec::new(),
+            file_len: None,
+            stream: None,
+            at_end: false,
+            requests: 0,
+            received: 0,
+        };
+        let mut want = FIRST_CHUNK_BYTES;
+        loop {
+            let before = t.held();
+            t.fill_to(want)?;
+            let (needed, err) = match Gguf::parse_with(&t.bytes, ParseOptions::lenient()) {
+                Ok(_) => break,
+                Err(err) => match err.needed() {
+                    Some(needed) => (needed, err),
+                    None => break,
+                },
+            };
+            let held = t.held();
+            if t.at_end || t.file_len.is_some_and(|len| held >= len) {
+                break;
+            }
+            if let Some(len) = t.file_len.filter(|&len| needed > len) {
+                // Reading on to the end would not help: the file itself is cut short.
+                bail!("parsing the file's head: {err}, and the whole file has {len} bytes");
+            }
+            if held == before {
+                bail!("the server sent no bytes past byte {held}");
+            }
+            if needed > MAX_HEAD_BYTES {
+                bail!(
+                    "the metadata needs {needed} bytes, more than the {MAX_HEAD_BYTES} a remote source is read for"
+                );
+            }
+            want = needed.max(held.saturating_mul(GROWTH)).min(MAX_HEAD_BYTES);
+        }
+        tracing::info!(
+            url = %file.shown(),
+            requests = t.requests,
+            bytes = t.received,
+            file_bytes = t.file_len,
+            "read the head of a remote file"
+        );
+        Ok(Head {
+            bytes: t.bytes,
+            file_len: t.file_len,
+        })
+    }
+}
+
+/// The state of reading one file.
+struct Transfer<'c> {
+    agent: &'c ureq::Agent,
+    url: String,
+    token: Option<&'c str>,
+    bytes: Vec<u8>,
+    file_len: Option<u64>,
+    /// The body of an answer that ignored `Range`, positioned at `bytes.len()`.
+    stream: Option<ureq::BodyReader<'static>>,
+    /// No byte follows the ones held.
+    at_end: bool,
+    requests: u32,
+    received: u64,
+}
+
+impl Transfer<'_> {
+    fn held(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Extends the bytes held to `want` (or to the end of the file).
+    fn fill_to(&mut self, want: u64) -> anyhow::Result<()> {
+        let want = self.file_len.map_or(want, |len| want.min(len));
+        if want <= self.held() || self.at_end {
+            return Ok(());
+        }
+        if self.stream.is_some() {
+            return self.read_stream(want);
+        }
+        self.request(want)
+    }
+
+    fn request(&mut self, want: u64) -> anyhow::Result<()> {
+        let (start, last) = (self.held(), want.saturating_sub(1));
+        let mut request = self
+            .agent
+            .get(&self.url)
+            .header("Range", format!("bytes={start}-{last}"));
+        if let Some(token) = self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.call()?;
+        self.requests = self.requests.saturating_add(1);
+        let status = response.status();
+        tracing::debug!(url = %self.url, range = %format!("{start}-{last}"), %status, "response");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        match status.as_u16() {
+            206 => {
+                let range = header("content-range")
+                    .as_deref()
+                    .and_then(ContentRange::parse)
+                    .context("a 206 answer without a valid Content-Range header")?;
+                let (Some((first, end)), total) = (range.span, range.total) else {
+                    bail!("a 206 answer with an unsatisfied Content-Range");
+                };
+                if first != start || end <= first {
+                    bail!(
+                        "asked for bytes {start}-{last}, the server sent bytes {first}-{}",
+                        end.saturating_sub(1)
+                    );
+                }
+                self.file_len = total.or(self.file_len);
+                let promised = end - first;
+                let mut body = response.into_body().into_reader();
+                let got = self.read_from(&mut body, promised)?;
+                if got < promised {
+                    bail!(
+                        "the server promised bytes {first}-{} and sent only {got} of those {promised}",
+                        end - 1
+                    );
+                }
+                if self.file_len.is_none() && end < want {
+                    self.at_end = true;
+                }
+                Ok(())
+            }
+            200 => {
+                tracing::info!(url = %self.url, "the server ignored Range: reading its whole-file answer only as far as needed");
+                self.file_len = response.body().content_length().or(self.file_len);
+                let mut body = response.into_body().into_reader();
+                // The answer starts at byte 0; skip what is held already.
+                let skipped = std::io::copy(&mut (&mut body).take(start), &mut std::io::sink())
+                    .context("reading the answer")?;
+                self.received = self.received.saturating_add(skipped);
+                if skipped < start {
+                    bail!("the whole-file answer has {skipped} bytes, fewer than the {start} sent before");
+                }
+                self.stream = Some(body);
+                self.read_stream(want)
+            }
+            416 => {
+                // Nothing at or after `start`: the file ends there.
+                self.at_end = true;
+                self.file_len = header("content-range")
+                    .as_deref()
+                    .and_then(ContentRange::parse)
+                    .and_then(|r| r.total)
+                    .or(Some(start));
+                Ok(())
+            }
+            _ => {
+                let reason = status.canonical_reason().unwrap_or("");
+                bail!("the server answered {} {reason}", status.as_u16())
+            }
+        }
+    }
+
+    /// Reads on from a whole-file answer up to `want`.
+    fn read_stream(&mut self, want: u64) -> anyhow::Result<()> {
+        let Some(mut body) = self.stream.take() else {
+            return Ok(());
+        };
+        let need = want.saturating_sub(self.held());
+        let got = self.read_from(&mut body, need)?;
+        if got < need {
+            self.at_end = true;
+            if let Some(len) = self.file_len.filter(|&len| self.held() < len) {
+                bail!(
+                    "the answer ended after {} of the {len} bytes promised",
+                    self.held()
+                );
+            }
+        } else {
+            self.stream = Some(body);
+        }
+        Ok(())
+    }
+
+    /// Appends up to `n` bytes from `body`; returns how many came before its end. A connection
+    /// that closes before the promised `Content-Length` is an end, reported by the caller.
+    fn read_from(&mut self, body: &mut impl Read, n: u64) -> anyhow::Result<u64> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0u64;
+        while got < n {
+            let room = usize::try_from(n - got)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let chunk = buf.get_mut(..room).unwrap_or_default();
+            let read = match body.read(chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e).context("reading the answer"),
+            };
+            self.bytes
+                .extend_from_slice(chunk.get(..read).unwrap_or_default());
+            got = got.saturating_add(read as u64);
+        }
+        self.received = self.received.saturating_add(got);
+        Ok(got)
+    }
+}
+
+/// A `Content-Range: bytes FIRST-LAST/TOTAL` header (`*` for an unknown total, or for the span
+/// of a 416 answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ContentRange {
+    /// `FIRST..LAST+1`, or `None` for `*`.
+    span: Option<(u64, u64)>,
+    /// The file length, when given.
+    total: Option<u64>,
+}
+
+impl ContentRange {
+    fn parse(text: &str) -> Option<Self> {
+        let rest = text.trim().strip_prefix("bytes")?.trim_start();
+        let (span, total) = rest.split_once('/')?;
+        let total = match total.trim() {
+            "*" => None,
+            t => Some(t.parse().ok()?),
+        };
+        let span = match span.trim() {
+            "*" => None,
+            s => {
+                let (first, last) = s.split_once('-')?;
+                let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+                (first <= last).then_some(())?;
+                Some((first, last.checked_add(1)?))
+            }
+        };
+        Some(Self { span, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_forms() {
+        let r = |t| ContentRange::parse(t);
+        assert_eq!(
+            r("bytes 0-99/1000"),
+            Some(ContentRange {
+                span: Some((0, 100)),
+                total: Some(1000)
+            })
+        );
+        assert_eq!(
+            r("bytes 5-9/*"),
+            Some(ContentRange {
+                span: Some((5, 10)),
+                total: None
+            })
+        );
+        assert_eq!(
+            r("bytes */42"),
+            Some(ContentRange {
+                span: None,
+                total: Some(42)
+            })
+        );
+        assert_eq!(r("bytes 9-5/10"), None);
+        assert_eq!(r("items 0-1/2"), None);
+        assert_eq!(r("bytes 0-x/2"), None);
+    }
+}
