@@ -25,6 +25,9 @@
 # measures each one's peak RSS (GNU time, %M), times ggufscope's in-process parse
 # (example parse_timing), and writes bench/RESULTS.md.
 #
+# Time: about 20 minutes on 2 cores (the Python peer needs 6-8 s a run on the large files), plus
+# about 6 minutes of builds on the first run (candle-core is the longest).
+#
 # A peer that cannot be installed or built is reported as such in RESULTS.md (with the end of its
 # build log); it does not stop the run. Logs are in bench/.work/logs/.
 #
@@ -34,6 +37,8 @@
 # /proc/loadavg's running-task count, taken 0.5 s apart, showing another runnable task; default
 # 0: set e.g. WAIT_QUIET=600 on a shared machine), FIXTURES (folder of real fixtures, default
 # ../shared/fixtures/real beside the repository), OUT (default bench/RESULTS.md).
+# REPORT_ONLY=1 rewrites RESULTS.md from the last run's measurements (bench/.work/results/)
+# without building or timing anything.
 # The load average before and after each file's timing is written to RESULTS.md: timings taken
 # while other work ran on the machine are noisy (the medians less so than the means).
 # Not run by CI.
@@ -56,8 +61,14 @@ WAIT_QUIET="${WAIT_QUIET:-0}"
 GGUF_PY_VERSION="0.19.0"
 LLAMA_CPP_PYTHON_VERSION="0.3.36"
 
+REPORT_ONLY="${REPORT_ONLY:-0}"
+GEMMA="$FILES_DIR/gemma3-like.gguf"
+QWEN7="$FILES_DIR/qwen2-7b-like.gguf"
+FILES=("$GEMMA" "$QWEN7")
+for f in "$FIXTURES"/*.gguf; do [ -f "$f" ] && FILES+=("$f"); done
+
 mkdir -p "$WORK" "$LOGS" "$RES" "$FILES_DIR"
-: >"$WORK/status.tsv" # peer <TAB> built|failed <TAB> detail
+[ "$REPORT_ONLY" = 1 ] || : >"$WORK/status.tsv" # peer <TAB> built|failed <TAB> detail
 export CARGO_TERM_COLOR=never
 
 say() { printf '\n== %s\n' "$*" >&2; }
@@ -65,6 +76,8 @@ status() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/status.tsv"; }
 # The last lines of a log, on one line, for RESULTS.md.
 log_tail() { tail -n "${2:-4}" "$1" 2>/dev/null | tr '\n\t|' '   ' | cut -c1-400; }
 
+# Everything up to the report: install, build, generate, time. Skipped with REPORT_ONLY=1.
+if [ "$REPORT_ONLY" != 1 ]; then
 # ---------------------------------------------------------------------------------------------
 say "tools (apt-get: hyperfine, cmake, time)"
 need_apt=()
@@ -99,8 +112,6 @@ else
   exit 1
 fi
 GEN_SRC="$ROOT/crates/testkit/examples/bench_files.rs"
-GEMMA="$FILES_DIR/gemma3-like.gguf"
-QWEN7="$FILES_DIR/qwen2-7b-like.gguf"
 if [ ! -s "$GEMMA" ] || [ ! -s "$QWEN7" ] || [ "$GEN_SRC" -nt "$GEMMA" ]; then
   if ! (cd "$ROOT" && cargo run --release -p ggufscope-testkit --example bench_files -- "$FILES_DIR") \
     >"$LOGS/bench_files.log" 2>&1; then
@@ -204,14 +215,22 @@ TOOLS="$WORK/tools.tsv"
   printf 'gguf-py GGUFReader (Python)\tpython-gguf\t%s %s FILE\n' "$(q "$VENV/bin/python")" "$(q "$BENCH/peers/python-gguf/gguf_reader.py")"
 } >"$TOOLS"
 
-FILES=("$GEMMA" "$QWEN7")
-for f in "$FIXTURES"/*.gguf; do [ -f "$f" ] && FILES+=("$f"); done
 [ "${#FILES[@]}" -gt 2 ] || echo "no real fixtures in $FIXTURES: timing the generated files only" >&2
 
 status floor built "$(/bin/true --version 2>/dev/null | head -n1)"
 built() { awk -F'\t' -v p="$1" '$1 == p && $2 == "built" { ok = 1 } END { exit !ok }' "$WORK/status.tsv"; }
 
 rm -f "$RES"/*.json "$RES"/*.tsv
+{
+  echo "date	$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "nproc	$(nproc)"
+  echo "cpu	$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //') ($(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n1 | sed 's/^\(..*\)$/\1 guest/'))"
+  echo "memory	$(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
+  echo "os	Debian $(cat /etc/debian_version 2>/dev/null), Linux $(uname -r)"
+  echo "hyperfine	$(hyperfine --version)"
+  echo "rustc	$(rustc --version)"
+  echo "cmake	$(cmake --version 2>/dev/null | head -n1)"
+} >"$RES/machine.tsv"
 for file in "${FILES[@]}"; do
   base="$(basename "$file" .gguf)"
   qf="$(q "$file")"
@@ -266,19 +285,14 @@ if [ -x "$PARSE_TIMING" ]; then
   say "in-process parse (example parse_timing)"
   "$PARSE_TIMING" "${FILES[@]}" >"$RES/parse_timing.tsv" 2>"$LOGS/parse_timing-run.log" || true
 fi
+fi # REPORT_ONLY
 
 # ---------------------------------------------------------------------------------------------
 say "writing $OUT"
-{
-  echo "date	$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "nproc	$(nproc)"
-  echo "cpu	$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //') ($(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n1 | sed 's/^\(..*\)$/\1 guest/'))"
-  echo "memory	$(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
-  echo "os	Debian $(cat /etc/debian_version 2>/dev/null), Linux $(uname -r)"
-  echo "hyperfine	$(hyperfine --version)"
-  echo "rustc	$(rustc --version)"
-  echo "cmake	$(cmake --version 2>/dev/null | head -n1)"
-} >"$RES/machine.tsv"
+if [ ! -f "$RES/machine.tsv" ]; then
+  echo "no measurements in $RES: run without REPORT_ONLY first" >&2
+  exit 1
+fi
 
 python3 - "$RES" "$WORK/status.tsv" "$OUT" "$RUNS" "$WARMUP" "$RSS_RUNS" "${FILES[@]}" <<'PY'
 import json, os, statistics, sys
@@ -362,7 +376,9 @@ w("Written by `bash bench/peers.sh` (do not edit by hand; re-run it). Every figu
   "process, started by hyperfine without a shell (`-N`), warm page cache, "
   f"{warmup} warm-up runs, at least {runs} timed runs (more when a command is fast: hyperfine "
   "runs each command for at least 3 s). Peak RSS is GNU time's `%M` (maximum resident set "
-  f"size), the median of {rss_runs} runs. All tools ran on the same files in the same run.")
+  f"size), the median of {rss_runs} runs. All tools ran on the same files in the same run. "
+  "What bounds ggufscope's times, with profiles and proposed fixes: [PROFILE.md](PROFILE.md) "
+  "(hand-written).")
 w("")
 w("## Machine")
 w("")
@@ -444,7 +460,7 @@ for path in files:
     ours = [s[l][0] for l in OURS if l in s]
     if best and ours:
         ahead = "yes" if max(ours) < best[0] else "**no**"
-        ahead += f" ({best[0] / max(ours):.1f}× the slower ggufscope command)"
+        ahead += f" (fastest peer ÷ slower ggufscope command = {best[0] / max(ours):.2f})"
     else:
         ahead = "–"
     w(f"| {name} | " + " | ".join(cells) + f" | {best[1] + f' {best[0]:.2f}' if best else '–'} | {ahead} |")
