@@ -154,7 +154,9 @@ impl<'a> Gguf<'a> {
         let data_offset = if tensors.is_empty() {
             tensor_infos_end
         } else {
-            tensor_infos_end.next_multiple_of(u64::from(alignment))
+            tensor_infos_end
+                .checked_next_multiple_of(u64::from(alignment))
+                .unwrap_or(u64::MAX)
         };
         Ok(Self {
             data,
