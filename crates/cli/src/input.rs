@@ -14,6 +14,7 @@
 //! source; an unsupported architecture is [`Status::Unsupported`] (exit 3); any other reason the
 //! configuration cannot be extracted is [`Status::ProblemsFound`] (exit 1).
 
+use std::cell::{OnceCell, RefCell};
 use std::path::Path;
 
 use anyhow::Context;
@@ -31,8 +32,12 @@ use crate::source::{Bytes, Location, Opener, Shard};
 pub struct Input {
     /// The file given (for a split set, its first shard).
     first: Shard,
-    /// The rest of a split set.
-    set: Option<SplitSet>,
+    /// The rest of a split set, or `None` for a single file: found out by the first
+    /// [`Input::parse`], which needs the first shard's parse for it anyway (so a large
+    /// vocabulary is walked once, not twice).
+    set: OnceCell<Option<SplitSet>>,
+    /// Reads the other shards (keeps the HTTP client of a remote first shard).
+    opener: RefCell<Opener>,
 }
 
 /// One shard of a split set, as `inspect` lists them.
@@ -47,33 +52,76 @@ pub struct ShardSummary {
 }
 
 impl Input {
-    /// Opens a SOURCE: maps a local file or fetches the head of a remote one, then, if it is
-    /// the first shard of a split set, every other shard. A missing file, a directory, a
-    /// permission problem, an HTTP error or a broken split set is an error that names the
-    /// source and says why.
+    /// Opens a SOURCE: maps a local file or fetches the head of a remote one. A missing file,
+    /// a directory, a permission problem or an HTTP error is an error that names the source
+    /// and says why. The other shards of a split set are read by [`Input::parse`].
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let location = Location::parse(path)?;
         let mut opener = Opener::default();
         let first = opener.read(&location)?;
-        let set = split::read_set(&first, &mut opener)?;
+        Ok(Self {
+            first,
+            set: OnceCell::new(),
+            opener: RefCell::new(opener),
+        })
+    }
+
+    /// Parses leniently: recoverable defects become `Gguf::diagnostics`. A parse error names
+    /// the file, what is wrong, the byte offset and the key or tensor. When the file is the
+    /// first shard of a split set (`split.count` > 1), every other shard is read and checked
+    /// (a missing, duplicated or inconsistent one is an error naming it) and the result is the
+    /// merged view: the first shard's header and metadata, every shard's tensors.
+    pub fn parse(&self) -> anyhow::Result<Gguf<'_>> {
+        let first = Gguf::parse_with(self.first.bytes.as_slice(), ParseOptions::lenient())
+            .with_context(|| Failure::new(Status::BadInput, format!("parsing {}", self.shown())))?;
+        let gguf = match self.load_set(&first)? {
+            None => first,
+            Some(set) => {
+                drop(first);
+                Gguf::parse_with(&set.merged, ParseOptions::lenient()).with_context(|| {
+                    Failure::new(
+                        Status::BadInput,
+                        format!("parsing the merged tensor table of {}", self.shown()),
+                    )
+                })?
+            }
+        };
+        tracing::debug!(
+            version = gguf.version(),
+            kvs = gguf.metadata().len(),
+            tensors = gguf.tensors().len(),
+            diagnostics = gguf.diagnostics().len(),
+            "parsed"
+        );
+        Ok(gguf)
+    }
+
+    /// The split set `first` (the first shard's parse) starts, read once.
+    fn load_set(&self, first: &Gguf<'_>) -> anyhow::Result<Option<&SplitSet>> {
+        if let Some(set) = self.set.get() {
+            return Ok(set.as_ref());
+        }
+        let set = split::read_set(&self.first, first, &mut self.opener.borrow_mut())?;
         if let Some(set) = &set {
             tracing::info!(
-                source = %location.shown(),
+                source = %self.shown(),
                 shards = set.tensor_counts.len(),
                 tensors = set.tensor_counts.iter().sum::<u64>(),
                 "read a split set"
             );
         }
-        Ok(Self { first, set })
+        Ok(self.set.get_or_init(|| set).as_ref())
     }
 
-    /// The bytes [`Input::parse`] reads: the whole local file, the head of a remote one, or a
-    /// split set's merged head.
-    pub fn bytes(&self) -> &[u8] {
-        match &self.set {
-            Some(set) => &set.merged,
-            None => self.first.bytes.as_slice(),
+    /// The split set, if the input is the first shard of one. Known once [`Input::parse`] has
+    /// run; asked before, finding out costs a parse of the first shard (a file that does not
+    /// parse, or a broken set, is `None` here: [`Input::parse`] reports it).
+    fn set(&self) -> Option<&SplitSet> {
+        if let Some(set) = self.set.get() {
+            return set.as_ref();
         }
+        let first = parse_shard(&self.first)?;
+        self.load_set(&first).ok().flatten()
     }
 
     /// The file name without its directories (or host): what reports show, so that their
@@ -87,30 +135,9 @@ impl Input {
         self.first.location.shown()
     }
 
-    /// Parses leniently: recoverable defects become `Gguf::diagnostics`. A parse error names
-    /// the file, what is wrong, the byte offset and the key or tensor. For a split set this is
-    /// the merged view: the first shard's header and metadata, every shard's tensors.
-    pub fn parse(&self) -> anyhow::Result<Gguf<'_>> {
-        let gguf = Gguf::parse_with(self.bytes(), ParseOptions::lenient()).with_context(|| {
-            let what = match &self.set {
-                Some(_) => format!("parsing the merged tensor table of {}", self.shown()),
-                None => format!("parsing {}", self.shown()),
-            };
-            Failure::new(Status::BadInput, what)
-        })?;
-        tracing::debug!(
-            version = gguf.version(),
-            kvs = gguf.metadata().len(),
-            tensors = gguf.tensors().len(),
-            diagnostics = gguf.diagnostics().len(),
-            "parsed"
-        );
-        Ok(gguf)
-    }
-
     /// Every file read: the one given, then the rest of a split set.
     fn files(&self) -> impl Iterator<Item = &Shard> {
-        std::iter::once(&self.first).chain(self.set.iter().flat_map(|s| s.rest.iter()))
+        std::iter::once(&self.first).chain(self.set().into_iter().flat_map(|s| s.rest.iter()))
     }
 
     /// The size of the input in bytes (a split set: every shard's; a remote file: as its
@@ -132,12 +159,12 @@ impl Input {
 
     /// Whether every byte of the model is in one local file (what `llamafy` needs).
     pub fn is_single_local_file(&self) -> bool {
-        self.set.is_none() && self.first.bytes.is_whole_file()
+        self.set().is_none() && self.first.bytes.is_whole_file()
     }
 
     /// The shards of a split set (empty for a single file).
     pub fn shards(&self) -> Vec<ShardSummary> {
-        let Some(set) = &self.set else {
+        let Some(set) = self.set() else {
             return Vec::new();
         };
         self.files()
@@ -152,7 +179,7 @@ impl Input {
 
     /// For a split set, the shard (1-based) of each tensor of the merged view, in order.
     pub fn tensor_shards(&self) -> Option<Vec<u32>> {
-        let set = self.set.as_ref()?;
+        let set = self.set()?;
         let mut out = Vec::new();
         for (no, &n) in (1u32..).zip(&set.tensor_counts) {
             out.extend((0..n).map(|_| no));
@@ -162,7 +189,7 @@ impl Input {
 
     /// The data section's offset in the file given (for a split set: in its first shard).
     pub fn data_offset(&self, gguf: &Gguf<'_>) -> u64 {
-        match &self.set {
+        match self.set() {
             Some(_) => parse_shard(&self.first).map_or(gguf.data_offset(), |g| g.data_offset()),
             None => gguf.data_offset(),
         }
@@ -171,7 +198,7 @@ impl Input {
     /// The format issues of every file read: for one file, of `gguf` (its parse); for a split
     /// set, of each shard, named.
     pub fn format_issues(&self, gguf: &Gguf<'_>) -> FormatIssues {
-        if self.set.is_none() {
+        if self.set().is_none() {
             return FormatIssues::of(gguf, known_len(&self.first.bytes), None);
         }
         let mut all = FormatIssues::default();

@@ -73,6 +73,7 @@ pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
         });
     }
     let input = Input::open(&args.input)?;
+    let gguf = input.parse()?;
     if !input.is_single_local_file() {
         return Err(anyhow::anyhow!(
             "it is the first of {} shards and llamafy reads one file: merge them first (llama-gguf-split --merge)",
@@ -80,7 +81,6 @@ pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
         ))
         .with_context(|| Failure::new(Status::BadInput, format!("llamafy {}", input.shown())));
     }
-    let gguf = input.parse()?;
     let plan = ggufscope_model::plan(&gguf);
     let refuse = |status, what: String| {
         Err(anyhow::anyhow!(what))

@@ -107,27 +107,23 @@ fn facts(gguf: &Gguf<'_>) -> anyhow::Result<Facts> {
     })
 }
 
-fn parse(shard: &Shard) -> Option<Gguf<'_>> {
-    Gguf::parse_with(shard.bytes.as_slice(), ParseOptions::lenient()).ok()
-}
-
-/// Reads the rest of the set when `first` is the first shard of one (`split.count` > 1), and
-/// checks it; `Ok(None)` for a single file (or one that does not parse: its parse error is
-/// reported by whoever parses it next). A missing, duplicated or inconsistent shard is a
-/// [`Status::BadInput`] error that names it.
-pub fn read_set(first: &Shard, opener: &mut Opener) -> anyhow::Result<Option<SplitSet>> {
+/// Reads the rest of the set when `first` (parsed as `gguf`) is the first shard of one
+/// (`split.count` > 1), and checks it; `Ok(None)` for a single file. The caller's parse of the
+/// first shard is reused: the large arrays of a big vocabulary are walked once per run. A
+/// missing, duplicated or inconsistent shard is a [`Status::BadInput`] error that names it.
+pub fn read_set(
+    first: &Shard,
+    gguf: &Gguf<'_>,
+    opener: &mut Opener,
+) -> anyhow::Result<Option<SplitSet>> {
     let name = first.location.file_name();
     let failure = || Failure::new(Status::BadInput, format!("reading the split set {name}"));
-    let Some(gguf) = parse(first) else {
-        return Ok(None);
-    };
-    let keys = split_keys(&gguf, &name).with_context(failure)?;
+    let keys = split_keys(gguf, &name).with_context(failure)?;
     let count = match keys.count {
         Some(count) if count > 1 => count,
         _ => return Ok(None),
     };
-    let first_facts = facts(&gguf).with_context(failure)?;
-    drop(gguf);
+    let first_facts = facts(gguf).with_context(failure)?;
     read_rest(first, &name, count, keys, first_facts, opener)
         .with_context(failure)
         .map(Some)
