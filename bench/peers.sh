@@ -15,7 +15,10 @@
 #     bench/peers/llama-cpp/gguf_open.cpp, which calls gguf_init_from_file with no_alloc;
 #   - the Rust crates candle-core (gguf_file::Content::read through a BufReader) and ggus
 #     (GGuf::new over a memory map), each a small cargo project in bench/peers/<name>/;
-#   - ggufscope itself (cargo build --release -p ggufscope);
+#   - ggufscope itself, as README's "Release binary" builds it: the workspace release profile
+#     (fat LTO, one codegen unit, panic=abort), linked statically (`+crt-static`, for the host
+#     triple); the Rust peers are built with the same profile and linkage, and the llama.cpp
+#     program with `-static`, so that start-up costs compare like for like;
 #   - the two generated files (cargo run --release -p ggufscope-testkit --example bench_files):
 #     a Gemma-3-like file (262,144 tokens + scores + token types, 236 tensors) and a
 #     Qwen2-7B-like file (152,064 tokens + 151,387 merges, 339 tensors), both sparse.
@@ -100,12 +103,18 @@ HAVE_TIME=1
 [ -x /usr/bin/time ] || HAVE_TIME=0
 
 # ---------------------------------------------------------------------------------------------
-say "ggufscope (cargo build --release -p ggufscope) and the generated files"
-GGUFSCOPE="$ROOT/target/release/ggufscope"
-if (cd "$ROOT" && cargo build --release -p ggufscope) >"$LOGS/ggufscope.log" 2>&1; then
+# Every native tool is linked statically: the dynamic loader's work (relocations, symbol
+# lookups in libc/libm/libgcc_s) is most of a Rust program's start-up here. `--target` keeps
+# the flag away from build scripts and proc macros, which must stay dynamic.
+HOST="$(rustc -vV | sed -n 's/^host: //p')"
+STATIC=(--target "$HOST" --config "target.$HOST.rustflags=['-C','target-feature=+crt-static']")
+linkage() { if readelf -d "$1" 2>/dev/null | grep -q NEEDED; then echo dynamic; else echo static; fi; }
+say "ggufscope (release profile, static, $HOST) and the generated files"
+GGUFSCOPE="$ROOT/target/$HOST/release/ggufscope"
+if (cd "$ROOT" && cargo build --release --locked -p ggufscope "${STATIC[@]}") >"$LOGS/ggufscope.log" 2>&1; then
   # No git here: a digest of the sources that went into the binary identifies the tree measured.
   digest="$(cd "$ROOT" && find Cargo.toml Cargo.lock crates/gguf crates/model crates/cli -type f \( -name '*.rs' -o -name Cargo.toml -o -name Cargo.lock \) -not -path '*/tests/*' 2>/dev/null | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)"
-  status ggufscope built "$("$GGUFSCOPE" --version 2>/dev/null), $(stat -c %s "$GGUFSCOPE") bytes, source digest $digest ($(rustc --version))"
+  status ggufscope built "$("$GGUFSCOPE" --version 2>/dev/null), $(stat -c %s "$GGUFSCOPE") bytes, $(linkage "$GGUFSCOPE"), source digest $digest ($(rustc --version))"
 else
   echo "ggufscope does not build: see $LOGS/ggufscope.log" >&2
   log_tail "$LOGS/ggufscope.log" 20 >&2
@@ -168,16 +177,16 @@ mkdir -p "$SRC" "$WORK/bin"
       -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
     cmake --build "$LLAMA_BUILD" --target ggml-base -j "$(nproc)"
   fi
-  if [ ! -x "$LLAMA_BIN" ] || [ "$LLAMA_SRC" -nt "$LLAMA_BIN" ]; then
+  if [ ! -x "$LLAMA_BIN" ] || [ "$LLAMA_SRC" -nt "$LLAMA_BIN" ] || [ "$BENCH/peers.sh" -nt "$LLAMA_BIN" ]; then
     g++ -O2 -std=c++17 -I"$LLAMA_DIR/ggml/include" "$LLAMA_SRC" \
-      "$LLAMA_BUILD/ggml/src/libggml-base.a" -lpthread -lm -o "$LLAMA_BIN"
+      "$LLAMA_BUILD/ggml/src/libggml-base.a" -static -lpthread -lm -o "$LLAMA_BIN"
   fi
 ) >"$LOGS/llama-cpp.log" 2>&1
 if [ $? -eq 0 ]; then
   commit="$(grep -o -m1 'llama.cpp@[0-9a-f]*' "$SRC/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/CHANGELOG.md" 2>/dev/null || true)"
   ggml_v="$(grep -o -m1 'ggml version: [0-9.]*' "$LOGS/llama-cpp.log" "$LLAMA_BUILD/CMakeCache.txt" 2>/dev/null | head -n1 | sed 's/.*: //')"
   [ -n "$ggml_v" ] || ggml_v="$(grep -m1 'GGML_VERSION' "$LLAMA_BUILD/CMakeCache.txt" 2>/dev/null | sed 's/.*=//')"
-  status llama-cpp built "llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist, vendored ${commit:-llama.cpp (commit unknown)}, ggml/src/gguf.cpp${ggml_v:+ (ggml $ggml_v)}, libggml-base.a (cmake Release, static, no OpenMP), $(g++ --version | head -n1)"
+  status llama-cpp built "llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist, vendored ${commit:-llama.cpp (commit unknown)}, ggml/src/gguf.cpp${ggml_v:+ (ggml $ggml_v)}, libggml-base.a (cmake Release, static, no OpenMP), program linked $(linkage "$LLAMA_BIN") (-O2 -static), $(g++ --version | head -n1)"
 else
   status llama-cpp failed "$(log_tail "$LOGS/llama-cpp.log")"
 fi
@@ -189,11 +198,11 @@ build_rust_peer() { # name crate
   say "peer: Rust crate $crate ($dir)"
   local locked=()
   [ -f "$dir/Cargo.lock" ] && locked=(--locked)
-  if (cd "$dir" && CARGO_TARGET_DIR="$RUST_TARGET" cargo build --release "${locked[@]}") \
+  if (cd "$dir" && CARGO_TARGET_DIR="$RUST_TARGET" cargo build --release "${locked[@]}" "${STATIC[@]}") \
     >"$LOGS/$name.log" 2>&1; then
     local v
     v="$(grep -A1 "^name = \"$crate\"$" "$dir/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')"
-    status "$name" built "$crate $v ($(rustc --version))"
+    status "$name" built "$crate $v, release profile as ggufscope's, $(linkage "$RUST_TARGET/$HOST/release/bench-$name") ($(rustc --version))"
   else
     status "$name" failed "$(log_tail "$LOGS/$name.log")"
   fi
@@ -210,8 +219,8 @@ TOOLS="$WORK/tools.tsv"
   printf 'ggufscope config --json\tggufscope\t%s config FILE --json\n' "$(q "$GGUFSCOPE")"
   printf 'ggufscope inspect --json\tggufscope\t%s inspect FILE --json\n' "$(q "$GGUFSCOPE")"
   printf 'llama.cpp gguf_init_from_file (C++)\tllama-cpp\t%s FILE\n' "$(q "$LLAMA_BIN")"
-  printf 'ggus GGuf::new (Rust, mmap)\tggus\t%s FILE\n' "$(q "$RUST_TARGET/release/bench-ggus")"
-  printf 'candle-core Content::read (Rust, BufReader)\tcandle\t%s FILE\n' "$(q "$RUST_TARGET/release/bench-candle")"
+  printf 'ggus GGuf::new (Rust, mmap)\tggus\t%s FILE\n' "$(q "$RUST_TARGET/$HOST/release/bench-ggus")"
+  printf 'candle-core Content::read (Rust, BufReader)\tcandle\t%s FILE\n' "$(q "$RUST_TARGET/$HOST/release/bench-candle")"
   printf 'gguf-py GGUFReader (Python)\tpython-gguf\t%s %s FILE\n' "$(q "$VENV/bin/python")" "$(q "$BENCH/peers/python-gguf/gguf_reader.py")"
 } >"$TOOLS"
 
@@ -377,6 +386,9 @@ w("Written by `bash bench/peers.sh` (do not edit by hand; re-run it). Every figu
   f"{warmup} warm-up runs, at least {runs} timed runs (more when a command is fast: hyperfine "
   "runs each command for at least 3 s). Peak RSS is GNU time's `%M` (maximum resident set "
   f"size), the median of {rss_runs} runs. All tools ran on the same files in the same run. "
+  "The native tools are built alike: ggufscope and the Rust peers with the same release profile "
+  "(fat LTO, one codegen unit, panic=abort) and `+crt-static`, the llama.cpp program with "
+  "`-static`, so no tool pays for the dynamic loader and start-up costs compare like for like. "
   "What bounds ggufscope's times, with profiles and proposed fixes: [PROFILE.md](PROFILE.md) "
   "(hand-written).")
 w("")
@@ -397,7 +409,7 @@ w("")
 w("| tool | what is timed | version / build |")
 w("|---|---|---|")
 st, det = status.get("ggufscope", ("?", ""))
-w(f"| ggufscope config | `ggufscope config FILE --json`: parse, typed configuration, derived facts, JSON | {det} (`cargo build --release`) |")
+w(f"| ggufscope config | `ggufscope config FILE --json`: parse, typed configuration, derived facts, JSON | {det} (README's "Release binary": release profile with fat LTO, 1 codegen unit, panic=abort; `+crt-static`) |")
 w(f"| ggufscope inspect | `ggufscope inspect FILE --json`: parse, every metadata entry (arrays: first 8 elements), tensor summary, layout check, JSON | same binary |")
 w(f"| floor: /bin/true | not a peer: the cost of starting any process here (`/bin/true FILE`) | {status.get('floor', ('', ''))[1]} |")
 what = {

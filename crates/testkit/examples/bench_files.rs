@@ -213,7 +213,7 @@ const GEMMA3_CHAT_TEMPLATE: &str = "{{ bos_token }}\n{%- if messages[0]['role'] 
 
 /// The Gemma-3-like file: Gemma-3-1B's widths with 18 layers (236 tensors), Q8_0 matrices
 /// (1152 is not a multiple of the 256-wide k-quant blocks), f32 norms.
-fn gemma3_like() -> ModelFixture {
+pub fn gemma3_like() -> ModelFixture {
     let (n_embd, n_ff, n_layer) = (1152u64, 6912u64, 18u32);
     let (n_head, n_head_kv, head_dim) = (4u64, 1u64, 256u64);
     let (q_width, kv_width) = (n_head * head_dim, n_head_kv * head_dim);
@@ -377,7 +377,7 @@ const QWEN2_CHAT_TEMPLATE: &str = "{% for message in messages %}{% if loop.first
 
 /// The Qwen2-7B-like file: 339 tensors typed as in a Q4_K_M file (Q6_K for `output` and for
 /// `attn_v`/`ffn_down` in the layers llama.cpp gives more bits), f32 norms and biases.
-fn qwen2_7b_like() -> ModelFixture {
+pub fn qwen2_7b_like() -> ModelFixture {
     let (n_embd, n_ff, n_layer) = (3584u64, 18944u64, 28u32);
     let (n_head, n_head_kv) = (28u64, 4u64);
     let kv_width = n_embd / n_head * n_head_kv;
@@ -452,7 +452,9 @@ fn qwen2_7b_like() -> ModelFixture {
 
 // ---------------------------------------------------------------------------------------------
 
-fn write(mut fixture: ModelFixture, out: &Path) -> Result<u64, String> {
+/// Writes `fixture` to `out`, sparse, as `bench/peers.sh` times it (also used by the divan
+/// bench `crates/gguf/benches/parse.rs`, which includes this file).
+pub fn write(mut fixture: ModelFixture, out: &Path) -> Result<u64, String> {
     let name = out
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
