@@ -1,151 +1,15 @@
-//! Sweeps (issue 7): every strict prefix of the header, metadata and tensor infos of the
-//! Phi-3-mini- and Qwen2.5-0.5B-shaped files the writer builds (gigabytes, written sparse and
-//! memory-mapped), and 100,000 seeded single- and multi-byte mutations of the tiny presets and
-//! of the real fixtures' first 64 KiB. Each case gives a typed error or a valid parse, never a
-//! panic, and finishes within a time bound.
+//! Mutation sweep (issue 7): 100,000 seeded single- and multi-byte mutations of the tiny
+//! presets and of the real fixtures' first 64 KiB. Each case gives a typed error or a valid
+//! parse, never a panic, and finishes within a time bound. (The prefix sweeps are in
+//! `prefixes.rs`.)
 
 use std::time::{Duration, Instant};
 
-use ggufscope_gguf::{open, ErrorKind, Gguf, ParseOptions, Severity, Value};
+use ggufscope_gguf::{ErrorKind, Gguf, ParseOptions, Value};
 use ggufscope_testkit::{presets, raw, read_real, REAL_FIXTURES};
 
 /// No single parse (strict and lenient, with the layout check) may take longer.
 const CASE_LIMIT: Duration = Duration::from_millis(200);
-
-/// The `Truncated { needed }` of a prefix, checked: more than the prefix, at most the head.
-fn truncated_needing(prefix: &[u8], head_end: u64, options: ParseOptions) -> u64 {
-    match Gguf::parse_with(prefix, options) {
-        Err(e) => match *e.kind() {
-            ErrorKind::Truncated { needed, available } => {
-                let len = prefix.len() as u64;
-                assert_eq!(available, len);
-                assert!(needed > len, "needed {needed} at {len}");
-                assert!(
-                    needed <= head_end,
-                    "needed {needed} past the head ({head_end})"
-                );
-                assert!(e.offset() <= len);
-                needed
-            }
-            ref other => panic!("prefix {}: {other:?} at byte {}", prefix.len(), e.offset()),
-        },
-        Ok(_) => panic!("prefix {} of a {head_end}-byte head parsed", prefix.len()),
-    }
-}
-
-/// Sweeps the prefixes `lens` (increasing) of `full`, whose head ends at `head_end`: each is
-/// `Truncated` strictly and leniently with the same `needed`, which never decreases as the
-/// prefix grows; and fetching exactly `needed` bytes makes progress (a larger `needed`, or the
-/// whole head).
-fn sweep_head(full: &[u8], head_end: usize, lens: impl IntoIterator<Item = usize>) -> usize {
-    let mut last = 0u64;
-    let mut count = 0;
-    for len in lens {
-        assert!(len < head_end);
-        let start = Instant::now();
-        let prefix = &full[..len];
-        let needed = truncated_needing(prefix, head_end as u64, ParseOptions::strict());
-        assert_eq!(
-            truncated_needing(prefix, head_end as u64, ParseOptions::lenient()),
-            needed
-        );
-        assert!(
-            needed >= last,
-            "needed went from {last} to {needed} at {len}"
-        );
-        last = needed;
-        if count % 16 == 0 {
-            let refetched = &full[..needed as usize];
-            if needed < head_end as u64 {
-                let next = truncated_needing(refetched, head_end as u64, ParseOptions::strict());
-                assert!(next > needed, "no progress from {needed}");
-            } else {
-                assert!(Gguf::parse(refetched).is_ok());
-            }
-        }
-        assert!(
-            start.elapsed() < CASE_LIMIT,
-            "prefix {len}: {:?}",
-            start.elapsed()
-        );
-        count += 1;
-    }
-    count
-}
-
-/// Prefixes: every one of the first 4 KiB; ~4,000 evenly spaced up to the head's end; every
-/// 7th in the tensor-info table and every one of its first two and last entries; every one of
-/// the 128 bytes either side of each metadata entry's start.
-fn head_prefixes(g: &Gguf<'_>) -> Vec<usize> {
-    let head_end = g.tensor_infos_end() as usize;
-    let table = g.metadata_end() as usize;
-    let mut lens: Vec<usize> = (0..4096.min(head_end)).collect();
-    lens.extend((0..head_end).step_by(head_end / 4000 + 1));
-    lens.extend((table..head_end).step_by(7));
-    let tensors = g.tensors();
-    let third = tensors
-        .get(2)
-        .map_or(head_end, |t| t.info_offset() as usize);
-    let last = tensors.last().map_or(table, |t| t.info_offset() as usize);
-    lens.extend(table..third);
-    lens.extend(last..head_end);
-    for kv in g.metadata().iter() {
-        let at = kv.offset() as usize;
-        lens.extend(at.saturating_sub(128)..(at + 128).min(head_end));
-    }
-    lens.sort_unstable();
-    lens.dedup();
-    lens
-}
-
-fn sweep_sparse_model(fixture: &presets::ModelFixture) -> usize {
-    let tmp = fixture.write_sparse_temp();
-    let map = open(tmp.path()).unwrap();
-    let full: &[u8] = &map;
-    let g = Gguf::parse(full).unwrap();
-    let head_end = g.tensor_infos_end() as usize;
-    let lens = head_prefixes(&g);
-    let n = sweep_head(full, head_end, lens);
-    eprintln!(
-        "{n} prefixes of a {head_end}-byte head ({} tensors)",
-        g.tensors().len()
-    );
-
-    // Past the head the file parses, and the layout says the data is cut short.
-    let data_offset = g.data_offset() as usize;
-    for len in [
-        head_end,
-        data_offset,
-        data_offset + 1,
-        data_offset + 4096,
-        full.len() / 2,
-        full.len() - 1,
-    ] {
-        for options in [ParseOptions::strict(), ParseOptions::lenient()] {
-            let cut = Gguf::parse_with(&full[..len], options).unwrap();
-            assert!(
-                cut.check_layout()
-                    .iter()
-                    .any(|f| f.severity == Severity::Error),
-                "prefix {len} of {} has a clean layout",
-                full.len()
-            );
-        }
-    }
-    n
-}
-
-#[test]
-fn every_prefix_of_the_phi3_mini_shaped_head_is_truncated() {
-    let n = sweep_sparse_model(&presets::phi3_mini_4k());
-    assert!(n > 10_000, "{n} prefixes");
-}
-
-#[test]
-fn every_prefix_of_the_qwen2_5_shaped_head_is_truncated() {
-    let n = sweep_sparse_model(&presets::qwen2_5_0_5b());
-    assert!(n > 10_000, "{n} prefixes");
-}
 
 /// SplitMix64, so that the mutations are the same on every run.
 struct Rng(u64);

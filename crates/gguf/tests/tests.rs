@@ -12,6 +12,7 @@
 
 mod hostile;
 mod model_shaped;
+mod prefixes;
 mod real_files;
 mod roundtrip;
 mod sweeps;
