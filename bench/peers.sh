@@ -303,7 +303,7 @@ if [ ! -f "$RES/machine.tsv" ]; then
   exit 1
 fi
 
-python3 - "$RES" "$WORK/status.tsv" "$OUT" "$RUNS" "$WARMUP" "$RSS_RUNS" "${FILES[@]}" <<'PY'
+if python3 - "$RES" "$WORK/status.tsv" "$OUT" "$RUNS" "$WARMUP" "$RSS_RUNS" "${FILES[@]}" <<'PY'
 import json, os, statistics, sys
 
 res, status_path, out, runs, warmup, rss_runs = sys.argv[1:7]
@@ -409,7 +409,7 @@ w("")
 w("| tool | what is timed | version / build |")
 w("|---|---|---|")
 st, det = status.get("ggufscope", ("?", ""))
-w(f"| ggufscope config | `ggufscope config FILE --json`: parse, typed configuration, derived facts, JSON | {det} (README's "Release binary": release profile with fat LTO, 1 codegen unit, panic=abort; `+crt-static`) |")
+w(f"| ggufscope config | `ggufscope config FILE --json`: parse, typed configuration, derived facts, JSON | {det} (README's 'Release binary': release profile with fat LTO, 1 codegen unit, panic=abort; `+crt-static`) |")
 w(f"| ggufscope inspect | `ggufscope inspect FILE --json`: parse, every metadata entry (arrays: first 8 elements), tensor summary, layout check, JSON | same binary |")
 w(f"| floor: /bin/true | not a peer: the cost of starting any process here (`/bin/true FILE`) | {status.get('floor', ('', ''))[1]} |")
 what = {
@@ -551,4 +551,9 @@ if os.path.exists(pt):
 w("")
 open(out, "w").write("\n".join(L))
 PY
-echo "wrote $OUT" >&2
+then
+  echo "wrote $OUT" >&2
+else
+  echo "writing $OUT failed" >&2
+  exit 1
+fi
