@@ -6,7 +6,8 @@
 //! Every command goes through [`Input`]: [`Input::parse`] gives the view the model layer
 //! reads (for a split set, the first shard's metadata with every shard's tensors), and
 //! [`Input::format_issues`] the format checks of every file read (for a remote file, tensor
-//! bounds checked against its size, and an info saying its data was not downloaded).
+//! bounds checked against its size, and an info saying its data was not downloaded; the same
+//! for a local file too large to map on a 32-bit target, which is read like a remote one).
 //!
 //! The mapping is `ggufscope_gguf::open`, the workspace's one reviewed `unsafe` block (a
 //! read-only private map; see its SAFETY note). This module adds no `unsafe` of its own.
@@ -157,6 +158,11 @@ impl Input {
         })
     }
 
+    /// Whether the bytes come over the network.
+    fn is_remote(&self) -> bool {
+        self.first.location.is_remote()
+    }
+
     /// Whether every byte of the model is in one local file (what `llamafy` needs).
     pub fn is_single_local_file(&self) -> bool {
         self.set().is_none() && self.first.bytes.is_whole_file()
@@ -199,13 +205,18 @@ impl Input {
     /// set, of each shard, named.
     pub fn format_issues(&self, gguf: &Gguf<'_>) -> FormatIssues {
         if self.set().is_none() {
-            return FormatIssues::of(gguf, known_len(&self.first.bytes), None);
+            return FormatIssues::of(gguf, known_len(&self.first.bytes), self.is_remote(), None);
         }
         let mut all = FormatIssues::default();
         for shard in self.files() {
             if let Some(g) = parse_shard(shard) {
                 let name = shard.location.file_name();
-                all.extend(FormatIssues::of(&g, known_len(&shard.bytes), Some(&name)));
+                all.extend(FormatIssues::of(
+                    &g,
+                    known_len(&shard.bytes),
+                    self.is_remote(),
+                    Some(&name),
+                ));
             }
         }
         all

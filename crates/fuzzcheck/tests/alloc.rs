@@ -97,7 +97,7 @@ const MIB: usize = 1 << 20;
 
 /// The bound: `8 × len + 1 MiB` of live heap above what was live before.
 fn bound(len: usize) -> usize {
-    8 * len + MIB
+    len.saturating_mul(8).saturating_add(MIB)
 }
 
 /// Peak live heap bytes of parsing `bytes` strictly and leniently, each with its layout check

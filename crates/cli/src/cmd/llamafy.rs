@@ -75,11 +75,17 @@ pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     let input = Input::open(&args.input)?;
     let gguf = input.parse()?;
     if !input.is_single_local_file() {
-        return Err(anyhow::anyhow!(
-            "it is the first of {} shards and llamafy reads one file: merge them first (llama-gguf-split --merge)",
-            input.shards().len()
-        ))
-        .with_context(|| Failure::new(Status::BadInput, format!("llamafy {}", input.shown())));
+        let shards = input.shards().len();
+        let why = if shards > 1 {
+            format!("it is the first of {shards} shards and llamafy reads one file: merge them first (llama-gguf-split --merge)")
+        } else {
+            format!(
+                "at {} bytes it is larger than this platform can map, and llamafy needs every byte: run it on a 64-bit system",
+                input.file_len()
+            )
+        };
+        return Err(anyhow::anyhow!(why))
+            .with_context(|| Failure::new(Status::BadInput, format!("llamafy {}", input.shown())));
     }
     let plan = ggufscope_model::plan(&gguf);
     let refuse = |status, what: String| {

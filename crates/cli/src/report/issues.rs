@@ -82,9 +82,10 @@ pub struct FormatIssues {
 
 impl FormatIssues {
     /// The issues of one parsed file. `file_len` is the whole file's length when the parse
-    /// holds only its head (a remote file; `None`: its server did not say); `shard` names the
-    /// file within a split set.
-    pub fn of(gguf: &Gguf<'_>, file_len: Option<u64>, shard: Option<&str>) -> Self {
+    /// holds only its head (a remote file, `None` when its server did not say; or a local file
+    /// too large to map on this platform, when `remote` is false); `shard` names the file
+    /// within a split set.
+    pub fn of(gguf: &Gguf<'_>, file_len: Option<u64>, remote: bool, shard: Option<&str>) -> Self {
         let held = gguf.data().len() as u64;
         let layout = gguf.check_layout_with_len(file_len.unwrap_or(u64::MAX));
         let mut out = Self {
@@ -101,12 +102,21 @@ impl FormatIssues {
                 || "its size is unknown, so tensor bounds were not checked".to_owned(),
                 |len| format!("tensor bounds were checked against its size, {len} bytes"),
             );
+            let (code, message) = if remote {
+                (
+                    "tensor_data_not_downloaded",
+                    format!("tensor data not downloaded: a remote source is read up to its tensor infos ({held} bytes); {size}"),
+                )
+            } else {
+                (
+                    "tensor_data_not_read",
+                    format!("tensor data not read: the file is too large to map on this platform and is read up to its tensor infos ({held} bytes); {size}"),
+                )
+            };
             out.layout.push(IssueView {
                 severity: Severity::Info.as_str(),
-                code: "tensor_data_not_downloaded",
-                message: format!(
-                    "tensor data not downloaded: a remote source is read up to its tensor infos ({held} bytes); {size}"
-                ),
+                code,
+                message,
                 offset: gguf.data_offset(),
                 key: None,
                 tensor: None,

@@ -9,10 +9,11 @@
 pub mod http;
 pub mod split;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use ggufscope_gguf::Mapped;
+use anyhow::{bail, Context};
+use ggufscope_gguf::{Gguf, Mapped, ParseOptions};
 
 use crate::exit::{Failure, Status};
 
@@ -274,7 +275,7 @@ impl Opener {
     /// is [`Status::BadInput`].
     pub fn read(&mut self, location: &Location) -> anyhow::Result<Shard> {
         let bytes = match location {
-            Location::Local(path) => Bytes::Mapped(map(path)?),
+            Location::Local(path) => read_local(path)?,
             Location::Remote(remote) => {
                 let failure =
                     || Failure::new(Status::BadInput, format!("fetching {}", remote.shown()));
@@ -297,15 +298,70 @@ impl Opener {
 }
 
 /// Maps a local file. A missing file, a directory or a permission problem is an error that
-/// names the path and carries the OS error.
-fn map(path: &Path) -> anyhow::Result<Mapped> {
+/// names the path and carries the OS error. A file larger than this process can map (over
+/// `isize::MAX` bytes, which only happens on a 32-bit target) is read as a remote one is: its
+/// header, metadata and tensor infos, with its length (so its layout is still checked).
+fn read_local(path: &Path) -> anyhow::Result<Bytes> {
     let failure = || Failure::new(Status::BadInput, format!("opening {}", path.display()));
     if path.is_dir() {
         return Err(anyhow::anyhow!("it is a directory")).with_context(failure);
     }
-    let map = ggufscope_gguf::open(path).with_context(failure)?;
-    tracing::info!(path = %path.display(), bytes = map.len(), "mapped");
-    Ok(map)
+    let file = std::fs::File::open(path).with_context(failure)?;
+    let len = file.metadata().with_context(failure)?.len();
+    if isize::try_from(len).is_ok() {
+        let map = ggufscope_gguf::open(path).with_context(failure)?;
+        tracing::info!(path = %path.display(), bytes = map.len(), "mapped");
+        return Ok(Bytes::Mapped(map));
+    }
+    let bytes = read_head(file, len).with_context(failure)?;
+    tracing::info!(
+        path = %path.display(),
+        bytes = bytes.len(),
+        file_bytes = len,
+        "too large to map here: read the head only"
+    );
+    Ok(Bytes::Head {
+        bytes,
+        file_len: Some(len),
+    })
+}
+
+/// Reads the head of a file of `len` bytes from `reader` the way [`http`] fetches a remote
+/// one: [`http::FIRST_CHUNK_BYTES`] first, then, while the parser answers `Truncated { needed }`,
+/// up to `max(needed, GROWTH × held)`, never past the file's end or [`http::MAX_HEAD_BYTES`].
+/// A head the parser still finds short at the end of the file is returned as it is: parsing
+/// it reports the truncation.
+pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
+    let mut reader = reader.take(len);
+    let mut bytes = Vec::new();
+    let mut want = http::FIRST_CHUNK_BYTES;
+    loop {
+        let before = bytes.len() as u64;
+        (&mut reader)
+            .take(want.saturating_sub(before))
+            .read_to_end(&mut bytes)?;
+        let held = bytes.len() as u64;
+        let needed = match Gguf::parse_with(&bytes, ParseOptions::lenient()) {
+            Err(err) => match err.needed() {
+                Some(needed) => needed,
+                None => break,
+            },
+            Ok(_) => break,
+        };
+        if held >= len || held == before {
+            break;
+        }
+        if needed > http::MAX_HEAD_BYTES {
+            bail!(
+                "the metadata needs {needed} bytes, more than the {} a file too large to map is read for",
+                http::MAX_HEAD_BYTES
+            );
+        }
+        want = needed
+            .max(held.saturating_mul(http::GROWTH))
+            .min(http::MAX_HEAD_BYTES);
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -350,6 +406,34 @@ mod tests {
             Location::parse(Path::new("dir/x.gguf")).unwrap(),
             Location::Local(PathBuf::from("dir/x.gguf"))
         );
+    }
+
+    #[test]
+    fn a_file_too_large_to_map_is_read_up_to_its_tensor_infos() {
+        // What a 32-bit process does with a model over 2 GiB, run here on a file of any size.
+        let tmp = ggufscope_testkit::presets::qwen2_5_0_5b().write_sparse_temp();
+        let len = std::fs::metadata(tmp.path()).unwrap().len();
+        let head = read_head(std::fs::File::open(tmp.path()).unwrap(), len).unwrap();
+        let g = Gguf::parse(&head).unwrap();
+        assert_eq!(g.tensors().len(), 290);
+        // Two reads: 1 MiB, then 4 MiB (the 2.4 MB vocabulary needs more than the first).
+        assert_eq!(head.len() as u64, 4 * http::FIRST_CHUNK_BYTES);
+        assert!(g.tensor_infos_end() <= head.len() as u64);
+        assert!(g.check_layout_with_len(len).is_empty());
+        let codes = |remote| {
+            crate::report::issues::FormatIssues::of(&g, Some(len), remote, None)
+                .layout
+                .iter()
+                .map(|i| i.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(false), ["tensor_data_not_read"]);
+        assert_eq!(codes(true), ["tensor_data_not_downloaded"]);
+        // A small file is read whole; a cut one is returned as it is, for the parse to report.
+        let phi3 = std::fs::read(ggufscope_testkit::real_fixture("ggml-vocab-phi-3.gguf")).unwrap();
+        assert_eq!(read_head(&phi3[..], phi3.len() as u64).unwrap(), phi3);
+        let cut = &phi3[..phi3.len() - 1];
+        assert_eq!(read_head(cut, cut.len() as u64).unwrap(), cut);
     }
 
     #[test]
