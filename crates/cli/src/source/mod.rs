@@ -326,17 +326,23 @@ fn read_local(path: &Path) -> anyhow::Result<Bytes> {
     })
 }
 
+/// The most of a file too large to map that is read: far more than any real head (the largest
+/// vocabularies take tens of MB), and little enough for a 32-bit address space.
+pub const MAX_LOCAL_HEAD_BYTES: u64 = 256 << 20;
+
 /// Reads the head of a file of `len` bytes from `reader` the way [`http`] fetches a remote
 /// one: [`http::FIRST_CHUNK_BYTES`] first, then, while the parser answers `Truncated { needed }`,
-/// up to `max(needed, GROWTH × held)`, never past the file's end or [`http::MAX_HEAD_BYTES`].
-/// A head the parser still finds short at the end of the file is returned as it is: parsing
-/// it reports the truncation.
+/// up to `max(needed, GROWTH × held)`, never past the file's end or [`MAX_LOCAL_HEAD_BYTES`]
+/// (each step reserves exactly what it reads, so a failed reservation is an error, not an
+/// abort). A head the parser still finds short at the end of the file is returned as it is:
+/// parsing it reports the truncation.
 pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
     let mut reader = reader.take(len);
     let mut bytes = Vec::new();
-    let mut want = http::FIRST_CHUNK_BYTES;
+    let mut want = http::FIRST_CHUNK_BYTES.min(len);
     loop {
         let before = bytes.len() as u64;
+        bytes.try_reserve_exact(usize::try_from(want.saturating_sub(before))?)?;
         (&mut reader)
             .take(want.saturating_sub(before))
             .read_to_end(&mut bytes)?;
@@ -351,15 +357,15 @@ pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
         if held >= len || held == before {
             break;
         }
-        if needed > http::MAX_HEAD_BYTES {
+        if needed > MAX_LOCAL_HEAD_BYTES {
             bail!(
-                "the metadata needs {needed} bytes, more than the {} a file too large to map is read for",
-                http::MAX_HEAD_BYTES
+                "the metadata needs {needed} bytes, more than the {MAX_LOCAL_HEAD_BYTES} a file too large to map is read for"
             );
         }
         want = needed
             .max(held.saturating_mul(http::GROWTH))
-            .min(http::MAX_HEAD_BYTES);
+            .min(MAX_LOCAL_HEAD_BYTES)
+            .min(len);
     }
     Ok(bytes)
 }
@@ -434,6 +440,19 @@ mod tests {
         assert_eq!(read_head(&phi3[..], phi3.len() as u64).unwrap(), phi3);
         let cut = &phi3[..phi3.len() - 1];
         assert_eq!(read_head(cut, cut.len() as u64).unwrap(), cut);
+        // A head claiming more than the limit (a 512 MiB string value, in a file said to be
+        // 4 GiB long) is refused after reading 1 MiB, not read on.
+        let mut huge = b"GGUF".to_vec();
+        huge.extend(3u32.to_le_bytes());
+        huge.extend(0u64.to_le_bytes()); // tensors
+        huge.extend(1u64.to_le_bytes()); // KVs
+        huge.extend(1u64.to_le_bytes());
+        huge.push(b'k');
+        huge.extend(8u32.to_le_bytes()); // string
+        huge.extend((1u64 << 29).to_le_bytes());
+        let mut source = huge.chain(std::io::repeat(b'k'));
+        let err = read_head(&mut source, 4 << 30).unwrap_err().to_string();
+        assert!(err.contains("more than the 268435456"), "{err}");
     }
 
     #[test]
