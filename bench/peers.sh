@@ -29,7 +29,7 @@
 # (example parse_timing), and writes bench/RESULTS.md.
 #
 # Time: about 20 minutes on 2 cores (the Python peer needs 6-8 s a run on the large files), plus
-# about 6 minutes of builds on the first run (candle-core is the longest).
+# about 10 minutes of builds on the first run (candle-core, with fat LTO, is the longest).
 #
 # A peer that cannot be installed or built is reported as such in RESULTS.md (with the end of its
 # build log); it does not stop the run. Logs are in bench/.work/logs/.
@@ -108,9 +108,18 @@ HAVE_TIME=1
 # the flag away from build scripts and proc macros, which must stay dynamic.
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
 STATIC=(--target "$HOST" --config "target.$HOST.rustflags=['-C','target-feature=+crt-static']")
-linkage() { if readelf -d "$1" 2>/dev/null | grep -q NEEDED; then echo dynamic; else echo static; fi; }
+# "static" only when readelf reads the file and finds no shared library it needs.
+linkage() {
+  local out
+  out="$(readelf -d "$1" 2>/dev/null)" || { echo "linkage unknown"; return; }
+  case "$out" in *NEEDED*) echo dynamic ;; *) echo static ;; esac
+}
+# Where cargo puts ggufscope's build (CARGO_TARGET_DIR, build.target-dir, or target/).
+TARGET_DIR="$(cd "$ROOT" && cargo metadata --no-deps --format-version 1 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)"
+[ -n "$TARGET_DIR" ] || TARGET_DIR="$ROOT/target"
 say "ggufscope (release profile, static, $HOST) and the generated files"
-GGUFSCOPE="$ROOT/target/$HOST/release/ggufscope"
+GGUFSCOPE="$TARGET_DIR/$HOST/release/ggufscope"
 if (cd "$ROOT" && cargo build --release --locked -p ggufscope "${STATIC[@]}") >"$LOGS/ggufscope.log" 2>&1; then
   # No git here: a digest of the sources that went into the binary identifies the tree measured.
   digest="$(cd "$ROOT" && find Cargo.toml Cargo.lock crates/gguf crates/model crates/cli -type f \( -name '*.rs' -o -name Cargo.toml -o -name Cargo.lock \) -not -path '*/tests/*' 2>/dev/null | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)"
@@ -130,7 +139,7 @@ if [ ! -s "$GEMMA" ] || [ ! -s "$QWEN7" ] || [ "$GEN_SRC" -nt "$GEMMA" ]; then
 fi
 (cd "$ROOT" && cargo build --release -p ggufscope-testkit --example parse_timing) \
   >"$LOGS/parse_timing.log" 2>&1 || true
-PARSE_TIMING="$ROOT/target/release/examples/parse_timing"
+PARSE_TIMING="$TARGET_DIR/release/examples/parse_timing"
 
 # ---------------------------------------------------------------------------------------------
 say "peer: Python gguf $GGUF_PY_VERSION (GGUFReader) in a venv"

@@ -173,7 +173,7 @@ pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
         .map(|cfg| !ggufscope_model::validate(&result, &cfg).has_errors())
         .unwrap_or(false)
         && !result
-            .check_layout()
+            .check_layout_with_len(written.file_len())
             .iter()
             .any(|f| f.severity == ggufscope_gguf::Severity::Error);
     let report = LlamafyReport {

@@ -309,9 +309,18 @@ fn read_local(path: &Path) -> anyhow::Result<Bytes> {
     let file = std::fs::File::open(path).with_context(failure)?;
     let len = file.metadata().with_context(failure)?.len();
     if isize::try_from(len).is_ok() {
-        let map = ggufscope_gguf::open(path).with_context(failure)?;
-        tracing::info!(path = %path.display(), bytes = map.len(), "mapped");
-        return Ok(Bytes::Mapped(map));
+        match ggufscope_gguf::open(path) {
+            Ok(map) => {
+                tracing::info!(path = %path.display(), bytes = map.len(), "mapped");
+                return Ok(Bytes::Mapped(map));
+            }
+            // A 32-bit process may find no free stretch of address space for a file under
+            // 2 GiB either: read its head instead.
+            Err(err) if cfg!(target_pointer_width = "32") => {
+                tracing::info!(path = %path.display(), %err, "could not map: reading the head");
+            }
+            Err(err) => return Err(err).with_context(failure),
+        }
     }
     let bytes = read_head(file, len).with_context(failure)?;
     tracing::info!(
@@ -334,8 +343,8 @@ pub const MAX_LOCAL_HEAD_BYTES: u64 = 256 << 20;
 /// one: [`http::FIRST_CHUNK_BYTES`] first, then, while the parser answers `Truncated { needed }`,
 /// up to `max(needed, GROWTH × held)`, never past the file's end or [`MAX_LOCAL_HEAD_BYTES`]
 /// (each step reserves exactly what it reads, so a failed reservation is an error, not an
-/// abort). A head the parser still finds short at the end of the file is returned as it is:
-/// parsing it reports the truncation.
+/// abort). A head that needs more than the file holds, or than that limit, is an error with
+/// the parse error; one the read cannot extend is returned as it is, for its parse to report.
 pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
     let mut reader = reader.take(len);
     let mut bytes = Vec::new();
@@ -347,19 +356,25 @@ pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
             .take(want.saturating_sub(before))
             .read_to_end(&mut bytes)?;
         let held = bytes.len() as u64;
-        let needed = match Gguf::parse_with(&bytes, ParseOptions::lenient()) {
+        let (needed, err) = match Gguf::parse_with(&bytes, ParseOptions::lenient()) {
             Err(err) => match err.needed() {
-                Some(needed) => needed,
+                Some(needed) => (needed, err),
                 None => break,
             },
             Ok(_) => break,
         };
+        // At the end of the file or with no progress: the caller's parse of what is held
+        // reports the located truncation.
         if held >= len || held == before {
             break;
         }
+        if needed > len {
+            // Reading on to the end would not help: the file itself is cut short.
+            bail!("parsing the head: {err}, and the whole file has {len} bytes");
+        }
         if needed > MAX_LOCAL_HEAD_BYTES {
             bail!(
-                "the metadata needs {needed} bytes, more than the {MAX_LOCAL_HEAD_BYTES} a file too large to map is read for"
+                "parsing the head: {err}; reading on would take more than the {MAX_LOCAL_HEAD_BYTES} bytes a file too large to map is read for"
             );
         }
         want = needed
@@ -450,9 +465,14 @@ mod tests {
         huge.push(b'k');
         huge.extend(8u32.to_le_bytes()); // string
         huge.extend((1u64 << 29).to_le_bytes());
-        let mut source = huge.chain(std::io::repeat(b'k'));
+        let mut source = huge.as_slice().chain(std::io::repeat(b'k'));
         let err = read_head(&mut source, 4 << 30).unwrap_err().to_string();
         assert!(err.contains("more than the 268435456"), "{err}");
+        assert!(err.contains("truncated"), "{err}");
+        // One that asks for more than the whole file holds says so.
+        let mut source = huge.as_slice().chain(std::io::repeat(b'k'));
+        let err = read_head(&mut source, 3 << 20).unwrap_err().to_string();
+        assert!(err.contains("the whole file has 3145728 bytes"), "{err}");
     }
 
     #[test]
