@@ -36,30 +36,21 @@ use std::process::ExitCode;
 
 use ggufscope_gguf::{GgmlType, OwnedValue, ValueType};
 use ggufscope_testkit::presets::ModelFixture;
+use ggufscope_testkit::rng::Rng;
 
-/// A small deterministic RNG (SplitMix64): no dependency, same stream everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
+/// The draws the generators need beyond the testkit's SplitMix64 (same stream everywhere).
+trait Draw {
     /// True with probability `p`.
+    fn chance(&mut self, p: f64) -> bool;
+    /// An index drawn from `weights`.
+    fn weighted(&mut self, weights: &[u32]) -> usize;
+}
+
+impl Draw for Rng {
     fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
-    /// An index drawn from `weights`.
     fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u32 = weights.iter().sum();
         let mut x = self.below(total as usize) as u32;
@@ -217,7 +208,7 @@ pub fn gemma3_like() -> ModelFixture {
     let (n_embd, n_ff, n_layer) = (1152u64, 6912u64, 18u32);
     let (n_head, n_head_kv, head_dim) = (4u64, 1u64, 256u64);
     let (q_width, kv_width) = (n_head * head_dim, n_head_kv * head_dim);
-    let mut rng = Rng(0x6765_6d6d_6133);
+    let mut rng = Rng::new(0x6765_6d6d_6133);
     let (tokens, scores, types) = gemma3_vocab(&mut rng);
     let mut m = ModelFixture::default();
     m.set_kv("general.architecture", "gemma3")
@@ -381,7 +372,7 @@ pub fn qwen2_7b_like() -> ModelFixture {
     let (n_embd, n_ff, n_layer) = (3584u64, 18944u64, 28u32);
     let (n_head, n_head_kv) = (28u64, 4u64);
     let kv_width = n_embd / n_head * n_head_kv;
-    let mut rng = Rng(0x7177_656e_3237);
+    let mut rng = Rng::new(0x7177_656e_3237);
     let (mut tokens, merges) = bpe_vocab(&mut rng, QWEN_MERGES);
     let learned = tokens.len();
     let mut types = vec![TT_NORMAL; learned];

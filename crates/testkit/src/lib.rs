@@ -4,6 +4,7 @@
 //!   refuses to produce (hostile counts, bad types, wrong alignments).
 //! - [`presets`]: real model layouts (Phi-3-mini-4k, Qwen2.5-0.5B, tiny ones) as
 //!   [`presets::ModelFixture`]s that tests can alter and write, sparse when large.
+//! - [`rng::Rng`]: SplitMix64, for seeded sweeps, corpora and generated benchmark files.
 #![deny(missing_docs)]
 #![allow(
     clippy::unwrap_used,
@@ -17,6 +18,7 @@
 
 pub mod presets;
 pub mod raw;
+pub mod rng;
 
 use std::path::{Path, PathBuf};
 
