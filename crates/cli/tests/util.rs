@@ -18,7 +18,7 @@ pub struct Case {
 }
 
 impl Case {
-    /// A real fixture from `../shared/fixtures/real/` (or the bundled copy).
+    /// A real fixture from `tests/fixtures/real/`.
     pub fn fixture(name: &str) -> Self {
         let path = ggufscope_testkit::real_fixture(name);
         assert!(path.exists(), "fixture {} is missing", path.display());

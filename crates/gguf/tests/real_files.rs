@@ -1,4 +1,4 @@
-//! Exact facts of the real fixtures in `shared/fixtures/real/` (vocab-only files written by
+//! Exact facts of the real fixtures in `tests/fixtures/real/` (vocab-only files written by
 //! llama.cpp's converter).
 
 use ggufscope_gguf::{open, Endian, Gguf, Value, ValueType};
@@ -206,18 +206,4 @@ fn mmap_open_matches_read() {
         let b = Gguf::parse(&bytes).unwrap();
         assert_eq!(a.metadata().entries(), b.metadata().entries(), "{name}");
     }
-}
-
-#[test]
-fn bundled_fixture_is_the_shared_one() {
-    let bundled = ggufscope_testkit::bundled_fixtures_dir().join("ggml-vocab-phi-3.gguf");
-    let shared = ggufscope_testkit::real_fixtures_dir().join("ggml-vocab-phi-3.gguf");
-    let b = std::fs::read(bundled).unwrap();
-    if let Ok(s) = std::fs::read(shared) {
-        assert_eq!(
-            b, s,
-            "tests/fixtures/ggml-vocab-phi-3.gguf drifted from shared/fixtures/real"
-        );
-    }
-    assert_eq!(b.len(), 726_019);
 }

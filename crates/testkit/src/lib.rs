@@ -22,26 +22,39 @@ pub mod rng;
 
 use std::path::{Path, PathBuf};
 
-/// The folder of real GGUF files shipped beside the repository (`../shared/fixtures/real`).
-pub fn real_fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real")
-}
-
-/// The folder of the real fixtures copied into the repository (`tests/fixtures`), so that a
-/// plain clone can run the example and the tests that use them.
-pub fn bundled_fixtures_dir() -> PathBuf {
+/// The repository's fixture folder, `tests/fixtures/` (provenance and licences in its
+/// `README.md`). Every test reads its files from here, so a plain clone runs the whole suite.
+pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// The path of one real fixture, e.g. `real_fixture("ggml-vocab-phi-3.gguf")`: the shared copy
-/// when it is there, else the bundled one.
+/// The four real vocab-only files from llama.cpp's `models/` folder, `tests/fixtures/real/`.
+pub fn real_dir() -> PathBuf {
+    fixtures_dir().join("real")
+}
+
+/// llama.cpp's per-architecture conformance heads (written by `tests/test-llama-archs.cpp`, the
+/// tensor data cut off) with `llama-truth.json` and `cuda-truth.json`,
+/// `tests/fixtures/llama-archs/`.
+pub fn llama_archs_dir() -> PathBuf {
+    fixtures_dir().join("llama-archs")
+}
+
+/// Every `.gguf` head in [`llama_archs_dir`], sorted by name.
+pub fn llama_archs_files() -> Vec<PathBuf> {
+    let dir = llama_archs_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "gguf"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The path of one real fixture, e.g. `real_fixture("ggml-vocab-phi-3.gguf")`, in [`real_dir`].
 pub fn real_fixture(name: &str) -> PathBuf {
-    let shared = real_fixtures_dir().join(name);
-    if shared.exists() {
-        shared
-    } else {
-        bundled_fixtures_dir().join(name)
-    }
+    real_dir().join(name)
 }
 
 /// Reads a real fixture into memory.

@@ -1,0 +1,62 @@
+//! The repository holds every fixture its tests read (issue 17: a plain clone, no `../shared`
+//! beside it, runs the whole suite), within the size budget.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+
+use ggufscope_testkit::{
+    fixtures_dir, llama_archs_dir, llama_archs_files, real_fixture, REAL_FIXTURES,
+};
+
+/// Sizes of the real files (their sha256 sums are in `tests/fixtures/README.md`).
+const REAL_SIZES: [(&str, u64); 4] = [
+    ("ggml-vocab-phi-3.gguf", 726_019),
+    ("ggml-vocab-qwen2.gguf", 5_928_681),
+    ("ggml-vocab-llama-spm.gguf", 723_869),
+    ("ggml-vocab-bert-bge.gguf", 627_549),
+];
+
+fn size_of_tree(path: &Path) -> u64 {
+    let meta = std::fs::metadata(path).unwrap();
+    if meta.is_dir() {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|entry| size_of_tree(&entry.unwrap().path()))
+            .sum()
+    } else {
+        meta.len()
+    }
+}
+
+#[test]
+fn real_fixtures_are_in_the_repository() {
+    assert_eq!(REAL_FIXTURES.len(), REAL_SIZES.len());
+    for (name, size) in REAL_SIZES {
+        assert!(REAL_FIXTURES.contains(&name));
+        let path = real_fixture(name);
+        let len = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .len();
+        assert_eq!(len, size, "{name}");
+    }
+}
+
+#[test]
+fn llama_archs_heads_are_in_the_repository() {
+    let files = llama_archs_files();
+    assert_eq!(files.len(), 128);
+    for name in ["README.md", "llama-truth.json", "cuda-truth.json"] {
+        assert!(llama_archs_dir().join(name).is_file(), "{name}");
+    }
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert_eq!(&bytes[..4], b"GGUF", "{}", file.display());
+    }
+}
+
+#[test]
+fn fixtures_fit_the_budget() {
+    assert!(fixtures_dir().join("README.md").is_file());
+    let total = size_of_tree(&fixtures_dir());
+    assert!(total <= 25_000_000, "tests/fixtures holds {total} bytes");
+}
