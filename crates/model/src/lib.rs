@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
+pub mod table;
 mod compare;
 mod compat;
 mod config;

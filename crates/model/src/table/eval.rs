@@ -1,0 +1,1225 @@
+//! The archc interpreter: runs llama.cpp's loader code from the table against one file.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::parse::{AssignOp, BinOp, Expr, Function, Interner, LValue, Stmt, StmtKind, Sym, UnOp};
+
+/// A value of the language.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// Not defined (an unknown name reads as an error).
+    Undef,
+    Null,
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    Array(Vec<Value>),
+    List(Vec<Value>),
+    /// `LLM_TENSOR_X`: an index into the tensor-name table.
+    TensorKind(u32),
+    /// A tensor name built by `tn(…)`.
+    Tn(Rc<TnValue>),
+    /// The result of `create_tensor`: index of the request.
+    Tensor(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TnValue {
+    pub kind: u32,
+    pub suffix: Option<Rc<str>>,
+    pub bid: i64,
+    pub xid: i64,
+}
+
+impl Value {
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Undef | Value::Null => false,
+            Value::Int(v) => *v != 0,
+            Value::Float(v) => *v != 0.0,
+            Value::Str(_) | Value::Array(_) | Value::List(_) | Value::TensorKind(_) | Value::Tn(_) => true,
+            Value::Tensor(_) => true,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(v) => Some(*v),
+            #[allow(clippy::cast_possible_truncation)]
+            Value::Float(v) => Some(*v as i64),
+            Value::Null => Some(0),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(v) => Some(*v as f64),
+            Value::Float(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Stop {
+    /// The loader throws (`throw`, a failed `GGML_ASSERT`, a missing required key…).
+    Throw { message: String, line: u32 },
+    /// The table could not be run (unknown name, type error, `unsupported(…)`).
+    Error { message: String, line: u32 },
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+type R<T> = Result<T, Stop>;
+
+/// A metadata value as the interpreter sees it.
+#[derive(Debug, Clone)]
+pub(crate) enum Meta {
+    Scalar(Value),
+    /// Element GGUF type name (for llama.cpp's element-type checks) and the values.
+    Array {
+        elem: &'static str,
+        values: Vec<Value>,
+        len: usize,
+    },
+}
+
+/// What the interpreter needs from the file.
+pub(crate) trait Host {
+    /// A metadata value by full key.
+    fn meta(&self, key: &str) -> Option<Meta>;
+    /// The shape of a tensor of the file, by name.
+    fn tensor(&self, name: &str) -> Option<Vec<u64>>;
+}
+
+/// One `create_tensor` call as it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorRequest {
+    /// The tensor name.
+    pub name: String,
+    /// The shape llama.cpp asks for (ggml `ne` order; a dimension may be ≤ 0 for an optional
+    /// tensor whose formula does not apply).
+    pub shape: Vec<i64>,
+    /// `TENSOR_*` flags.
+    pub flags: i64,
+    /// Layer index (`bid`), -1 for a global tensor.
+    pub layer: i64,
+    /// Whether the file has a tensor of that name.
+    pub present: bool,
+    /// Whether llama.cpp created it (present, right shape; skipped and unused tensors count as
+    /// created but are not loaded).
+    pub created: bool,
+    /// The tensor is present with another shape.
+    pub shape_mismatch: Option<Vec<u64>>,
+    /// llama.cpp reads it but does not use it (`TENSOR_SKIP`, or an op of `none`).
+    pub unused: bool,
+    /// Line of the table body (a llama.cpp source line) that asked for it.
+    pub line: u32,
+    /// Index into the tensor-name table (`LLM_TENSOR_*`).
+    pub kind: u32,
+}
+
+/// A finding of a run: what llama.cpp's loader would refuse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadProblem {
+    /// What.
+    pub message: String,
+    /// The tensor or key it is about.
+    pub subject: Option<String>,
+    /// The table line (a llama.cpp source line of `source`).
+    pub line: u32,
+    /// `missing_tensor`, `wrong_shape`, `throw`, `table_error`.
+    pub code: &'static str,
+}
+
+/// The tensor phase's view of the file: answer `has`/shape from the file, or (for a file
+/// without tensors) as if every required tensor were present with its expected shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TensorMode {
+    /// The file's own tensor table.
+    File,
+    /// Every required tensor present, optional ones absent (the layout a vocab-only file
+    /// implies).
+    Required,
+}
+
+pub(crate) struct Tables {
+    pub tensor_fmt: Vec<Rc<str>>,
+    pub tensor_op_none: Vec<bool>,
+    pub tensor_layer: Vec<u8>,
+    pub flag_not_required: i64,
+    pub flag_duplicated: i64,
+    pub flag_skip: i64,
+    pub flag_allow_reshape: i64,
+}
+
+pub(crate) struct Interp<'h> {
+    pub interner: Interner,
+    pub globals: Vec<Value>,
+    locals: Vec<(Sym, Value)>,
+    frame_base: usize,
+    pub functions: HashMap<Sym, Rc<Function>>,
+    pub host: &'h dyn Host,
+    pub prefix: String,
+    pub tables: Tables,
+    pub requests: Vec<TensorRequest>,
+    pub problems: Vec<LoadProblem>,
+    pub tensor_mode: TensorMode,
+    pub n_created: usize,
+    depth: u32,
+    steps: u64,
+    /// The base line of the body being run, to turn token lines into source lines.
+    pub line_base: i64,
+}
+
+const MAX_STEPS: u64 = 50_000_000;
+
+impl<'h> Interp<'h> {
+    pub fn new(interner: Interner, host: &'h dyn Host, prefix: String, tables: Tables) -> Self {
+        Self {
+            globals: Vec::new(),
+            interner,
+            locals: Vec::new(),
+            frame_base: 0,
+            functions: HashMap::new(),
+            host,
+            prefix,
+            tables,
+            requests: Vec::new(),
+            problems: Vec::new(),
+            tensor_mode: TensorMode::File,
+            n_created: 0,
+            depth: 0,
+            steps: 0,
+            line_base: 0,
+        }
+    }
+
+    fn src_line(&self, line: u32) -> u32 {
+        u32::try_from(i64::from(line) + self.line_base).unwrap_or(line)
+    }
+
+    fn err<T>(&self, line: u32, message: impl Into<String>) -> R<T> {
+        Err(Stop::Error {
+            message: message.into(),
+            line: self.src_line(line),
+        })
+    }
+
+    fn throw<T>(&self, line: u32, message: impl Into<String>) -> R<T> {
+        Err(Stop::Throw {
+            message: message.into(),
+            line: self.src_line(line),
+        })
+    }
+
+    pub fn set_global(&mut self, sym: Sym, v: Value) {
+        let i = sym as usize;
+        if self.globals.len() <= i {
+            self.globals.resize(i + 1, Value::Undef);
+        }
+        if let Some(slot) = self.globals.get_mut(i) {
+            *slot = v;
+        }
+    }
+
+    pub fn global(&self, name: &str) -> Option<&Value> {
+        let sym = self.interner.get(name)?;
+        self.globals.get(sym as usize).filter(|v| **v != Value::Undef)
+    }
+
+    fn lookup(&self, sym: Sym) -> Option<&Value> {
+        if let Some((_, v)) = self
+            .locals
+            .get(self.frame_base..)
+            .and_then(|l| l.iter().rev().find(|(s, _)| *s == sym))
+        {
+            return Some(v);
+        }
+        self.globals
+            .get(sym as usize)
+            .filter(|v| **v != Value::Undef)
+    }
+
+    fn slot_mut(&mut self, sym: Sym) -> &mut Value {
+        let base = self.frame_base;
+        if let Some(pos) = self
+            .locals
+            .get(base..)
+            .and_then(|l| l.iter().rposition(|(s, _)| *s == sym))
+        {
+            if let Some((_, v)) = self.locals.get_mut(base + pos) {
+                return v;
+            }
+        }
+        let i = sym as usize;
+        if self.globals.len() <= i {
+            self.globals.resize(i + 1, Value::Undef);
+        }
+        // `i` is in bounds after the resize.
+        let len = self.globals.len();
+        let idx = i.min(len.saturating_sub(1));
+        #[allow(clippy::indexing_slicing)]
+        &mut self.globals[idx]
+    }
+
+    /// Runs a body with fresh locals (a C++ function body).
+    pub fn run_body(&mut self, body: &[Stmt]) -> R<()> {
+        self.locals.clear();
+        self.frame_base = 0;
+        let mut result = Ok(());
+        for s in body {
+            match self.stmt(s) {
+                Ok(Flow::Normal) => {}
+                Ok(Flow::Return(_)) => break,
+                Ok(Flow::Break | Flow::Continue) => {
+                    result = self.err(s.line, "break outside a loop");
+                    break;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.locals.clear();
+        result
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> R<Flow> {
+        let mark = self.locals.len();
+        let mut flow = Flow::Normal;
+        for s in stmts {
+            flow = self.stmt(s)?;
+            if !matches!(flow, Flow::Normal) {
+                break;
+            }
+        }
+        self.locals.truncate(mark);
+        Ok(flow)
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> R<Flow> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return self.err(s.line, "step limit exceeded");
+        }
+        match &s.kind {
+            StmtKind::Empty => Ok(Flow::Normal),
+            StmtKind::Block(v) => self.block(v),
+            StmtKind::If(c, a, b) => {
+                if self.eval(c)?.truthy() {
+                    self.scoped(a)
+                } else if let Some(b) = b {
+                    self.scoped(b)
+                } else {
+                    Ok(Flow::Normal)
+                }
+            }
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+            } => {
+                let mark = self.locals.len();
+                if let Some(i) = init {
+                    self.stmt(i)?;
+                }
+                let result = loop {
+                    if let Some(c) = cond {
+                        if !self.eval(c)?.truthy() {
+                            break Flow::Normal;
+                        }
+                    }
+                    match self.scoped(body)? {
+                        Flow::Break => break Flow::Normal,
+                        Flow::Return(v) => break Flow::Return(v),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                    if let Some(st) = step {
+                        self.stmt(st)?;
+                    }
+                    self.steps += 1;
+                    if self.steps > MAX_STEPS {
+                        return self.err(s.line, "step limit exceeded");
+                    }
+                };
+                self.locals.truncate(mark);
+                Ok(result)
+            }
+            StmtKind::While(c, body) => {
+                while self.eval(c)?.truthy() {
+                    match self.scoped(body)? {
+                        Flow::Break => break,
+                        Flow::Return(v) => return Ok(Flow::Return(v)),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                    self.steps += 1;
+                    if self.steps > MAX_STEPS {
+                        return self.err(s.line, "step limit exceeded");
+                    }
+                }
+                Ok(Flow::Normal)
+            }
+            StmtKind::Break => Ok(Flow::Break),
+            StmtKind::Continue => Ok(Flow::Continue),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(e)?,
+                    None => Value::Null,
+                };
+                Ok(Flow::Return(v))
+            }
+            StmtKind::Decl(vars) => {
+                for (sym, init) in vars {
+                    let v = match init {
+                        Some(e) => self.eval(e)?,
+                        None => Value::Int(0),
+                    };
+                    self.locals.push((*sym, v));
+                }
+                Ok(Flow::Normal)
+            }
+            StmtKind::Assign(lv, op, e) => {
+                let v = self.eval(e)?;
+                self.assign(lv, *op, v, s.line)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::Expr(e) => {
+                self.eval(e)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::Throw(e) => {
+                let v = self.eval(e)?;
+                let msg = match v {
+                    Value::Str(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                };
+                self.throw(s.line, msg)
+            }
+        }
+    }
+
+    fn scoped(&mut self, s: &Stmt) -> R<Flow> {
+        let mark = self.locals.len();
+        let r = self.stmt(s);
+        self.locals.truncate(mark);
+        r
+    }
+
+    fn assign(&mut self, lv: &LValue, op: AssignOp, v: Value, line: u32) -> R<()> {
+        match lv {
+            LValue::Name(sym) => {
+                let cur = self.lookup(*sym).cloned();
+                let new = if op == AssignOp::Set {
+                    v
+                } else {
+                    let cur = cur.unwrap_or(Value::Int(0));
+                    self.apply_assign_op(op, &cur, &v, line)?
+                };
+                *self.slot_mut(*sym) = new;
+            }
+            LValue::Index(sym, idx) => {
+                let i = self.eval(idx)?;
+                let i = i
+                    .as_i64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .ok_or_else(|| self.mk_err(line, "bad array index"))?;
+                let cur = match self.lookup(*sym) {
+                    Some(Value::Array(a)) => a.get(i).cloned(),
+                    _ => None,
+                };
+                let Some(cur) = cur else {
+                    let name = self.interner.name(*sym).to_string();
+                    return self.err(line, format!("`{name}[{i}]` is out of range or not an array"));
+                };
+                let new = if op == AssignOp::Set {
+                    v
+                } else {
+                    self.apply_assign_op(op, &cur, &v, line)?
+                };
+                if let Value::Array(a) = self.slot_mut(*sym) {
+                    if let Some(slot) = a.get_mut(i) {
+                        *slot = new;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn mk_err(&self, line: u32, m: &str) -> Stop {
+        Stop::Error {
+            message: m.to_string(),
+            line: self.src_line(line),
+        }
+    }
+
+    fn apply_assign_op(&self, op: AssignOp, a: &Value, b: &Value, line: u32) -> R<Value> {
+        let bop = match op {
+            AssignOp::Set => return Ok(b.clone()),
+            AssignOp::Add => BinOp::Add,
+            AssignOp::Sub => BinOp::Sub,
+            AssignOp::Mul => BinOp::Mul,
+            AssignOp::Div => BinOp::Div,
+            AssignOp::Rem => BinOp::Rem,
+            AssignOp::Or => BinOp::BitOr,
+            AssignOp::And => BinOp::BitAnd,
+            AssignOp::Xor => BinOp::BitXor,
+            AssignOp::Shl => BinOp::Shl,
+            AssignOp::Shr => BinOp::Shr,
+        };
+        self.binop(bop, a, b, line)
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> R<Value> {
+        match e {
+            Expr::Int(v) => Ok(Value::Int(*v)),
+            Expr::Float(v) => Ok(Value::Float(*v)),
+            Expr::Str(s) => Ok(Value::Str(s.clone())),
+            Expr::Null => Ok(Value::Null),
+            Expr::Name(sym, line) => match self.lookup(*sym) {
+                Some(v) => Ok(v.clone()),
+                None => {
+                    // A function called without parentheses is not C; an unknown name is a
+                    // table error.
+                    let name = self.interner.name(*sym).to_string();
+                    self.err(*line, format!("unknown name `{name}`"))
+                }
+            },
+            Expr::List(items) => {
+                let mut v = Vec::with_capacity(items.len());
+                for i in items {
+                    v.push(self.eval(i)?);
+                }
+                Ok(Value::List(v))
+            }
+            Expr::Index(a, i) => {
+                let idx = self.eval(i)?;
+                let arr = self.eval(a)?;
+                let idx = idx.as_i64().and_then(|i| usize::try_from(i).ok());
+                match (arr, idx) {
+                    (Value::Array(v) | Value::List(v), Some(i)) => v
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| self.mk_err(0, "array index out of range")),
+                    _ => self.err(0, "indexing a value that is not an array"),
+                }
+            }
+            Expr::Unary(op, a) => {
+                let v = self.eval(a)?;
+                match op {
+                    UnOp::Not => Ok(Value::Int(i64::from(!v.truthy()))),
+                    UnOp::Neg => match v {
+                        Value::Int(x) => Ok(Value::Int(x.wrapping_neg())),
+                        Value::Float(x) => Ok(Value::Float(-x)),
+                        _ => self.err(0, "negating a value that is not a number"),
+                    },
+                    UnOp::BitNot => Ok(Value::Int(!v.as_i64().unwrap_or(0))),
+                }
+            }
+            Expr::Binary(op, a, b) => {
+                if *op == BinOp::And {
+                    let l = self.eval(a)?;
+                    if !l.truthy() {
+                        return Ok(Value::Int(0));
+                    }
+                    return Ok(Value::Int(i64::from(self.eval(b)?.truthy())));
+                }
+                if *op == BinOp::Or {
+                    let l = self.eval(a)?;
+                    if l.truthy() {
+                        return Ok(Value::Int(1));
+                    }
+                    return Ok(Value::Int(i64::from(self.eval(b)?.truthy())));
+                }
+                let l = self.eval(a)?;
+                let r = self.eval(b)?;
+                self.binop(*op, &l, &r, 0)
+            }
+            Expr::Cond(c, a, b) => {
+                if self.eval(c)?.truthy() {
+                    self.eval(a)
+                } else {
+                    self.eval(b)
+                }
+            }
+            Expr::ToFloat(a) => {
+                let v = self.eval(a)?;
+                Ok(Value::Float(v.as_f64().unwrap_or(0.0)))
+            }
+            Expr::ToInt(a) => {
+                let v = self.eval(a)?;
+                match v {
+                    Value::Float(_) | Value::Int(_) | Value::Null => {
+                        Ok(Value::Int(v.as_i64().unwrap_or(0)))
+                    }
+                    other => Ok(other),
+                }
+            }
+            Expr::Call(sym, args, line) => self.call(*sym, args, *line),
+        }
+    }
+
+    fn binop(&self, op: BinOp, l: &Value, r: &Value, line: u32) -> R<Value> {
+        use BinOp::*;
+        // Strings.
+        if let (Value::Str(a), Value::Str(b)) = (l, r) {
+            return match op {
+                Eq => Ok(Value::Int(i64::from(a == b))),
+                Ne => Ok(Value::Int(i64::from(a != b))),
+                Add => Ok(Value::Str(Rc::from(format!("{a}{b}").as_str()))),
+                _ => self.err(line, "operator on strings"),
+            };
+        }
+        if let (Value::Str(a), b) = (l, r) {
+            if op == Add {
+                let b = match b {
+                    Value::Int(v) => v.to_string(),
+                    other => format!("{other:?}"),
+                };
+                return Ok(Value::Str(Rc::from(format!("{a}{b}").as_str())));
+            }
+        }
+        // Null compares with handles.
+        if matches!(op, Eq | Ne) {
+            let is_ptr = |v: &Value| matches!(v, Value::Null | Value::Tensor(_));
+            if is_ptr(l) || is_ptr(r) {
+                let eq = l.truthy() == r.truthy()
+                    && (l == r || (!l.truthy() && !r.truthy()));
+                return Ok(Value::Int(i64::from(if op == Eq { eq } else { !eq })));
+            }
+        }
+        let float = matches!(l, Value::Float(_)) || matches!(r, Value::Float(_));
+        if float {
+            let (Some(a), Some(b)) = (l.as_f64(), r.as_f64()) else {
+                return self.err(line, format!("operator on non-numbers {l:?} {r:?}"));
+            };
+            return Ok(match op {
+                Mul => Value::Float(a * b),
+                Div => Value::Float(a / b),
+                Add => Value::Float(a + b),
+                Sub => Value::Float(a - b),
+                Lt => Value::Int(i64::from(a < b)),
+                Le => Value::Int(i64::from(a <= b)),
+                Gt => Value::Int(i64::from(a > b)),
+                Ge => Value::Int(i64::from(a >= b)),
+                Eq => Value::Int(i64::from(a == b)),
+                Ne => Value::Int(i64::from(a != b)),
+                _ => return self.err(line, "integer operator on floats"),
+            });
+        }
+        let (Some(a), Some(b)) = (l.as_i64(), r.as_i64()) else {
+            return self.err(line, format!("operator on non-numbers {l:?} {r:?}"));
+        };
+        Ok(Value::Int(match op {
+            Mul => a.wrapping_mul(b),
+            Div => {
+                if b == 0 {
+                    return self.throw(line, "integer division by zero");
+                }
+                a.wrapping_div(b)
+            }
+            Rem => {
+                if b == 0 {
+                    return self.throw(line, "integer modulo by zero");
+                }
+                a.wrapping_rem(b)
+            }
+            Add => a.wrapping_add(b),
+            Sub => a.wrapping_sub(b),
+            Shl => a.wrapping_shl(u32::try_from(b).unwrap_or(0)),
+            Shr => a.wrapping_shr(u32::try_from(b).unwrap_or(0)),
+            Lt => i64::from(a < b),
+            Le => i64::from(a <= b),
+            Gt => i64::from(a > b),
+            Ge => i64::from(a >= b),
+            Eq => i64::from(a == b),
+            Ne => i64::from(a != b),
+            BitAnd => a & b,
+            BitXor => a ^ b,
+            BitOr => a | b,
+            And | Or => unreachable_logic(),
+        }))
+    }
+
+    fn call(&mut self, sym: Sym, args: &[Expr], line: u32) -> R<Value> {
+        if let Some(f) = self.functions.get(&sym).cloned() {
+            return self.call_fn(&f, args, line);
+        }
+        let name = self.interner.name(sym).to_string();
+        self.builtin(&name, args, line)
+    }
+
+    fn call_fn(&mut self, f: &Function, args: &[Expr], line: u32) -> R<Value> {
+        if self.depth > 64 {
+            return self.err(line, "call depth exceeded");
+        }
+        let mut vals = Vec::with_capacity(f.params.len());
+        for (i, (p, default)) in f.params.iter().enumerate() {
+            let v = match (args.get(i), default) {
+                (Some(a), _) => self.eval(a)?,
+                (None, Some(d)) => self.eval(d)?,
+                (None, None) => return self.err(line, "missing argument"),
+            };
+            vals.push((*p, v));
+        }
+        let saved_base = self.frame_base;
+        let mark = self.locals.len();
+        self.frame_base = mark;
+        self.locals.extend(vals);
+        self.depth += 1;
+        let mut result = Ok(Value::Null);
+        for s in &f.body {
+            match self.stmt(s) {
+                Ok(Flow::Normal) => {}
+                Ok(Flow::Return(v)) => {
+                    result = Ok(v);
+                    break;
+                }
+                Ok(Flow::Break | Flow::Continue) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        self.locals.truncate(mark);
+        self.frame_base = saved_base;
+        result
+    }
+
+    fn arg(&mut self, args: &[Expr], i: usize, line: u32) -> R<Value> {
+        match args.get(i) {
+            Some(a) => self.eval(a),
+            None => self.err(line, "missing argument"),
+        }
+    }
+
+    fn opt_arg(&mut self, args: &[Expr], i: usize, default: Value) -> R<Value> {
+        match args.get(i) {
+            Some(a) => self.eval(a),
+            None => Ok(default),
+        }
+    }
+
+    fn key_arg(&mut self, args: &[Expr], line: u32) -> R<String> {
+        match self.arg(args, 0, line)? {
+            Value::Str(fmt) => Ok(fmt.replace("%s", &self.prefix)),
+            other => self.err(line, format!("a key must be a string, got {other:?}")),
+        }
+    }
+
+    fn lv_sym(&self, args: &[Expr], i: usize, line: u32) -> R<LValue> {
+        match args.get(i) {
+            Some(Expr::Name(s, _)) => Ok(LValue::Name(*s)),
+            Some(Expr::Index(a, idx)) => match &**a {
+                Expr::Name(s, _) => Ok(LValue::Index(*s, (**idx).clone())),
+                _ => self.err(line, "argument must be a variable"),
+            },
+            _ => self.err(line, "argument must be a variable"),
+        }
+    }
+
+    fn builtin(&mut self, name: &str, args: &[Expr], line: u32) -> R<Value> {
+        match name {
+            "get_key" => {
+                let key = self.key_arg(args, line)?;
+                let lv = self.lv_sym(args, 1, line)?;
+                let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
+                match self.host.meta(&key) {
+                    None => {
+                        if required {
+                            return self.throw(line, format!("key not found in model: {key}"));
+                        }
+                        Ok(Value::Int(0))
+                    }
+                    Some(Meta::Scalar(v)) => {
+                        let cur = self.lv_value(&lv);
+                        let v = coerce(&cur, v);
+                        self.assign(&lv, AssignOp::Set, v, line)?;
+                        Ok(Value::Int(1))
+                    }
+                    Some(Meta::Array { .. }) => {
+                        // An array read into a scalar: GGUFMeta's type check throws.
+                        self.throw(line, format!("key {key} has wrong type array"))
+                    }
+                }
+            }
+            "get_key_or_arr" => {
+                let key = self.key_arg(args, line)?;
+                let lv = self.lv_sym(args, 1, line)?;
+                if args.len() <= 3 && !matches!(self.lv_value(&lv), Value::Array(_)) {
+                    // The scalar overload: an array value is refused.
+                    let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
+                    return match self.host.meta(&key) {
+                        None if required => {
+                            self.throw(line, format!("key not found in model: {key}"))
+                        }
+                        None => Ok(Value::Int(0)),
+                        Some(Meta::Array { .. }) if required => self.throw(
+                            line,
+                            format!("expected scalar, found array for key: {key}"),
+                        ),
+                        Some(Meta::Array { .. }) => Ok(Value::Int(0)),
+                        Some(Meta::Scalar(v)) => {
+                            let cur = self.lv_value(&lv);
+                            self.assign(&lv, AssignOp::Set, coerce(&cur, v), line)?;
+                            Ok(Value::Int(1))
+                        }
+                    };
+                }
+                let n = self.arg(args, 2, line)?.as_i64().unwrap_or(0);
+                let required = self.opt_arg(args, 3, Value::Int(1))?.truthy();
+                let n_max = match self.lv_value(&lv) {
+                    Value::Array(a) => a.len(),
+                    _ => return self.err(line, "get_key_or_arr needs an array"),
+                };
+                match self.host.meta(&key) {
+                    None => {
+                        if required {
+                            return self.throw(line, format!("key not found in model: {key}"));
+                        }
+                        Ok(Value::Int(0))
+                    }
+                    Some(meta) => {
+                        let n = usize::try_from(n).unwrap_or(0);
+                        if n > n_max {
+                            return self
+                                .throw(line, format!("n > N_MAX: {n} > {n_max} for key {key}"));
+                        }
+                        match meta {
+                            Meta::Array { len, .. } if len != n => self.throw(
+                                line,
+                                format!(
+                                    "key {key} has wrong array length; expected {n}, got {len}"
+                                ),
+                            ),
+                            Meta::Array { values, .. } => {
+                                self.copy_into(&lv, values, line)?;
+                                Ok(Value::Int(1))
+                            }
+                            Meta::Scalar(v) => {
+                                self.copy_into(&lv, vec![v; n], line)?;
+                                Ok(Value::Int(1))
+                            }
+                        }
+                    }
+                }
+            }
+            "get_arr" => {
+                let key = self.key_arg(args, line)?;
+                let lv = self.lv_sym(args, 1, line)?;
+                let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
+                match self.host.meta(&key) {
+                    Some(Meta::Array { values, len, elem }) => {
+                        let n_max = match self.lv_value(&lv) {
+                            Value::Array(a) => a.len(),
+                            _ => usize::MAX,
+                        };
+                        if !matches!(elem, "bool" | "u32" | "i32" | "u64" | "f32" | "string") {
+                            return self.throw(
+                                line,
+                                format!("{key} is not a string/float32/uint32/int32/uint64 array"),
+                            );
+                        }
+                        if len > n_max {
+                            return self.throw(
+                                line,
+                                format!("array length {len} for key {key} exceeds max {n_max}"),
+                            );
+                        }
+                        if n_max == usize::MAX {
+                            self.assign(&lv, AssignOp::Set, Value::Array(values), line)?;
+                        } else {
+                            self.copy_into(&lv, values, line)?;
+                        }
+                        Ok(Value::Int(1))
+                    }
+                    _ => {
+                        if required {
+                            return self
+                                .throw(line, format!("array key not found in model: {key}"));
+                        }
+                        Ok(Value::Int(0))
+                    }
+                }
+            }
+            "get_arr_n" => {
+                let key = self.key_arg(args, line)?;
+                let lv = self.lv_sym(args, 1, line)?;
+                let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
+                match self.host.meta(&key) {
+                    Some(Meta::Array { len, .. }) => {
+                        let n = i64::try_from(len).unwrap_or(i64::MAX);
+                        self.assign(&lv, AssignOp::Set, Value::Int(n), line)?;
+                        Ok(Value::Int(1))
+                    }
+                    _ => {
+                        if required {
+                            return self
+                                .throw(line, format!("array key not found in model: {key}"));
+                        }
+                        Ok(Value::Int(0))
+                    }
+                }
+            }
+            "fill" => {
+                let lv = self.lv_sym(args, 0, line)?;
+                let v = self.arg(args, 1, line)?;
+                let n = match self.lv_value(&lv) {
+                    Value::Array(a) => a.len(),
+                    _ => return self.err(line, "fill needs an array"),
+                };
+                self.assign(&lv, AssignOp::Set, Value::Array(vec![v; n]), line)?;
+                Ok(Value::Null)
+            }
+            "array" => {
+                let n = self.arg(args, 0, line)?.as_i64().unwrap_or(0);
+                let v = self.opt_arg(args, 1, Value::Int(0))?;
+                let n = usize::try_from(n).unwrap_or(0).min(1 << 16);
+                Ok(Value::Array(vec![v; n]))
+            }
+            "min" | "max" => {
+                let a = self.arg(args, 0, line)?;
+                let b = self.arg(args, 1, line)?;
+                let lt = self.binop(BinOp::Lt, &a, &b, line)?.truthy();
+                Ok(if (name == "min") == lt { a } else { b })
+            }
+            "sqrt" | "abs" | "log" | "fabs" | "floor" | "ceil" | "log2" => {
+                let a = self.arg(args, 0, line)?;
+                if let (Value::Int(v), "abs") = (&a, name) {
+                    return Ok(Value::Int(v.wrapping_abs()));
+                }
+                let x = a.as_f64().unwrap_or(0.0);
+                Ok(Value::Float(match name {
+                    "sqrt" => x.sqrt(),
+                    "log" => x.ln(),
+                    "log2" => x.log2(),
+                    "floor" => x.floor(),
+                    "ceil" => x.ceil(),
+                    _ => x.abs(),
+                }))
+            }
+            "pow" | "powf" => {
+                let a = self.arg(args, 0, line)?.as_f64().unwrap_or(0.0);
+                let b = self.arg(args, 1, line)?.as_f64().unwrap_or(0.0);
+                Ok(Value::Float(a.powf(b)))
+            }
+            "to_string" => {
+                let a = self.arg(args, 0, line)?;
+                Ok(Value::Str(Rc::from(match a {
+                    Value::Int(v) => v.to_string(),
+                    Value::Float(v) => format!("{v:.6}"),
+                    Value::Str(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                }.as_str())))
+            }
+            "format" => {
+                let f = self.arg(args, 0, line)?;
+                let mut rest = Vec::new();
+                for i in 1..args.len() {
+                    rest.push(self.arg(args, i, line)?);
+                }
+                let Value::Str(f) = f else {
+                    return self.err(line, "format needs a string");
+                };
+                Ok(Value::Str(Rc::from(cformat(&f, &rest).as_str())))
+            }
+            "rope_scaling_type_from_string" | "llama_rope_scaling_type_from_string" => {
+                let s = self.arg(args, 0, line)?;
+                // LLAMA_ROPE_SCALING_TYPE_{UNSPECIFIED=-1, NONE, LINEAR, YARN, LONGROPE}
+                // (include/llama.h), names from LLAMA_ROPE_SCALING_TYPES (src/llama-model.cpp).
+                let v = match &s {
+                    Value::Str(s) => match &**s {
+                        "none" => 0,
+                        "linear" => 1,
+                        "yarn" => 2,
+                        "longrope" => 3,
+                        _ => -1,
+                    },
+                    _ => -1,
+                };
+                Ok(Value::Int(v))
+            }
+            "assert" => {
+                let c = self.arg(args, 0, line)?;
+                if c.truthy() {
+                    Ok(Value::Null)
+                } else {
+                    let msg = match args.get(1) {
+                        Some(a) => match self.eval(a)? {
+                            Value::Str(s) => s.to_string(),
+                            _ => "GGML_ASSERT failed".into(),
+                        },
+                        None => "GGML_ASSERT failed".into(),
+                    };
+                    self.throw(line, msg)
+                }
+            }
+            "unsupported" => {
+                let m = self.opt_arg(args, 0, Value::Str(Rc::from("")))?;
+                self.err(line, format!("the table cannot express this: {m:?}"))
+            }
+            "tn" => {
+                let kind = match self.arg(args, 0, line)? {
+                    Value::TensorKind(k) => k,
+                    other => return self.err(line, format!("tn() needs an LLM_TENSOR_*, got {other:?}")),
+                };
+                let suffix = match self.opt_arg(args, 1, Value::Null)? {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                };
+                let bid = self.opt_arg(args, 2, Value::Int(-1))?.as_i64().unwrap_or(-1);
+                let xid = self.opt_arg(args, 3, Value::Int(-1))?.as_i64().unwrap_or(-1);
+                Ok(Value::Tn(Rc::new(TnValue {
+                    kind,
+                    suffix,
+                    bid,
+                    xid,
+                })))
+            }
+            "has_tensor" => {
+                let n = self.arg(args, 0, line)?;
+                let name = match n {
+                    Value::Str(s) => s.to_string(),
+                    Value::Tn(t) => self.tn_str(&t),
+                    other => return self.err(line, format!("has_tensor needs a name, got {other:?}")),
+                };
+                Ok(Value::Int(i64::from(self.has(&name, None))))
+            }
+            "create_tensor" => self.create_tensor(args, line),
+            _ => self.err(line, format!("unknown function `{name}`")),
+        }
+    }
+
+    fn lv_value(&self, lv: &LValue) -> Value {
+        match lv {
+            LValue::Name(s) | LValue::Index(s, _) => {
+                self.lookup(*s).cloned().unwrap_or(Value::Undef)
+            }
+        }
+    }
+
+    fn copy_into(&mut self, lv: &LValue, values: Vec<Value>, line: u32) -> R<()> {
+        let LValue::Name(sym) = lv else {
+            return self.err(line, "array target must be a name");
+        };
+        match self.slot_mut(*sym) {
+            Value::Array(a) => {
+                for (slot, v) in a.iter_mut().zip(values) {
+                    *slot = coerce(slot, v);
+                }
+                Ok(())
+            }
+            _ => self.err(line, "not an array"),
+        }
+    }
+
+    pub fn tn_str(&self, t: &TnValue) -> String {
+        let fmt = self
+            .tables
+            .tensor_fmt
+            .get(t.kind as usize)
+            .map_or("__missing__", |s| s);
+        let mut name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]);
+        if let Some(s) = &t.suffix {
+            name.push('.');
+            name.push_str(s);
+        }
+        name
+    }
+
+    /// Whether the tensor exists, in the current mode; `required` is the flag of the request
+    /// (for [`TensorMode::Required`]).
+    fn has(&self, name: &str, required: Option<bool>) -> bool {
+        match self.tensor_mode {
+            TensorMode::File => self.host.tensor(name).is_some(),
+            TensorMode::Required => required.unwrap_or(false),
+        }
+    }
+
+    fn create_tensor(&mut self, args: &[Expr], line: u32) -> R<Value> {
+        let t = match self.arg(args, 0, line)? {
+            Value::Tn(t) => t,
+            other => return self.err(line, format!("create_tensor needs tn(…), got {other:?}")),
+        };
+        let shape: Vec<i64> = match self.arg(args, 1, line)? {
+            Value::List(v) => v.iter().map(|x| x.as_i64().unwrap_or(0)).collect(),
+            other => return self.err(line, format!("create_tensor needs a shape list, got {other:?}")),
+        };
+        let flags = self.opt_arg(args, 2, Value::Int(0))?.as_i64().unwrap_or(0);
+        let name = self.tn_str(&t);
+        let not_required = flags & self.tables.flag_not_required != 0;
+        let duplicated = flags & self.tables.flag_duplicated != 0;
+        let skip = flags & self.tables.flag_skip != 0;
+        let reshape = flags & self.tables.flag_allow_reshape != 0;
+        let op_none = self
+            .tables
+            .tensor_op_none
+            .get(t.kind as usize)
+            .copied()
+            .unwrap_or(false);
+        let src_line = self.src_line(line);
+        let file_shape = match self.tensor_mode {
+            TensorMode::File => self.host.tensor(&name),
+            TensorMode::Required => {
+                if not_required {
+                    None
+                } else {
+                    Some(
+                        shape
+                            .iter()
+                            .map(|&d| u64::try_from(d).unwrap_or(0))
+                            .collect::<Vec<u64>>(),
+                    )
+                }
+            }
+        };
+        let mut req = TensorRequest {
+            name: name.clone(),
+            shape: shape.clone(),
+            flags,
+            layer: t.bid,
+            present: file_shape.is_some(),
+            created: false,
+            shape_mismatch: None,
+            unused: false,
+            line: src_line,
+            kind: t.kind,
+        };
+        let Some(cur) = file_shape else {
+            let idx = self.push_request(req);
+            if !not_required {
+                self.problems.push(LoadProblem {
+                    message: format!("tensor '{name}' not found"),
+                    subject: Some(name),
+                    line: src_line,
+                    code: "missing_tensor",
+                });
+            }
+            let _ = idx;
+            return Ok(Value::Null);
+        };
+        // check_tensor_dims (src/llama-model-loader.cpp:880-920).
+        let ok = if reshape {
+            let ncur: u64 = cur.iter().product();
+            let nexp: i64 = shape.iter().product();
+            u64::try_from(nexp).is_ok_and(|n| n == ncur)
+        } else {
+            (0..4).all(|i| {
+                let c = cur.get(i).copied().unwrap_or(1);
+                match shape.get(i) {
+                    Some(&e) => u64::try_from(e).is_ok_and(|e| e == c),
+                    None => c == 1,
+                }
+            })
+        };
+        if !ok {
+            self.problems.push(LoadProblem {
+                message: format!(
+                    "tensor '{name}' has wrong shape; expected {}, got {}",
+                    fmt_shape_i(&shape),
+                    fmt_shape_u(&cur)
+                ),
+                subject: Some(name),
+                line: src_line,
+                code: "wrong_shape",
+            });
+            req.shape_mismatch = Some(cur);
+            // llama.cpp stops here; ggufscope goes on as if created, to report everything.
+        }
+        if skip || op_none {
+            req.unused = true;
+            req.created = true;
+            self.n_created += 1;
+            self.push_request(req);
+            return Ok(Value::Null);
+        }
+        req.created = true;
+        if !duplicated {
+            self.n_created += 1;
+        }
+        let idx = self.push_request(req);
+        Ok(Value::Tensor(idx))
+    }
+
+    fn push_request(&mut self, req: TensorRequest) -> u32 {
+        self.requests.push(req);
+        u32::try_from(self.requests.len() - 1).unwrap_or(u32::MAX)
+    }
+}
+
+fn unreachable_logic() -> i64 {
+    0
+}
+
+/// Converts a metadata value to the type of the variable it is read into (an integer target
+/// stays an integer, a float target becomes a float).
+fn coerce(cur: &Value, v: Value) -> Value {
+    match (cur, &v) {
+        (Value::Float(_), Value::Int(x)) => {
+            #[allow(clippy::cast_precision_loss)]
+            Value::Float(*x as f64)
+        }
+        _ => v,
+    }
+}
+
+/// printf-style formatting for `%d`, `%u`, `%s`, `%f`, `%zu`, `%%`.
+pub(crate) fn cformat(fmt: &str, args: &[Value]) -> String {
+    let mut out = String::with_capacity(fmt.len() + 8);
+    let mut args = args.iter();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        // Skip flags, width, length modifiers.
+        let mut spec = String::new();
+        while let Some(&n) = chars.peek() {
+            chars.next();
+            if n.is_ascii_alphabetic() && !matches!(n, 'l' | 'z' | 'h') {
+                spec.push(n);
+                break;
+            }
+            if n == '%' {
+                spec.push('%');
+                break;
+            }
+        }
+        match spec.as_str() {
+            "%" => out.push('%'),
+            _ => match args.next() {
+                Some(Value::Int(v)) => out.push_str(&v.to_string()),
+                Some(Value::Float(v)) => out.push_str(&format!("{v:.6}")),
+                Some(Value::Str(s)) => out.push_str(s),
+                Some(other) => out.push_str(&format!("{other:?}")),
+                None => {}
+            },
+        }
+    }
+    out
+}
+
+fn fmt_shape_i(s: &[i64]) -> String {
+    let v: Vec<String> = s.iter().map(|d| format!("{d:5}")).collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn fmt_shape_u(s: &[u64]) -> String {
+    let v: Vec<String> = s.iter().map(|d| format!("{d:5}")).collect();
+    format!("[{}]", v.join(", "))
+}
