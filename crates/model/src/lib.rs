@@ -24,6 +24,7 @@ mod compare;
 mod compat;
 mod config;
 mod error;
+mod facts;
 pub mod keys;
 mod llamafy;
 mod memory;
@@ -41,6 +42,7 @@ pub use config::{
     spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
 };
 pub use error::{ArchError, Inconsistency};
+pub use facts::{ArchFacts, FileKind, LayerEntry, PerLayer, SsmFacts};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use memory::{
     fit_gpus, plan_memory, swa_layers, GpuFit, GpuPlacement, LayerMemory, MemoryOptions,

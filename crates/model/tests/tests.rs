@@ -11,6 +11,7 @@
 mod compare;
 mod compat;
 mod config;
+mod corpus;
 mod forward;
 mod memory;
 mod schema;

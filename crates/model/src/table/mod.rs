@@ -359,6 +359,8 @@ pub struct LayerFacts {
     pub n_embd_head_v: i64,
     /// `n_expert_used(il)`.
     pub n_expert_used: i64,
+    /// `n_ff_exp(il)`.
+    pub n_ff_exp: i64,
 }
 
 /// What running the table against a file gives.
@@ -603,6 +605,7 @@ pub fn load_with(
                 n_embd_head_k: f(&mut it, "n_embd_head_k"),
                 n_embd_head_v: f(&mut it, "n_embd_head_v"),
                 n_expert_used: f(&mut it, "n_expert_used"),
+                n_ff_exp: f(&mut it, "n_ff_exp"),
             });
         }
     }

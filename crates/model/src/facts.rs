@@ -1,0 +1,299 @@
+//! `ArchFacts`: the configuration of a model of any architecture the table holds, read the way
+//! llama.cpp reads it (the table runs llama.cpp's own `load_hparams`), with what a scheduler
+//! needs: experts, MLA ranks, SSM sizes, which layers slide or recur, per-layer heads and FFN
+//! widths, parameter counts and the KV bytes a token costs.
+
+use ggufscope_gguf::Gguf;
+use serde::{Serialize, Serializer};
+
+use crate::table::{Loaded, TensorMode};
+
+/// A per-layer value: serialised as one number when every layer agrees, else as the list
+/// (what llama.cpp's `print_info` prints, `src/llama-model.cpp:2037-2065`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerLayer(pub Vec<i64>);
+
+impl PerLayer {
+    /// The value of layer 0 (llama.cpp's `n_head()`, `n_ff()` …).
+    pub fn first(&self) -> i64 {
+        self.0.first().copied().unwrap_or(0)
+    }
+
+    /// Whether every layer has the same value.
+    pub fn is_uniform(&self) -> bool {
+        self.0.iter().all(|v| Some(v) == self.0.first())
+    }
+}
+
+impl Serialize for PerLayer {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_uniform() {
+            s.serialize_i64(self.first())
+        } else {
+            s.collect_seq(&self.0)
+        }
+    }
+}
+
+impl std::fmt::Display for PerLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_uniform() {
+            write!(f, "{}", self.first())
+        } else {
+            let v: Vec<String> = self.0.iter().map(i64::to_string).collect();
+            write!(f, "[{}]", v.join(", "))
+        }
+    }
+}
+
+/// What kind of GGUF file this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// A model with its tensors.
+    Model,
+    /// Metadata and tokenizer only (no tensors).
+    VocabOnly,
+}
+
+/// State-space (Mamba-style) sizes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SsmFacts {
+    /// `ssm.conv_kernel` (`ssm_d_conv`).
+    pub conv_kernel: i64,
+    /// `ssm.state_size` (`ssm_d_state`).
+    pub state_size: i64,
+    /// `ssm.inner_size` (`ssm_d_inner`).
+    pub inner_size: i64,
+    /// `ssm.group_count` (`ssm_n_group`).
+    pub group_count: i64,
+    /// `ssm.time_step_rank` (`ssm_dt_rank`).
+    pub time_step_rank: i64,
+}
+
+/// One block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LayerEntry {
+    /// Index.
+    pub index: u32,
+    /// `attention` or `recurrent` (`llama_hparams::is_recr`).
+    pub kind: &'static str,
+    /// Sliding-window attention (`is_swa`).
+    pub sliding: bool,
+    /// Query heads.
+    pub head_count: i64,
+    /// KV heads.
+    pub head_count_kv: i64,
+    /// FFN width (`n_ff(il)`).
+    pub feed_forward_length: i64,
+    /// Whether the layer routes tokens to experts (it has `*_exps` tensors).
+    pub moe: bool,
+}
+
+/// The configuration of a model as llama.cpp reads it, for every architecture of the table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchFacts {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Model or vocab-only.
+    pub file_kind: FileKind,
+    /// `n_ctx_train`.
+    pub context_length: i64,
+    /// `n_embd`.
+    pub embedding_length: i64,
+    /// `n_layer()`: blocks without the MTP/NextN blocks the loader appends.
+    pub block_count: i64,
+    /// `nextn_predict_layers` (MTP blocks after the trunk).
+    pub nextn_layer_count: i64,
+    /// `n_head(il)` per block.
+    pub head_count: PerLayer,
+    /// `n_head_kv(il)` per block.
+    pub head_count_kv: PerLayer,
+    /// `n_ff(il)` per block.
+    pub feed_forward_length: PerLayer,
+    /// `n_embd_head_k` (full-attention layers).
+    pub head_dim: i64,
+    /// `n_embd_head_v`.
+    pub head_dim_v: i64,
+    /// `n_rot` of full-attention layers.
+    pub rope_dimension_count: i64,
+    /// llama.cpp's rope type for the architecture.
+    pub rope_type: Option<&'static str>,
+    /// `rope_freq_base_train`.
+    pub rope_freq_base: f64,
+    /// `n_swa`, `None` when 0.
+    pub sliding_window: Option<i64>,
+    /// The blocks that use the sliding window.
+    pub sliding_layers: Vec<u32>,
+    /// The blocks that are recurrent (SSM, linear attention, short convolution).
+    pub recurrent_layers: Vec<u32>,
+    /// `n_expert`.
+    pub expert_count: i64,
+    /// `n_expert_used()`.
+    pub expert_used_count: i64,
+    /// `n_expert_shared`.
+    pub expert_shared_count: i64,
+    /// `n_ff_exp()`.
+    pub expert_feed_forward_length: i64,
+    /// `n_layer_dense_lead`.
+    pub leading_dense_block_count: i64,
+    /// `n_lora_kv` (MLA).
+    pub kv_lora_rank: i64,
+    /// `n_lora_q` (MLA).
+    pub q_lora_rank: i64,
+    /// SSM sizes, when the architecture has any.
+    pub ssm: Option<SsmFacts>,
+    /// Every tensor's element count summed (llama.cpp's `n_params`); for a vocab-only file,
+    /// the required layout's.
+    pub parameter_count: Option<u64>,
+    /// Parameters a token uses: expert tensors count `expert_used_count / expert_count`.
+    pub active_parameter_count: Option<u64>,
+    /// Bytes of f16 K and V one token adds to the cache, over the attention blocks.
+    pub kv_bytes_per_token: u64,
+    /// Tensors in the file.
+    pub tensor_count: u64,
+    /// One entry per block.
+    pub layers: Vec<LayerEntry>,
+}
+
+impl ArchFacts {
+    /// The facts of a loaded file (`l` from [`crate::table::load`]).
+    pub fn from_loaded(gguf: &Gguf<'_>, l: &Loaded) -> Self {
+        let h = &l.hparams;
+        let int = |name: &str| h.int(name).unwrap_or(0);
+        let n_layer_all = usize::try_from(int("n_layer_all")).unwrap_or(0);
+        let layers_all = l.layers.get(..n_layer_all).unwrap_or(&l.layers);
+        let per = |f: fn(&crate::table::LayerFacts) -> i64| {
+            PerLayer(layers_all.iter().map(f).collect())
+        };
+        let tensor_count = u64::try_from(gguf.tensors().len()).unwrap_or(u64::MAX);
+        let file_kind = if tensor_count == 0 {
+            FileKind::VocabOnly
+        } else {
+            FileKind::Model
+        };
+        let elements = |shape: &[i64]| -> u64 {
+            shape
+                .iter()
+                .map(|&d| u64::try_from(d).unwrap_or(0))
+                .product()
+        };
+        let n_expert = int("n_expert");
+        let n_expert_used = l.layers.first().map_or(0, |x| x.n_expert_used);
+        // Parameters: llama.cpp sums every tensor of the file (`llama_model_loader`'s
+        // n_elements, src/llama-model-loader.cpp:591); for a tensor-less file the layout the
+        // table requires stands in.
+        let mut total = 0u64;
+        let mut expert = 0u64;
+        if file_kind == FileKind::Model {
+            for t in gguf.tensors() {
+                let n: u64 = t.dims().iter().product();
+                total = total.saturating_add(n);
+                if t.name().contains("_exps.") {
+                    expert = expert.saturating_add(n);
+                }
+            }
+        } else {
+            for r in l.tensors.iter().filter(|r| r.created && r.flags & 2 == 0) {
+                let n = elements(&r.shape);
+                total = total.saturating_add(n);
+                if r.name.contains("_exps.") {
+                    expert = expert.saturating_add(n);
+                }
+            }
+        }
+        let active = if n_expert > 0 && expert > 0 {
+            let used = u64::try_from(n_expert_used).unwrap_or(0);
+            let all = u64::try_from(n_expert).unwrap_or(1).max(1);
+            Some(total - expert + expert / all * used)
+        } else {
+            Some(total)
+        };
+        let moe_layer = |il: u32| {
+            l.tensors.iter().any(|r| {
+                r.created && r.layer == i64::from(il) && r.name.contains("_exps.")
+            })
+        };
+        let n_layer = l.n_layer;
+        let attention_layers = layers_all
+            .iter()
+            .filter(|x| i64::from(x.index) < n_layer && !x.is_recurrent);
+        let kv_bytes_per_token = attention_layers
+            .map(|x| u64::try_from(x.n_embd_k_gqa + x.n_embd_v_gqa).unwrap_or(0) * 2)
+            .sum();
+        let has_ssm = int("ssm_d_conv") > 0 || int("ssm_d_state") > 0 || int("ssm_d_inner") > 0;
+        let n_swa = int("n_swa");
+        Self {
+            architecture: l.arch.clone(),
+            file_kind,
+            context_length: int("n_ctx_train"),
+            embedding_length: int("n_embd"),
+            block_count: n_layer,
+            nextn_layer_count: int("n_layer_nextn"),
+            head_count: per(|x| x.n_head),
+            head_count_kv: per(|x| x.n_head_kv),
+            feed_forward_length: per(|x| x.n_ff),
+            head_dim: int("n_embd_head_k_full"),
+            head_dim_v: int("n_embd_head_v_full"),
+            rope_dimension_count: int("n_rot_full"),
+            rope_type: l.rope_type,
+            rope_freq_base: h.float("rope_freq_base_train").unwrap_or(0.0),
+            sliding_window: (n_swa > 0).then_some(n_swa),
+            sliding_layers: layers_all
+                .iter()
+                .filter(|x| x.is_swa)
+                .map(|x| x.index)
+                .collect(),
+            recurrent_layers: layers_all
+                .iter()
+                .filter(|x| x.is_recurrent)
+                .map(|x| x.index)
+                .collect(),
+            expert_count: n_expert,
+            expert_used_count: n_expert_used,
+            expert_shared_count: int("n_expert_shared"),
+            expert_feed_forward_length: l.layers.first().map_or(0, |x| x.n_ff_exp),
+            leading_dense_block_count: int("n_layer_dense_lead"),
+            kv_lora_rank: int("n_lora_kv"),
+            q_lora_rank: int("n_lora_q"),
+            ssm: has_ssm.then(|| SsmFacts {
+                conv_kernel: int("ssm_d_conv"),
+                state_size: int("ssm_d_state"),
+                inner_size: int("ssm_d_inner"),
+                group_count: int("ssm_n_group"),
+                time_step_rank: int("ssm_dt_rank"),
+            }),
+            parameter_count: Some(total),
+            active_parameter_count: active,
+            kv_bytes_per_token,
+            tensor_count,
+            layers: layers_all
+                .iter()
+                .map(|x| LayerEntry {
+                    index: x.index,
+                    kind: if x.is_recurrent {
+                        "recurrent"
+                    } else {
+                        "attention"
+                    },
+                    sliding: x.is_swa,
+                    head_count: x.n_head,
+                    head_count_kv: x.n_head_kv,
+                    feed_forward_length: x.n_ff,
+                    moe: moe_layer(x.index),
+                })
+                .collect(),
+        }
+    }
+
+    /// Runs the table on a parsed file and returns the facts with the run.
+    pub fn read(gguf: &Gguf<'_>, arch: &str) -> Result<(Self, Loaded), crate::table::TableError> {
+        let mode = if gguf.tensors().is_empty() {
+            TensorMode::Required
+        } else {
+            TensorMode::File
+        };
+        let l = crate::table::load(gguf, arch, mode)?;
+        Ok((Self::from_loaded(gguf, &l), l))
+    }
+}

@@ -1,0 +1,207 @@
+//! llama.cpp's own per-architecture corpus (`tests/fixtures/llama-archs/`, the heads of the 128
+//! models `tests/test-llama-archs.cpp` writes at llama.cpp 0c1e570): the architecture table must
+//! accept every file exactly as llama.cpp's loader did, read the hyper-parameters llama.cpp
+//! printed (`llama-truth.json`, `print_info`), and find planted defects as llama.cpp would.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ggufscope_gguf::{GgmlType, Gguf, GgufWriter, ParseOptions, TensorData};
+use ggufscope_model::table::{self, Loaded, TensorMode};
+use ggufscope_model::ArchFacts;
+use ggufscope_testkit::{llama_archs_dir, llama_archs_files};
+use serde_json::Value as J;
+
+fn truth() -> J {
+    let text = std::fs::read_to_string(llama_archs_dir().join("llama-truth.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn arch_of(g: &Gguf<'_>) -> String {
+    g.metadata()
+        .get_str("general.architecture")
+        .unwrap()
+        .unwrap()
+        .to_string()
+}
+
+fn run(bytes: &[u8]) -> (String, Loaded) {
+    let g = Gguf::parse_with(bytes, ParseOptions::lenient()).unwrap();
+    let arch = arch_of(&g);
+    let l = table::load(&g, &arch, TensorMode::File).unwrap();
+    (arch, l)
+}
+
+/// llama.cpp's `print_f`: one value, or the per-layer list when the layers differ.
+fn printed(values: &[i64]) -> String {
+    match values.first() {
+        Some(first) if values.iter().all(|v| v == first) => first.to_string(),
+        _ => format!(
+            "[{}]",
+            values
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn every_corpus_file_loads_and_reads_as_llama_cpp_printed() {
+    let truth = truth();
+    let mut failures = BTreeMap::new();
+    let files = llama_archs_files();
+    assert_eq!(files.len(), 128);
+    for path in &files {
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let t = &truth["n_ctx_4096"][&file];
+        let info = &t["print_info"];
+        let bytes = std::fs::read(path).unwrap();
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = arch_of(&g);
+        let mut errs = Vec::new();
+        match table::load(&g, &arch, TensorMode::File) {
+            Err(e) => errs.push(format!("load: {e}")),
+            Ok(l) => {
+                if let Some(r) = &l.hparams_refusal {
+                    errs.push(format!("hparams refused: {} ({})", r.message, r.source));
+                }
+                if let Some(r) = &l.tensors_refusal {
+                    errs.push(format!("tensors refused: {} ({})", r.message, r.source));
+                }
+                for p in &l.problems {
+                    errs.push(format!("{}: {}", p.code, p.message));
+                }
+                if !l.unexpected.is_empty() {
+                    errs.push(format!("unexpected tensors: {:?}", l.unexpected));
+                }
+                if l.hparams_refusal.is_none() {
+                    let facts = ArchFacts::from_loaded(&g, &l);
+                    let ours: [(&str, String); 9] = [
+                        ("n_embd", facts.embedding_length.to_string()),
+                        ("n_layer", facts.block_count.to_string()),
+                        ("n_head", printed(&facts.head_count.0)),
+                        ("n_head_kv", printed(&facts.head_count_kv.0)),
+                        ("n_ff", printed(&facts.feed_forward_length.0)),
+                        ("n_rot", facts.rope_dimension_count.to_string()),
+                        ("n_swa", facts.sliding_window.unwrap_or(0).to_string()),
+                        ("n_expert", facts.expert_count.to_string()),
+                        ("n_expert_used", facts.expert_used_count.to_string()),
+                    ];
+                    for (k, v) in ours {
+                        let want = info[k].as_str().unwrap_or("<absent>");
+                        if want != v {
+                            errs.push(format!("{k}: ours {v}, llama.cpp {want}"));
+                        }
+                    }
+                    let n_params = t["n_params"].as_u64().unwrap();
+                    if facts.parameter_count != Some(n_params) {
+                        errs.push(format!(
+                            "n_params: ours {:?}, llama.cpp {n_params}",
+                            facts.parameter_count
+                        ));
+                    }
+                }
+            }
+        }
+        if !errs.is_empty() {
+            failures.insert(file, errs);
+        }
+    }
+    let report: Vec<String> = failures
+        .iter()
+        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files differ from llama.cpp:\n{}",
+        failures.len(),
+        files.len(),
+        report.join("\n")
+    );
+}
+
+/// Rewrites a head with the project's writer: `edit` changes the tensor list.
+fn rewrite(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, GgmlType, Vec<u64>)>)) -> Vec<u8> {
+    let g = Gguf::parse_with(bytes, ParseOptions::lenient()).unwrap();
+    let mut w = GgufWriter::new();
+    for kv in g.metadata().iter() {
+        w.add_kv(kv.key().as_bytes(), kv.value().to_owned_value());
+    }
+    let mut tensors: Vec<(String, GgmlType, Vec<u64>)> = g
+        .tensors()
+        .iter()
+        .map(|t| (t.name().to_string(), t.ggml_type(), t.dims().to_vec()))
+        .collect();
+    edit(&mut tensors);
+    for (name, ty, dims) in &tensors {
+        w.add_tensor(name.clone(), *ty, dims, TensorData::Zeros);
+    }
+    // The head is all the table reads.
+    w.encode_head().unwrap()
+}
+
+fn load_file(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn planted_defects_are_found_in_every_corpus_file_and_named() {
+    let mut failures = Vec::new();
+    for path in llama_archs_files() {
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let bytes = load_file(&path);
+        let (_, clean) = run(&bytes);
+        if clean.hparams_refusal.is_some() || clean.tensors_refusal.is_some() {
+            failures.push(format!("{file}: clean file refused"));
+            continue;
+        }
+        // A required tensor: created, not optional, not a duplicate.
+        let Some(req) = clean
+            .tensors
+            .iter()
+            .find(|r| r.created && r.flags & 3 == 0)
+            .cloned()
+        else {
+            failures.push(format!("{file}: no required tensor"));
+            continue;
+        };
+        // 1. Removed.
+        let cut = rewrite(&bytes, |t| t.retain(|(n, _, _)| *n != req.name));
+        let (_, l) = run(&cut);
+        if !l
+            .problems
+            .iter()
+            .any(|p| p.code == "missing_tensor" && p.subject.as_deref() == Some(&req.name))
+            && l.tensors_refusal.is_none()
+        {
+            failures.push(format!("{file}: removing {} not found", req.name));
+        }
+        // 2. One dimension changed.
+        let bent = rewrite(&bytes, |t| {
+            for (n, _, dims) in t.iter_mut() {
+                if *n == req.name {
+                    dims[0] += 32;
+                }
+            }
+        });
+        let (_, l) = run(&bent);
+        if !l
+            .problems
+            .iter()
+            .any(|p| p.code == "wrong_shape" && p.subject.as_deref() == Some(&req.name))
+        {
+            failures.push(format!("{file}: reshaping {} not found", req.name));
+        }
+        // 3. A name the architecture never creates.
+        let extra = rewrite(&bytes, |t| {
+            t.push(("blk.0.not_a_tensor.weight".into(), GgmlType::F32, vec![32]));
+        });
+        let (_, l) = run(&extra);
+        if l.unexpected != ["blk.0.not_a_tensor.weight"] {
+            failures.push(format!("{file}: unknown tensor not found: {:?}", l.unexpected));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
