@@ -351,6 +351,25 @@ def translate_tokens(toks, ctx, local_decls=None):
             nt = toks[nx].t if nx < len(toks) else None
             pv = sig_back(toks, i - 1)
             pt = toks[pv].t if pv >= 0 else None
+            # --- model->arch, model->hparams.X (llama_model_rope_type)
+            if t.t == "model" and nt == "->":
+                m = sig(toks, nx + 1)
+                if toks[m].t == "arch":
+                    toks[i:m + 1] = [Tok("id", "arch", t.sp)]
+                    continue
+                if toks[m].t == "hparams" and is_t(toks, sig(toks, m + 1), "."):
+                    e = sig(toks, m + 1)
+                    sp = t.sp
+                    del toks[i:e + 1]
+                    toks[i].sp = sp
+                    continue
+            # --- X->type  ->  tensor_type(X)
+            if nt == "->" and is_t(toks, sig(toks, nx + 1), "type"):
+                m = sig(toks, nx + 1)
+                toks[i:m + 1] = [Tok("id", "tensor_type", t.sp), Tok("punct", "(", False), Tok("id", t.t, False),
+                                 Tok("punct", ")", False)]
+                i += 1
+                continue
             # --- X->ne[k], X->tensor->ne[k]  ->  ne(X, k)
             if nt == "->":
                 e = seq(toks, nx, "->", "ne", "[")
@@ -369,6 +388,9 @@ def translate_tokens(toks, ctx, local_decls=None):
             if t.t == "ml" and pt == "(" and nt == ",":
                 del toks[i:nx + 1]
                 toks[i].sp = False
+                continue
+            if t.t == "ml" and pt == "(" and nt == ")":
+                del toks[i]
                 continue
             # --- layers[a] = layers[b];  (aliasing, no tensor)  -> blank
             if t.t == "layers" and nt == "[" and (pt in (";", "{", "}") or pv < 0):
@@ -519,6 +541,10 @@ def translate_tokens(toks, ctx, local_decls=None):
                         e = stmt_end(toks, i)
                         blank_range(toks, i, e)
                         continue
+                # other references: a copy does (the bodies only read through them)
+                del toks[nx]
+                i += 1
+                continue
             # --- create_tensor_qkv(layer, ...) / create_tensor_gate_up_exps(layer, ...)
             if t.t in ("create_tensor_qkv", "create_tensor_gate_up_exps") and nt == "(":
                 a = sig(toks, nx + 1)
@@ -1108,7 +1134,7 @@ def generate(root):
     parse_defines(llama_h, env, {"LLAMA_TOKEN_NULL", "LLAMA_DEFAULT_SEED"})
     parse_defines(hp_h, env)
     const_origin = {}
-    for name, text, origin in ((None, llama_h, "include/llama.h"), (None, hp_h, "src/llama-hparams.h"),
+    for name, text, origin in ((None, ggml_h, "ggml/include/ggml.h"), (None, llama_h, "include/llama.h"), (None, hp_h, "src/llama-hparams.h"),
                                (None, graph_h, "src/llama-graph.h"), (None, model_h, "src/llama-model.h")):
         const_origin.update(parse_enums(text, env, origin))
     arch_enum = {}
@@ -1275,11 +1301,10 @@ def generate(root):
         mm = re.match(r'^("(?:\\.|[^"\\])*")$', rest)
         assert mm
         arch_str[name] = mm.group(1)[1:-1]
-        if name == "LLM_ARCH_UNKNOWN":
-            continue
         rt = rope.get(name)
         if rt is None:
-            report.append("arch without rope type: %s" % name)
+            if name != "LLM_ARCH_UNKNOWN":
+                report.append("arch without rope type: %s" % name)
             rt = "none"
         if name in rope_note:
             sec.append("# %s rope type is conditional: %s" % (name, rope_note[name]))
@@ -1430,6 +1455,11 @@ def generate(root):
     body[0] = "    return " + " || ".join("arch == %s" % c for c in cases) + ";"
     fn_secs.append(["@fn src/llama-arch.cpp %d" % (r[1] + 1), "bool llm_arch_is_recurrent(std::string arch) {"] + body + ["}"])
     fn_names.append("llm_arch_is_recurrent")
+    # llama_model_rope_type: the switch over the architecture becomes an if/else chain
+    r = find_function(fl, r"^llama_rope_type llama_model_rope_type\(")
+    fn_secs.append(emit_fn("src/llama-model.cpp", r[1] + 1, "int", "llama_model_rope_type", "", fl[r[1] + 1:r[2]],
+                           used, all_unsupported))
+    fn_names.append("llama_model_rope_type")
     # static helpers in src/models/*.cpp called by the loaders (collected; emitted if called)
     helper_cands = []
     for rel in model_files:
@@ -1456,6 +1486,51 @@ def generate(root):
     all_unsupported.extend(("generic", a, b) for a, b in gu)
     sections.append(["@generic src/llama-model.cpp %d" % (g0 + 1)] + glines)
     body_texts.extend(glines)
+
+    # @generic_post: the rest of load_hparams after load_arch_hparams (use_alibi, rope_type)
+    for l in fl[g1 + 1:r[2]]:
+        if "pimpl->" in l:
+            OVERRIDES[("llama-model.cpp", l.strip())] = ""
+    OVERRIDES[("llama-model.cpp", "hparams.rope_type = llama_model_rope_type(this);")] = \
+        "hparams.rope_type = llama_model_rope_type();"
+    plines, pu = translate_body(fl[g1 + 1:r[2]], "src/llama-model.cpp", g1 + 2, OVERRIDES, used, func="load_hparams")
+    all_unsupported.extend(("generic_post", a, b) for a, b in pu)
+    sections.append(["@generic_post src/llama-model.cpp %d" % (g1 + 2)] + plines)
+    body_texts.extend(plines)
+
+    # @generic_tensors: load_tensors' tensor block: the expert check, load_arch_tensors, then the
+    # generic pass creating the optional per-tensor ".scale"/".input_scale" tensors
+    r = find_function(fl, r"^bool llama_model_base::load_tensors\(")
+    t0 = t1 = None
+    for k in range(r[1], r[2]):
+        if t0 is None and fl[k].strip() == "// create tensors for the weights":
+            t0 = k + 1
+        if "ml.done_getting_tensors();" in fl[k]:
+            t1 = k
+    assert fl[t0].strip() == "{", fl[t0]
+    while fl[t1 - 1].strip() == "":
+        t1 -= 1
+    OVERRIDES[("llama-model.cpp", "const auto tn = LLM_TN(arch);")] = ""
+    # `if (!layer.X_s && layer.X) {` + `layer.X_s = create_tensor(tn(T, "scale", i), ...)`: the layer
+    # members are per-layer tensors; ask whether those tensors were created instead
+    for k in range(t0, t1):
+        mi = re.match(r"^\s*if \(!([\w.]+) && ([\w.]+)\) \{$", fl[k])
+        mo = re.match(r"^\s*if \(!(\w+)\) \{$", fl[k])
+        nxt = fl[k + 1]
+        mc = re.search(r"=\s*create_tensor\(tn\((LLM_TENSOR_\w+),\s*(\"\w+\")(?:,\s*(\w+))?\)", nxt)
+        if (mi or mo) and mc:
+            T, S, b = mc.group(1), mc.group(2), mc.group(3)
+            bid = (", " + b) if b else ""
+            if mi:
+                rep = "if (!created(tn(%s, %s%s)) && created(tn(%s, \"weight\"%s))) {" % (T, S, bid, T, bid)
+            else:
+                rep = "if (!created(tn(%s, %s%s))) {" % (T, S, bid)
+            OVERRIDES[("src/llama-model.cpp", k + 1)] = rep
+    tlines, tu = translate_body(fl[t0:t1], "src/llama-model.cpp", t0 + 1, OVERRIDES, used, func="load_tensors")
+    all_unsupported.extend(("generic_tensors", a, b) for a, b in tu)
+    sections.append(["@generic_tensors src/llama-model.cpp %d" % (t0 + 1)] + tlines)
+    body_texts.extend(tlines)
+    translated_generic_ct = sum(len(re.findall(r"\bcreate_tensor\(", x)) for x in tlines)
 
     # @arch sections
     arch_secs = []
@@ -1618,7 +1693,7 @@ KEYWORDS = {"if", "else", "for", "while", "break", "continue", "return", "throw"
 BUILTINS = {"get_key", "get_key_or_arr", "get_arr", "get_arr_n", "fill", "arch", "min", "max", "sqrt", "abs",
             "log", "pow", "exp", "floor", "ceil", "round", "rope_scaling_type_from_string", "assert", "unsupported", "tn",
             "create_tensor", "has_tensor", "n_vocab", "n_token_types", "load_mtp", "array", "format", "to_string",
-            "size", "insert", "get_tensor_meta", "ne", "llm_kv", "llama_rope_scaling_type_from_string"}
+            "size", "insert", "get_tensor_meta", "ne", "llm_kv", "created", "tensor_type", "load_arch_tensors"}
 
 
 def merge_std_string(toks):
@@ -1657,9 +1732,12 @@ def check_table(text, stats):
         set(stats["fn_names"]) | KEYWORDS | stats["arch_enums"]
     parsed = []
     declared_by = {}
+    # model-level names: assigned somewhere in the table without a declaration (tok_embd, output, ...)
+    known |= set(re.findall(r"^\s*(\w+)\s*=[^=]", text, re.M))
     for head, arch, lines in sections:
         tag = head.split()[0]
-        if tag not in ("@defaults", "@fn", "@generic", "@hparams", "@tensors", "@members"):
+        if tag not in ("@defaults", "@fn", "@generic", "@generic_post", "@generic_tensors", "@hparams", "@tensors",
+                       "@members"):
             continue
         key = arch if tag in ("@hparams", "@tensors", "@members") else head
         try:
@@ -1787,6 +1865,8 @@ def print_report(text, stats, fixtures):
     tab_ct = len(re.findall(r"\bcreate_tensor\(", text))
     print("create_tensor calls: source src/models/*.cpp %d, translated (distinct bodies) %d, table total %d"
           % (stats["src_create_tensor"], stats["translated_create_tensor"], tab_ct))
+    print("create_tensor_qkv / create_tensor_gate_up_exps calls in the table: %d / %d"
+          % (len(re.findall(r"\bcreate_tensor_qkv\(", text)) - 1, len(re.findall(r"\bcreate_tensor_gate_up_exps\(", text)) - 1))
     n_unsup = text.count("unsupported(")
     print("unsupported() in table: %d" % n_unsup)
     for ln_no, ln in enumerate(text.split("\n"), 1):
