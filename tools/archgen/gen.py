@@ -673,7 +673,7 @@ def switch_to_if(toks, i, ctx):
     cl = match_close(toks, op)
     ob = sig(toks, cl + 1)
     cb = match_close(toks, ob)
-    cond = " ".join(x.t for x in toks[op + 1:cl] if x.k != "nl")
+    cond = "".join((" " if (x.sp and n) else "") + x.t for n, x in enumerate(y for y in toks[op + 1:cl] if y.k != "nl"))
     labels = []  # (start, colon, value text or None for default)
     d = 0
     k = ob + 1
@@ -1794,6 +1794,11 @@ def check_table(text, stats):
 # --------------------------------------------------------------------------------------------
 
 def gguf_arch(path):
+    return gguf_head(path)[0]
+
+
+def gguf_head(path):
+    """(general.architecture, [tensor names]) of a GGUF file (the head is enough)"""
     import struct
     with open(path, "rb") as f:
         data = f.read()
@@ -1821,14 +1826,70 @@ def gguf_arch(path):
             return o
         raise ValueError(ty)
 
+    arch = None
     for _ in range(n_kv):
         k, off = rstr(off)
         ty, = struct.unpack_from("<I", data, off)
         off += 4
         if k == "general.architecture" and ty == 8:
-            return rstr(off)[0]
+            arch = rstr(off)[0]
         off = skip(ty, off)
-    return None
+    names = []
+    for _ in range(n_t):
+        nm, off = rstr(off)
+        nd, = struct.unpack_from("<I", data, off)
+        off += 4 + 8 * nd + 4 + 8
+        names.append(nm)
+    return arch, names
+
+
+def fixture_tensor_coverage(text, fixtures):
+    """every tensor of every fixture file must match a tn(LLM_TENSOR_X, "suffix") the table's code for
+    that architecture can ask for (its @tensors, the helpers, @generic_tensors); returns misses"""
+    fmts = dict(re.findall(r'^(LLM_TENSOR_\w+) = "([^"]*)"', text, re.M))
+    secs = {}
+    cur = None
+    mode = None
+    common = []
+    for ln in text.split("\n"):
+        if ln.startswith("@arch "):
+            cur = ln.split()[1]
+            secs[cur] = []
+            mode = "arch"
+            continue
+        if ln.startswith(("@fn", "@generic_tensors")):
+            mode = "common"
+            continue
+        if ln.startswith("@"):
+            if mode != "arch":
+                mode = None
+            continue
+        if mode == "arch":
+            secs[cur].append(ln)
+        elif mode == "common":
+            common.append(ln)
+    common_t = "\n".join(common)
+    misses = []
+    for p in sorted(glob.glob(os.path.join(fixtures, "*.gguf"))):
+        arch, names = gguf_head(p)
+        body = "\n".join(secs.get(arch, [])) + "\n" + common_t
+        tids = set(re.findall(r"\bLLM_TENSOR_\w+", body))
+        sufs = set(re.findall(r'"(\w+)"', body))
+        pats = []
+        for tid in tids:
+            if tid in fmts:
+                base = re.escape(fmts[tid]).replace("%d", r"\d+")
+                pats.append(re.compile("^" + base + r"(?:\.(\w+))?$"))
+        for nm in names:
+            ok = False
+            for rx in pats:
+                m = rx.match(nm)
+                if m and (m.group(1) is None or m.group(1) in sufs):
+                    ok = True
+                    break
+            if not ok:
+                misses.append((os.path.basename(p), nm))
+    return misses
 
 
 def main():
@@ -1895,6 +1956,9 @@ def print_report(text, stats, fixtures):
         have = set(re.findall(r"^@arch (\S+)$", text, re.M))
         miss = sorted(archs - have)
         print("fixture architectures: %d, with sections: %d, missing: %s" % (len(archs), len(archs & have), miss or "none"))
+        misses = fixture_tensor_coverage(text, fixtures)
+        print("fixture tensors without a matching tn(...) in their architecture's code: %d %s"
+              % (len(misses), misses[:20]))
 
 
 if __name__ == "__main__":
