@@ -66,6 +66,14 @@ pub enum ArchError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Inconsistency {
+    /// llama.cpp's hyper-parameter code throws on this file (run by the architecture table).
+    #[error("llama.cpp refuses the file: {message} (llama.cpp {at})")]
+    Refused {
+        /// What llama.cpp says.
+        message: String,
+        /// Its source file and line.
+        at: String,
+    },
     /// A count that must be positive is zero.
     #[error("{what} is 0")]
     Zero {

@@ -105,9 +105,11 @@ pub struct ArchFacts {
     pub block_count: i64,
     /// `nextn_predict_layers` (MTP blocks after the trunk).
     pub nextn_layer_count: i64,
-    /// `n_head(il)` per block.
+    /// `n_head(il)` per block (JSON `attention_head_count`).
+    #[serde(rename = "attention_head_count")]
     pub head_count: PerLayer,
-    /// `n_head_kv(il)` per block.
+    /// `n_head_kv(il)` per block (JSON `attention_head_count_kv`).
+    #[serde(rename = "attention_head_count_kv")]
     pub head_count_kv: PerLayer,
     /// `n_ff(il)` per block.
     pub feed_forward_length: PerLayer,
@@ -163,9 +165,8 @@ impl ArchFacts {
         let int = |name: &str| h.int(name).unwrap_or(0);
         let n_layer_all = usize::try_from(int("n_layer_all")).unwrap_or(0);
         let layers_all = l.layers.get(..n_layer_all).unwrap_or(&l.layers);
-        let per = |f: fn(&crate::table::LayerFacts) -> i64| {
-            PerLayer(layers_all.iter().map(f).collect())
-        };
+        let per =
+            |f: fn(&crate::table::LayerFacts) -> i64| PerLayer(layers_all.iter().map(f).collect());
         let tensor_count = u64::try_from(gguf.tensors().len()).unwrap_or(u64::MAX);
         let file_kind = if tensor_count == 0 {
             FileKind::VocabOnly
@@ -210,9 +211,9 @@ impl ArchFacts {
             Some(total)
         };
         let moe_layer = |il: u32| {
-            l.tensors.iter().any(|r| {
-                r.created && r.layer == i64::from(il) && r.name.contains("_exps.")
-            })
+            l.tensors
+                .iter()
+                .any(|r| r.created && r.layer == i64::from(il) && r.name.contains("_exps."))
         };
         let n_layer = l.n_layer;
         let attention_layers = layers_all

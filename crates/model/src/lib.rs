@@ -19,7 +19,6 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
-pub mod table;
 mod compare;
 mod compat;
 mod config;
@@ -30,6 +29,7 @@ mod llamafy;
 mod memory;
 mod schema;
 mod seed;
+pub mod table;
 mod validate;
 mod views;
 

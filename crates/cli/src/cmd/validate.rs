@@ -9,6 +9,8 @@
 use std::io::{self, Write};
 
 use ggufscope_gguf::Gguf;
+use ggufscope_gguf::Severity;
+use ggufscope_model::table::{self, TensorMode};
 use ggufscope_model::{validate, ArchError, ModelConfig};
 use serde::Serialize;
 
@@ -16,7 +18,7 @@ use crate::cli::SourceArgs;
 use crate::exit::Status;
 use crate::input::Input;
 use crate::render::{self, Paint};
-use crate::report::findings::{self, Finding};
+use crate::report::findings::{self, Finding, FindingSource};
 use crate::report::issues::FormatIssues;
 
 /// The `validate` report (also its JSON shape).
@@ -46,16 +48,150 @@ pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
 }
 
 /// Every schema finding of a parsed file, or the one finding that says why there are none.
+///
+/// The architecture table runs llama.cpp's own loader code on the file (hyper-parameters, then
+/// every `create_tensor`): each tensor llama.cpp requires and the file lacks, each tensor of
+/// the wrong shape, each tensor llama.cpp never asks for (it refuses such a file: "wrong
+/// number of tensors", `src/llama-model-loader.cpp:1396-1398`) and each refusal of the
+/// hyper-parameter code is an error naming the tensor or key and the llama.cpp line.
 pub fn schema_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
-    match ModelConfig::from_gguf(gguf) {
-        Ok(cfg) => validate(gguf, &cfg)
-            .findings
-            .iter()
-            .map(Finding::schema)
-            .collect(),
-        Err(err @ ArchError::Unsupported { .. }) => vec![Finding::schema_not_checked(&err)],
-        Err(err) => vec![Finding::config_unreadable(&err)],
+    let arch = gguf
+        .metadata()
+        .get_str("general.architecture")
+        .ok()
+        .flatten()
+        .unwrap_or("");
+    if !table::table().holds(arch) {
+        return match ModelConfig::from_gguf(gguf) {
+            Ok(cfg) => validate(gguf, &cfg)
+                .findings
+                .iter()
+                .map(Finding::schema)
+                .collect(),
+            Err(err @ ArchError::Unsupported { .. }) => vec![Finding::schema_not_checked(&err)],
+            Err(err) => vec![Finding::config_unreadable(&err)],
+        };
     }
+    let vocab_only = gguf.tensors().is_empty();
+    let mode = if vocab_only {
+        TensorMode::Required
+    } else {
+        TensorMode::File
+    };
+    let loaded = match table::load(gguf, arch, mode) {
+        Ok(l) => l,
+        Err(e) => {
+            return vec![schema(
+                Severity::Error,
+                "table_error",
+                e.to_string(),
+                None,
+                None,
+            )]
+        }
+    };
+    table_findings(&loaded, vocab_only)
+}
+
+fn schema(
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    tensor: Option<String>,
+    key: Option<String>,
+) -> Finding {
+    Finding {
+        severity: severity.as_str(),
+        code,
+        message,
+        offset: None,
+        key,
+        tensor,
+        shard: None,
+        source: FindingSource::Schema,
+    }
+}
+
+/// The findings of one run of the table.
+pub fn table_findings(l: &table::Loaded, vocab_only: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let refusal = |r: &table::Refusal, phase: &str| {
+        if r.table_error {
+            schema(
+                Severity::Warning,
+                "table_gap",
+                format!(
+                    "the architecture table cannot run llama.cpp's {phase} code at {}: {}; the {phase} were not fully checked",
+                    r.source, r.message
+                ),
+                None,
+                None,
+            )
+        } else {
+            let key = r
+                .message
+                .strip_prefix("key not found in model: ")
+                .map(str::to_owned);
+            schema(
+                Severity::Error,
+                if key.is_some() {
+                    "missing_key"
+                } else {
+                    "llama_refuses"
+                },
+                format!(
+                    "llama.cpp refuses the file: {} (llama.cpp {})",
+                    r.message, r.source
+                ),
+                None,
+                key,
+            )
+        }
+    };
+    if let Some(r) = &l.hparams_refusal {
+        out.push(refusal(r, "hyper-parameter"));
+        return out;
+    }
+    if vocab_only {
+        out.push(schema(
+            Severity::Info,
+            "vocab_only",
+            "vocab-only file: no tensors to check; the expected layout is derived from the configuration".into(),
+            None,
+            None,
+        ));
+        return out;
+    }
+    for p in &l.problems {
+        let (code, what) = match p.code {
+            "missing_tensor" => ("missing_tensor", "required tensor missing"),
+            "wrong_shape" => ("shape_mismatch", "wrong shape"),
+            other => (other, "problem"),
+        };
+        out.push(schema(
+            Severity::Error,
+            code,
+            format!("{what}: {} (llama.cpp {}:{})", p.message, l.source, p.line),
+            p.subject.clone(),
+            None,
+        ));
+    }
+    if let Some(r) = &l.tensors_refusal {
+        out.push(refusal(r, "tensor"));
+    }
+    for name in &l.unexpected {
+        out.push(schema(
+            Severity::Error,
+            "unexpected_tensor",
+            format!(
+                "tensor `{name}` is not one llama.cpp's `{}` loader creates: llama.cpp refuses the file (wrong number of tensors)",
+                l.arch
+            ),
+            Some(name.clone()),
+            None,
+        ));
+    }
+    out
 }
 
 impl ValidateReport {

@@ -5,26 +5,235 @@ use std::io::{self, Write};
 
 use ggufscope_gguf::Gguf;
 use ggufscope_model::keys::Hparam;
-use ggufscope_model::{ModelConfig, Phi3Config, QwenConfig};
+use ggufscope_model::{ArchFacts, FileKind, ModelConfig, Phi3Config, QwenConfig};
 use serde::Serialize;
 
 use crate::render::{self, Paint};
 
-/// The `config` report (also its JSON shape: `ModelConfig`'s keys plus the fields below).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The `config` report. Its JSON: `ModelConfig`'s keys, then the keys of the table's
+/// [`ArchFacts`] that `ModelConfig` does not have (experts, MLA, SSM, `layers`…), then the fields
+/// below.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigReport {
     /// The configuration.
-    #[serde(flatten)]
     pub config: ModelConfig,
+    /// What the architecture table reads from the file (llama.cpp's own loader code).
+    pub facts: Option<ArchFacts>,
     /// Fields whose value is llama.cpp's default because the file has no key for it
     /// (`rope_freq_base`, `attention_head_count_kv`, `head_dim`…).
     pub defaulted: Vec<&'static str>,
     /// The story's `Phi3Config` view, for `phi3` files.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phi3_config: Option<Phi3Config>,
     /// The story's `QwenConfig` view, for `qwen2` files.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qwen_config: Option<QwenConfig>,
+}
+
+impl Serialize for ConfigReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+/// The `config` report of an architecture only the table knows (no story view, no
+/// `ModelConfig`): [`ArchFacts`] as JSON, and a grouped table as text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FactsReport {
+    /// The facts.
+    #[serde(flatten)]
+    pub facts: ArchFacts,
+    /// `general.name`.
+    pub name: Option<String>,
+}
+
+impl FactsReport {
+    /// The table of the text output.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<[String; 3]>)> {
+        let f = &self.facts;
+        let row = |a: &str, b: String, c: &str| [a.to_owned(), b, c.to_owned()];
+        let n = |v: i64| v.to_string();
+        let mut model = vec![
+            row("architecture", f.architecture.clone(), ""),
+            row(
+                "name",
+                self.name.clone().unwrap_or_else(|| "none".into()),
+                "",
+            ),
+            row(
+                "file_kind",
+                match f.file_kind {
+                    FileKind::Model => "model".into(),
+                    FileKind::VocabOnly => "vocab_only".into(),
+                },
+                "",
+            ),
+            row("context_length", n(f.context_length), ""),
+            row("embedding_length", n(f.embedding_length), ""),
+            row("block_count", n(f.block_count), "without MTP/NextN blocks"),
+            row("feed_forward_length", f.feed_forward_length.to_string(), ""),
+        ];
+        if f.nextn_layer_count > 0 {
+            model.push(row("nextn_layer_count", n(f.nextn_layer_count), ""));
+        }
+        let mut attention = vec![
+            row("attention_head_count", f.head_count.to_string(), ""),
+            row("attention_head_count_kv", f.head_count_kv.to_string(), ""),
+            row("head_dim", n(f.head_dim), ""),
+            row("head_dim_v", n(f.head_dim_v), ""),
+            row(
+                "sliding_window",
+                f.sliding_window.map_or_else(|| "none".into(), n),
+                "",
+            ),
+            row(
+                "sliding_layers",
+                format!("{} of {}", f.sliding_layers.len(), f.layers.len()),
+                "",
+            ),
+            row(
+                "recurrent_layers",
+                format!("{} of {}", f.recurrent_layers.len(), f.layers.len()),
+                "",
+            ),
+            row(
+                "kv_bytes_per_token",
+                render::grouped(f.kv_bytes_per_token),
+                "f16 K and V, attention blocks",
+            ),
+        ];
+        if f.kv_lora_rank > 0 {
+            attention.push(row("kv_lora_rank", n(f.kv_lora_rank), "MLA"));
+            attention.push(row("q_lora_rank", n(f.q_lora_rank), "MLA"));
+        }
+        let rope = vec![
+            row(
+                "rope_type",
+                f.rope_type.unwrap_or("?").to_owned(),
+                "llama_model_rope_type",
+            ),
+            row("rope_dimension_count", n(f.rope_dimension_count), ""),
+            row("rope_freq_base", format!("{:?}", f.rope_freq_base), ""),
+        ];
+        let mut groups = vec![("model", model), ("attention", attention), ("rope", rope)];
+        if f.expert_count > 0 {
+            groups.push((
+                "experts",
+                vec![
+                    row("expert_count", n(f.expert_count), ""),
+                    row("expert_used_count", n(f.expert_used_count), ""),
+                    row("expert_shared_count", n(f.expert_shared_count), ""),
+                    row(
+                        "expert_feed_forward_length",
+                        n(f.expert_feed_forward_length),
+                        "",
+                    ),
+                    row(
+                        "leading_dense_block_count",
+                        n(f.leading_dense_block_count),
+                        "",
+                    ),
+                ],
+            ));
+        }
+        if let Some(ssm) = &f.ssm {
+            groups.push((
+                "ssm",
+                vec![
+                    row("conv_kernel", n(ssm.conv_kernel), ""),
+                    row("state_size", n(ssm.state_size), ""),
+                    row("inner_size", n(ssm.inner_size), ""),
+                    row("group_count", n(ssm.group_count), ""),
+                    row("time_step_rank", n(ssm.time_step_rank), ""),
+                ],
+            ));
+        }
+        let params_note = if f.file_kind == FileKind::VocabOnly {
+            "the layout the architecture requires (vocab-only file)"
+        } else {
+            "every tensor of the file"
+        };
+        groups.push((
+            "size",
+            vec![
+                row("tensor_count", f.tensor_count.to_string(), ""),
+                row(
+                    "parameter_count",
+                    f.parameter_count
+                        .map_or_else(|| "?".into(), render::grouped),
+                    params_note,
+                ),
+                row(
+                    "active_parameter_count",
+                    f.active_parameter_count
+                        .map_or_else(|| "?".into(), render::grouped),
+                    "per token",
+                ),
+            ],
+        ));
+        groups
+    }
+
+    /// Writes the report as an aligned table, grouped.
+    pub fn render(&self, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
+        render_groups(out, paint, &self.groups())?;
+        let f = &self.facts;
+        let varies = !(f.head_count.is_uniform()
+            && f.head_count_kv.is_uniform()
+            && f.feed_forward_length.is_uniform())
+            || !f.sliding_layers.is_empty()
+            || !f.recurrent_layers.is_empty();
+        if varies {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                paint.heading("layers (kind, heads / kv heads / ffn)")
+            )?;
+            for l in &f.layers {
+                writeln!(
+                    out,
+                    "  {:>3}  {:<9}{:<8} {} / {} / {}{}",
+                    l.index,
+                    l.kind,
+                    if l.sliding { " sliding" } else { "" },
+                    l.head_count,
+                    l.head_count_kv,
+                    l.feed_forward_length,
+                    if l.moe { "  moe" } else { "" }
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn render_groups(
+    out: &mut dyn Write,
+    paint: Paint,
+    groups: &[(&'static str, Vec<[String; 3]>)],
+) -> io::Result<()> {
+    let w = |i: usize| {
+        groups
+            .iter()
+            .flat_map(|(_, rows)| rows.iter())
+            .filter_map(|r| r.get(i))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (w(0), w(1));
+    for (i, (group, rows)) in groups.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", paint.heading(group))?;
+        for [field, value, note] in rows {
+            let line = format!("  {field:<w0$}  {value:<w1$}  {note}");
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+    Ok(())
 }
 
 /// The fields that take llama.cpp's default when their key is absent.
@@ -49,12 +258,41 @@ impl ConfigReport {
             .filter(|(_, h)| md.get(&h.key(&config.architecture)).is_none())
             .map(|(field, _)| *field)
             .collect();
+        let facts = ArchFacts::read(gguf, &config.architecture)
+            .ok()
+            .filter(|(_, l)| l.hparams_refusal.is_none())
+            .map(|(f, _)| f);
         Self {
+            facts,
             phi3_config: Phi3Config::try_from(&config).ok(),
             qwen_config: QwenConfig::try_from(&config).ok(),
             defaulted,
             config,
         }
+    }
+
+    /// The JSON object: `ModelConfig`'s keys, the table's other keys, then `defaulted` and the
+    /// story's views.
+    pub fn to_json(&self) -> serde_json::Result<serde_json::Map<String, serde_json::Value>> {
+        let mut map = match serde_json::to_value(&self.config)? {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        if let Some(f) = &self.facts {
+            if let serde_json::Value::Object(extra) = serde_json::to_value(f)? {
+                for (k, v) in extra {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+        map.insert("defaulted".into(), serde_json::to_value(&self.defaulted)?);
+        if let Some(v) = &self.phi3_config {
+            map.insert("phi3_config".into(), serde_json::to_value(v)?);
+        }
+        if let Some(v) = &self.qwen_config {
+            map.insert("qwen_config".into(), serde_json::to_value(v)?);
+        }
+        Ok(map)
     }
 
     /// Whether a field's value is llama.cpp's default.

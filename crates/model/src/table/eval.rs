@@ -22,6 +22,8 @@ pub(crate) enum Value {
     Tn(Rc<TnValue>),
     /// The result of `create_tensor`: index of the request.
     Tensor(u32),
+    /// A file tensor looked up without being created (`get_tensor_meta`).
+    Meta(Rc<str>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +40,12 @@ impl Value {
             Value::Undef | Value::Null => false,
             Value::Int(v) => *v != 0,
             Value::Float(v) => *v != 0.0,
-            Value::Str(_) | Value::Array(_) | Value::List(_) | Value::TensorKind(_) | Value::Tn(_) => true,
-            Value::Tensor(_) => true,
+            Value::Str(_)
+            | Value::Array(_)
+            | Value::List(_)
+            | Value::TensorKind(_)
+            | Value::Tn(_) => true,
+            Value::Tensor(_) | Value::Meta(_) => true,
         }
     }
 
@@ -99,6 +105,8 @@ pub(crate) trait Host {
     fn meta(&self, key: &str) -> Option<Meta>;
     /// The shape of a tensor of the file, by name.
     fn tensor(&self, name: &str) -> Option<Vec<u64>>;
+    /// The ggml type id of a tensor of the file.
+    fn tensor_type(&self, name: &str) -> Option<i64>;
 }
 
 /// One `create_tensor` call as it ran.
@@ -175,6 +183,8 @@ pub(crate) struct Interp<'h> {
     pub problems: Vec<LoadProblem>,
     pub tensor_mode: TensorMode,
     pub n_created: usize,
+    /// The architecture's `@tensors` body, run by `load_arch_tensors()`.
+    pub arch_tensors: Option<Rc<Vec<Stmt>>>,
     depth: u32,
     steps: u64,
     /// The base line of the body being run, to turn token lines into source lines.
@@ -198,6 +208,7 @@ impl<'h> Interp<'h> {
             problems: Vec::new(),
             tensor_mode: TensorMode::File,
             n_created: 0,
+            arch_tensors: None,
             depth: 0,
             steps: 0,
             line_base: 0,
@@ -234,7 +245,9 @@ impl<'h> Interp<'h> {
 
     pub fn global(&self, name: &str) -> Option<&Value> {
         let sym = self.interner.get(name)?;
-        self.globals.get(sym as usize).filter(|v| **v != Value::Undef)
+        self.globals
+            .get(sym as usize)
+            .filter(|v| **v != Value::Undef)
     }
 
     fn lookup(&self, sym: Sym) -> Option<&Value> {
@@ -441,7 +454,10 @@ impl<'h> Interp<'h> {
                 };
                 let Some(cur) = cur else {
                     let name = self.interner.name(*sym).to_string();
-                    return self.err(line, format!("`{name}[{i}]` is out of range or not an array"));
+                    return self.err(
+                        line,
+                        format!("`{name}[{i}]` is out of range or not an array"),
+                    );
                 };
                 let new = if op == AssignOp::Set {
                     v
@@ -593,10 +609,9 @@ impl<'h> Interp<'h> {
         }
         // Null compares with handles.
         if matches!(op, Eq | Ne) {
-            let is_ptr = |v: &Value| matches!(v, Value::Null | Value::Tensor(_));
+            let is_ptr = |v: &Value| matches!(v, Value::Null | Value::Tensor(_) | Value::Meta(_));
             if is_ptr(l) || is_ptr(r) {
-                let eq = l.truthy() == r.truthy()
-                    && (l == r || (!l.truthy() && !r.truthy()));
+                let eq = l.truthy() == r.truthy() && (l == r || (!l.truthy() && !r.truthy()));
                 return Ok(Value::Int(i64::from(if op == Eq { eq } else { !eq })));
             }
         }
@@ -768,10 +783,9 @@ impl<'h> Interp<'h> {
                             self.throw(line, format!("key not found in model: {key}"))
                         }
                         None => Ok(Value::Int(0)),
-                        Some(Meta::Array { .. }) if required => self.throw(
-                            line,
-                            format!("expected scalar, found array for key: {key}"),
-                        ),
+                        Some(Meta::Array { .. }) if required => {
+                            self.throw(line, format!("expected scalar, found array for key: {key}"))
+                        }
                         Some(Meta::Array { .. }) => Ok(Value::Int(0)),
                         Some(Meta::Scalar(v)) => {
                             let cur = self.lv_value(&lv);
@@ -919,12 +933,15 @@ impl<'h> Interp<'h> {
             }
             "to_string" => {
                 let a = self.arg(args, 0, line)?;
-                Ok(Value::Str(Rc::from(match a {
-                    Value::Int(v) => v.to_string(),
-                    Value::Float(v) => format!("{v:.6}"),
-                    Value::Str(s) => s.to_string(),
-                    other => format!("{other:?}"),
-                }.as_str())))
+                Ok(Value::Str(Rc::from(
+                    match a {
+                        Value::Int(v) => v.to_string(),
+                        Value::Float(v) => format!("{v:.6}"),
+                        Value::Str(s) => s.to_string(),
+                        other => format!("{other:?}"),
+                    }
+                    .as_str(),
+                )))
             }
             "format" => {
                 let f = self.arg(args, 0, line)?;
@@ -975,14 +992,26 @@ impl<'h> Interp<'h> {
             "tn" => {
                 let kind = match self.arg(args, 0, line)? {
                     Value::TensorKind(k) => k,
-                    other => return self.err(line, format!("tn() needs an LLM_TENSOR_*, got {other:?}")),
+                    other => {
+                        return self.err(line, format!("tn() needs an LLM_TENSOR_*, got {other:?}"))
+                    }
                 };
-                let suffix = match self.opt_arg(args, 1, Value::Null)? {
-                    Value::Str(s) => Some(s),
-                    _ => None,
+                // LLM_TN has `tn(tensor, bid, xid)` and `tn(tensor, suffix, bid, xid)`
+                // (src/llama-arch.h): a number in second place is the layer.
+                let second = self.opt_arg(args, 1, Value::Null)?;
+                let (suffix, rest) = match second {
+                    Value::Str(s) => (Some(s), 2),
+                    Value::Int(b) => (None, if b >= 0 || args.len() > 2 { 1 } else { 2 }),
+                    _ => (None, 2),
                 };
-                let bid = self.opt_arg(args, 2, Value::Int(-1))?.as_i64().unwrap_or(-1);
-                let xid = self.opt_arg(args, 3, Value::Int(-1))?.as_i64().unwrap_or(-1);
+                let bid = self
+                    .opt_arg(args, rest, Value::Int(-1))?
+                    .as_i64()
+                    .unwrap_or(-1);
+                let xid = self
+                    .opt_arg(args, rest + 1, Value::Int(-1))?
+                    .as_i64()
+                    .unwrap_or(-1);
                 Ok(Value::Tn(Rc::new(TnValue {
                     kind,
                     suffix,
@@ -995,12 +1024,121 @@ impl<'h> Interp<'h> {
                 let name = match n {
                     Value::Str(s) => s.to_string(),
                     Value::Tn(t) => self.tn_str(&t),
-                    other => return self.err(line, format!("has_tensor needs a name, got {other:?}")),
+                    other => {
+                        return self.err(line, format!("has_tensor needs a name, got {other:?}"))
+                    }
                 };
                 Ok(Value::Int(i64::from(self.has(&name, None))))
             }
             "create_tensor" => self.create_tensor(args, line),
+            "load_arch_tensors" => {
+                let Some(body) = self.arch_tensors.clone() else {
+                    return Ok(Value::Null);
+                };
+                // A function call: its own locals.
+                let saved_base = self.frame_base;
+                let mark = self.locals.len();
+                self.frame_base = mark;
+                self.depth += 1;
+                let mut r = Ok(Value::Null);
+                for st in body.iter() {
+                    match self.stmt(st) {
+                        Ok(Flow::Normal) => {}
+                        Ok(_) => break,
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                self.locals.truncate(mark);
+                self.frame_base = saved_base;
+                r
+            }
+            "created" => {
+                let name = self.name_arg(args, line)?;
+                Ok(Value::Int(i64::from(self.requests.iter().any(|r| {
+                    r.name == name && r.created && !r.unused
+                }))))
+            }
+            "get_tensor_meta" => {
+                let name = self.name_arg(args, line)?;
+                let present = match self.tensor_mode {
+                    TensorMode::File => self.host.tensor(&name).is_some(),
+                    TensorMode::Required => false,
+                };
+                Ok(if present {
+                    Value::Meta(Rc::from(name.as_str()))
+                } else {
+                    Value::Null
+                })
+            }
+            "ne" => {
+                let t = self.arg(args, 0, line)?;
+                let i = self.arg(args, 1, line)?.as_i64().unwrap_or(0);
+                let name = match t {
+                    Value::Meta(n) => n.to_string(),
+                    Value::Tensor(idx) => self
+                        .requests
+                        .get(idx as usize)
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    _ => return self.err(line, "ne() of a null tensor"),
+                };
+                let dims = self.host.tensor(&name).unwrap_or_default();
+                let d = usize::try_from(i).ok().and_then(|i| dims.get(i).copied()).unwrap_or(1);
+                Ok(Value::Int(i64::try_from(d).unwrap_or(i64::MAX)))
+            }
+            "tensor_type" => {
+                let t = self.arg(args, 0, line)?;
+                let name = match t {
+                    Value::Meta(n) => n.to_string(),
+                    Value::Tensor(idx) => self
+                        .requests
+                        .get(idx as usize)
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    _ => return self.err(line, "tensor_type() of a null tensor"),
+                };
+                Ok(Value::Int(self.host.tensor_type(&name).unwrap_or(-1)))
+            }
+            "size" => {
+                let v = self.arg(args, 0, line)?;
+                match v {
+                    Value::Array(a) | Value::List(a) => {
+                        Ok(Value::Int(i64::try_from(a.len()).unwrap_or(i64::MAX)))
+                    }
+                    Value::Str(s) => Ok(Value::Int(i64::try_from(s.len()).unwrap_or(i64::MAX))),
+                    _ => self.err(line, "size() of a value that is not an array"),
+                }
+            }
+            "insert" => {
+                let lv = self.lv_sym(args, 0, line)?;
+                let x = self.arg(args, 1, line)?;
+                if let Value::Array(mut a) = self.lv_value(&lv) {
+                    if !a.contains(&x) {
+                        a.push(x);
+                    }
+                    self.assign(&lv, AssignOp::Set, Value::Array(a), line)?;
+                    Ok(Value::Null)
+                } else {
+                    self.err(line, "insert() into a value that is not an array")
+                }
+            }
+            "llm_kv" => {
+                let key = self.key_arg(args, line)?;
+                Ok(Value::Str(Rc::from(key.as_str())))
+            }
             _ => self.err(line, format!("unknown function `{name}`")),
+        }
+    }
+
+    fn name_arg(&mut self, args: &[Expr], line: u32) -> R<String> {
+        match self.arg(args, 0, line)? {
+            Value::Str(s) => Ok(s.to_string()),
+            Value::Tn(t) => Ok(self.tn_str(&t)),
+            other => self.err(line, format!("a tensor name is needed, got {other:?}")),
         }
     }
 
@@ -1060,6 +1198,10 @@ impl<'h> Interp<'h> {
             other => return self.err(line, format!("create_tensor needs a shape list, got {other:?}")),
         };
         let flags = self.opt_arg(args, 2, Value::Int(0))?.as_i64().unwrap_or(0);
+        self.create(&t, shape, flags, line)
+    }
+
+    fn create(&mut self, t: &TnValue, shape: Vec<i64>, flags: i64, line: u32) -> R<Value> {
         let name = self.tn_str(&t);
         let not_required = flags & self.tables.flag_not_required != 0;
         let duplicated = flags & self.tables.flag_duplicated != 0;
@@ -1169,7 +1311,8 @@ fn unreachable_logic() -> i64 {
 /// stays an integer, a float target becomes a float).
 fn coerce(cur: &Value, v: Value) -> Value {
     match (cur, &v) {
-        (Value::Float(_), Value::Int(x)) => {
+        (Value::Float(_), Value::Int(x)) =>
+        {
             #[allow(clippy::cast_precision_loss)]
             Value::Float(*x as f64)
         }

@@ -103,7 +103,10 @@ pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
                 let digits = src.get(s + 2..i).unwrap_or_default();
                 let v = i64::from_str_radix(digits, 16)
                     .map_err(|e| (line, format!("bad hex literal: {e}")))?;
-                while bytes.get(i).is_some_and(|b| matches!(b, b'u' | b'U' | b'l' | b'L')) {
+                while bytes
+                    .get(i)
+                    .is_some_and(|b| matches!(b, b'u' | b'U' | b'l' | b'L'))
+                {
                     i += 1;
                 }
                 out.push(Token {
@@ -118,7 +121,9 @@ pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
                 } else if b == b'.' || b == b'e' || b == b'E' {
                     is_float = true;
                     i += 1;
-                    if (b == b'e' || b == b'E') && bytes.get(i).is_some_and(|x| *x == b'-' || *x == b'+') {
+                    if (b == b'e' || b == b'E')
+                        && bytes.get(i).is_some_and(|x| *x == b'-' || *x == b'+')
+                    {
                         i += 1;
                     }
                 } else {

@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 
 use ggufscope_gguf::{Gguf, Value as GValue, ValueType};
 
-pub use eval::{LoadProblem, TensorMode, TensorRequest};
 use eval::{Host, Interp, Meta, Stop, Tables, Value};
+pub use eval::{LoadProblem, TensorMode, TensorRequest};
 use parse::{Interner, Parser, Stmt};
 
 /// The table's text.
@@ -41,9 +41,7 @@ fn section<'t>(text: &'t str, header: &'t str, start: usize, end: usize) -> Sect
         *slot = w;
     }
     let src_line = match words[0] {
-        "@hparams" | "@tensors" | "@fn" | "@generic" | "@defaults" => {
-            words[2].parse().unwrap_or(0)
-        }
+        "@hparams" | "@tensors" | "@fn" | "@generic" | "@defaults" => words[2].parse().unwrap_or(0),
         _ => 0,
     };
     Section {
@@ -255,6 +253,20 @@ impl Host for FileHost<'_, '_> {
     fn tensor(&self, name: &str) -> Option<Vec<u64>> {
         self.tensors.get(name).cloned()
     }
+
+    fn tensor_type(&self, name: &str) -> Option<i64> {
+        self.gguf
+            .tensor(name)
+            .map(|t| i64::from(t.ggml_type().id()))
+    }
+}
+
+/// Whether a source line falls inside the `@generic_tensors` body.
+fn in_generic(g: Option<&(&Section<'static>, Vec<Stmt>)>, line: u32) -> bool {
+    g.is_some_and(|(s, _)| {
+        let n = u32::try_from(s.body.lines().count()).unwrap_or(0);
+        line >= s.src_line && line < s.src_line + n
+    })
 }
 
 /// Where a run stopped, if llama.cpp would refuse the file.
@@ -399,7 +411,9 @@ pub struct Loaded {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
     /// The table does not hold the architecture.
-    #[error("architecture `{arch}` is not in the table (llama.cpp {version}, {count} architectures)")]
+    #[error(
+        "architecture `{arch}` is not in the table (llama.cpp {version}, {count} architectures)"
+    )]
     Unknown {
         /// The file's architecture.
         arch: String,
@@ -413,16 +427,12 @@ pub enum TableError {
     Parse(String),
 }
 
-fn parse_body(
-    sec: &Section<'static>,
-    interner: &mut Interner,
-) -> Result<Vec<Stmt>, TableError> {
+fn parse_body(sec: &Section<'static>, interner: &mut Interner) -> Result<Vec<Stmt>, TableError> {
     let mut p = Parser::new(sec.body, sec.src_line.max(1), interner).map_err(|(l, m)| {
         TableError::Parse(format!("{} {}:{l}: {m}", sec.words[0], sec.words[1]))
     })?;
-    p.body().map_err(|(l, m)| {
-        TableError::Parse(format!("{} {}:{l}: {m}", sec.words[0], sec.words[1]))
-    })
+    p.body()
+        .map_err(|(l, m)| TableError::Parse(format!("{} {}:{l}: {m}", sec.words[0], sec.words[1])))
 }
 
 fn refusal(stop: Stop, file: &str) -> Refusal {
@@ -488,6 +498,16 @@ pub fn load_with(
             _ => {}
         }
     }
+    let mut generic_post = None;
+    let mut generic_tensors = None;
+    for s in &t.sections {
+        match s.words[0] {
+            "@generic_post" => generic_post = Some((s, parse_body(s, &mut interner)?)),
+            "@generic_tensors" => generic_tensors = Some((s, parse_body(s, &mut interner)?)),
+            _ => {}
+        }
+    }
+    let mut members = None;
     let mut hparams_body = None;
     let mut tensors_body = None;
     let mut source = String::new();
@@ -496,6 +516,9 @@ pub fn load_with(
             "@hparams" => {
                 source = s.words[1].to_string();
                 hparams_body = Some((s, parse_body(s, &mut interner)?));
+            }
+            "@members" => {
+                members = Some(parse_body(s, &mut interner)?);
             }
             "@tensors" if s.words[1] != "none" => {
                 tensors_body = Some((s, parse_body(s, &mut interner)?));
@@ -566,6 +589,11 @@ pub fn load_with(
             }
         }
     }
+    if let Some(body) = &members {
+        if let Err(e) = it.run_globals(body) {
+            return Err(TableError::Parse(format!("@members {arch}: {e:?}")));
+        }
+    }
     for (s, body) in &common {
         if s.words[0] == "@generic" {
             if let Err(e) = it.run_body(body) {
@@ -580,10 +608,23 @@ pub fn load_with(
             }
         }
     }
+    if hparams_refusal.is_none() {
+        if let Some((s, body)) = &generic_post {
+            if let Err(e) = it.run_body(body) {
+                hparams_refusal = Some(refusal(e, s.words[1]));
+            }
+        }
+    }
 
     // Per-layer facts through the table's own accessors.
-    let n_layer_all = it.global("n_layer_all").and_then(Value::as_i64).unwrap_or(0);
-    let n_layer = it.call_named("n_layer", &[]).and_then(|v| v.as_i64()).unwrap_or(n_layer_all);
+    let n_layer_all = it
+        .global("n_layer_all")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let n_layer = it
+        .call_named("n_layer", &[])
+        .and_then(|v| v.as_i64())
+        .unwrap_or(n_layer_all);
     let mut layers = Vec::new();
     if hparams_refusal.is_none() {
         for il in 0..n_layer_all.clamp(0, 4096) {
@@ -614,10 +655,29 @@ pub fn load_with(
     let mut tensors_refusal = None;
     let has_tensor_code = tensors_body.is_some();
     if hparams_refusal.is_none() {
-        if let Some((s, body)) = &tensors_body {
-            it.tensor_mode = mode;
-            if let Err(e) = it.run_body(body) {
-                tensors_refusal = Some(refusal(e, s.words[1]));
+        it.tensor_mode = mode;
+        if let Some((s, body)) = tensors_body {
+            it.arch_tensors = Some(Rc::new(body));
+            // llama.cpp's load_tensors block calls load_arch_tensors() and then asks for the
+            // optional scales of every created weight.
+            let (file, r) = match &generic_tensors {
+                Some((g, gbody)) => (g.words[1], it.run_body(gbody)),
+                None => {
+                    let body = it.arch_tensors.clone().unwrap_or_default();
+                    (s.words[1], it.run_body(&body))
+                }
+            };
+            if let Err(e) = r {
+                // Say which file: the arch body's lines are its own source.
+                let file = match &e {
+                    Stop::Throw { line, .. } | Stop::Error { line, .. }
+                        if generic_tensors.is_some() && !in_generic(generic_tensors.as_ref(), *line) =>
+                    {
+                        s.words[1]
+                    }
+                    _ => file,
+                };
+                tensors_refusal = Some(refusal(e, file));
             }
         }
     }
@@ -823,7 +883,11 @@ for (int i = 0; i < n_layer; ++i) {
         assert!(l.unexpected.is_empty(), "{:?}", l.unexpected);
         assert_eq!(l.n_created, 21);
         // Lines are llama.cpp source lines: the Q projection is the 10th body line (20 + 9).
-        let q = l.tensors.iter().find(|r| r.name == "blk.1.attn_q.weight").expect("q");
+        let q = l
+            .tensors
+            .iter()
+            .find(|r| r.name == "blk.1.attn_q.weight")
+            .expect("q");
         assert_eq!(q.line, 29);
     }
 
@@ -858,7 +922,10 @@ for (int i = 0; i < n_layer; ++i) {
         m.remove_kv("llama.attention.layer_norm_rms_epsilon");
         let l = run(&m, TensorMode::File);
         let r = l.hparams_refusal.expect("refused");
-        assert_eq!(r.message, "key not found in model: llama.attention.layer_norm_rms_epsilon");
+        assert_eq!(
+            r.message,
+            "key not found in model: llama.attention.layer_norm_rms_epsilon"
+        );
         assert_eq!(r.source, "src/models/llama.cpp:3");
         assert!(!r.table_error);
     }

@@ -37,6 +37,7 @@ impl Interner {
             .map_or("?", |s| s)
     }
 
+    #[allow(dead_code)]
     pub fn len(&self) -> usize {
         self.names.len()
     }
@@ -147,11 +148,35 @@ pub(crate) struct Function {
 pub(crate) type ParseError = (u32, String);
 
 const TYPE_WORDS: &[&str] = &[
-    "const", "static", "unsigned", "signed", "int", "long", "short", "int8_t", "int16_t",
-    "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "size_t", "bool",
-    "float", "double", "auto", "char", "void", "constexpr", "llama_swa_type",
-    "llama_expert_gating_func_type", "llama_pooling_type", "llama_rope_scaling_type",
-    "enum", "ggml_type",
+    "const",
+    "static",
+    "unsigned",
+    "signed",
+    "int",
+    "long",
+    "short",
+    "int8_t",
+    "int16_t",
+    "int32_t",
+    "int64_t",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "size_t",
+    "bool",
+    "float",
+    "double",
+    "auto",
+    "char",
+    "void",
+    "constexpr",
+    "llama_swa_type",
+    "llama_expert_gating_func_type",
+    "llama_pooling_type",
+    "llama_rope_scaling_type",
+    "enum",
+    "ggml_type",
 ];
 
 fn is_type_word(s: &str) -> bool {
@@ -213,7 +238,10 @@ impl<'i> Parser<'i> {
         if self.eat(p) {
             Ok(())
         } else {
-            Err((self.line(), format!("expected `{p}`, found {}", self.peek())))
+            Err((
+                self.line(),
+                format!("expected `{p}`, found {}", self.peek()),
+            ))
         }
     }
 
@@ -307,7 +335,10 @@ impl<'i> Parser<'i> {
         if any {
             Ok(())
         } else {
-            Err((self.line(), format!("expected a type, found {}", self.peek())))
+            Err((
+                self.line(),
+                format!("expected a type, found {}", self.peek()),
+            ))
         }
     }
 
@@ -555,7 +586,8 @@ impl<'i> Parser<'i> {
             });
         };
         self.pos += 1;
-        let lv = to_lvalue(e).ok_or((line, "the left side of `=` is not a variable".to_string()))?;
+        let lv =
+            to_lvalue(e).ok_or((line, "the left side of `=` is not a variable".to_string()))?;
         let rhs = self.expr()?;
         Ok(Stmt {
             kind: StmtKind::Assign(lv, op, rhs),
