@@ -24,6 +24,18 @@ pub(crate) enum Value {
     Tensor(u32),
     /// A file tensor looked up without being created (`get_tensor_meta`).
     Meta(Rc<str>),
+    /// A lambda.
+    Func(FuncRef),
+}
+
+/// A lambda value; equal only to itself.
+#[derive(Debug, Clone)]
+pub(crate) struct FuncRef(pub Rc<Function>);
+
+impl PartialEq for FuncRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +57,7 @@ impl Value {
             | Value::List(_)
             | Value::TensorKind(_)
             | Value::Tn(_) => true,
-            Value::Tensor(_) | Value::Meta(_) => true,
+            Value::Tensor(_) | Value::Meta(_) | Value::Func(_) => true,
         }
     }
 
@@ -185,6 +197,8 @@ pub(crate) struct Interp<'h> {
     pub n_created: usize,
     /// The architecture's `@tensors` body, run by `load_arch_tensors()`.
     pub arch_tensors: Option<Rc<Vec<Stmt>>>,
+    /// Inside `try`: a missing required tensor throws instead of being recorded.
+    in_try: u32,
     depth: u32,
     steps: u64,
     /// The base line of the body being run, to turn token lines into source lines.
@@ -209,6 +223,7 @@ impl<'h> Interp<'h> {
             tensor_mode: TensorMode::File,
             n_created: 0,
             arch_tensors: None,
+            in_try: 0,
             depth: 0,
             steps: 0,
             line_base: 0,
@@ -412,6 +427,25 @@ impl<'h> Interp<'h> {
                 self.eval(e)?;
                 Ok(Flow::Normal)
             }
+            StmtKind::Try(body, handler) => {
+                self.in_try += 1;
+                let problems = self.problems.len();
+                let requests = self.requests.len();
+                let created = self.n_created;
+                let r = self.scoped(body);
+                self.in_try -= 1;
+                match r {
+                    Err(Stop::Throw { .. }) => {
+                        // The try block's partial effects are dropped, as llama.cpp's throw
+                        // leaves them unused.
+                        self.problems.truncate(problems);
+                        self.requests.truncate(requests);
+                        self.n_created = created;
+                        self.scoped(handler)
+                    }
+                    other => other,
+                }
+            }
             StmtKind::Throw(e) => {
                 let v = self.eval(e)?;
                 let msg = match v {
@@ -584,6 +618,7 @@ impl<'h> Interp<'h> {
                 }
             }
             Expr::Call(sym, args, line) => self.call(*sym, args, *line),
+            Expr::Lambda(f) => Ok(Value::Func(FuncRef(f.clone()))),
         }
     }
 
@@ -669,6 +704,9 @@ impl<'h> Interp<'h> {
     }
 
     fn call(&mut self, sym: Sym, args: &[Expr], line: u32) -> R<Value> {
+        if let Some(Value::Func(f)) = self.lookup(sym).cloned() {
+            return self.call_lambda(&f.0, args, line);
+        }
         if let Some(f) = self.functions.get(&sym).cloned() {
             return self.call_fn(&f, args, line);
         }
@@ -712,6 +750,42 @@ impl<'h> Interp<'h> {
         self.depth -= 1;
         self.locals.truncate(mark);
         self.frame_base = saved_base;
+        result
+    }
+
+    /// A lambda sees the enclosing locals (captured by reference): no new frame.
+    fn call_lambda(&mut self, f: &Function, args: &[Expr], line: u32) -> R<Value> {
+        if self.depth > 64 {
+            return self.err(line, "call depth exceeded");
+        }
+        let mut vals = Vec::with_capacity(f.params.len());
+        for (i, (p, _)) in f.params.iter().enumerate() {
+            let v = match args.get(i) {
+                Some(a) => self.eval(a)?,
+                None => return self.err(line, "missing argument"),
+            };
+            vals.push((*p, v));
+        }
+        let mark = self.locals.len();
+        self.locals.extend(vals);
+        self.depth += 1;
+        let mut result = Ok(Value::Null);
+        for s in &f.body {
+            match self.stmt(s) {
+                Ok(Flow::Normal) => {}
+                Ok(Flow::Return(v)) => {
+                    result = Ok(v);
+                    break;
+                }
+                Ok(Flow::Break | Flow::Continue) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        self.locals.truncate(mark);
         result
     }
 
@@ -838,8 +912,9 @@ impl<'h> Interp<'h> {
                 let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
                 match self.host.meta(&key) {
                     Some(Meta::Array { values, len, elem }) => {
+                        // `array(0, v)` is a std::vector: it takes any length.
                         let n_max = match self.lv_value(&lv) {
-                            Value::Array(a) => a.len(),
+                            Value::Array(a) if !a.is_empty() => a.len(),
                             _ => usize::MAX,
                         };
                         if !matches!(elem, "bool" | "u32" | "i32" | "u64" | "f32" | "string") {
@@ -1058,9 +1133,11 @@ impl<'h> Interp<'h> {
             }
             "created" => {
                 let name = self.name_arg(args, line)?;
-                Ok(Value::Int(i64::from(self.requests.iter().any(|r| {
-                    r.name == name && r.created && !r.unused
-                }))))
+                Ok(Value::Int(i64::from(
+                    self.requests
+                        .iter()
+                        .any(|r| r.name == name && r.created && !r.unused),
+                )))
             }
             "get_tensor_meta" => {
                 let name = self.name_arg(args, line)?;
@@ -1087,7 +1164,10 @@ impl<'h> Interp<'h> {
                     _ => return self.err(line, "ne() of a null tensor"),
                 };
                 let dims = self.host.tensor(&name).unwrap_or_default();
-                let d = usize::try_from(i).ok().and_then(|i| dims.get(i).copied()).unwrap_or(1);
+                let d = usize::try_from(i)
+                    .ok()
+                    .and_then(|i| dims.get(i).copied())
+                    .unwrap_or(1);
                 Ok(Value::Int(i64::try_from(d).unwrap_or(i64::MAX)))
             }
             "tensor_type" => {
@@ -1195,7 +1275,12 @@ impl<'h> Interp<'h> {
         };
         let shape: Vec<i64> = match self.arg(args, 1, line)? {
             Value::List(v) => v.iter().map(|x| x.as_i64().unwrap_or(0)).collect(),
-            other => return self.err(line, format!("create_tensor needs a shape list, got {other:?}")),
+            other => {
+                return self.err(
+                    line,
+                    format!("create_tensor needs a shape list, got {other:?}"),
+                )
+            }
         };
         let flags = self.opt_arg(args, 2, Value::Int(0))?.as_i64().unwrap_or(0);
         self.create(&t, shape, flags, line)
@@ -1243,6 +1328,9 @@ impl<'h> Interp<'h> {
         };
         let Some(cur) = file_shape else {
             let idx = self.push_request(req);
+            if !not_required && self.in_try > 0 {
+                return self.throw(line, format!("tensor '{name}' not found"));
+            }
             if !not_required {
                 self.problems.push(LoadProblem {
                     message: format!("tensor '{name}' not found"),

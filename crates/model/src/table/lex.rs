@@ -59,6 +59,13 @@ pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
             continue;
         }
         let rest = bytes.get(i..).unwrap_or(&[]);
+        // A `#` at the start of a line is a comment line of the table.
+        if c == b'#' && (i == 0 || bytes.get(i - 1) == Some(&b'\n')) {
+            while bytes.get(i).is_some_and(|&b| b != b'\n') {
+                i += 1;
+            }
+            continue;
+        }
         if rest.starts_with(b"//") {
             while bytes.get(i).is_some_and(|&b| b != b'\n') {
                 i += 1;

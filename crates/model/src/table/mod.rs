@@ -671,7 +671,8 @@ pub fn load_with(
                 // Say which file: the arch body's lines are its own source.
                 let file = match &e {
                     Stop::Throw { line, .. } | Stop::Error { line, .. }
-                        if generic_tensors.is_some() && !in_generic(generic_tensors.as_ref(), *line) =>
+                        if generic_tensors.is_some()
+                            && !in_generic(generic_tensors.as_ref(), *line) =>
                     {
                         s.words[1]
                     }

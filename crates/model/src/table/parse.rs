@@ -87,6 +87,8 @@ pub(crate) enum Expr {
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
     ToFloat(Box<Expr>),
     ToInt(Box<Expr>),
+    /// `[&](params) { body }`: a local function seeing the enclosing locals.
+    Lambda(std::rc::Rc<Function>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +136,8 @@ pub(crate) enum StmtKind {
     Assign(LValue, AssignOp, Expr),
     Expr(Expr),
     Throw(Expr),
+    /// `try { … } catch (...) { … }`.
+    Try(Box<Stmt>, Box<Stmt>),
     Empty,
 }
 
@@ -512,6 +516,26 @@ impl<'i> Parser<'i> {
                 self.expect(";")?;
                 StmtKind::Return(e)
             }
+            Tok::Ident(w) if w == "try" => {
+                self.pos += 1;
+                let body = Box::new(self.stmt()?);
+                match self.bump() {
+                    Tok::Ident(c) if c == "catch" => {}
+                    other => return Err((line, format!("expected `catch`, found {other}"))),
+                }
+                self.expect("(")?;
+                let mut depth = 1;
+                while depth > 0 {
+                    match self.bump() {
+                        Tok::Punct("(") => depth += 1,
+                        Tok::Punct(")") => depth -= 1,
+                        Tok::Eof => return Err((line, "unclosed catch".into())),
+                        _ => {}
+                    }
+                }
+                let handler = Box::new(self.stmt()?);
+                StmtKind::Try(body, handler)
+            }
             Tok::Ident(w) if w == "throw" => {
                 self.pos += 1;
                 let e = self.expr()?;
@@ -693,6 +717,39 @@ impl<'i> Parser<'i> {
                 let e = self.expr()?;
                 self.expect(")")?;
                 Ok(e)
+            }
+            Tok::Punct("[") => {
+                // A lambda: `[&]` or `[=]` or `[]`, parameters, body.
+                while !self.eat("]") {
+                    if self.at_end() {
+                        return Err((line, "unclosed lambda capture".into()));
+                    }
+                    self.pos += 1;
+                }
+                self.expect("(")?;
+                let mut params = Vec::new();
+                while !self.eat(")") {
+                    self.skip_type()?;
+                    let _ = self.eat("&");
+                    let p = self.ident()?;
+                    params.push((self.interner.intern(&p), None));
+                    if !self.eat(",") {
+                        self.expect(")")?;
+                        break;
+                    }
+                }
+                if self.eat("->") {
+                    self.skip_type()?;
+                }
+                self.expect("{")?;
+                let mut body = Vec::new();
+                while !self.eat("}") {
+                    if self.at_end() {
+                        return Err((line, "lambda not closed".into()));
+                    }
+                    body.push(self.stmt()?);
+                }
+                Ok(Expr::Lambda(std::rc::Rc::new(Function { params, body })))
             }
             Tok::Punct("{") => {
                 let mut items = Vec::new();
