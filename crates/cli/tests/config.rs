@@ -44,7 +44,7 @@ fn tiny_llama_text_and_json() {
 
 /// bert has no spec: exit 3, one stderr line listing the supported architectures.
 #[test]
-fn bert_is_unsupported() {
+fn bert_config_from_the_table() {
     let case = Case::fixture("ggml-vocab-bert-bge.gguf");
     snapshot!(case, "bert", case.cmd("config", &["--json"]));
 }

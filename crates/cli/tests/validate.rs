@@ -36,7 +36,7 @@ fn qwen2_and_llama_spm_are_vocab_only() {
 }
 
 #[test]
-fn bert_is_checked_at_the_format_level_only() {
+fn bert_is_checked_by_the_table() {
     let case = Case::fixture("ggml-vocab-bert-bge.gguf");
     snapshot!(case, "bert_text", case.cmd("validate", &[]));
     snapshot!(case, "bert_json", case.cmd("validate", &["--json"]));

@@ -90,7 +90,29 @@ pub fn schema_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
             )]
         }
     };
-    table_findings(&loaded, vocab_only)
+    let mut out = Vec::new();
+    // The five architectures with a hand-written spec also keep its stricter reading of the
+    // configuration (key types, head divisibility).
+    if ggufscope_model::lookup(arch).is_some() && loaded.hparams_refusal.is_none() {
+        match ModelConfig::from_gguf(gguf) {
+            Err(err) => {
+                out.push(Finding::config_unreadable(&err));
+                return out;
+            }
+            Ok(cfg) => {
+                // Its metadata checks (token arrays); the tensors are the table's.
+                out.extend(
+                    validate(gguf, &cfg)
+                        .findings
+                        .iter()
+                        .filter(|i| i.tensor().is_none() && i.code() != "vocab_only")
+                        .map(Finding::schema),
+                );
+            }
+        }
+    }
+    out.extend(table_findings(&loaded, vocab_only));
+    out
 }
 
 fn schema(
@@ -163,15 +185,11 @@ pub fn table_findings(l: &table::Loaded, vocab_only: bool) -> Vec<Finding> {
         return out;
     }
     for p in &l.problems {
-        let (code, what) = match p.code {
-            "missing_tensor" => ("missing_tensor", "required tensor missing"),
-            "wrong_shape" => ("shape_mismatch", "wrong shape"),
-            other => (other, "problem"),
-        };
+        let code = p.code;
         out.push(schema(
             Severity::Error,
             code,
-            format!("{what}: {} (llama.cpp {}:{})", p.message, l.source, p.line),
+            format!("{} (llama.cpp {}:{})", p.message, p.file, p.line),
             p.subject.clone(),
             None,
         ));
