@@ -178,9 +178,9 @@ impl FactsReport {
     pub fn render(&self, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
         render_groups(out, paint, &self.groups())?;
         let f = &self.facts;
-        let varies = !(f.head_count.is_uniform()
-            && f.head_count_kv.is_uniform()
-            && f.feed_forward_length.is_uniform())
+        let varies = !f.head_count.is_uniform()
+            || !f.head_count_kv.is_uniform()
+            || !f.feed_forward_length.is_uniform()
             || !f.sliding_layers.is_empty()
             || !f.recurrent_layers.is_empty();
         if varies {

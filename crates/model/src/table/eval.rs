@@ -144,6 +144,8 @@ pub struct TensorRequest {
     pub unused: bool,
     /// Line of the table body (a llama.cpp source line) that asked for it.
     pub line: u32,
+    /// The llama.cpp source file of that line.
+    pub file: Rc<str>,
     /// Index into the tensor-name table (`LLM_TENSOR_*`).
     pub kind: u32,
 }
@@ -155,8 +157,10 @@ pub struct LoadProblem {
     pub message: String,
     /// The tensor or key it is about.
     pub subject: Option<String>,
-    /// The table line (a llama.cpp source line of `source`).
+    /// The llama.cpp source line.
     pub line: u32,
+    /// The llama.cpp source file.
+    pub file: Rc<str>,
     /// `missing_tensor`, `wrong_shape`, `throw`, `table_error`.
     pub code: &'static str,
 }
@@ -199,6 +203,10 @@ pub(crate) struct Interp<'h> {
     pub arch_tensors: Option<Rc<Vec<Stmt>>>,
     /// Inside `try`: a missing required tensor throws instead of being recorded.
     in_try: u32,
+    /// The llama.cpp file of the body being run.
+    pub cur_file: Rc<str>,
+    /// The file of the architecture's `@tensors` body.
+    pub arch_file: Rc<str>,
     depth: u32,
     steps: u64,
     /// The base line of the body being run, to turn token lines into source lines.
@@ -224,6 +232,8 @@ impl<'h> Interp<'h> {
             n_created: 0,
             arch_tensors: None,
             in_try: 0,
+            cur_file: Rc::from(""),
+            arch_file: Rc::from(""),
             depth: 0,
             steps: 0,
             line_base: 0,
@@ -728,6 +738,10 @@ impl<'h> Interp<'h> {
             vals.push((*p, v));
         }
         let saved_base = self.frame_base;
+        let saved_file = self.cur_file.clone();
+        if let Some(file) = &f.file {
+            self.cur_file = file.clone();
+        }
         let mark = self.locals.len();
         self.frame_base = mark;
         self.locals.extend(vals);
@@ -750,6 +764,7 @@ impl<'h> Interp<'h> {
         self.depth -= 1;
         self.locals.truncate(mark);
         self.frame_base = saved_base;
+        self.cur_file = saved_file;
         result
     }
 
@@ -1111,6 +1126,7 @@ impl<'h> Interp<'h> {
                     return Ok(Value::Null);
                 };
                 // A function call: its own locals.
+                let saved_file = std::mem::replace(&mut self.cur_file, self.arch_file.clone());
                 let saved_base = self.frame_base;
                 let mark = self.locals.len();
                 self.frame_base = mark;
@@ -1129,6 +1145,7 @@ impl<'h> Interp<'h> {
                 self.depth -= 1;
                 self.locals.truncate(mark);
                 self.frame_base = saved_base;
+                self.cur_file = saved_file;
                 r
             }
             "created" => {
@@ -1287,7 +1304,7 @@ impl<'h> Interp<'h> {
     }
 
     fn create(&mut self, t: &TnValue, shape: Vec<i64>, flags: i64, line: u32) -> R<Value> {
-        let name = self.tn_str(&t);
+        let name = self.tn_str(t);
         let not_required = flags & self.tables.flag_not_required != 0;
         let duplicated = flags & self.tables.flag_duplicated != 0;
         let skip = flags & self.tables.flag_skip != 0;
@@ -1324,6 +1341,7 @@ impl<'h> Interp<'h> {
             shape_mismatch: None,
             unused: false,
             line: src_line,
+            file: self.cur_file.clone(),
             kind: t.kind,
         };
         let Some(cur) = file_shape else {
@@ -1333,9 +1351,13 @@ impl<'h> Interp<'h> {
             }
             if !not_required {
                 self.problems.push(LoadProblem {
-                    message: format!("tensor '{name}' not found"),
+                    message: format!(
+                        "missing tensor `{name}` (llama.cpp requires it, shape {})",
+                        fmt_shape_i(&shape)
+                    ),
                     subject: Some(name),
                     line: src_line,
+                    file: self.cur_file.clone(),
                     code: "missing_tensor",
                 });
             }
@@ -1359,12 +1381,13 @@ impl<'h> Interp<'h> {
         if !ok {
             self.problems.push(LoadProblem {
                 message: format!(
-                    "tensor '{name}' has wrong shape; expected {}, got {}",
-                    fmt_shape_i(&shape),
-                    fmt_shape_u(&cur)
+                    "tensor `{name}` has shape {}, llama.cpp expects {}",
+                    fmt_shape_u(&cur),
+                    fmt_shape_i(&shape)
                 ),
                 subject: Some(name),
                 line: src_line,
+                file: self.cur_file.clone(),
                 code: "wrong_shape",
             });
             req.shape_mismatch = Some(cur);
@@ -1446,11 +1469,11 @@ pub(crate) fn cformat(fmt: &str, args: &[Value]) -> String {
 }
 
 fn fmt_shape_i(s: &[i64]) -> String {
-    let v: Vec<String> = s.iter().map(|d| format!("{d:5}")).collect();
+    let v: Vec<String> = s.iter().map(i64::to_string).collect();
     format!("[{}]", v.join(", "))
 }
 
 fn fmt_shape_u(s: &[u64]) -> String {
-    let v: Vec<String> = s.iter().map(|d| format!("{d:5}")).collect();
+    let v: Vec<String> = s.iter().map(u64::to_string).collect();
     format!("[{}]", v.join(", "))
 }

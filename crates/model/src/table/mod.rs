@@ -489,9 +489,10 @@ pub fn load_with(
                 let mut p = Parser::new(s.body, s.src_line.max(1), &mut interner)
                     .map_err(|(l, m)| TableError::Parse(format!("@fn {}:{l}: {m}", s.words[1])))?;
                 while !p.at_end() {
-                    let (name, f) = p.function().map_err(|(l, m)| {
+                    let (name, mut f) = p.function().map_err(|(l, m)| {
                         TableError::Parse(format!("@fn {}:{l}: {m}", s.words[1]))
                     })?;
+                    f.file = Some(Rc::from(s.words[1]));
                     functions.push((name, f));
                 }
             }
@@ -658,6 +659,11 @@ pub fn load_with(
         it.tensor_mode = mode;
         if let Some((s, body)) = tensors_body {
             it.arch_tensors = Some(Rc::new(body));
+            it.arch_file = Rc::from(s.words[1]);
+            it.cur_file = match &generic_tensors {
+                Some((g, _)) => Rc::from(g.words[1]),
+                None => Rc::from(s.words[1]),
+            };
             // llama.cpp's load_tensors block calls load_arch_tensors() and then asks for the
             // optional scales of every created weight.
             let (file, r) = match &generic_tensors {

@@ -146,6 +146,8 @@ pub(crate) enum StmtKind {
 pub(crate) struct Function {
     pub params: Vec<(Sym, Option<Expr>)>,
     pub body: Vec<Stmt>,
+    /// The llama.cpp source file the body is from (set by the table loader).
+    pub file: Option<std::rc::Rc<str>>,
 }
 
 /// A parse error: line and message.
@@ -301,7 +303,14 @@ impl<'i> Parser<'i> {
             }
             body.push(self.stmt()?);
         }
-        Ok((name, Function { params, body }))
+        Ok((
+            name,
+            Function {
+                params,
+                body,
+                file: None,
+            },
+        ))
     }
 
     /// Skips a type: type words, `std::name`, template arguments, `&`/`*`.
@@ -638,13 +647,10 @@ impl<'i> Parser<'i> {
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some((op, prec)) = (match self.peek() {
-                Tok::Punct(p) => binop(p),
-                _ => None,
-            }) else {
-                break;
-            };
+        while let Some((op, prec)) = match self.peek() {
+            Tok::Punct(p) => binop(p),
+            _ => None,
+        } {
             if prec < min_prec {
                 break;
             }
@@ -749,7 +755,11 @@ impl<'i> Parser<'i> {
                     }
                     body.push(self.stmt()?);
                 }
-                Ok(Expr::Lambda(std::rc::Rc::new(Function { params, body })))
+                Ok(Expr::Lambda(std::rc::Rc::new(Function {
+                    params,
+                    body,
+                    file: None,
+                })))
             }
             Tok::Punct("{") => {
                 let mut items = Vec::new();
