@@ -165,12 +165,42 @@ fn visit(g: &Gguf<'_>, data: &[u8]) {
     }
 
     let findings = g.check_layout();
+    // Sorted by offset, then the `suppressed` counts, each once, after everything listed.
+    let listed = findings
+        .iter()
+        .take_while(|f| !matches!(f.issue, LayoutIssue::Suppressed { .. }))
+        .count();
+    let (kept, counts) = findings.split_at(listed);
     assert!(
-        findings.windows(2).all(|w| match w {
+        kept.windows(2).all(|w| match w {
             [a, b] => a.offset <= b.offset,
             _ => true,
         }),
         "layout findings are not sorted by offset"
+    );
+    let mut codes: Vec<&str> = Vec::new();
+    for f in counts {
+        let LayoutIssue::Suppressed {
+            code,
+            listed,
+            count,
+        } = f.issue
+        else {
+            panic!("a listed finding after the counts: {f:?}");
+        };
+        assert!(count > 0 && !codes.contains(&code), "{f:?}");
+        assert_eq!(
+            kept.iter().filter(|k| k.issue.code() == code).count() as u64,
+            listed
+        );
+        codes.push(code);
+    }
+    assert!(
+        kept.iter()
+            .filter(|f| matches!(f.issue, LayoutIssue::DataTruncated { .. }))
+            .count()
+            <= 1,
+        "one data_truncated at most"
     );
     // Names held by more than one tensor (a lenient parse keeps duplicates): lookups by name
     // find the first one only.
@@ -191,7 +221,9 @@ fn visit(g: &Gguf<'_>, data: &[u8]) {
             f.issue.key(),
             f.severity.as_str(),
         );
-        if let LayoutIssue::TensorOutOfBounds { tensor, .. } = &f.issue {
+        if let LayoutIssue::TensorOutOfBounds { tensor, .. }
+        | LayoutIssue::DataTruncated { first: tensor, .. } = &f.issue
+        {
             if shared.binary_search(&tensor.as_str()).is_err() {
                 if let Some(t) = g.tensor(tensor) {
                     assert!(g.tensor_data(t).is_none(), "`{tensor}` is out of bounds");

@@ -63,6 +63,7 @@ pub struct Gguf<'a> {
     data_offset: u64,
     diagnostics: Vec<Error>,
     diagnostics_dropped: u64,
+    diagnostics_dropped_offset: Option<u64>,
 }
 
 impl<'a> Gguf<'a> {
@@ -170,6 +171,7 @@ impl<'a> Gguf<'a> {
             data_offset,
             diagnostics: ctx.diagnostics,
             diagnostics_dropped: ctx.dropped,
+            diagnostics_dropped_offset: ctx.first_dropped,
         })
     }
 
@@ -245,6 +247,12 @@ impl<'a> Gguf<'a> {
     /// kept.
     pub fn diagnostics_dropped(&self) -> u64 {
         self.diagnostics_dropped
+    }
+
+    /// The byte offset of the first diagnostic not kept (`None` when none was dropped), so a
+    /// report can say where the unlisted ones start.
+    pub fn diagnostics_dropped_offset(&self) -> Option<u64> {
+        self.diagnostics_dropped_offset
     }
 
     /// The bytes of a tensor's data, if its size is known and they are inside the input.

@@ -80,7 +80,9 @@ pub enum LayoutIssue {
         /// The alignment.
         alignment: u32,
     },
-    /// A tensor's bytes are not inside the file (`end` saturates at `u64::MAX`).
+    /// A tensor's bytes cannot be inside any file: its start or end does not fit in 64 bits
+    /// (`end` saturates at `u64::MAX`). Tensors that merely end past the end of this file are
+    /// counted in one [`LayoutIssue::DataTruncated`] instead.
     TensorOutOfBounds {
         /// The tensor.
         tensor: String,
@@ -90,6 +92,22 @@ pub enum LayoutIssue {
         end: u64,
         /// File length.
         file_len: u64,
+    },
+    /// The tensor data is cut short: the file ends before the end of some tensors. One finding
+    /// for the cause, however many tensors it cuts.
+    DataTruncated {
+        /// The file's length: the bytes present.
+        file_len: u64,
+        /// The length the tensors need: the furthest end of a tensor.
+        needed: u64,
+        /// How many tensors end past the end of the file.
+        tensors: u64,
+        /// The first of them (the lowest start; in file order on a tie).
+        first: String,
+        /// Its absolute start.
+        first_start: u64,
+        /// Its absolute end.
+        first_end: u64,
     },
     /// Two tensors share bytes.
     TensorsOverlap {
@@ -113,12 +131,15 @@ pub enum LayoutIssue {
         /// Number of padding bytes.
         len: u64,
     },
-    /// More findings of one kind than [`crate::limits::MAX_FINDINGS_PER_KIND`]: the first are
-    /// listed, the rest only counted here.
+    /// More findings of one kind than [`crate::limits::MAX_FINDINGS_PER_KIND`]: the first
+    /// `listed` are listed, the rest only counted here. [`Gguf::check_layout`] puts these after
+    /// every listed finding, located at the first finding not listed.
     Suppressed {
         /// The kind's code.
         code: &'static str,
-        /// How many were not listed.
+        /// How many were listed.
+        listed: u64,
+        /// How many were not listed (exact).
         count: u64,
     },
 }
@@ -133,6 +154,7 @@ impl LayoutIssue {
             | LayoutIssue::MisalignedOffset { tensor, .. }
             | LayoutIssue::TensorOutOfBounds { tensor, .. }
             | LayoutIssue::NonContiguous { tensor, .. } => Some(tensor),
+            LayoutIssue::DataTruncated { first, .. } => Some(first),
             LayoutIssue::TensorsOverlap { second, .. } => Some(second),
             LayoutIssue::SmallAlignment { .. }
             | LayoutIssue::NestedArray { .. }
@@ -159,6 +181,7 @@ impl LayoutIssue {
             LayoutIssue::Unsizable { .. } => "unsizable_tensor",
             LayoutIssue::MisalignedOffset { .. } => "misaligned_offset",
             LayoutIssue::TensorOutOfBounds { .. } => "tensor_out_of_bounds",
+            LayoutIssue::DataTruncated { .. } => "data_truncated",
             LayoutIssue::TensorsOverlap { .. } => "tensors_overlap",
             LayoutIssue::NonContiguous { .. } => "non_contiguous",
             LayoutIssue::NonZeroPadding { .. } => "non_zero_padding",
@@ -201,6 +224,25 @@ impl fmt::Display for LayoutIssue {
                 f,
                 "tensor `{tensor}` spans bytes {start}..{end} but the file has {file_len}"
             ),
+            LayoutIssue::DataTruncated {
+                file_len,
+                needed,
+                tensors,
+                first,
+                first_start,
+                first_end,
+            } => {
+                let what = if *tensors == 1 {
+                    "1 tensor ends".to_owned()
+                } else {
+                    format!("{tensors} tensors end")
+                };
+                write!(
+                    f,
+                    "tensor data cut short: the file has {file_len} bytes, its tensors need {needed} ({} missing); {what} past the end of the file, the first `{first}` (bytes {first_start}..{first_end})",
+                    needed.saturating_sub(*file_len)
+                )
+            }
             LayoutIssue::TensorsOverlap { first, second } => {
                 write!(f, "tensors `{first}` and `{second}` overlap")
             }
@@ -215,9 +257,14 @@ impl fmt::Display for LayoutIssue {
             LayoutIssue::NonZeroPadding { len } => {
                 write!(f, "{len} padding bytes before the data section are not zero")
             }
-            LayoutIssue::Suppressed { code, count } => {
-                write!(f, "{count} more `{code}` findings are not listed")
-            }
+            LayoutIssue::Suppressed {
+                code,
+                listed,
+                count,
+            } => write!(
+                f,
+                "{count} more `{code}` findings are not listed (the first {listed} are)"
+            ),
         }
     }
 }
@@ -225,6 +272,12 @@ impl fmt::Display for LayoutIssue {
 impl Gguf<'_> {
     /// Checks alignment, tensor offsets, bounds, overlaps, contiguity, block sizes and shape
     /// overflow. Returns every finding, sorted by offset; an empty list means a clean layout.
+    ///
+    /// One finding per cause: a file whose tensor data is cut short gets one
+    /// [`LayoutIssue::DataTruncated`], whatever the number of tensors it cuts. A kind that
+    /// repeats (one per tensor) is listed up to [`MAX_FINDINGS_PER_KIND`] times; the exact
+    /// number not listed follows in one [`LayoutIssue::Suppressed`] per kind, after every listed
+    /// finding (so the list is sorted by offset up to its `Suppressed` tail).
     pub fn check_layout(&self) -> Vec<LayoutFinding> {
         self.check_layout_with_len(self.data().len() as u64)
     }
@@ -273,6 +326,8 @@ impl Gguf<'_> {
             }
         }
 
+        // Tensors that end past the end of the file: one finding for them all.
+        let mut cut: Option<Cut> = None;
         // (start, end, index) of every sized tensor with data, for the overlap sweep.
         let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(self.tensors().len());
         // The running padded end llama.cpp expects in file order; None once a size is unknown.
@@ -344,6 +399,22 @@ impl Gguf<'_> {
                         spans.push((start, end, i));
                     }
                 }
+                (Some(start), Some(end)) => match &mut cut {
+                    Some(c) => {
+                        c.tensors += 1;
+                        c.needed = c.needed.max(end);
+                        if start < c.first.0 {
+                            c.first = (start, end, i);
+                        }
+                    }
+                    None => {
+                        cut = Some(Cut {
+                            tensors: 1,
+                            needed: end,
+                            first: (start, end, i),
+                        });
+                    }
+                },
                 _ => out.push(finding(
                     Severity::Error,
                     t.info_offset(),
@@ -378,10 +449,37 @@ impl Gguf<'_> {
                 furthest = Some((end, i));
             }
         }
-        let mut out = out.finish();
-        out.sort_by_key(|f| f.offset);
-        out
+        if let Some(c) = cut {
+            let (first_start, first_end, i) = c.first;
+            let first = self
+                .tensors()
+                .get(i)
+                .map(|t| t.name().to_string())
+                .unwrap_or_default();
+            out.push(finding(
+                Severity::Error,
+                file_len,
+                LayoutIssue::DataTruncated {
+                    file_len,
+                    needed: c.needed,
+                    tensors: c.tensors,
+                    first,
+                    first_start,
+                    first_end,
+                },
+            ));
+        }
+        out.finish()
     }
+}
+
+/// The tensors that end past the end of the file.
+struct Cut {
+    tensors: u64,
+    /// The furthest end.
+    needed: u64,
+    /// (start, end, index) of the one with the lowest start.
+    first: (u64, u64, usize),
 }
 
 /// Collects findings, keeping the first [`MAX_FINDINGS_PER_KIND`] of each kind and counting
@@ -389,40 +487,60 @@ impl Gguf<'_> {
 #[derive(Default)]
 struct Collector {
     kept: Vec<LayoutFinding>,
-    /// (code, seen, most serious severity, first offset) per kind.
-    counts: Vec<(&'static str, usize, Severity, u64)>,
+    /// Per kind, in order of first appearance.
+    kinds: Vec<Kind>,
+}
+
+/// What the collector knows of one kind.
+struct Kind {
+    code: &'static str,
+    seen: u64,
+    /// The most serious severity of the findings not listed.
+    severity: Severity,
+    /// The lowest offset of a finding not listed.
+    offset: u64,
 }
 
 impl Collector {
     fn push(&mut self, f: LayoutFinding) {
         let code = f.issue.code();
-        let i = match self.counts.iter().position(|c| c.0 == code) {
+        let i = match self.kinds.iter().position(|k| k.code == code) {
             Some(i) => i,
             None => {
-                self.counts.push((code, 0, f.severity, f.offset));
-                self.counts.len() - 1
+                self.kinds.push(Kind {
+                    code,
+                    seen: 0,
+                    severity: Severity::Info,
+                    offset: u64::MAX,
+                });
+                self.kinds.len() - 1
             }
         };
-        if let Some(slot) = self.counts.get_mut(i) {
-            slot.1 += 1;
-            if slot.1 <= MAX_FINDINGS_PER_KIND {
+        if let Some(kind) = self.kinds.get_mut(i) {
+            kind.seen += 1;
+            if kind.seen <= MAX_FINDINGS_PER_KIND as u64 {
                 self.kept.push(f);
             } else {
-                slot.2 = slot.2.max(f.severity);
+                kind.severity = kind.severity.max(f.severity);
+                kind.offset = kind.offset.min(f.offset);
             }
         }
     }
 
-    /// The kept findings and one `Suppressed` finding per kind that overflowed.
+    /// The kept findings sorted by offset, then one `Suppressed` finding per kind that
+    /// overflowed (in order of the kinds' first finding).
     fn finish(mut self) -> Vec<LayoutFinding> {
-        for (code, n, severity, offset) in std::mem::take(&mut self.counts) {
-            if n > MAX_FINDINGS_PER_KIND {
+        self.kept.sort_by_key(|f| f.offset);
+        for kind in std::mem::take(&mut self.kinds) {
+            let listed = MAX_FINDINGS_PER_KIND as u64;
+            if kind.seen > listed {
                 self.kept.push(finding(
-                    severity,
-                    offset,
+                    kind.severity,
+                    kind.offset,
                     LayoutIssue::Suppressed {
-                        code,
-                        count: (n - MAX_FINDINGS_PER_KIND) as u64,
+                        code: kind.code,
+                        listed,
+                        count: kind.seen - listed,
                     },
                 ));
             }

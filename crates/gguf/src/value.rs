@@ -424,6 +424,8 @@ pub(crate) struct Ctx {
     pub(crate) strict: bool,
     pub(crate) diagnostics: Vec<Error>,
     pub(crate) dropped: u64,
+    /// The offset of the first diagnostic not kept.
+    pub(crate) first_dropped: Option<u64>,
 }
 
 impl Ctx {
@@ -432,6 +434,7 @@ impl Ctx {
             strict,
             diagnostics: Vec::new(),
             dropped: 0,
+            first_dropped: None,
         }
     }
 
@@ -445,6 +448,7 @@ impl Ctx {
                 self.diagnostics.push(err);
             } else {
                 self.dropped += 1;
+                self.first_dropped.get_or_insert(err.offset());
             }
             Ok(())
         }

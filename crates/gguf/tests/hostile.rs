@@ -804,7 +804,7 @@ fn e50_quantized_size_is_computed_without_intermediate_overflow() {
     assert_eq!(g.tensor("t").unwrap().n_bytes(), Ok((ne0 / 32) * 18));
     assert!(matches!(
         errors(&g)[..],
-        [LayoutIssue::TensorOutOfBounds { .. }]
+        [LayoutIssue::DataTruncated { tensors: 1, .. }]
     ));
 }
 
@@ -955,7 +955,7 @@ fn f60_huge_alignment_puts_the_data_past_the_end() {
         assert_eq!(g.data_offset(), u64::from(a));
         assert!(matches!(
             errors(&g)[..],
-            [LayoutIssue::TensorOutOfBounds { .. }]
+            [LayoutIssue::DataTruncated { tensors: 1, .. }]
         ));
     }
 }
@@ -1046,7 +1046,7 @@ fn f67_padding_before_the_data_section() {
     assert_eq!(g.data_offset(), 64);
     assert!(matches!(
         errors(&g)[..],
-        [LayoutIssue::TensorOutOfBounds { .. }]
+        [LayoutIssue::DataTruncated { tensors: 1, .. }]
     ));
     // (b) non-zero padding is noted, not refused.
     let mut padded = raw::t1();
@@ -1063,11 +1063,13 @@ fn g68_one_byte_short() {
     let g = Gguf::parse(&t1[..191]).unwrap();
     assert_eq!(
         errors(&g),
-        vec![LayoutIssue::TensorOutOfBounds {
-            tensor: "t".into(),
-            start: 64,
-            end: 192,
-            file_len: 191
+        vec![LayoutIssue::DataTruncated {
+            file_len: 191,
+            needed: 192,
+            tensors: 1,
+            first: "t".into(),
+            first_start: 64,
+            first_end: 192,
         }]
     );
 }
@@ -1077,12 +1079,12 @@ fn g69_offsets_and_sizes_far_past_the_end() {
     let far = one_tensor(b"t", &[32], 0, 1 << 40, 128);
     assert!(matches!(
         errors(&Gguf::parse(&far).unwrap())[..],
-        [LayoutIssue::TensorOutOfBounds { .. }]
+        [LayoutIssue::DataTruncated { tensors: 1, .. }]
     ));
     let big = one_tensor(b"t", &[1 << 30], 0, 0, 136);
     assert!(matches!(
         errors(&Gguf::parse(&big).unwrap())[..],
-        [LayoutIssue::TensorOutOfBounds { .. }]
+        [LayoutIssue::DataTruncated { tensors: 1, .. }]
     ));
 }
 
@@ -1097,11 +1099,39 @@ fn g70_total_size_overflow() {
         .fill(0, 32)
         .build();
     let g = Gguf::parse(&bytes).unwrap();
+    // Both ends fit in 64 bits (2n + the data offset < 2^64): one cause, the file is short.
+    let d = g.data_offset();
+    assert_eq!(
+        errors(&g),
+        vec![LayoutIssue::DataTruncated {
+            file_len: bytes.len() as u64,
+            needed: d + 2 * n,
+            tensors: 2,
+            first: "a".into(),
+            first_start: d,
+            first_end: d + n,
+        }]
+    );
+    // One more element and b's end no longer fits: no file can hold it.
+    let bytes = Raw::le()
+        .hdr(3, 2, 0)
+        .ti("a", &[n], 24, 0)
+        .ti("b", &[n + 32], 24, n)
+        .pad(32)
+        .fill(0, 32)
+        .build();
+    let g = Gguf::parse(&bytes).unwrap();
     let e = errors(&g);
-    assert_eq!(e.len(), 2);
-    assert!(e
-        .iter()
-        .all(|i| matches!(i, LayoutIssue::TensorOutOfBounds { .. })));
+    assert!(
+        matches!(
+            e[..],
+            [
+                LayoutIssue::TensorOutOfBounds { end: u64::MAX, .. },
+                LayoutIssue::DataTruncated { tensors: 1, .. }
+            ]
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -1281,7 +1311,7 @@ fn issue_7_layout_findings_are_capped_per_kind() {
     let suppressed: Vec<_> = found
         .iter()
         .filter_map(|f| match &f.issue {
-            LayoutIssue::Suppressed { code, count } => Some((*code, *count)),
+            LayoutIssue::Suppressed { code, count, .. } => Some((*code, *count)),
             _ => None,
         })
         .collect();
@@ -1292,6 +1322,18 @@ fn issue_7_layout_findings_are_capped_per_kind() {
     assert!(
         suppressed.contains(&("non_contiguous", n - 1 - max as u64)),
         "{suppressed:?}"
+    );
+    // Each count once, after everything listed; what is listed is sorted by offset.
+    let tail = found.len() - suppressed.len();
+    assert!(found[tail..].iter().all(
+        |f| matches!(f.issue, LayoutIssue::Suppressed { listed, .. } if listed == max as u64)
+    ));
+    assert!(found[..tail].windows(2).all(|w| w[0].offset <= w[1].offset));
+    assert_eq!(suppressed.len(), 2);
+    let text = found[tail].issue.to_string();
+    assert!(
+        text.ends_with(&format!("findings are not listed (the first {max} are)")),
+        "{text}"
     );
 }
 

@@ -33,8 +33,23 @@ const EXHAUSTIVE_HEAD: usize = 1 << 20;
 /// One prefix to check: its length and, when known, the exact `needed` it must report.
 type Cut = (usize, Option<u64>);
 
-/// What one prefix gave: `Some(needed)` while inside the head, `None` once it parses.
-fn check(full: &[u8], head_end: usize, (len, want): Cut) -> Option<u64> {
+/// What one prefix gave: `Some(needed)` while inside the head, `None` once it parses. A case
+/// over [`CASE_LIMIT`] is timed again (twice at most) and the quickest run counts, so a thread
+/// the scheduler set aside on a busy machine does not fail the sweep; a slow parse stays slow.
+fn check(full: &[u8], head_end: usize, cut: Cut) -> Option<u64> {
+    let (needed, mut took) = check_once(full, head_end, cut);
+    for _ in 0..2 {
+        if took < CASE_LIMIT {
+            break;
+        }
+        took = took.min(check_once(full, head_end, cut).1);
+    }
+    assert!(took < CASE_LIMIT, "prefix {}: {took:?}", cut.0);
+    needed
+}
+
+/// [`check`] once, with the time it took.
+fn check_once(full: &[u8], head_end: usize, (len, want): Cut) -> (Option<u64>, Duration) {
     let start = Instant::now();
     let prefix = &full[..len];
     let mut needed = None;
@@ -72,19 +87,21 @@ fn check(full: &[u8], head_end: usize, (len, want): Cut) -> Option<u64> {
                     len >= head_end,
                     "prefix {len} of a {head_end}-byte head parsed"
                 );
+                // One cause, one error: the data is cut short.
+                let errors: Vec<_> = g
+                    .check_layout()
+                    .into_iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .collect();
                 assert!(
-                    g.check_layout()
-                        .iter()
-                        .any(|f| f.severity == Severity::Error),
-                    "prefix {len} of {} has a clean layout",
+                    matches!(&errors[..], [f] if f.issue.code() == "data_truncated"),
+                    "prefix {len} of {}: {errors:?}",
                     full.len()
                 );
             }
         }
     }
-    let took = start.elapsed();
-    assert!(took < CASE_LIMIT, "prefix {len}: {took:?}");
-    needed
+    (needed, start.elapsed())
 }
 
 /// Checks every cut (sorted by length) on all cores, then the order: `needed` never decreases

@@ -2,7 +2,8 @@
 //! built files here; of the real fixtures and the model-shaped heads in `prefixes.rs`), and
 //! `needed` leads a remote reader to the whole head.
 
-use ggufscope_gguf::{ErrorKind, Gguf, Severity};
+use ggufscope_gguf::limits::MAX_FINDINGS_PER_KIND;
+use ggufscope_gguf::{ErrorKind, Gguf, LayoutIssue, Severity};
 use ggufscope_testkit::{presets, raw, read_real};
 
 /// Checks one prefix: parsing fails with `Truncated { needed > len }`, or (only once the header,
@@ -23,11 +24,18 @@ fn check_prefix(full: &[u8], len: usize) {
             other => panic!("prefix {len}: {other:?}"),
         },
         Ok(g) => {
+            // One cause, one error: the data is cut short.
+            let errors: Vec<_> = g
+                .check_layout()
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .collect();
             assert!(
-                g.check_layout()
-                    .iter()
-                    .any(|f| f.severity == Severity::Error),
-                "prefix {len} of {} parsed with a clean layout",
+                matches!(
+                    &errors[..],
+                    [f] if matches!(f.issue, LayoutIssue::DataTruncated { file_len, .. } if file_len == len as u64)
+                ),
+                "prefix {len} of {}: {errors:?}",
                 full.len()
             );
         }
@@ -98,5 +106,88 @@ fn prefix_checked_against_the_full_length_has_a_clean_layout() {
         .any(|f| f.severity == Severity::Error));
     let short = prefix.check_layout_with_len(full.len() as u64 - 1);
     assert_eq!(short.len(), 1);
-    assert_eq!(short[0].issue.code(), "tensor_out_of_bounds");
+    assert_eq!(short[0].issue.code(), "data_truncated");
+}
+
+/// Issue 17: a file whose tensor data is cut short gets one `data_truncated` error with the
+/// bytes present and needed, how many tensors the cut affects and the first of them, however
+/// many tensors that is (Qwen2.5-0.5B's 290, more than the per-kind cap); never one finding per
+/// tensor.
+#[test]
+fn a_cut_file_gets_one_data_truncated_error() {
+    // (head: the bytes up to the data section, the whole file's length)
+    let mut files: Vec<(Vec<u8>, u64)> = Vec::new();
+    for fixture in [presets::tiny_llama(), presets::tiny_phi3()] {
+        let full = fixture.to_bytes();
+        let len = full.len() as u64;
+        // Small enough to cut for real: every cut below is also parsed from the prefix.
+        files.push((full, len));
+    }
+    let qwen = presets::qwen2_5_0_5b().write_sparse_temp();
+    let qwen_len = std::fs::metadata(qwen.path()).unwrap().len();
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(qwen.path()).unwrap(), 8 << 20),
+        &mut head,
+    )
+    .unwrap();
+    head.truncate(Gguf::parse(&head).unwrap().data_offset() as usize);
+    files.push((head, qwen_len));
+    let mut most = 0;
+    for (bytes, full_len) in &files {
+        let g = Gguf::parse(bytes).unwrap();
+        assert_eq!(g.check_layout_with_len(*full_len), vec![]);
+        // (start, end, name) of every tensor, computed here from the tensor infos.
+        let spans: Vec<(u64, u64, String)> = g
+            .tensors()
+            .iter()
+            .map(|t| {
+                let start = g.data_offset() + t.offset();
+                (start, start + t.n_bytes().unwrap(), t.name().to_string())
+            })
+            .collect();
+        let needed = spans.iter().map(|s| s.1).max().unwrap();
+        let data = g.data_offset();
+        for cut in [data, data + 1, (data + full_len) / 2, full_len - 1] {
+            let affected: Vec<&(u64, u64, String)> = spans.iter().filter(|s| s.1 > cut).collect();
+            most = most.max(affected.len());
+            let first = affected.iter().min_by_key(|s| s.0).unwrap();
+            let expected = LayoutIssue::DataTruncated {
+                file_len: cut,
+                needed,
+                tensors: affected.len() as u64,
+                first: first.2.clone(),
+                first_start: first.0,
+                first_end: first.1,
+            };
+            let mut checks = vec![g.check_layout_with_len(cut)];
+            if bytes.len() as u64 == *full_len {
+                checks.push(Gguf::parse(&bytes[..cut as usize]).unwrap().check_layout());
+            }
+            for found in checks {
+                assert_eq!(found.len(), 1, "cut at {cut}: {found:?}");
+                assert_eq!(found[0].severity, Severity::Error);
+                assert_eq!(found[0].offset, cut);
+                assert_eq!(found[0].issue, expected);
+                assert_eq!(found[0].issue.code(), "data_truncated");
+                assert_eq!(found[0].issue.tensor(), Some(first.2.as_str()));
+            }
+            let text = expected.to_string();
+            let tensors = match affected.len() {
+                1 => "1 tensor ends".to_owned(),
+                n => format!("{n} tensors end"),
+            };
+            assert_eq!(
+                text,
+                format!(
+                    "tensor data cut short: the file has {cut} bytes, its tensors need {needed} ({} missing); {tensors} past the end of the file, the first `{}` (bytes {}..{})",
+                    needed - cut,
+                    first.2,
+                    first.0,
+                    first.1
+                )
+            );
+        }
+    }
+    assert!(most > MAX_FINDINGS_PER_KIND, "{most}");
 }
