@@ -29,6 +29,16 @@ impl Case {
         }
     }
 
+    /// A file of the repository's fixtures, e.g. a head in `tests/fixtures/llama-archs/`.
+    pub fn at(path: &std::path::Path) -> Self {
+        assert!(path.exists(), "fixture {} is missing", path.display());
+        Self {
+            dir: path.parent().unwrap().to_path_buf(),
+            file: path.file_name().unwrap().to_str().unwrap().to_owned(),
+            _tmp: None,
+        }
+    }
+
     /// `bytes` written as `name` in a fresh temporary directory.
     pub fn temp(name: &str, bytes: &[u8]) -> Self {
         let tmp = TempDir::new().unwrap();

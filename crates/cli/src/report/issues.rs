@@ -1,6 +1,7 @@
 //! Lenient-parse diagnostics and layout findings, as `inspect` shows them, and
 //! [`FormatIssues`]: those of every file an input reads.
 
+use ggufscope_gguf::limits::MAX_DIAGNOSTICS;
 use ggufscope_gguf::{Error, Gguf, LayoutFinding, Location, Severity};
 use serde::Serialize;
 
@@ -72,11 +73,15 @@ impl IssueView {
 /// findings of every file it reads (each shard of a split set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormatIssues {
-    /// Recoverable defects the lenient parses stepped over.
+    /// Recoverable defects the lenient parses stepped over; when the parser kept only the
+    /// first [`MAX_DIAGNOSTICS`] of a file, a `diagnostics_dropped` warning with the exact count
+    /// follows them.
     pub diagnostics: Vec<IssueView>,
-    /// Layout findings, by file then offset.
+    /// Layout findings, by file then offset, each file's `suppressed` counts after the
+    /// findings they follow.
     pub layout: Vec<IssueView>,
-    /// Diagnostics dropped beyond the parser's limit.
+    /// Diagnostics dropped beyond the parser's limit (also said by the `diagnostics_dropped`
+    /// entry of `diagnostics`).
     pub dropped: u64,
 }
 
@@ -97,6 +102,22 @@ impl FormatIssues {
             layout: layout.iter().map(IssueView::finding).collect(),
             dropped: gguf.diagnostics_dropped(),
         };
+        if out.dropped > 0 {
+            out.diagnostics.push(IssueView {
+                severity: Severity::Warning.as_str(),
+                code: "diagnostics_dropped",
+                message: format!(
+                    "{} more diagnostics are not listed (the first {MAX_DIAGNOSTICS} are)",
+                    out.dropped
+                ),
+                offset: gguf
+                    .diagnostics_dropped_offset()
+                    .unwrap_or_else(|| gguf.tensor_infos_end()),
+                key: None,
+                tensor: None,
+                shard: None,
+            });
+        }
         if !gguf.tensors().is_empty() && file_len.is_none_or(|len| held < len) {
             let size = file_len.map_or_else(
                 || "its size is unknown, so tensor bounds were not checked".to_owned(),
@@ -122,7 +143,9 @@ impl FormatIssues {
                 tensor: None,
                 shard: None,
             });
-            out.layout.sort_by_key(|i| i.offset);
+            // By offset, the `suppressed` counts staying last.
+            out.layout
+                .sort_by_key(|i| (i.code == "suppressed", i.offset));
         }
         if let Some(shard) = shard {
             for i in out.diagnostics.iter_mut().chain(out.layout.iter_mut()) {
