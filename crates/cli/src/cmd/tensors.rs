@@ -12,7 +12,9 @@ use crate::cli::TensorsArgs;
 use crate::exit::Status;
 use crate::input::Input;
 use crate::render::{self, Align, Paint};
-use crate::report::expected::ExpectedReport;
+use crate::report::expected::{ExpectedReport, TableLayoutReport};
+use ggufscope_model::table;
+use ggufscope_model::{ArchError, ArchFacts, Inconsistency};
 
 /// The `tensors` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,6 +57,34 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
     if args.expected {
+        let arch = gguf
+            .metadata()
+            .get_str("general.architecture")
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .to_owned();
+        // Architectures without a hand-written spec: the layout llama.cpp's own loader code
+        // asks for (the table run against the file, or for a vocab-only file the required
+        // layout of its configuration).
+        if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
+            let (_, loaded) = ArchFacts::read(&gguf, &arch)?;
+            if let Some(r) = &loaded.hparams_refusal {
+                return Err(input.config_error(ArchError::Inconsistent(
+                    Inconsistency::Refused {
+                        message: r.message.clone(),
+                        at: r.source.clone(),
+                    },
+                )));
+            }
+            let report = TableLayoutReport::new(&loaded);
+            if args.json {
+                super::write_json(out, &report)?;
+            } else {
+                report.render(out, paint)?;
+            }
+            return Ok(Status::Success);
+        }
         let cfg = input.config(&gguf)?;
         let spec = ggufscope_model::spec_of(&gguf).map_err(|e| input.config_error(e))?;
         let report = ExpectedReport::new(spec, &gguf, &cfg);

@@ -195,3 +195,122 @@ mod tests {
         assert_eq!(output.presence, "optional (tied: token_embd if absent)");
     }
 }
+
+/// `tensors --expected` for an architecture only the table knows: every tensor llama.cpp's
+/// loader asks for with this configuration, the shape it requires, whether it must be
+/// present, and the llama.cpp line that asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableLayoutReport {
+    /// The architecture.
+    pub architecture: String,
+    /// Every `create_tensor` call, in llama.cpp's order.
+    pub tensors: Vec<TableLayoutRow>,
+    /// Tensors llama.cpp would create (required ones, and optional ones the file has).
+    pub tensor_count: u64,
+    /// Their elements summed: the parameter count of this layout.
+    pub total_elements: u64,
+}
+
+/// One tensor llama.cpp asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableLayoutRow {
+    /// Full name.
+    pub name: String,
+    /// The shape llama.cpp requires (ggml `ne` order).
+    pub shape: Vec<i64>,
+    /// `required`, `optional`, `tied` (llama.cpp reuses another tensor) or `unused` (read,
+    /// then ignored: `TENSOR_SKIP` or an op of `none`).
+    pub presence: &'static str,
+    /// Whether the layout includes it (a required tensor, or an optional one the file has).
+    pub created: bool,
+    /// Elements.
+    pub elements: u64,
+    /// The llama.cpp source line that asks for it.
+    pub source: String,
+}
+
+impl TableLayoutReport {
+    /// From a run of the table (in `Required` mode for a vocab-only file).
+    pub fn new(l: &ggufscope_model::table::Loaded) -> Self {
+        let tensors: Vec<TableLayoutRow> = l
+            .tensors
+            .iter()
+            .map(|r| {
+                let elements = r
+                    .shape
+                    .iter()
+                    .map(|&d| u64::try_from(d).unwrap_or(0))
+                    .product();
+                TableLayoutRow {
+                    name: r.name.clone(),
+                    shape: r.shape.clone(),
+                    presence: if r.flags & 2 != 0 {
+                        "tied"
+                    } else if r.unused {
+                        "unused"
+                    } else if r.flags & 1 != 0 {
+                        "optional"
+                    } else {
+                        "required"
+                    },
+                    created: r.created && r.flags & 2 == 0,
+                    elements,
+                    source: format!("{}:{}", r.file, r.line),
+                }
+            })
+            .collect();
+        let created = tensors.iter().filter(|t| t.created);
+        Self {
+            architecture: l.arch.clone(),
+            tensor_count: created.clone().count() as u64,
+            total_elements: created.map(|t| t.elements).fold(0, u64::saturating_add),
+            tensors,
+        }
+    }
+
+    /// Writes the layout as an aligned table and a total.
+    pub fn render(&self, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
+        let rows: Vec<Vec<String>> = self
+            .tensors
+            .iter()
+            .filter(|t| t.created || t.presence == "optional")
+            .map(|t| {
+                let dims: Vec<String> = t.shape.iter().map(i64::to_string).collect();
+                vec![
+                    t.name.clone(),
+                    format!("[{}]", dims.join(", ")),
+                    if t.created || t.presence != "optional" {
+                        t.presence.to_owned()
+                    } else {
+                        "optional (absent)".to_owned()
+                    },
+                    t.elements.to_string(),
+                    t.source.clone(),
+                ]
+            })
+            .collect();
+        render::table(
+            out,
+            paint,
+            "",
+            &["name", "shape", "presence", "elements", "llama.cpp"],
+            &rows,
+            &[
+                Align::Left,
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Left,
+            ],
+        )?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} tensors llama.cpp creates for {}, {} elements ({}): the parameter count of this layout",
+            self.tensor_count,
+            self.architecture,
+            render::grouped(self.total_elements),
+            render::approx_count(self.total_elements),
+        )
+    }
+}

@@ -40,10 +40,8 @@ fn section<'t>(text: &'t str, header: &'t str, start: usize, end: usize) -> Sect
     for (slot, w) in words.iter_mut().zip(header.split_whitespace()) {
         *slot = w;
     }
-    let src_line = match words[0] {
-        "@hparams" | "@tensors" | "@fn" | "@generic" | "@defaults" => words[2].parse().unwrap_or(0),
-        _ => 0,
-    };
+    // `@section FILE LINE`: the body's first line is LINE of FILE.
+    let src_line = words[2].parse().unwrap_or(0);
     Section {
         words,
         body: text.get(start..end).unwrap_or(""),
@@ -373,6 +371,18 @@ pub struct LayerFacts {
     pub n_expert_used: i64,
     /// `n_ff_exp(il)`.
     pub n_ff_exp: i64,
+    /// `has_kv(il)`: whether the layer has its own KV cache (`n_layer_kv_from_start`).
+    pub has_kv: bool,
+    /// `is_ple(il)`.
+    pub is_ple: bool,
+    /// `is_indexer_full(il)` (false past `n_layer()`, where llama.cpp's accessor throws).
+    pub is_indexer_full: bool,
+    /// `n_embd_r()`: the recurrent R (convolution / token-shift) state width.
+    pub n_embd_r: i64,
+    /// `n_embd_s()`: the recurrent S (SSM / WKV) state width.
+    pub n_embd_s: i64,
+    /// `ple_conv_state()`.
+    pub ple_conv_state: i64,
 }
 
 /// What running the table against a file gives.
@@ -648,6 +658,12 @@ pub fn load_with(
                 n_embd_head_v: f(&mut it, "n_embd_head_v"),
                 n_expert_used: f(&mut it, "n_expert_used"),
                 n_ff_exp: f(&mut it, "n_ff_exp"),
+                has_kv: f(&mut it, "has_kv") != 0,
+                is_ple: f(&mut it, "is_ple") != 0,
+                is_indexer_full: f(&mut it, "is_indexer_full") != 0,
+                n_embd_r: f(&mut it, "n_embd_r"),
+                n_embd_s: f(&mut it, "n_embd_s"),
+                ple_conv_state: f(&mut it, "ple_conv_state"),
             });
         }
     }
