@@ -17,6 +17,7 @@ mod errors;
 mod hostile;
 mod httpd;
 mod inspect;
+mod llama_models;
 mod memory;
 mod process;
 mod remote;
