@@ -102,7 +102,8 @@ type R<T> = Result<T, Stop>;
 /// A metadata value as the interpreter sees it.
 #[derive(Debug, Clone)]
 pub(crate) enum Meta {
-    Scalar(Value),
+    /// A value and its GGUF type name (`u32`, `f32`, `string`…).
+    Scalar(Value, &'static str),
     /// Element GGUF type name (for llama.cpp's element-type checks) and the values.
     Array {
         elem: &'static str,
@@ -842,14 +843,28 @@ impl<'h> Interp<'h> {
                 let key = self.key_arg(args, line)?;
                 let lv = self.lv_sym(args, 1, line)?;
                 let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
+                let sym = lv_sym_of(&lv);
+                // `get_key(kid, enum llama_pooling_type &)` reads a u32 and sets UNSPECIFIED
+                // when the key is absent (src/llama-model-loader.cpp:445-455).
+                let pooling =
+                    matches!(self.interner.name(sym), "pooling_type" | "pooling_type_cls");
+                let expected = if pooling {
+                    Some("u32")
+                } else {
+                    self.interner.types.get(&sym).copied()
+                };
                 match self.host.meta(&key) {
                     None => {
                         if required {
                             return self.throw(line, format!("key not found in model: {key}"));
                         }
+                        if pooling {
+                            self.assign(&lv, AssignOp::Set, Value::Int(-1), line)?;
+                        }
                         Ok(Value::Int(0))
                     }
-                    Some(Meta::Scalar(v)) => {
+                    Some(Meta::Scalar(v, ty)) => {
+                        self.check_type(&key, ty, expected, line)?;
                         let cur = self.lv_value(&lv);
                         let v = coerce(&cur, v);
                         self.assign(&lv, AssignOp::Set, v, line)?;
@@ -876,7 +891,9 @@ impl<'h> Interp<'h> {
                             self.throw(line, format!("expected scalar, found array for key: {key}"))
                         }
                         Some(Meta::Array { .. }) => Ok(Value::Int(0)),
-                        Some(Meta::Scalar(v)) => {
+                        Some(Meta::Scalar(v, ty)) => {
+                            let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                            self.check_type(&key, ty, expected, line)?;
                             let cur = self.lv_value(&lv);
                             self.assign(&lv, AssignOp::Set, coerce(&cur, v), line)?;
                             Ok(Value::Int(1))
@@ -909,11 +926,15 @@ impl<'h> Interp<'h> {
                                     "key {key} has wrong array length; expected {n}, got {len}"
                                 ),
                             ),
-                            Meta::Array { values, .. } => {
+                            Meta::Array { values, elem, .. } => {
+                                let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                                self.check_array_type(&key, elem, expected, line)?;
                                 self.copy_into(&lv, values, line)?;
                                 Ok(Value::Int(1))
                             }
-                            Meta::Scalar(v) => {
+                            Meta::Scalar(v, ty) => {
+                                let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                                self.check_type(&key, ty, expected, line)?;
                                 self.copy_into(&lv, vec![v; n], line)?;
                                 Ok(Value::Int(1))
                             }
@@ -932,12 +953,9 @@ impl<'h> Interp<'h> {
                             Value::Array(a) if !a.is_empty() => a.len(),
                             _ => usize::MAX,
                         };
-                        if !matches!(elem, "bool" | "u32" | "i32" | "u64" | "f32" | "string") {
-                            return self.throw(
-                                line,
-                                format!("{key} is not a string/float32/uint32/int32/uint64 array"),
-                            );
-                        }
+                        let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                        self.check_array_type(&key, elem, expected, line)?;
+
                         if len > n_max {
                             return self.throw(
                                 line,
@@ -1239,6 +1257,39 @@ impl<'h> Interp<'h> {
         }
     }
 
+    /// `GGUFMeta::GKV<T>::get_kv`: the value's GGUF type must be the target's
+    /// (src/llama-model-loader.cpp:163-171).
+    fn check_type(&self, key: &str, ty: &str, expected: Option<&str>, line: u32) -> R<()> {
+        match expected {
+            Some(e) if e != ty => self.throw(
+                line,
+                format!("key {key} has wrong type {ty} but expected type {e}"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// `get_arr`'s element check (src/llama-model-loader.cpp:365-379).
+    fn check_array_type(&self, key: &str, elem: &str, expected: Option<&str>, line: u32) -> R<()> {
+        let ok = match elem {
+            "bool" | "u32" | "i32" => matches!(expected, Some("i32" | "u32") | None),
+            "u64" => matches!(expected, Some("u64") | None),
+            "f32" => matches!(expected, Some("f32") | None),
+            "string" => matches!(expected, Some("string") | None),
+            _ => {
+                return self.throw(
+                    line,
+                    format!("{key} is not a string/float32/uint32/int32/uint64 array"),
+                )
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            self.throw(line, format!("{key} has wrong array element type {elem}"))
+        }
+    }
+
     fn lv_value(&self, lv: &LValue) -> Value {
         match lv {
             LValue::Name(s) | LValue::Index(s, _) => {
@@ -1411,6 +1462,12 @@ impl<'h> Interp<'h> {
     fn push_request(&mut self, req: TensorRequest) -> u32 {
         self.requests.push(req);
         u32::try_from(self.requests.len() - 1).unwrap_or(u32::MAX)
+    }
+}
+
+fn lv_sym_of(lv: &LValue) -> Sym {
+    match lv {
+        LValue::Name(s) | LValue::Index(s, _) => *s,
     }
 }
 

@@ -244,7 +244,7 @@ impl Host for FileHost<'_, '_> {
                     len,
                 })
             }
-            None => Some(Meta::Scalar(convert(v))),
+            None => Some(Meta::Scalar(convert(v), v.value_type().name())),
         }
     }
 
@@ -951,6 +951,32 @@ for (int i = 0; i < n_layer; ++i) {
         );
         assert_eq!(r.source, "src/models/llama.cpp:3");
         assert!(!r.table_error);
+    }
+
+    #[test]
+    fn a_key_of_the_wrong_gguf_type_is_refused_as_llama_cpp_refuses_it() {
+        // GGUFMeta::GKV<uint32_t> accepts only UINT32 (src/llama-model-loader.cpp:163-171).
+        let mut m = tiny_llama();
+        m.set_kv("llama.context_length", 512u64);
+        let l = run(&m, TensorMode::File);
+        let r = l.hparams_refusal.expect("refused");
+        assert_eq!(
+            r.message,
+            "key llama.context_length has wrong type u64 but expected type u32"
+        );
+        assert_eq!(r.source, "src/llama-model.cpp:100");
+        // A per-layer array of i32 is accepted for a uint32_t array, as get_arr does.
+        let mut m = tiny_llama();
+        m.set_kv(
+            "llama.attention.head_count_kv",
+            ggufscope_gguf::OwnedValue::array(
+                ggufscope_gguf::ValueType::I32,
+                [2i32, 2i32].map(ggufscope_gguf::OwnedValue::from),
+            ),
+        );
+        let l = run(&m, TensorMode::File);
+        assert_eq!(l.hparams_refusal, None);
+        assert_eq!(l.layers[1].n_head_kv, 2);
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub(crate) type Sym = u32;
 pub(crate) struct Interner {
     ids: HashMap<String, Sym>,
     names: Vec<Rc<str>>,
+    /// The GGUF value type a declared variable's C type reads (`uint32_t` → `u32`), for
+    /// llama.cpp's type checks of `get_key`/`get_arr` (`GGUFMeta::GKV`,
+    /// src/llama-model-loader.cpp:117-171).
+    pub types: HashMap<Sym, &'static str>,
 }
 
 impl Interner {
@@ -372,7 +376,18 @@ impl<'i> Parser<'i> {
 
     fn decl(&mut self) -> Result<Stmt, ParseError> {
         let line = self.line();
+        let start = self.pos;
         self.skip_type()?;
+        let gguf_type = self
+            .toks
+            .get(start..self.pos)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .find_map(|t| match &t.kind {
+                Tok::Ident(w) => gguf_type_of(w),
+                _ => None,
+            });
         let mut vars = Vec::new();
         loop {
             let _ = self.eat("&");
@@ -392,7 +407,11 @@ impl<'i> Parser<'i> {
             } else {
                 None
             };
-            vars.push((self.interner.intern(&name), init));
+            let sym = self.interner.intern(&name);
+            if let Some(t) = gguf_type {
+                self.interner.types.entry(sym).or_insert(t);
+            }
+            vars.push((sym, init));
             if !self.eat(",") {
                 break;
             }
@@ -822,6 +841,26 @@ impl<'i> Parser<'i> {
             other => Err((line, format!("unexpected {other}"))),
         }
     }
+}
+
+/// The GGUF type a C type is read from (`GGUFMeta::GKV_Base<T>`,
+/// src/llama-model-loader.cpp:119-132).
+fn gguf_type_of(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "uint8_t" => "u8",
+        "int8_t" => "i8",
+        "uint16_t" => "u16",
+        "int16_t" => "i16",
+        "uint32_t" | "unsigned" => "u32",
+        "int32_t" | "int" => "i32",
+        "uint64_t" | "size_t" => "u64",
+        "int64_t" => "i64",
+        "float" => "f32",
+        "double" => "f64",
+        "bool" => "bool",
+        "string" => "string",
+        _ => return None,
+    })
 }
 
 fn cast(type_word: &str, e: Expr) -> Expr {
