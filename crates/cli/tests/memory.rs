@@ -1,5 +1,6 @@
-//! `ggufscope memory`: the plan on a built file and a vocab-only fixture, `--gpu-mem`, and the
-//! JSON keys the issue asks for.
+//! `ggufscope memory`: the plan on a built file and a vocab-only fixture, `--gpu-mem`, the
+//! JSON keys the issue asks for, and architectures planned from the table alone (llama.cpp's
+//! corpus heads in `tests/fixtures/llama-archs/`).
 
 use ggufscope_testkit::presets;
 
@@ -36,6 +37,7 @@ fn memory_json_has_every_term() {
     for key in [
         "weights_bytes",
         "kv_cache_bytes",
+        "recurrent_state_bytes",
         "compute_bytes",
         "total_bytes",
         "output_bytes",
@@ -56,7 +58,75 @@ fn memory_refuses_an_unknown_cache_type_and_unsupported_architectures() {
     let case = Case::fixture("ggml-vocab-phi-3.gguf");
     let out = case.cmd("memory", &["--kv-type", "q5_9"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let bert = Case::fixture("ggml-vocab-bert-bge.gguf");
-    let out = bert.cmd("memory", &[]).output().unwrap();
+    // An architecture neither a spec nor the table holds.
+    let mut m = presets::tiny_llama();
+    m.set_kv("general.architecture", "nonesuch");
+    let unknown = Case::temp("nonesuch.gguf", &m.to_bytes());
+    let out = unknown.cmd("memory", &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
+}
+
+fn json(case: &Case, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let out = case.cmd("memory", &args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Encoders get no KV cache from llama.cpp (`src/llama-model.cpp:2358-2374`): bert, read by the
+/// table, is planned with none.
+#[test]
+fn memory_of_an_encoder_has_no_cache() {
+    let bert = Case::fixture("ggml-vocab-bert-bge.gguf");
+    let v = json(&bert, &["--ctx", "512"]);
+    assert_eq!(v["memory_class"], "none");
+    assert_eq!(v["kv_cache_bytes"], 0);
+    assert_eq!(v["recurrent_state_bytes"], 0);
+    assert_eq!(v["weights_estimated"], true);
+}
+
+/// Every table architecture is planned; the figures are llama.cpp's (`llama-truth.json`, the
+/// whole corpus is checked in the model crate's `memory_corpus` test).
+#[test]
+fn memory_of_table_architectures() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    // jamba: hybrid, KV on its attention layer, R and S on its Mamba layer. llama.cpp:
+    // `KV buffer size = 4.00 MiB`, `RS buffer size = 0.26 MiB`, model_size 6061160.
+    let jamba = Case::at(&dir.join("jamba-dense.gguf"));
+    let v = json(&jamba, &["--ctx", "4096"]);
+    assert_eq!(v["memory_class"], "memory_hybrid");
+    assert_eq!(v["weights_bytes"], 6_061_160u64);
+    assert_eq!(v["kv_cache_bytes"], 4u64 << 20);
+    assert_eq!(v["recurrent_state_bytes"], 268_288u64);
+    assert_eq!(v["output_bytes"], 128 * 4);
+    let total = [
+        "weights_bytes",
+        "kv_cache_bytes",
+        "recurrent_state_bytes",
+        "output_bytes",
+    ]
+    .iter()
+    .map(|k| v[k].as_u64().unwrap())
+    .sum::<u64>()
+        + v["compute_bytes"].as_u64().unwrap();
+    assert_eq!(v["total_bytes"], total);
+    // mamba: recurrent only.
+    let mamba = Case::at(&dir.join("mamba-dense.gguf"));
+    let v = json(&mamba, &["--ctx", "4096"]);
+    assert_eq!(v["memory_class"], "memory_recurrent");
+    assert_eq!(v["kv_cache_bytes"], 0);
+    assert!(v["recurrent_state_bytes"].as_u64().unwrap() > 0);
+    // gemma3: iSWA, the sliding cache sized by the window unless --swa-full.
+    let gemma3 = Case::at(&dir.join("gemma3-dense.gguf"));
+    let full = json(&gemma3, &["--ctx", "4096", "--swa-full"]);
+    assert_eq!(full["kv_cache_bytes"], 8u64 << 20);
+    let windowed = json(&gemma3, &["--ctx", "4096"]);
+    assert!(windowed["kv_cache_bytes"].as_u64() < full["kv_cache_bytes"].as_u64());
+    snapshot!(jamba, "jamba_text", jamba.cmd("memory", &["--ctx", "4096"]));
 }

@@ -45,8 +45,9 @@ pub use error::{ArchError, Inconsistency};
 pub use facts::{ArchFacts, FileKind, LayerEntry, PerLayer, SsmFacts};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use memory::{
-    fit_gpus, plan_memory, swa_layers, GpuFit, GpuPlacement, LayerMemory, MemoryOptions,
-    MemoryPlan, TypeBytes,
+    fit_gpus, llama_memory, plan_memory, plan_memory_loaded, plan_memory_table, swa_layers,
+    CacheBuffer, CacheKind, CacheLayer, CacheParams, GpuFit, GpuPlacement, LayerMemory,
+    LlamaMemory, MemoryOptions, MemoryPlan, TypeBytes,
 };
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use seed::{seed_claims, ClaimCheck};

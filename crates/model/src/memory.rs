@@ -1,23 +1,29 @@
 //! The memory plan: what loading the model with a given context costs, following llama.cpp's
-//! own sizing (ggml-org/llama.cpp@0c1e57098):
+//! own sizing (ggml-org/llama.cpp@0c1e57098). See `docs/memory.md`.
 //!
-//! - weights: the exact byte size of every tensor (by ggml type and by layer);
-//! - KV cache: `n_ctx` is padded to 256 (`src/llama-context.cpp:290`); each layer holds
-//!   `cells × (row_size(type_k, n_embd_k_gqa) + row_size(type_v, n_embd_v_gqa))` bytes
-//!   (`src/llama-kv-cache.cpp`), with `cells = n_ctx` for one unified stream; sliding-window
-//!   layers hold `PAD(min(n_ctx, n_swa·n_seq + n_ubatch), 256)` cells unless `--swa-full`
-//!   (`src/llama-kv-cache-iswa.cpp:73-81`);
+//! - weights: the exact byte size of every tensor of the file, what `llama_model_size` returns
+//!   (`ggml_nbytes` summed over the file's tensors, `src/llama-model-loader.cpp:591-592`);
+//! - context: `n_ctx` is padded to 256 (`src/llama-context.cpp:290`), and per stream
+//!   `n_ctx_seq = PAD(n_ctx / n_seq, 256)` unless the cache is unified (lines 292-304);
+//! - KV cache, recurrent state and DeepSeek-V4 compressor state: the buffers
+//!   `llama_model::create_memory` allocates for the architecture (`src/llama-model.cpp:2352`),
+//!   computed by [`caches`] from the architecture table's run of llama.cpp's loader;
 //! - output buffer: `n_vocab × max(n_outputs, n_seq_max)` f32 logits
 //!   (`llama_context::output_reserve`, `src/llama-context.cpp:2116-2170`);
 //! - compute buffer: an estimate (the formula is returned with the number).
 
+mod caches;
+
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
+
+pub use caches::{llama_memory, CacheBuffer, CacheKind, CacheLayer, CacheParams, LlamaMemory};
 
 use crate::arch::SwaRule;
 use crate::config::ModelConfig;
 use crate::keys::Hparam;
 use crate::schema::expected_layout;
+use crate::table::{self, Loaded, TableError, TensorMode};
 
 /// Runtime parameters of the plan (llama.cpp's names and defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -35,8 +41,12 @@ pub struct MemoryOptions {
     pub kv_type: GgmlType,
     /// Full-size cache for sliding-window layers (`--swa-full`).
     pub swa_full: bool,
+    /// One KV stream for every sequence (`--kv-unified`; llama.cpp's default is one stream
+    /// per sequence, `src/llama-context.cpp:292-304`).
+    pub kv_unified: bool,
     /// Flash attention (llama.cpp's default `auto` enables it where the backend supports it,
-    /// the CPU included); it changes the compute buffer.
+    /// the CPU included); it changes the compute buffer, and without it V is stored transposed
+    /// at the widest layer's width (`src/llama-kv-cache.cpp:210`).
     pub flash_attn: bool,
     /// Running on llama.cpp's CPU backend, which keeps a second, repacked copy of q4_0, q4_K
     /// and iq4_nl matrices (`CPU_REPACK model buffer`; not `token_embd`, read by row lookups).
@@ -59,6 +69,7 @@ impl Default for MemoryOptions {
             n_parallel: 1,
             kv_type: GgmlType::F16,
             swa_full: false,
+            kv_unified: false,
             flash_attn: true,
             cpu_repack: false,
             assumed_weight_type: GgmlType::F16,
@@ -86,12 +97,14 @@ pub struct LayerMemory {
     pub weights_bytes: u64,
     /// Whether it uses the sliding-window cache.
     pub swa: bool,
-    /// KV cells it holds.
+    /// KV cells it holds (per stream; 0 when the layer has no KV cache).
     pub kv_cells: u64,
-    /// K bytes.
+    /// K bytes (every KV cache of the layer: main, indexer, compressed).
     pub k_bytes: u64,
     /// V bytes.
     pub v_bytes: u64,
+    /// Recurrent state (R, S, P) and compressor state bytes.
+    pub state_bytes: u64,
 }
 
 /// The memory plan.
@@ -99,11 +112,13 @@ pub struct LayerMemory {
 pub struct MemoryPlan {
     /// The options used.
     pub options: MemoryOptions,
-    /// Context after llama.cpp's padding to 256.
+    /// Context after llama.cpp's padding to 256 (`n_ctx_seq × n_seq` for per-sequence streams).
     pub n_ctx: u64,
+    /// Cells of one stream (`cparams.n_ctx_seq`).
+    pub n_ctx_seq: u64,
     /// Whether weights are an estimate (a vocab-only file: expected layout × assumed type).
     pub weights_estimated: bool,
-    /// Bytes of every tensor.
+    /// Bytes of every tensor (`llama_model_size`).
     pub weights_bytes: u64,
     /// Weights by type.
     pub weights_by_type: Vec<TypeBytes>,
@@ -111,14 +126,25 @@ pub struct MemoryPlan {
     pub non_layer_weights_bytes: u64,
     /// With `cpu_repack`: the CPU backend's repacked copy of q4_0/q4_K/iq4_nl matrices.
     pub cpu_repack_bytes: u64,
-    /// Per layer: weights and KV cache.
+    /// The memory class llama.cpp builds (`kv_cache`, `kv_cache_iswa`, `memory_recurrent`,
+    /// `memory_hybrid`, … or `none`).
+    pub memory_class: &'static str,
+    /// The `create_memory` lines choosing it.
+    pub memory_source: &'static str,
+    /// Every cache buffer, in llama.cpp's allocation order.
+    pub caches: Vec<CacheBuffer>,
+    /// Per layer: weights, KV cache and state.
     pub layers: Vec<LayerMemory>,
     /// KV cache: K bytes.
     pub k_bytes: u64,
     /// KV cache: V bytes.
     pub v_bytes: u64,
-    /// KV cache total.
+    /// KV cache total (the `KV buffer` sizes llama.cpp logs, summed).
     pub kv_cache_bytes: u64,
+    /// Recurrent state (the `RS buffer` sizes: R and S per sequence, f32).
+    pub recurrent_state_bytes: u64,
+    /// DeepSeek-V4 compressor state (the `DSV4 … state buffer` sizes).
+    pub compressor_state_bytes: u64,
     /// Output (logits) buffer.
     pub output_bytes: u64,
     /// Compute buffer estimate.
@@ -130,10 +156,7 @@ pub struct MemoryPlan {
 }
 
 fn row_size(t: GgmlType, n: u64) -> u64 {
-    match (t.block_size(), t.type_size()) {
-        (Some(b), Some(s)) if b > 0 => n.div_ceil(b).saturating_mul(s),
-        _ => n.saturating_mul(2),
-    }
+    caches::row_size(t, n)
 }
 
 /// Which layers use a sliding window, per llama.cpp.
@@ -164,16 +187,157 @@ pub fn swa_layers(gguf: &Gguf<'_>, cfg: &ModelConfig) -> Vec<bool> {
     }
 }
 
-/// Plans the memory of `gguf` (configuration `cfg`) under `options`.
+/// Runs the architecture table for the memory plan: the loader's run when llama.cpp would
+/// read the file's hyper-parameters (`None` when the table does not hold the architecture or
+/// `load_hparams` refuses the file).
+fn table_run(gguf: &Gguf<'_>, arch: &str) -> Option<Loaded> {
+    if !table::table().holds(arch) {
+        return None;
+    }
+    let mode = if gguf.tensors().is_empty() {
+        TensorMode::Required
+    } else {
+        TensorMode::File
+    };
+    table::load(gguf, arch, mode)
+        .ok()
+        .filter(|l| l.hparams_refusal.is_none())
+}
+
+/// Plans the memory of `gguf` (configuration `cfg`, one of the hand-written specs) under
+/// `options`. The caches follow llama.cpp through the architecture table when it reads the
+/// file, else the spec's configuration.
 pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -> MemoryPlan {
+    let loaded = table_run(gguf, &cfg.architecture);
+    plan_inner(gguf, Some(cfg), loaded.as_ref(), options)
+}
+
+/// Plans the memory of a file of any architecture the table holds, from the table's run
+/// (`l`, from [`crate::table::load`] or [`crate::ArchFacts::read`]).
+pub fn plan_memory_loaded(gguf: &Gguf<'_>, l: &Loaded, options: MemoryOptions) -> MemoryPlan {
+    plan_inner(gguf, None, Some(l), options)
+}
+
+/// Runs the table on a file and plans its memory; the run comes back with the plan (its
+/// `hparams_refusal` says whether llama.cpp would refuse the file).
+pub fn plan_memory_table(
+    gguf: &Gguf<'_>,
+    arch: &str,
+    options: MemoryOptions,
+) -> Result<(MemoryPlan, Loaded), TableError> {
+    let mode = if gguf.tensors().is_empty() {
+        TensorMode::Required
+    } else {
+        TensorMode::File
+    };
+    let l = table::load(gguf, arch, mode)?;
+    Ok((plan_memory_loaded(gguf, &l, options), l))
+}
+
+/// The type a vocab-only file's tensor is assumed to have.
+fn assumed(options: &MemoryOptions, dims: &[u64]) -> GgmlType {
+    let ne0 = dims.first().copied().unwrap_or(0);
+    match options.assumed_weight_type.block_size() {
+        Some(b) if b > 0 && ne0 % b == 0 && dims.len() > 1 => options.assumed_weight_type,
+        _ if dims.len() > 1 => GgmlType::F16,
+        _ => GgmlType::F32,
+    }
+}
+
+/// The caches from the spec's configuration alone (a file the table cannot read).
+fn spec_caches(gguf: &Gguf<'_>, cfg: &ModelConfig, p: &CacheParams) -> LlamaMemory {
+    let swa = swa_layers(gguf, cfg);
+    let n_swa = cfg.sliding_window.unwrap_or(0);
+    let streams = if p.unified { 1 } else { p.n_seq_max.max(1) };
+    let seqs = if p.unified { p.n_seq_max.max(1) } else { 1 };
+    let swa_cells = if p.swa_full {
+        p.n_ctx_seq
+    } else {
+        p.n_ctx_seq
+            .min(n_swa.saturating_mul(seqs).saturating_add(p.n_ubatch))
+            .next_multiple_of(256)
+    };
+    let mut bufs = Vec::new();
+    for sliding in [false, true] {
+        let cells = if sliding { swa_cells } else { p.n_ctx_seq };
+        let mut b = CacheBuffer {
+            kind: CacheKind::Kv,
+            name: if sliding { "kv_swa" } else { "kv" },
+            cells,
+            streams,
+            layers: Vec::new(),
+            k_bytes: 0,
+            v_bytes: 0,
+            p_bytes: 0,
+            bytes: 0,
+            source: "src/llama-kv-cache.cpp:65-300",
+        };
+        for il in 0..cfg.block_count {
+            let is_swa = swa
+                .get(usize::try_from(il).unwrap_or(usize::MAX))
+                .copied()
+                .unwrap_or(false);
+            if is_swa != sliding {
+                continue;
+            }
+            let l = cfg.layer(il);
+            let k = row_size(p.type_k, cfg.head_dim.saturating_mul(l.head_count_kv))
+                .saturating_mul(cells * streams);
+            let v = row_size(p.type_v, cfg.head_dim_v.saturating_mul(l.head_count_kv))
+                .saturating_mul(cells * streams);
+            b.k_bytes += k;
+            b.v_bytes += v;
+            b.bytes += k.next_multiple_of(32) + v.next_multiple_of(32);
+            b.layers.push(CacheLayer {
+                layer: u32::try_from(il).unwrap_or(u32::MAX),
+                k_bytes: k,
+                v_bytes: v,
+                p_bytes: 0,
+            });
+        }
+        if !(sliding && b.layers.is_empty()) {
+            bufs.push(b);
+        }
+    }
+    LlamaMemory {
+        class: if bufs.len() > 1 {
+            "kv_cache_iswa"
+        } else {
+            "kv_cache"
+        },
+        source: "src/llama-model.cpp:2776-2874",
+        buffers: bufs,
+    }
+}
+
+fn plan_inner(
+    gguf: &Gguf<'_>,
+    cfg: Option<&ModelConfig>,
+    l: Option<&Loaded>,
+    options: MemoryOptions,
+) -> MemoryPlan {
+    let hint = |name: &str| {
+        l.and_then(|l| l.hparams.int(name))
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0))
+    };
+    let n_ctx_train = cfg.map_or_else(|| hint("n_ctx_train"), |c| c.context_length);
+    // llama_context's n_ctx and n_ctx_seq (src/llama-context.cpp:133, 290-304).
     let ctx = if options.n_ctx == 0 {
-        cfg.context_length
+        n_ctx_train
     } else {
         options.n_ctx
     };
-    let n_ctx = ctx.max(1).next_multiple_of(256);
     let n_seq = options.n_parallel.max(1);
-    // (name, layer, type, bytes) of every tensor, real or expected.
+    let mut n_ctx = ctx.max(1).next_multiple_of(256);
+    let n_ctx_seq = if options.kv_unified {
+        n_ctx
+    } else {
+        (n_ctx / n_seq).next_multiple_of(256).max(256)
+    };
+    if !options.kv_unified {
+        n_ctx = n_ctx_seq * n_seq;
+    }
+    // (layer, type, bytes) of every tensor, real or expected.
     let weights_estimated = gguf.tensors().is_empty();
     let repackable = |name: &str, ty: GgmlType, dims: usize| {
         dims == 2
@@ -182,33 +346,45 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
     };
     let mut cpu_repack_bytes = 0u64;
     let tensors: Vec<(Option<u64>, GgmlType, u64)> = if weights_estimated {
-        cfg.spec()
-            .map(|s| expected_layout(s, cfg, None))
-            .unwrap_or_default()
+        // Expected layout: the spec's, else the tensors the table's loader run creates
+        // (TENSOR_DUPLICATED ones are the same tensor again).
+        let spec = cfg.and_then(|c| c.spec().map(|s| (c, s)));
+        let expected: Vec<(String, Option<u64>, Vec<u64>)> = match spec {
+            Some((cfg, spec)) => expected_layout(spec, cfg, None)
+                .into_iter()
+                .map(|t| (t.name, t.layer, t.dims.unwrap_or_default()))
+                .collect(),
+            None => l
+                .map(|l| {
+                    l.tensors
+                        .iter()
+                        .filter(|r| r.created && r.flags & 2 == 0 && !r.shape.is_empty())
+                        .map(|r| {
+                            (
+                                r.name.clone(),
+                                u64::try_from(r.layer).ok(),
+                                r.shape
+                                    .iter()
+                                    .map(|&d| u64::try_from(d).unwrap_or(0))
+                                    .collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        expected
             .into_iter()
-            .map(|t| {
-                let ne0 = t
-                    .dims
-                    .as_ref()
-                    .and_then(|d| d.first().copied())
-                    .unwrap_or(0);
-                let ty = match options.assumed_weight_type.block_size() {
-                    Some(b)
-                        if b > 0
-                            && ne0 % b == 0
-                            && t.dims.as_ref().is_some_and(|d| d.len() > 1) =>
-                    {
-                        options.assumed_weight_type
-                    }
-                    _ if t.dims.as_ref().is_some_and(|d| d.len() > 1) => GgmlType::F16,
-                    _ => GgmlType::F32,
-                };
-                let rows = t.elements().unwrap_or(0) / ne0.max(1);
+            .map(|(name, layer, dims)| {
+                let ty = assumed(&options, &dims);
+                let ne0 = dims.first().copied().unwrap_or(0);
+                let elements: u64 = dims.iter().product();
+                let rows = elements / ne0.max(1);
                 let bytes = row_size(ty, ne0).saturating_mul(rows);
-                if repackable(&t.name, ty, t.dims.as_ref().map_or(0, Vec::len)) {
+                if repackable(&name, ty, dims.len()) {
                     cpu_repack_bytes = cpu_repack_bytes.saturating_add(bytes);
                 }
-                (t.layer, ty, bytes)
+                (layer, ty, bytes)
             })
             .collect()
     } else {
@@ -245,47 +421,100 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
         }
     }
     weights_by_type.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ggml_type.cmp(&b.ggml_type)));
-    let swa = swa_layers(gguf, cfg);
-    let n_swa = cfg.sliding_window.unwrap_or(0);
-    let swa_cells = if options.swa_full {
-        n_ctx
-    } else {
-        n_ctx
-            .min(n_swa.saturating_mul(n_seq).saturating_add(options.n_ubatch))
-            .next_multiple_of(256)
+
+    let params = CacheParams {
+        n_ctx_seq,
+        n_seq_max: n_seq,
+        unified: options.kv_unified,
+        n_ubatch: options.n_ubatch,
+        type_k: options.kv_type,
+        type_v: options.kv_type,
+        v_trans: !options.flash_attn,
+        swa_full: options.swa_full,
     };
-    let layers: Vec<LayerMemory> = (0..cfg.block_count)
+    let memory = match (l, cfg) {
+        (Some(l), _) => caches::llama_memory(l, &params),
+        (None, Some(cfg)) => spec_caches(gguf, cfg, &params),
+        (None, None) => LlamaMemory {
+            class: "none",
+            source: "",
+            buffers: Vec::new(),
+        },
+    };
+    // Per layer: n_layer_all of the table's run, else the spec's block count.
+    let n_layers = l.map_or_else(
+        || cfg.map_or(0, |c| c.block_count),
+        |l| u64::try_from(l.layers.len()).unwrap_or(0),
+    );
+    let is_swa = |il: u64| match l {
+        Some(l) => l
+            .layers
+            .get(usize::try_from(il).unwrap_or(usize::MAX))
+            .is_some_and(|x| x.is_swa),
+        None => memory
+            .buffers
+            .iter()
+            .any(|b| b.name == "kv_swa" && b.layers.iter().any(|x| u64::from(x.layer) == il)),
+    };
+    let layers: Vec<LayerMemory> = (0..n_layers)
         .map(|il| {
-            let is_swa = swa
-                .get(usize::try_from(il).unwrap_or(usize::MAX))
-                .copied()
-                .unwrap_or(false);
-            let cells = if is_swa { swa_cells } else { n_ctx };
-            let l = cfg.layer(il);
-            let k_width = cfg.head_dim.saturating_mul(l.head_count_kv);
-            let v_width = cfg.head_dim_v.saturating_mul(l.head_count_kv);
-            LayerMemory {
+            let mut lm = LayerMemory {
                 layer: il,
                 weights_bytes: tensors
                     .iter()
                     .filter(|t| t.0 == Some(il))
                     .fold(0u64, |a, t| a.saturating_add(t.2)),
-                swa: is_swa,
-                kv_cells: cells,
-                k_bytes: row_size(options.kv_type, k_width).saturating_mul(cells),
-                v_bytes: row_size(options.kv_type, v_width).saturating_mul(cells),
+                swa: is_swa(il),
+                kv_cells: 0,
+                k_bytes: 0,
+                v_bytes: 0,
+                state_bytes: 0,
+            };
+            for b in &memory.buffers {
+                for x in b.layers.iter().filter(|x| u64::from(x.layer) == il) {
+                    match b.kind {
+                        CacheKind::Kv => {
+                            lm.kv_cells = lm.kv_cells.max(b.cells);
+                            lm.k_bytes += x.k_bytes;
+                            lm.v_bytes += x.v_bytes;
+                        }
+                        CacheKind::Recurrent | CacheKind::CompressorState => {
+                            lm.state_bytes += x.k_bytes + x.v_bytes + x.p_bytes;
+                        }
+                    }
+                }
             }
+            lm
         })
         .collect();
     let non_layer_weights_bytes = tensors
         .iter()
         .filter(|t| t.0.is_none())
         .fold(0u64, |a, t| a.saturating_add(t.2));
-    let k_bytes = layers.iter().fold(0u64, |a, l| a.saturating_add(l.k_bytes));
-    let v_bytes = layers.iter().fold(0u64, |a, l| a.saturating_add(l.v_bytes));
-    let kv_cache_bytes = k_bytes.saturating_add(v_bytes);
-    let n_vocab = cfg.vocab_size.unwrap_or(0);
-    let output_bytes = n_vocab.saturating_mul(n_seq).saturating_mul(4);
+    let kv_bufs = memory.buffers.iter().filter(|b| b.kind == CacheKind::Kv);
+    let k_bytes = kv_bufs.clone().map(|b| b.k_bytes).sum();
+    let v_bytes = kv_bufs.map(|b| b.v_bytes).sum();
+    let kv_cache_bytes = memory.bytes(CacheKind::Kv);
+    let recurrent_state_bytes = memory.bytes(CacheKind::Recurrent);
+    let compressor_state_bytes = memory.bytes(CacheKind::CompressorState);
+    // llama_context::output_reserve (src/llama-context.cpp:2116-2160): logits for
+    // max(n_outputs, n_seq_max) rows, and T5's embeddings beside them.
+    let n_vocab = cfg.map_or_else(|| hint("n_vocab"), |c| c.vocab_size.unwrap_or(0));
+    let arch = l.map_or("", |l| l.arch.as_str());
+    let embd_out = if arch == "t5" {
+        let out = hint("n_embd_out_impl");
+        if out > 0 {
+            out
+        } else {
+            hint("n_embd")
+        }
+    } else {
+        0
+    };
+    let output_bytes = n_vocab
+        .saturating_add(embd_out)
+        .saturating_mul(n_seq)
+        .saturating_mul(4);
     // The compute buffer is the peak of the graph llama.cpp reserves for one ubatch (ggml's
     // allocator reuses memory, so it is the largest set of tensors alive at once). Fitted on
     // llama.cpp@0c1e57098's `sched_reserve: CPU compute buffer size` for the Phi-3-mini and
@@ -294,11 +523,20 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
     //   attention: without flash attention n_ubatch·n_kv·n_head·4 (KQ) + n_ubatch·n_kv·4 (mask)
     //              + 5·n_ubatch·n_embd·4; with it n_ubatch·n_kv·2 (f16 mask) + 5·n_ubatch·n_embd·4
     let ub = options.n_ubatch.min(n_ctx);
-    let embd = cfg.embedding_length;
-    let heads = (0..cfg.block_count)
-        .map(|il| cfg.layer(il).head_count)
-        .max()
-        .unwrap_or(0);
+    let embd = cfg.map_or_else(|| hint("n_embd"), |c| c.embedding_length);
+    let heads = match (cfg, l) {
+        (Some(cfg), _) => (0..cfg.block_count)
+            .map(|il| cfg.layer(il).head_count)
+            .max()
+            .unwrap_or(0),
+        (None, Some(l)) => l
+            .layers
+            .iter()
+            .map(|x| u64::try_from(x.n_head).unwrap_or(0))
+            .max()
+            .unwrap_or(0),
+        (None, None) => 0,
+    };
     let f32s = |n: u64| n.saturating_mul(4);
     let output = f32s(ub.saturating_mul(n_vocab))
         .saturating_add(f32s(ub.saturating_mul(embd).saturating_mul(3)));
@@ -324,21 +562,29 @@ pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -
     let total_bytes = weights_bytes
         .saturating_add(cpu_repack_bytes)
         .saturating_add(kv_cache_bytes)
+        .saturating_add(recurrent_state_bytes)
+        .saturating_add(compressor_state_bytes)
         .saturating_add(output_bytes)
         .saturating_add(compute_bytes);
-    tracing::info!(target: "ggufscope::memory", weights = weights_bytes, kv = kv_cache_bytes, output = output_bytes, compute = compute_bytes, n_ctx, "memory plan");
+    tracing::info!(target: "ggufscope::memory", weights = weights_bytes, kv = kv_cache_bytes, recurrent = recurrent_state_bytes, output = output_bytes, compute = compute_bytes, n_ctx, "memory plan");
     MemoryPlan {
         options,
         n_ctx,
+        n_ctx_seq,
         weights_estimated,
         weights_bytes,
         weights_by_type,
         non_layer_weights_bytes,
         cpu_repack_bytes,
+        memory_class: memory.class,
+        memory_source: memory.source,
+        caches: memory.buffers,
         layers,
         k_bytes,
         v_bytes,
         kv_cache_bytes,
+        recurrent_state_bytes,
+        compressor_state_bytes,
         output_bytes,
         compute_bytes,
         compute_formula,
@@ -387,7 +633,8 @@ pub fn fit_gpus(plan: &MemoryPlan, budgets: &[u64]) -> GpuFit {
             let need = l
                 .weights_bytes
                 .saturating_add(l.k_bytes)
-                .saturating_add(l.v_bytes);
+                .saturating_add(l.v_bytes)
+                .saturating_add(l.state_bytes);
             if used.saturating_add(need) > budget {
                 break;
             }
@@ -412,6 +659,7 @@ pub fn fit_gpus(plan: &MemoryPlan, budgets: &[u64]) -> GpuFit {
             a.saturating_add(l.weights_bytes)
                 .saturating_add(l.k_bytes)
                 .saturating_add(l.v_bytes)
+                .saturating_add(l.state_bytes)
         },
     );
     GpuFit {

@@ -14,6 +14,7 @@ mod config;
 mod corpus;
 mod forward;
 mod memory;
+mod memory_corpus;
 mod schema;
 
 use ggufscope_gguf::{open, Gguf, Mapped, ParseOptions};

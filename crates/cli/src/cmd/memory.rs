@@ -1,11 +1,17 @@
 //! `ggufscope memory SOURCE`: what loading the model costs — weights (exact, by type and by
-//! layer), KV cache for the context, output buffer, compute buffer estimate — and, with
-//! `--gpu-mem`, how many layers fit on each GPU.
+//! layer), the caches llama.cpp builds for the architecture (KV cache, recurrent state, …) for
+//! the context, output buffer, compute buffer estimate — and, with `--gpu-mem`, how many layers
+//! fit on each GPU. Every architecture of the table is planned (the five with a hand-written spec
+//! keep their configuration for the rest of the plan).
 
 use std::io::Write;
 
 use ggufscope_gguf::GgmlType;
-use ggufscope_model::{fit_gpus, plan_memory, GpuFit, MemoryOptions, MemoryPlan};
+use ggufscope_model::table;
+use ggufscope_model::{
+    fit_gpus, plan_memory, plan_memory_table, ArchError, CacheKind, GpuFit, Inconsistency,
+    MemoryOptions, MemoryPlan,
+};
 use serde::Serialize;
 
 use crate::cli::MemoryArgs;
@@ -18,8 +24,8 @@ use crate::render::{self, Paint};
 pub struct MemoryReport {
     /// The file name.
     pub file: String,
-    /// The plan: `weights_bytes`, `kv_cache_bytes`, `compute_bytes`, `total_bytes` and every
-    /// term behind them.
+    /// The plan: `weights_bytes`, `kv_cache_bytes`, `recurrent_state_bytes`, `output_bytes`,
+    /// `compute_bytes`, `total_bytes` and every term behind them.
     #[serde(flatten)]
     pub plan: MemoryPlan,
     /// With `--gpu-mem`: where the layers go.
@@ -37,7 +43,13 @@ fn ggml_type(name: &str) -> anyhow::Result<GgmlType> {
 pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
-    let cfg = input.config(&gguf)?;
+    let arch = gguf
+        .metadata()
+        .get_str("general.architecture")
+        .ok()
+        .flatten()
+        .unwrap_or("")
+        .to_owned();
     let options = MemoryOptions {
         n_ctx: args.ctx,
         n_batch: args.batch,
@@ -45,11 +57,28 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         n_parallel: args.parallel,
         kv_type: ggml_type(&args.kv_type)?,
         swa_full: args.swa_full,
+        kv_unified: false,
         flash_attn: args.flash_attn == "on",
         cpu_repack: args.cpu_repack,
         assumed_weight_type: ggml_type(&args.assume_type)?,
     };
-    let plan = plan_memory(&gguf, &cfg, options);
+    // The five architectures with a hand-written spec keep their `ModelConfig` (the caches
+    // still come from the table); every other one the table holds is planned from the table.
+    let plan = if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
+        let (plan, loaded) = plan_memory_table(&gguf, &arch, options)?;
+        if let Some(r) = &loaded.hparams_refusal {
+            return Err(
+                input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
+                    message: r.message.clone(),
+                    at: r.source.clone(),
+                })),
+            );
+        }
+        plan
+    } else {
+        let cfg = input.config(&gguf)?;
+        plan_memory(&gguf, &cfg, options)
+    };
     let gpu_fit = (!args.gpu_mem.is_empty()).then(|| fit_gpus(&plan, &args.gpu_mem));
     let report = MemoryReport {
         file: input.name(),
@@ -93,20 +122,61 @@ impl MemoryReport {
                 b(t.bytes)
             )?;
         }
-        let swa = p.layers.iter().filter(|l| l.swa).count();
+        let kv_layers = p.layers.iter().filter(|l| l.k_bytes > 0).count();
+        let swa = p.layers.iter().filter(|l| l.swa && l.k_bytes > 0).count();
         writeln!(
             out,
             "  KV cache       {} (K {}, V {}; {} layers{})",
             b(p.kv_cache_bytes),
             render::human_bytes(p.k_bytes),
             render::human_bytes(p.v_bytes),
-            p.layers.len(),
+            kv_layers,
             if swa > 0 {
                 format!(", {swa} with a sliding window")
             } else {
                 String::new()
             }
         )?;
+        let has = |kind: CacheKind| p.caches.iter().any(|c| c.kind == kind);
+        if has(CacheKind::Recurrent) {
+            let layers = p.layers.iter().filter(|l| l.state_bytes > 0).count();
+            writeln!(
+                out,
+                "  recurrent      {} (R and S per sequence, f32; {layers} layers)",
+                b(p.recurrent_state_bytes)
+            )?;
+        }
+        if has(CacheKind::CompressorState) {
+            writeln!(
+                out,
+                "  compressor     {} (DeepSeek-V4 compressor state, f32)",
+                b(p.compressor_state_bytes)
+            )?;
+        }
+        // One KV cache is the plain case; anything else is listed cache by cache.
+        if p.memory_class != "kv_cache" || p.caches.len() != 1 {
+            writeln!(
+                out,
+                "  memory class   {} (llama.cpp {})",
+                p.memory_class, p.memory_source
+            )?;
+            for c in &p.caches {
+                let what = match c.kind {
+                    CacheKind::Kv => "cells",
+                    CacheKind::Recurrent => "rows",
+                    CacheKind::CompressorState => "state rows",
+                };
+                writeln!(
+                    out,
+                    "    {:<18} {:>7} {what} x {} stream(s), {:>3} layers  {}",
+                    c.name,
+                    c.cells,
+                    c.streams,
+                    c.layers.len(),
+                    b(c.bytes)
+                )?;
+            }
+        }
         writeln!(out, "  output buffer  {}", b(p.output_bytes))?;
         writeln!(out, "  compute (est.) {}", b(p.compute_bytes))?;
         writeln!(out, "    {}", p.compute_formula)?;

@@ -1,0 +1,285 @@
+//! The memory plan on llama.cpp's own per-architecture corpus (`tests/fixtures/llama-archs/`):
+//! weights, KV cache, recurrent state and output buffer against what llama.cpp 0c1e570 logged
+//! when it loaded each full file (`llama-truth.json`: one sequence, f16 KV cache, n_ubatch 512,
+//! `swa_full = true`), at n_ctx 512 and 4096. Weights to the byte (`llama_model_size`); buffers
+//! to llama.cpp's printed precision (each buffer line is `%.2f` MiB, and the truth's `kv_mib`
+//! and `recurrent_mib` are the sums of those lines).
+
+use std::collections::BTreeMap;
+
+use ggufscope_gguf::{Gguf, ParseOptions};
+use ggufscope_model::{plan_memory_table, CacheKind, MemoryOptions, MemoryPlan};
+use ggufscope_testkit::{llama_archs_dir, llama_archs_files};
+use serde_json::Value as J;
+
+/// Corpus files whose memory figures we cannot yet match, each with the reason. A test asserts
+/// that exactly these differ, so a fix (or a new gap) shows.
+const KNOWN_GAPS: &[(&str, &str)] = &[];
+
+/// The CPU compute buffer is an estimate fitted on large models (part 4 of issue 12): the
+/// worst ratio ours / llama.cpp's seen on the corpus, held so a regression shows.
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.0, f64::INFINITY);
+
+fn known_gap(file: &str) -> bool {
+    KNOWN_GAPS.iter().any(|(f, _)| *f == file)
+}
+
+fn truth() -> J {
+    let text = std::fs::read_to_string(llama_archs_dir().join("llama-truth.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// What llama.cpp prints for a buffer: `%.2f` of its MiB.
+fn printed_mib(bytes: u64) -> f64 {
+    format!("{:.2}", bytes as f64 / 1048576.0).parse().unwrap()
+}
+
+/// The sum of the buffer lines llama.cpp logs for one kind (a cache with no layer allocates no
+/// buffer and logs no line).
+fn logged(plan: &MemoryPlan, kind: CacheKind) -> f64 {
+    plan.caches
+        .iter()
+        .filter(|b| b.kind == kind && !b.layers.is_empty())
+        .map(|b| printed_mib(b.bytes))
+        .fold(0.0, |a, b| a + b)
+}
+
+/// The lines llama.cpp logs while it allocates the memory module, rebuilt from the plan with
+/// llama.cpp's formats (`src/llama-kv-cache.cpp:283,293`, `src/llama-memory-recurrent.cpp:124,
+/// 133`, `src/llama-kv-cache-dsv4.cpp:983`): buffer sizes, cells, layers, K/V/R/S/P sizes.
+fn log_lines(plan: &MemoryPlan, n_layer: i64) -> Vec<String> {
+    let mib = |b: u64| b as f64 / 1048576.0;
+    // The size lines print `(float)bytes / (1024.0f * 1024.0f)`.
+    let fmib = |b: u64| f64::from(b as f32 / (1024.0f32 * 1024.0f32));
+    let mut out = Vec::new();
+    for b in &plan.caches {
+        match b.kind {
+            CacheKind::Kv => {
+                if !b.layers.is_empty() {
+                    out.push(format!(
+                        "llama_kv_cache: {:>10} KV buffer size = {:8.2} MiB",
+                        "CPU",
+                        mib(b.bytes)
+                    ));
+                }
+                out.push(format!(
+                    "llama_kv_cache: size = {:7.2} MiB ({:6} cells, {:3} layers, {:2}/{} seqs), K (f16): {:7.2} MiB, V (f16): {:7.2} MiB",
+                    fmib(b.k_bytes + b.v_bytes),
+                    b.cells,
+                    b.layers.len(),
+                    plan.options.n_parallel,
+                    b.streams,
+                    fmib(b.k_bytes),
+                    fmib(b.v_bytes)
+                ));
+            }
+            CacheKind::Recurrent => {
+                if !b.layers.is_empty() {
+                    out.push(format!(
+                        "llama_memory_recurrent: {:>10} RS buffer size = {:8.2} MiB",
+                        "CPU",
+                        mib(b.bytes)
+                    ));
+                }
+                out.push(format!(
+                    "llama_memory_recurrent: size = {:7.2} MiB ({:6} cells, {:3} layers, {:2} seqs {:2} rs_seq), R (f32): {:7.2} MiB, S (f32): {:7.2} MiB, P (f32): {:7.2} MiB",
+                    fmib(b.k_bytes + b.v_bytes + b.p_bytes),
+                    b.cells,
+                    n_layer,
+                    plan.options.n_parallel,
+                    0,
+                    fmib(b.k_bytes),
+                    fmib(b.v_bytes),
+                    fmib(b.p_bytes)
+                ));
+            }
+            CacheKind::CompressorState => {
+                let name = b
+                    .name
+                    .trim_start_matches("dsv4_")
+                    .trim_end_matches("_state")
+                    .replace("indexer", "lid");
+                if !b.layers.is_empty() {
+                    out.push(format!(
+                        "llama_dsv4_comp_state: {:>10} DSV4 {name} state buffer size = {:8.2} MiB",
+                        "CPU",
+                        mib(b.bytes)
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// llama.cpp's settings of the truth run.
+fn options(n_ctx: u64) -> MemoryOptions {
+    MemoryOptions {
+        n_ctx,
+        n_batch: 512,
+        n_ubatch: 512,
+        n_parallel: 1,
+        swa_full: true,
+        ..MemoryOptions::default()
+    }
+}
+
+struct Compared {
+    /// (class, file, ours, theirs) of every figure compared.
+    figures: Vec<(&'static str, String, f64, f64)>,
+}
+
+#[test]
+fn memory_of_every_corpus_file_matches_llama_cpp() {
+    let truth = truth();
+    let files = llama_archs_files();
+    assert_eq!(files.len(), 128);
+    let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut cmp = Compared {
+        figures: Vec::new(),
+    };
+    for path in &files {
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let bytes = std::fs::read(path).unwrap();
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = g
+            .metadata()
+            .get_str("general.architecture")
+            .unwrap()
+            .unwrap()
+            .to_string();
+        let mut errs = Vec::new();
+        for (key, n_ctx) in [("n_ctx_512", 512u64), ("n_ctx_4096", 4096)] {
+            let t = &truth[key][&file];
+            let (plan, l) = plan_memory_table(&g, &arch, options(n_ctx)).unwrap();
+            if let Some(r) = &l.hparams_refusal {
+                errs.push(format!("hparams refused: {} ({})", r.message, r.source));
+                continue;
+            }
+            if let Some(size) = t["model_size"].as_u64() {
+                cmp.figures.push((
+                    "weights",
+                    file.clone(),
+                    plan.weights_bytes as f64,
+                    size as f64,
+                ));
+                if plan.weights_bytes != size {
+                    errs.push(format!(
+                        "{key} weights: ours {}, llama.cpp {size}",
+                        plan.weights_bytes
+                    ));
+                }
+            }
+            let rows = [
+                ("kv", logged(&plan, CacheKind::Kv), "kv_mib"),
+                (
+                    "recurrent",
+                    logged(&plan, CacheKind::Recurrent),
+                    "recurrent_mib",
+                ),
+                ("output", printed_mib(plan.output_bytes), "output_mib"),
+            ];
+            for (class, ours, field) in rows {
+                let theirs = t[field].as_f64().unwrap();
+                cmp.figures
+                    .push((class, format!("{file} {key}"), ours, theirs));
+                if !same(ours, theirs) {
+                    errs.push(format!(
+                        "{key} {class}: ours {ours:.2} MiB, llama.cpp {theirs:.2} MiB ({})",
+                        plan.memory_class
+                    ));
+                }
+            }
+            let theirs_lines: Vec<&str> = t["memory_lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .filter(|v| {
+                    v.starts_with("llama_kv_cache:")
+                        || v.starts_with("llama_memory_recurrent:")
+                        || v.starts_with("llama_dsv4_comp_state:")
+                })
+                .collect();
+            let ours_lines = log_lines(&plan, l.n_layer);
+            if ours_lines != theirs_lines {
+                errs.push(format!(
+                    "{key} log lines differ:\n      ours      {}\n      llama.cpp {}",
+                    ours_lines.join("\n                "),
+                    theirs_lines.join("\n                ")
+                ));
+            }
+            let compute = t["compute_mib"].as_f64().unwrap();
+            let ours = plan.compute_bytes as f64 / 1048576.0;
+            cmp.figures
+                .push(("compute", format!("{file} {key}"), ours, compute));
+        }
+        if errs.is_empty() == known_gap(&file) {
+            let why = if errs.is_empty() {
+                vec!["listed in KNOWN_GAPS but now matches llama.cpp: remove it".to_string()]
+            } else {
+                errs
+            };
+            failures.insert(file, why);
+        }
+    }
+    // The closing figures: per class, how many match and the worst relative error.
+    let mut summary = String::new();
+    for class in ["weights", "kv", "recurrent", "output", "compute"] {
+        let rows: Vec<_> = cmp.figures.iter().filter(|f| f.0 == class).collect();
+        let rel = |f: &&(&str, String, f64, f64)| {
+            if f.3 == 0.0 {
+                if f.2 == 0.0 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                (f.2 - f.3).abs() / f.3
+            }
+        };
+        let matching = rows.iter().filter(|f| same(f.2, f.3)).count();
+        let worst = rows
+            .iter()
+            .max_by(|a, b| rel(a).total_cmp(&rel(b)))
+            .map(|f| {
+                format!(
+                    "{:.4} ({}: ours {:.2}, llama.cpp {:.2})",
+                    rel(f),
+                    f.1,
+                    f.2,
+                    f.3
+                )
+            })
+            .unwrap_or_default();
+        summary.push_str(&format!(
+            "{class}: {matching}/{} equal, worst relative error {worst}\n",
+            rows.len()
+        ));
+    }
+    eprintln!("{summary}");
+    let (lo, hi) = COMPUTE_RATIO_RANGE;
+    for f in cmp.figures.iter().filter(|f| f.0 == "compute") {
+        let ratio = f.2 / f.3;
+        assert!(
+            (lo..=hi).contains(&ratio),
+            "compute {}: ratio {ratio:.3} outside {lo}..{hi}",
+            f.1
+        );
+    }
+    let report: Vec<String> = failures
+        .iter()
+        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files differ from llama.cpp:\n{}",
+        failures.len(),
+        files.len(),
+        report.join("\n")
+    );
+}
