@@ -98,7 +98,7 @@ fn tiny_llama_expected_text_and_json() {
 
 /// `tensors` works on any GGUF; `--expected` needs the architecture: exit 3.
 #[test]
-fn bert_expected_is_unsupported() {
+fn bert_expected_from_the_table() {
     let case = Case::fixture("ggml-vocab-bert-bge.gguf");
     snapshot!(case, "bert_expected", case.cmd("tensors", &["--expected"]));
 }

@@ -208,6 +208,9 @@ pub fn plan(gguf: &Gguf<'_>) -> AdapterPlan {
         .flatten()
         .map(str::to_string);
     if let Err(e) = spec_of(gguf) {
+        if let Some(arch) = source.as_deref().filter(|a| crate::table::table().holds(a)) {
+            return table_only_plan(gguf, arch);
+        }
         return incompatible(
             source,
             Blocker::UnknownArchitecture {
@@ -229,6 +232,85 @@ pub fn plan(gguf: &Gguf<'_>) -> AdapterPlan {
                 message: e.to_string(),
             },
         ),
+    }
+}
+
+/// An architecture only the table knows: llama.cpp runs its own graph for it, so no adapter
+/// is promised; the blockers say what that graph has that a Llama graph has not, from the
+/// facts the table reads.
+fn table_only_plan(gguf: &Gguf<'_>, arch: &str) -> AdapterPlan {
+    let mut blockers = Vec::new();
+    match crate::facts::ArchFacts::read(gguf, arch) {
+        Ok((f, l)) => {
+            if let Some(r) = &l.hparams_refusal {
+                blockers.push(Blocker::InvalidConfig {
+                    message: format!("llama.cpp refuses the file: {} ({})", r.message, r.source),
+                });
+            }
+            blockers.push(Blocker::GraphFeature {
+                feature: format!(
+                    "llama.cpp builds `{arch}` with its own graph ({}), not llama's: no adapter is known",
+                    l.source.replace("src/models/", "llama.cpp src/models/")
+                ),
+            });
+            if l.hparams.int("causal_attn") == Some(0) {
+                blockers.push(Blocker::GraphFeature {
+                    feature: "bidirectional attention (an encoder, `causal_attn` false): a Llama graph attends causally".into(),
+                });
+            }
+            if !f.recurrent_layers.is_empty() {
+                blockers.push(Blocker::GraphFeature {
+                    feature: format!(
+                        "{} of {} layers are recurrent (state-space, linear attention or convolution): a Llama graph has attention in every layer",
+                        f.recurrent_layers.len(),
+                        f.layers.len()
+                    ),
+                });
+            }
+            if f.expert_count > 0 {
+                blockers.push(Blocker::GraphFeature {
+                    feature: format!(
+                        "mixture of experts: {} experts, {} used per token{}",
+                        f.expert_count,
+                        f.expert_used_count,
+                        if f.expert_shared_count > 0 {
+                            format!(", {} shared", f.expert_shared_count)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                });
+            }
+            if f.kv_lora_rank > 0 {
+                blockers.push(Blocker::GraphFeature {
+                    feature: format!(
+                        "multi-head latent attention (kv_lora_rank {}): K and V are decompressed from a latent, Llama projects them directly",
+                        f.kv_lora_rank
+                    ),
+                });
+            }
+            if !f.sliding_layers.is_empty() {
+                blockers.push(Blocker::GraphFeature {
+                    feature: format!(
+                        "{} of {} layers use a sliding window of {} tokens",
+                        f.sliding_layers.len(),
+                        f.layers.len(),
+                        f.sliding_window.unwrap_or(0)
+                    ),
+                });
+            }
+        }
+        Err(e) => blockers.push(Blocker::UnknownArchitecture {
+            message: e.to_string(),
+        }),
+    }
+    AdapterPlan {
+        source: Some(arch.to_string()),
+        target: "llama".into(),
+        verdict: Verdict::Incompatible,
+        steps: Vec::new(),
+        blockers,
+        remaining_differences: Vec::new(),
     }
 }
 

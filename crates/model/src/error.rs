@@ -10,8 +10,9 @@ pub enum ArchError {
     /// `general.architecture` is missing.
     #[error("the file has no general.architecture key")]
     NoArchitecture,
-    /// The architecture has no spec.
-    #[error("unsupported architecture `{architecture}` (supported: {})", supported.join(", "))]
+    /// The architecture has no hand-written spec (the `ModelConfig`, compat, report and
+    /// memory paths need one); the message says whether the architecture table holds it.
+    #[error("{}", unsupported_message(architecture, supported))]
     Unsupported {
         /// The architecture in the file.
         architecture: String,
@@ -164,5 +165,24 @@ impl ArchError {
             },
             _ => ArchError::Format(err),
         }
+    }
+}
+
+/// The message of [`ArchError::Unsupported`]: the table's llama.cpp version and size, not a
+/// list of 152 names.
+fn unsupported_message(architecture: &str, supported: &[&'static str]) -> String {
+    let t = crate::table::table();
+    let table = format!(
+        "the architecture table (llama.cpp {}, {} architectures)",
+        t.version,
+        t.architectures().len()
+    );
+    if t.holds(architecture) {
+        format!(
+            "architecture `{architecture}` is in {table}, which gives its config, validation and expected layout; this command needs one of the hand-written specs ({})",
+            supported.join(", ")
+        )
+    } else {
+        format!("unsupported architecture `{architecture}`: not in {table}")
     }
 }
