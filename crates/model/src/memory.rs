@@ -537,24 +537,33 @@ fn plan_inner(
             .unwrap_or(0),
         (None, None) => 0,
     };
+    // The cells attention reads: the context, except for models without a KV cache (llama.cpp
+    // builds none for encoders and diffusion models, whose batch attends to itself, and a
+    // recurrent model has no attention at all).
+    let has_kv = memory.buffers.iter().any(|b| b.kind == CacheKind::Kv);
+    let (n_kv, kv_name) = match (memory.class, has_kv) {
+        ("none", _) if l.is_some() => (ub, format!("n_kv (= n_ubatch, no KV cache) {ub}")),
+        (_, false) if l.is_some() => (0, "n_kv (no attention) 0".to_string()),
+        _ => (n_ctx, "n_ctx".to_string()),
+    };
     let f32s = |n: u64| n.saturating_mul(4);
     let output = f32s(ub.saturating_mul(n_vocab))
         .saturating_add(f32s(ub.saturating_mul(embd).saturating_mul(3)));
     let residual = f32s(ub.saturating_mul(embd).saturating_mul(5));
     let attention = if options.flash_attn {
-        ub.saturating_mul(n_ctx)
+        ub.saturating_mul(n_kv)
             .saturating_mul(2)
             .saturating_add(residual)
     } else {
-        f32s(ub.saturating_mul(n_ctx).saturating_mul(heads))
-            .saturating_add(f32s(ub.saturating_mul(n_ctx)))
+        f32s(ub.saturating_mul(n_kv).saturating_mul(heads))
+            .saturating_add(f32s(ub.saturating_mul(n_kv)))
             .saturating_add(residual)
     };
     let compute_bytes = output.max(attention);
     let compute_formula = if options.flash_attn {
-        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention (flash) n_ubatch*n_ctx*2 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
+        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention (flash) n_ubatch*{kv_name}*2 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
     } else {
-        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention n_ubatch*n_ctx*(n_head+1)*4 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
+        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention n_ubatch*{kv_name}*(n_head+1)*4 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
     };
     if !options.cpu_repack {
         cpu_repack_bytes = 0;

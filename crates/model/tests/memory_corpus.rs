@@ -16,9 +16,11 @@ use serde_json::Value as J;
 /// that exactly these differ, so a fix (or a new gap) shows.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-/// The CPU compute buffer is an estimate fitted on large models (part 4 of issue 12): the
-/// worst ratio ours / llama.cpp's seen on the corpus, held so a regression shows.
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.0, f64::INFINITY);
+/// The CPU compute buffer is an estimate fitted on large models, not llama.cpp's graph (part 4
+/// of issue 12, open): on the corpus it is never over llama.cpp's and at worst 0.078 of it (the
+/// MLA/DSA architectures at n_ctx 512, whose graphs hold more than KQ and the mask). The range
+/// seen is held so a regression shows; `GGUFSCOPE_PRINT_COMPUTE=1` prints every figure.
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.075, 1.001);
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)
@@ -116,7 +118,10 @@ fn same(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
 
-/// llama.cpp's settings of the truth run.
+/// llama.cpp's settings of the truth run. Flash attention: `auto`, which llama.cpp resolved to
+/// off on the CPU for these models (the compute buffers hold the KQ matrix); the memory module is
+/// created before that resolution with flash attention on (V not transposed), which on this
+/// corpus gives the same caches (no model has per-layer V widths).
 fn options(n_ctx: u64) -> MemoryOptions {
     MemoryOptions {
         n_ctx,
@@ -124,6 +129,7 @@ fn options(n_ctx: u64) -> MemoryOptions {
         n_ubatch: 512,
         n_parallel: 1,
         swa_full: true,
+        flash_attn: false,
         ..MemoryOptions::default()
     }
 }
@@ -265,6 +271,12 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
     let (lo, hi) = COMPUTE_RATIO_RANGE;
     for f in cmp.figures.iter().filter(|f| f.0 == "compute") {
         let ratio = f.2 / f.3;
+        if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
+            eprintln!(
+                "compute {}: ours {:.2} MiB, llama.cpp {:.2} MiB, ratio {ratio:.3}",
+                f.1, f.2, f.3
+            );
+        }
         assert!(
             (lo..=hi).contains(&ratio),
             "compute {}: ratio {ratio:.3} outside {lo}..{hi}",
@@ -282,4 +294,85 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
         files.len(),
         report.join("\n")
     );
+}
+
+fn corpus_plan(file: &str, options: MemoryOptions) -> MemoryPlan {
+    let bytes = std::fs::read(llama_archs_dir().join(file)).unwrap();
+    let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+    let arch = g
+        .metadata()
+        .get_str("general.architecture")
+        .unwrap()
+        .unwrap()
+        .to_string();
+    plan_memory_table(&g, &arch, options).unwrap().0
+}
+
+/// Several sequences: one stream per sequence of `n_ctx_seq = PAD(n_ctx / n_seq, 256)` cells,
+/// `n_ctx` rounded to `n_ctx_seq × n_seq` (`src/llama-context.cpp:290-304`), or one unified
+/// stream; the sliding cache holds `PAD(min(kv_size, n_swa·(unified ? n_seq : 1) + n_ubatch),
+/// 256)` cells (`src/llama-kv-cache-iswa.cpp:73`); the recurrent state one row per sequence.
+#[test]
+fn parallel_sequences_streams_and_sliding_cells() {
+    let opts = |n_ctx, n_parallel, kv_unified, swa_full| MemoryOptions {
+        n_ctx,
+        n_parallel,
+        kv_unified,
+        swa_full,
+        ..MemoryOptions::default()
+    };
+    let p = corpus_plan("llama-dense.gguf", opts(1000, 3, false, false));
+    assert_eq!((p.n_ctx, p.n_ctx_seq), (1536, 512));
+    assert_eq!((p.caches[0].cells, p.caches[0].streams), (512, 3));
+    let one = corpus_plan("llama-dense.gguf", opts(1536, 1, false, false));
+    assert_eq!(p.kv_cache_bytes, one.kv_cache_bytes);
+    let u = corpus_plan("llama-dense.gguf", opts(1000, 3, true, false));
+    assert_eq!((u.n_ctx, u.n_ctx_seq), (1024, 1024));
+    assert_eq!((u.caches[0].cells, u.caches[0].streams), (1024, 1));
+    // Logits for every sequence.
+    assert_eq!(p.output_bytes, 3 * 128 * 4);
+
+    let g = corpus_plan("gemma3-dense.gguf", opts(16384, 4, false, false));
+    let n_swa = 32; // gemma3-dense.gguf's gemma3.attention.sliding_window
+    assert_eq!(g.caches[1].name, "kv_swa");
+    assert_eq!(g.caches[1].cells, (n_swa + 512u64).next_multiple_of(256));
+    assert_eq!(g.caches[1].cells, 768);
+    assert_eq!(g.caches[1].streams, 4);
+    let gu = corpus_plan("gemma3-dense.gguf", opts(16384, 16, true, false));
+    assert_eq!(
+        gu.caches[1].cells,
+        (16 * n_swa + 512u64).next_multiple_of(256)
+    );
+    assert_eq!(gu.caches[1].cells, 1024);
+    assert_eq!(gu.caches[1].streams, 1);
+    let gf = corpus_plan("gemma3-dense.gguf", opts(16384, 4, false, true));
+    assert_eq!(gf.caches[1].cells, 4096);
+
+    let m = corpus_plan("mamba-dense.gguf", opts(4096, 2, false, false));
+    let m1 = corpus_plan("mamba-dense.gguf", opts(4096, 1, false, false));
+    assert_eq!(m.recurrent_state_bytes, 2 * m1.recurrent_state_bytes);
+    assert_eq!(m.caches[0].cells, 2);
+}
+
+/// Quantized caches: rows of `ggml_row_size(type, width)`, each tensor padded to 32 bytes.
+#[test]
+fn quantized_cache_rows() {
+    let f16 = corpus_plan(
+        "llama-dense.gguf",
+        MemoryOptions {
+            n_ctx: 4096,
+            ..MemoryOptions::default()
+        },
+    );
+    let q8 = corpus_plan(
+        "llama-dense.gguf",
+        MemoryOptions {
+            n_ctx: 4096,
+            kv_type: ggufscope_gguf::GgmlType::Q8_0,
+            ..MemoryOptions::default()
+        },
+    );
+    // 256-wide K and V rows: 512 bytes in f16, 8 blocks of 34 bytes in q8_0.
+    assert_eq!(f16.kv_cache_bytes, 2 * 2 * 4096 * 512);
+    assert_eq!(q8.kv_cache_bytes, 2 * 2 * 4096 * 8 * 34);
 }
