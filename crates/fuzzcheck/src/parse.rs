@@ -2,8 +2,8 @@
 //! visited, with the invariants a parser of untrusted input owes its caller checked.
 
 use ggufscope_gguf::{
-    Array, Error, ErrorKind, Gguf, GgufWriter, LayoutIssue, ParseOptions, TensorData, Value,
-    ValueType,
+    estimate_head_len, next_head_len, Array, Error, ErrorKind, Gguf, GgufWriter, LayoutIssue,
+    ParseOptions, TensorData, Value, ValueType,
 };
 
 use crate::compare::same_value;
@@ -29,7 +29,10 @@ const REENCODE_ELEMENTS_MAX: u64 = 1 << 20;
 ///   parse fails on a defect lenient mode does not tolerate and the lenient error differs;
 /// - an array does not yield exactly its declared number of elements;
 /// - a tensor's data is (not) available although its size is (not) inside the input;
-/// - layout findings are not sorted by offset;
+/// - layout findings are not sorted by offset (up to the `suppressed` counts, which follow
+///   them), or more than one says the data is cut short;
+/// - the head estimate a range reader follows is below what the lenient parse needs, or is
+///   not the end of the tensor infos once the head parses;
 /// - a strictly valid file's head, re-encoded by `GgufWriter`, does not parse back to the same
 ///   values (and to the same bytes, when the file's tensors are laid out as the writer lays
 ///   them out).
@@ -73,6 +76,26 @@ pub fn parse_any(data: &[u8]) {
     }
     if let Ok(g) = &strict {
         reencode(g, data);
+    }
+    check_estimate(data, &lenient);
+}
+
+/// The head estimate of a range reader (`estimate_head_len`, `next_head_len`): never below what
+/// the parse needs, the exact head once it parses, and a next read that makes progress.
+fn check_estimate(data: &[u8], lenient: &Result<Gguf<'_>, Error>) {
+    let estimate = estimate_head_len(data);
+    match lenient {
+        Ok(g) => assert_eq!(
+            estimate,
+            g.tensor_infos_end(),
+            "estimate of a complete head"
+        ),
+        Err(e) => {
+            if let Some(needed) = e.needed() {
+                assert!(estimate >= needed, "estimate {estimate} < needed {needed}");
+                assert!(next_head_len(data, needed) > data.len() as u64);
+            }
+        }
     }
 }
 

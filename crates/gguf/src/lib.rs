@@ -3,6 +3,7 @@
 
 mod cursor;
 mod error;
+mod estimate;
 mod file;
 mod ggml_type;
 mod header;
@@ -17,6 +18,10 @@ mod value;
 mod writer;
 
 pub use error::{Error, ErrorKind, KeyProblem, Limit, Location, NameProblem};
+pub use estimate::{
+    estimate_head_len, next_head_len, OTHER_KV_BYTES, READ_ALLOWANCE, SLACK_BYTES,
+    TENSOR_INFO_BYTES,
+};
 pub use file::{Gguf, ParseMode, ParseOptions};
 pub use ggml_type::{GgmlType, TypeStatus, TypeTraits, TYPE_TABLE};
 pub use header::{Endian, Header, MAGIC};

@@ -4,7 +4,8 @@
 //! `Truncated` with the same `needed` (more than the prefix, at most the head, never less than
 //! for a shorter prefix), or, once the head is complete, parse with a layout error (the data is
 //! cut short). Fetching exactly `needed` bytes must make progress (checked for every 16th
-//! prefix, strictly). No parse may take longer than [`CASE_LIMIT`].
+//! prefix, strictly), and the head estimate is never below `needed` (every 64th). No parse may
+//! take longer than [`CASE_LIMIT`].
 //!
 //! Every prefix, with one exception that keeps the run to seconds: inside the elements of an
 //! array of more than [`BIG_ARRAY`] elements in a head larger than [`EXHAUSTIVE_HEAD`] (the
@@ -136,6 +137,15 @@ fn sweep(full: &[u8], head_end: usize, cuts: &[Cut]) -> usize {
         );
         last = needed;
         if i % 16 == 0 {
+            // The estimate a range reader follows never falls short of what is needed (its
+            // budget and read counts: `estimate.rs`).
+            if i % 64 == 0 {
+                let estimate = ggufscope_gguf::estimate_head_len(&full[..len]);
+                assert!(
+                    estimate >= needed,
+                    "estimate {estimate} < needed {needed} at {len}"
+                );
+            }
             let refetched = &full[..needed as usize];
             match Gguf::parse(refetched) {
                 Err(e) => assert!(

@@ -10,6 +10,7 @@
     missing_docs
 )]
 
+mod estimate;
 mod hostile;
 mod model_shaped;
 mod prefixes;
