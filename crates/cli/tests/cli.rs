@@ -32,3 +32,8 @@ mod validate;
 #[allow(dead_code)]
 #[path = "../../testkit/examples/write_preset.rs"]
 mod write_preset;
+
+/// The generator of the peer benchmark's files (Gemma-3-like and Qwen2-7B-like heads).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../testkit/examples/bench_files.rs"]
+mod bench_files;

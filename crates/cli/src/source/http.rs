@@ -3,9 +3,13 @@
 //!
 //! The first request asks for [`FIRST_CHUNK_BYTES`]. While the parser answers `Truncated {
 //! needed }` (the length it needs to go on), the next request asks for exactly the missing range,
-//! extended to `max(needed, GROWTH × held)` so that a large tokenizer costs a few requests, not
-//! one per string; it never asks past the file's end, which the first answer's `Content-Range`
-//! tells. A server that ignores `Range` (200 with the whole file) is read only as far as needed
+//! extended to [`ggufscope_gguf::next_head_len`]: the head's length estimated from what is held
+//! (the rest of a long string array from the strings already seen, the per-token arrays a
+//! tokenizer still has to come, the tensor infos), at least `needed` and a quarter more than is
+//! held. So a head under 64 MiB costs at most three requests and 1.25 × its length + 1 MiB
+//! (the Qwen2 vocab file, 5.9 MB: three requests, 5.9 MB; with tensor data after it, 6.7 MB),
+//! one request when it fits the first; it never asks past the file's end, which the first
+//! answer's `Content-Range` tells. A server that ignores `Range` (200 with the whole file) is read only as far as needed
 //! and the connection is then dropped. Redirects are followed (an `Authorization` header only to
 //! the same host); 4xx/5xx answers, a body shorter than promised and timeouts are errors.
 //! `-v` logs the number of requests and bytes.
@@ -22,9 +26,6 @@ use super::RemoteFile;
 /// The first request's length: the metadata of most models fits (the Phi-3 vocab file has
 /// 726 KB).
 pub const FIRST_CHUNK_BYTES: u64 = 1 << 20;
-/// Each further request extends what is held to at least this multiple of it: the Qwen2 vocab
-/// file (5.9 MB of metadata) costs three requests.
-pub const GROWTH: u64 = 4;
 /// The most a remote source is read for its metadata; a file that needs more is refused.
 pub const MAX_HEAD_BYTES: u64 = 1 << 30;
 /// The environment variable that sets the connect and read timeouts, in seconds.
@@ -124,7 +125,7 @@ impl Client {
                     "the metadata needs {needed} bytes, more than the {MAX_HEAD_BYTES} a remote source is read for"
                 );
             }
-            want = needed.max(held.saturating_mul(GROWTH)).min(MAX_HEAD_BYTES);
+            want = ggufscope_gguf::next_head_len(&t.bytes, needed).min(MAX_HEAD_BYTES);
         }
         tracing::info!(
             url = %file.shown(),

@@ -341,7 +341,7 @@ pub const MAX_LOCAL_HEAD_BYTES: u64 = 256 << 20;
 
 /// Reads the head of a file of `len` bytes from `reader` the way [`http`] fetches a remote
 /// one: [`http::FIRST_CHUNK_BYTES`] first, then, while the parser answers `Truncated { needed }`,
-/// up to `max(needed, GROWTH × held)`, never past the file's end or [`MAX_LOCAL_HEAD_BYTES`]
+/// up to [`ggufscope_gguf::next_head_len`], never past the file's end or [`MAX_LOCAL_HEAD_BYTES`]
 /// (each step reserves exactly what it reads, so a failed reservation is an error, not an
 /// abort). A head that needs more than the file holds, or than that limit, is an error with
 /// the parse error; one the read cannot extend is returned as it is, for its parse to report.
@@ -377,8 +377,7 @@ pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
                 "parsing the head: {err}; reading on would take more than the {MAX_LOCAL_HEAD_BYTES} bytes a file too large to map is read for"
             );
         }
-        want = needed
-            .max(held.saturating_mul(http::GROWTH))
+        want = ggufscope_gguf::next_head_len(&bytes, needed)
             .min(MAX_LOCAL_HEAD_BYTES)
             .min(len);
     }
@@ -437,9 +436,11 @@ mod tests {
         let head = read_head(std::fs::File::open(tmp.path()).unwrap(), len).unwrap();
         let g = Gguf::parse(&head).unwrap();
         assert_eq!(g.tensors().len(), 290);
-        // Two reads: 1 MiB, then 4 MiB (the 2.4 MB vocabulary needs more than the first).
-        assert_eq!(head.len() as u64, 4 * http::FIRST_CHUNK_BYTES);
-        assert!(g.tensor_infos_end() <= head.len() as u64);
+        // Two reads: 1 MiB, then the estimated rest (the 2.4 MB vocabulary needs more than the
+        // first), within 1.25 × the head + 1 MiB.
+        let head_len = g.tensor_infos_end();
+        assert!(head_len <= head.len() as u64);
+        assert!(head.len() as u64 <= head_len + head_len / 4 + http::FIRST_CHUNK_BYTES);
         assert!(g.check_layout_with_len(len).is_empty());
         let codes = |remote| {
             crate::report::issues::FormatIssues::of(&g, Some(len), remote, None)
