@@ -193,10 +193,14 @@ pub(crate) struct Interp<'h> {
     locals: Vec<(Sym, Value)>,
     frame_base: usize,
     pub functions: HashMap<Sym, Rc<Function>>,
+    /// `@fn` sections not parsed yet: body, first line, source file.
+    pub lazy_functions: HashMap<Sym, (&'static str, u32, &'static str)>,
     pub host: &'h dyn Host,
     pub prefix: String,
     pub tables: Tables,
     pub requests: Vec<TensorRequest>,
+    /// Names of the tensors created with a handle (not skipped, not unused).
+    created_names: rustc_hash::FxHashSet<String>,
     pub problems: Vec<LoadProblem>,
     pub tensor_mode: TensorMode,
     pub n_created: usize,
@@ -224,10 +228,12 @@ impl<'h> Interp<'h> {
             locals: Vec::new(),
             frame_base: 0,
             functions: HashMap::new(),
+            lazy_functions: HashMap::new(),
             host,
             prefix,
             tables,
             requests: Vec::new(),
+            created_names: rustc_hash::FxHashSet::default(),
             problems: Vec::new(),
             tensor_mode: TensorMode::File,
             n_created: 0,
@@ -451,6 +457,12 @@ impl<'h> Interp<'h> {
                         // leaves them unused.
                         self.problems.truncate(problems);
                         self.requests.truncate(requests);
+                        self.created_names = self
+                            .requests
+                            .iter()
+                            .filter(|r| r.created && !r.unused)
+                            .map(|r| r.name.clone())
+                            .collect();
                         self.n_created = created;
                         self.scoped(handler)
                     }
@@ -478,11 +490,10 @@ impl<'h> Interp<'h> {
     fn assign(&mut self, lv: &LValue, op: AssignOp, v: Value, line: u32) -> R<()> {
         match lv {
             LValue::Name(sym) => {
-                let cur = self.lookup(*sym).cloned();
                 let new = if op == AssignOp::Set {
                     v
                 } else {
-                    let cur = cur.unwrap_or(Value::Int(0));
+                    let cur = self.lookup(*sym).cloned().unwrap_or(Value::Int(0));
                     self.apply_assign_op(op, &cur, &v, line)?
                 };
                 *self.slot_mut(*sym) = new;
@@ -567,6 +578,20 @@ impl<'h> Interp<'h> {
             }
             Expr::Index(a, i) => {
                 let idx = self.eval(i)?;
+                // Indexing a variable reads one element, without copying the array.
+                if let Expr::Name(sym, line) = &**a {
+                    let idx = idx.as_i64().and_then(|i| usize::try_from(i).ok());
+                    return match (self.lookup(*sym), idx) {
+                        (Some(Value::Array(v) | Value::List(v)), Some(i)) => match v.get(i) {
+                            Some(x) => Ok(x.clone()),
+                            None => self.err(*line, "array index out of range"),
+                        },
+                        _ => {
+                            let name = self.interner.name(*sym).to_string();
+                            self.err(*line, format!("`{name}` is not an array"))
+                        }
+                    };
+                }
                 let arr = self.eval(a)?;
                 let idx = idx.as_i64().and_then(|i| usize::try_from(i).ok());
                 match (arr, idx) {
@@ -715,8 +740,29 @@ impl<'h> Interp<'h> {
     }
 
     fn call(&mut self, sym: Sym, args: &[Expr], line: u32) -> R<Value> {
-        if let Some(Value::Func(f)) = self.lookup(sym).cloned() {
-            return self.call_lambda(&f.0, args, line);
+        if let Some(Value::Func(f)) = self.lookup(sym) {
+            let f = f.0.clone();
+            return self.call_lambda(&f, args, line);
+        }
+        if let Some((body, first, file)) = self.lazy_functions.remove(&sym) {
+            let parsed =
+                super::parse::Parser::new(body, first, &mut self.interner).and_then(|mut p| {
+                    let mut fns = Vec::new();
+                    while !p.at_end() {
+                        fns.push(p.function()?);
+                    }
+                    Ok(fns)
+                });
+            match parsed {
+                Ok(fns) => {
+                    for (name, mut f) in fns {
+                        f.file = Some(Rc::from(file));
+                        let s = self.interner.intern(&name);
+                        self.functions.insert(s, Rc::new(f));
+                    }
+                }
+                Err((l, m)) => return self.err(line, format!("@fn {file}:{l}: {m}")),
+            }
         }
         if let Some(f) = self.functions.get(&sym).cloned() {
             return self.call_fn(&f, args, line);
@@ -865,8 +911,7 @@ impl<'h> Interp<'h> {
                     }
                     Some(Meta::Scalar(v, ty)) => {
                         self.check_type(&key, ty, expected, line)?;
-                        let cur = self.lv_value(&lv);
-                        let v = coerce(&cur, v);
+                        let v = coerce(self.lookup(lv_sym_of(&lv)), v);
                         self.assign(&lv, AssignOp::Set, v, line)?;
                         Ok(Value::Int(1))
                     }
@@ -879,7 +924,7 @@ impl<'h> Interp<'h> {
             "get_key_or_arr" => {
                 let key = self.key_arg(args, line)?;
                 let lv = self.lv_sym(args, 1, line)?;
-                if args.len() <= 3 && !matches!(self.lv_value(&lv), Value::Array(_)) {
+                if args.len() <= 3 && self.lv_array_len(&lv).is_none() {
                     // The scalar overload: an array value is refused.
                     let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
                     return match self.host.meta(&key) {
@@ -894,17 +939,16 @@ impl<'h> Interp<'h> {
                         Some(Meta::Scalar(v, ty)) => {
                             let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
                             self.check_type(&key, ty, expected, line)?;
-                            let cur = self.lv_value(&lv);
-                            self.assign(&lv, AssignOp::Set, coerce(&cur, v), line)?;
+                            let v = coerce(self.lookup(lv_sym_of(&lv)), v);
+                            self.assign(&lv, AssignOp::Set, v, line)?;
                             Ok(Value::Int(1))
                         }
                     };
                 }
                 let n = self.arg(args, 2, line)?.as_i64().unwrap_or(0);
                 let required = self.opt_arg(args, 3, Value::Int(1))?.truthy();
-                let n_max = match self.lv_value(&lv) {
-                    Value::Array(a) => a.len(),
-                    _ => return self.err(line, "get_key_or_arr needs an array"),
+                let Some(n_max) = self.lv_array_len(&lv) else {
+                    return self.err(line, "get_key_or_arr needs an array");
                 };
                 match self.host.meta(&key) {
                     None => {
@@ -949,8 +993,8 @@ impl<'h> Interp<'h> {
                 match self.host.meta(&key) {
                     Some(Meta::Array { values, len, elem }) => {
                         // `array(0, v)` is a std::vector: it takes any length.
-                        let n_max = match self.lv_value(&lv) {
-                            Value::Array(a) if !a.is_empty() => a.len(),
+                        let n_max = match self.lv_array_len(&lv) {
+                            Some(n) if n > 0 => n,
                             _ => usize::MAX,
                         };
                         let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
@@ -1000,9 +1044,8 @@ impl<'h> Interp<'h> {
             "fill" => {
                 let lv = self.lv_sym(args, 0, line)?;
                 let v = self.arg(args, 1, line)?;
-                let n = match self.lv_value(&lv) {
-                    Value::Array(a) => a.len(),
-                    _ => return self.err(line, "fill needs an array"),
+                let Some(n) = self.lv_array_len(&lv) else {
+                    return self.err(line, "fill needs an array");
                 };
                 self.assign(&lv, AssignOp::Set, Value::Array(vec![v; n]), line)?;
                 Ok(Value::Null)
@@ -1168,11 +1211,7 @@ impl<'h> Interp<'h> {
             }
             "created" => {
                 let name = self.name_arg(args, line)?;
-                Ok(Value::Int(i64::from(
-                    self.requests
-                        .iter()
-                        .any(|r| r.name == name && r.created && !r.unused),
-                )))
+                Ok(Value::Int(i64::from(self.created_names.contains(&name))))
             }
             "get_tensor_meta" => {
                 let name = self.name_arg(args, line)?;
@@ -1290,6 +1329,14 @@ impl<'h> Interp<'h> {
         }
     }
 
+    /// The length of the array a variable holds, without copying it.
+    fn lv_array_len(&self, lv: &LValue) -> Option<usize> {
+        match self.lookup(lv_sym_of(lv)) {
+            Some(Value::Array(a)) => Some(a.len()),
+            _ => None,
+        }
+    }
+
     fn lv_value(&self, lv: &LValue) -> Value {
         match lv {
             LValue::Name(s) | LValue::Index(s, _) => {
@@ -1305,7 +1352,7 @@ impl<'h> Interp<'h> {
         match self.slot_mut(*sym) {
             Value::Array(a) => {
                 for (slot, v) in a.iter_mut().zip(values) {
-                    *slot = coerce(slot, v);
+                    *slot = coerce(Some(slot), v);
                 }
                 Ok(())
             }
@@ -1319,7 +1366,19 @@ impl<'h> Interp<'h> {
             .tensor_fmt
             .get(t.kind as usize)
             .map_or("__missing__", |s| s);
-        let mut name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]);
+        use std::fmt::Write as _;
+        let mut name = String::with_capacity(fmt.len() + 24);
+        // Most names have at most one `%d` (the layer): format those without the general
+        // printf.
+        match fmt.split_once("%d") {
+            None if !fmt.contains('%') => name.push_str(fmt),
+            Some((a, b)) if !a.contains('%') && !b.contains('%') => {
+                name.push_str(a);
+                let _ = write!(name, "{}", t.bid);
+                name.push_str(b);
+            }
+            _ => name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]),
+        }
         if let Some(s) = &t.suffix {
             name.push('.');
             name.push_str(s);
@@ -1460,6 +1519,9 @@ impl<'h> Interp<'h> {
     }
 
     fn push_request(&mut self, req: TensorRequest) -> u32 {
+        if req.created && !req.unused {
+            self.created_names.insert(req.name.clone());
+        }
         self.requests.push(req);
         u32::try_from(self.requests.len() - 1).unwrap_or(u32::MAX)
     }
@@ -1477,9 +1539,9 @@ fn unreachable_logic() -> i64 {
 
 /// Converts a metadata value to the type of the variable it is read into (an integer target
 /// stays an integer, a float target becomes a float).
-fn coerce(cur: &Value, v: Value) -> Value {
+fn coerce(cur: Option<&Value>, v: Value) -> Value {
     match (cur, &v) {
-        (Value::Float(_), Value::Int(x)) =>
+        (Some(Value::Float(_)), Value::Int(x)) =>
         {
             #[allow(clippy::cast_precision_loss)]
             Value::Float(*x as f64)

@@ -11,7 +11,7 @@ pub(crate) struct Token {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
-    Ident(String),
+    Ident(&'static str),
     Int(i64),
     Float(f64),
     Str(String),
@@ -39,11 +39,36 @@ const PUNCTS: &[&str] = &[
     ":", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^",
 ];
 
+/// The longest punctuation token at the start of `rest`.
+fn punct(rest: &[u8]) -> Option<&'static str> {
+    let two = rest.get(..2);
+    let three = rest.get(..3);
+    if let Some(t) = three {
+        if t == b"<<=" || t == b">>=" {
+            return PUNCTS.iter().copied().find(|p| p.as_bytes() == t);
+        }
+    }
+    if let Some(t) = two {
+        if let Some(p) = PUNCTS
+            .iter()
+            .copied()
+            .find(|p| p.len() == 2 && p.as_bytes() == t)
+        {
+            return Some(p);
+        }
+    }
+    let c = *rest.first()?;
+    PUNCTS
+        .iter()
+        .copied()
+        .find(|p| p.len() == 1 && p.as_bytes().first() == Some(&c))
+}
+
 /// A lexing error: line and message.
 pub(crate) type LexError = (u32, String);
 
 /// Splits `src` (whose first line is line `first_line`) into tokens; comments are skipped.
-pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
+pub(crate) fn lex(src: &'static str, first_line: u32) -> Result<Vec<Token>, LexError> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0usize;
@@ -92,7 +117,7 @@ pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
             {
                 i += 1;
             }
-            let word = src.get(s..i).unwrap_or_default().to_string();
+            let word = src.get(s..i).unwrap_or_default();
             out.push(Token {
                 kind: Tok::Ident(word),
                 line: start_line,
@@ -208,7 +233,7 @@ pub(crate) fn lex(src: &str, first_line: u32) -> Result<Vec<Token>, LexError> {
             });
             continue;
         }
-        let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(p.as_bytes())) else {
+        let Some(p) = punct(rest) else {
             return Err((line, format!("unexpected character `{}`", char::from(c))));
         };
         i += p.len();

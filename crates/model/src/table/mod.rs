@@ -50,22 +50,26 @@ fn section<'t>(text: &'t str, header: &'t str, start: usize, end: usize) -> Sect
 }
 
 fn sections(text: &str) -> Vec<Section<'_>> {
-    let mut out = Vec::new();
-    let mut header: Option<&str> = None;
-    let mut start = 0usize;
-    let mut pos = 0usize;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with('@') {
-            if let Some(h) = header {
-                out.push(section(text, h, start, pos));
-            }
-            header = Some(line.trim_end());
-            start = pos + line.len();
-        }
-        pos += line.len();
+    // Section headers are the lines that start with `@` (memchr finds them without walking
+    // the 13k-line table character by character).
+    let mut starts: Vec<usize> = memchr::memmem::find_iter(text.as_bytes(), b"\n@")
+        .map(|i| i + 1)
+        .collect();
+    if text.starts_with('@') {
+        starts.insert(0, 0);
     }
-    if let Some(h) = header {
-        out.push(section(text, h, start, pos));
+    let mut out = Vec::with_capacity(starts.len());
+    for (k, &h) in starts.iter().enumerate() {
+        let rest = text.get(h..).unwrap_or("");
+        let header_len = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+        let header = rest.get(..header_len).unwrap_or("").trim_end();
+        let body_start = (h + header_len + 1).min(text.len());
+        let end = starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(text.len())
+            .max(body_start);
+        out.push(section(text, header, body_start, end));
     }
     out
 }
@@ -257,6 +261,42 @@ impl Host for FileHost<'_, '_> {
             .tensor(name)
             .map(|t| i64::from(t.ggml_type().id()))
     }
+}
+
+/// A section of `NAME = literal;` lines (`@consts`, `@keys`) read without the general parser
+/// (it is most of the table's common text); `None` when a line is anything else.
+fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> {
+    let mut out = Vec::new();
+    for line in body.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
+            continue;
+        }
+        let (name, rest) = line.split_once('=')?;
+        let name = name.trim();
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return None;
+        }
+        let lit = rest.trim().strip_suffix(';')?.trim();
+        let v = if let Some(q) = lit.strip_prefix('"') {
+            let text = q.strip_suffix('"')?;
+            if text.contains('"') || text.contains('\\') {
+                return None;
+            }
+            Value::Str(Rc::from(text))
+        } else if let Ok(i) = lit.parse::<i64>() {
+            Value::Int(i)
+        } else if lit
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        {
+            Value::Float(lit.parse::<f64>().ok()?)
+        } else {
+            return None;
+        };
+        out.push((name, v));
+    }
+    Some(out)
 }
 
 /// Whether a source line falls inside the `@generic_tensors` body.
@@ -489,22 +529,27 @@ pub fn load_with(
     let mut interner = Interner::default();
     // Parse the common bodies and the architecture's.
     let mut common: Vec<(&Section<'static>, Vec<Stmt>)> = Vec::new();
-    let mut functions = Vec::new();
+    let mut simple: Vec<Vec<(&'static str, Value)>> = Vec::new();
+    let mut lazy_fns: Vec<(&'static str, (&'static str, u32, &'static str))> = Vec::new();
     for s in &t.sections {
         match s.words[0] {
-            "@consts" | "@keys" | "@defaults" | "@generic" => {
+            "@consts" | "@keys" => match simple_assignments(s.body) {
+                Some(v) => simple.push(v),
+                None => common.push((s, parse_body(s, &mut interner)?)),
+            },
+            "@defaults" | "@generic" => {
                 common.push((s, parse_body(s, &mut interner)?));
             }
             "@fn" => {
-                let mut p = Parser::new(s.body, s.src_line.max(1), &mut interner)
-                    .map_err(|(l, m)| TableError::Parse(format!("@fn {}:{l}: {m}", s.words[1])))?;
-                while !p.at_end() {
-                    let (name, mut f) = p.function().map_err(|(l, m)| {
-                        TableError::Parse(format!("@fn {}:{l}: {m}", s.words[1]))
-                    })?;
-                    f.file = Some(Rc::from(s.words[1]));
-                    functions.push((name, f));
-                }
+                // Parsed when first called: a run uses a fraction of the 45 functions.
+                let name = s
+                    .body
+                    .lines()
+                    .next()
+                    .and_then(|sig| sig.split('(').next())
+                    .and_then(|head| head.split_whitespace().last())
+                    .unwrap_or("");
+                lazy_fns.push((name, (s.body, s.src_line.max(1), s.words[1])));
             }
             _ => {}
         }
@@ -565,9 +610,9 @@ pub fn load_with(
         let sym = it.interner.intern(ident);
         it.set_global(sym, Value::Str(Rc::from(*name)));
     }
-    for (name, f) in functions {
-        let sym = it.interner.intern(&name);
-        it.functions.insert(sym, Rc::new(f));
+    for (name, src) in lazy_fns {
+        let sym = it.interner.intern(name);
+        it.lazy_functions.insert(sym, src);
     }
     let set = |it: &mut Interp<'_>, name: &str, v: Value| {
         let sym = it.interner.intern(name);
@@ -590,6 +635,10 @@ pub fn load_with(
 
     // Constants, keys and defaults declare globals.
     let mut hparams_refusal = None;
+    for (name, v) in simple.into_iter().flatten() {
+        let sym = it.interner.intern(name);
+        it.set_global(sym, v);
+    }
     for (s, body) in &common {
         if matches!(s.words[0], "@consts" | "@keys" | "@defaults") {
             if let Err(e) = it.run_globals(body) {
@@ -760,8 +809,9 @@ impl Interp<'_> {
     /// Calls a table function by name with values.
     fn call_named(&mut self, name: &str, args: &[Value]) -> Option<Value> {
         let sym = self.interner.get(name)?;
-        let f = self.functions.get(&sym)?.clone();
-        // Bind through temporary globals: arguments are plain values.
+        if !self.functions.contains_key(&sym) && !self.lazy_functions.contains_key(&sym) {
+            return None;
+        }
         let exprs: Vec<parse::Expr> = args
             .iter()
             .map(|v| match v {
@@ -770,7 +820,6 @@ impl Interp<'_> {
                 _ => parse::Expr::Null,
             })
             .collect();
-        let _ = f;
         self.eval(&parse::Expr::Call(sym, exprs, 0)).ok()
     }
 

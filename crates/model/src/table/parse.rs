@@ -1,6 +1,5 @@
 //! Parser of archc bodies into an AST whose names are interned symbols.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::lex::{lex, Tok, Token};
@@ -11,12 +10,12 @@ pub(crate) type Sym = u32;
 /// Names to symbols and back.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<String, Sym>,
+    ids: rustc_hash::FxHashMap<String, Sym>,
     names: Vec<Rc<str>>,
     /// The GGUF value type a declared variable's C type reads (`uint32_t` → `u32`), for
     /// llama.cpp's type checks of `get_key`/`get_arr` (`GGUFMeta::GKV`,
     /// src/llama-model-loader.cpp:117-171).
-    pub types: HashMap<Sym, &'static str>,
+    pub types: rustc_hash::FxHashMap<Sym, &'static str>,
 }
 
 impl Interner {
@@ -200,7 +199,11 @@ pub(crate) struct Parser<'i> {
 }
 
 impl<'i> Parser<'i> {
-    pub fn new(src: &str, first_line: u32, interner: &'i mut Interner) -> Result<Self, ParseError> {
+    pub fn new(
+        src: &'static str,
+        first_line: u32,
+        interner: &'i mut Interner,
+    ) -> Result<Self, ParseError> {
         Ok(Self {
             toks: lex(src, first_line)?,
             pos: 0,
@@ -257,7 +260,7 @@ impl<'i> Parser<'i> {
 
     fn ident(&mut self) -> Result<String, ParseError> {
         match self.bump() {
-            Tok::Ident(s) => Ok(s),
+            Tok::Ident(s) => Ok(s.to_string()),
             other => Err((self.line(), format!("expected a name, found {other}"))),
         }
     }
@@ -296,7 +299,7 @@ impl<'i> Parser<'i> {
                 break;
             }
         }
-        while matches!(self.peek(), Tok::Ident(s) if s == "const") {
+        while matches!(self.peek(), Tok::Ident(s) if *s == "const") {
             self.pos += 1;
         }
         self.expect("{")?;
@@ -366,9 +369,9 @@ impl<'i> Parser<'i> {
                 // declaration; a declaration has a name after its type words.
                 !matches!(self.peek_at(1), Tok::Punct("("))
             }
-            Tok::Ident(s) if s == "std" => {
+            Tok::Ident(s) if *s == "std" => {
                 matches!(self.peek_at(1), Tok::Punct("::"))
-                    && matches!(self.peek_at(2), Tok::Ident(n) if n == "string" || n == "array" || n == "vector")
+                    && matches!(self.peek_at(2), Tok::Ident(n) if *n == "string" || *n == "array" || *n == "vector")
             }
             _ => false,
         }
@@ -457,7 +460,7 @@ impl<'i> Parser<'i> {
             Tok::Ident(w) if w == "if" => {
                 self.pos += 1;
                 // `if constexpr`.
-                if matches!(self.peek(), Tok::Ident(s) if s == "constexpr") {
+                if matches!(self.peek(), Tok::Ident(s) if *s == "constexpr") {
                     self.pos += 1;
                 }
                 self.expect("(")?;
@@ -471,7 +474,7 @@ impl<'i> Parser<'i> {
                 let cond = self.expr()?;
                 self.expect(")")?;
                 let then = Box::new(self.block_or_stmt()?);
-                let els = if matches!(self.peek(), Tok::Ident(s) if s == "else") {
+                let els = if matches!(self.peek(), Tok::Ident(s) if *s == "else") {
                     self.pos += 1;
                     Some(Box::new(self.block_or_stmt()?))
                 } else {
@@ -792,15 +795,15 @@ impl<'i> Parser<'i> {
                 Ok(Expr::List(items))
             }
             Tok::Ident(w) => {
-                match w.as_str() {
+                match w {
                     "true" => return Ok(Expr::Int(1)),
                     "false" => return Ok(Expr::Int(0)),
                     "nullptr" | "NULL" => return Ok(Expr::Null),
                     "static_cast" => {
                         self.expect("<")?;
                         let first = match self.peek() {
-                            Tok::Ident(s) => s.clone(),
-                            _ => String::new(),
+                            Tok::Ident(s) => *s,
+                            _ => "",
                         };
                         self.skip_type()?;
                         self.expect(">")?;
@@ -817,13 +820,17 @@ impl<'i> Parser<'i> {
                     self.expect(")")?;
                     return Ok(cast(&w, e));
                 }
-                let mut name = w;
-                while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
-                    self.pos += 1;
-                    name.push('.');
-                    name.push_str(&self.ident()?);
-                }
-                let sym = self.interner.intern(&name);
+                let sym = if self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
+                    let mut name = w.to_string();
+                    while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
+                        self.pos += 1;
+                        name.push('.');
+                        name.push_str(&self.ident()?);
+                    }
+                    self.interner.intern(&name)
+                } else {
+                    self.interner.intern(w)
+                };
                 if self.eat("(") {
                     let mut args = Vec::new();
                     while !self.eat(")") {
