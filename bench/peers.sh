@@ -24,7 +24,7 @@
 #     Qwen2-7B-like file (152,064 tokens + 151,387 merges, 339 tensors), both sparse.
 # Then it times, with hyperfine (whole processes, warm cache, same files, same run):
 #   ggufscope config FILE --json, ggufscope inspect FILE --json and each peer's "open + read the
-#   metadata" program, on the two generated files and the real fixtures (../shared/fixtures/real),
+#   metadata" program, on the two generated files and the real fixtures (tests/fixtures/real),
 # measures each one's peak RSS (GNU time, %M), times ggufscope's in-process parse
 # (example parse_timing), and writes bench/RESULTS.md.
 #
@@ -39,7 +39,7 @@
 # at most, before timing each file, for the machine to be idle: at most 2 of 10 samples of
 # /proc/loadavg's running-task count, taken 0.5 s apart, showing another runnable task; default
 # 0: set e.g. WAIT_QUIET=600 on a shared machine), FIXTURES (folder of real fixtures, default
-# ../shared/fixtures/real beside the repository), OUT (default bench/RESULTS.md).
+# tests/fixtures/real), OUT (default bench/RESULTS.md).
 # REPORT_ONLY=1 rewrites RESULTS.md from the last run's measurements (bench/.work/results/)
 # without building or timing anything.
 # The load average before and after each file's timing is written to RESULTS.md: timings taken
@@ -53,7 +53,7 @@ WORK="$BENCH/.work"
 LOGS="$WORK/logs"
 RES="$WORK/results"
 FILES_DIR="$WORK/files"
-FIXTURES="${FIXTURES:-$ROOT/../shared/fixtures/real}"
+FIXTURES="${FIXTURES:-$ROOT/tests/fixtures/real}"
 OUT="${OUT:-$BENCH/RESULTS.md}"
 RUNS="${RUNS:-20}"
 WARMUP="${WARMUP:-3}"
@@ -457,7 +457,7 @@ w("")
 w("`gemma3-like` and `qwen2-7b-like` are written by `cargo run --release -p ggufscope-testkit "
   "--example bench_files -- bench/.work/files` (seeded, so every run writes the same bytes; "
   "tensor data left as holes). The `ggml-vocab-*` files are the real vocab-only fixtures from "
-  "llama.cpp (`../shared/fixtures/real/`).")
+  "llama.cpp (`tests/fixtures/real/`).")
 w("")
 
 labels_order = OURS + [l for _, l in PEERS] + [FLOOR]

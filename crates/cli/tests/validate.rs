@@ -220,3 +220,34 @@ fn dropped_diagnostics_are_counted_once_after_the_list() {
         assert_eq!(dropped[0], kept[max - 1] + 1, "{command}");
     }
 }
+
+/// One finding per cause for schema findings too: 300 tensors llama.cpp never creates are 256
+/// `unexpected_tensor` errors and one `suppressed` line with the exact count, after them.
+#[test]
+fn repeated_schema_findings_are_capped_with_their_count() {
+    let mut model = presets::tiny_llama();
+    for i in 0..300 {
+        model.push_tensor(
+            &format!("blk.0.extra_{i}.weight"),
+            ggufscope_gguf::GgmlType::F32,
+            &[4],
+        );
+    }
+    let case = Case::temp("extra.gguf", &model.to_bytes());
+    let out = case.cmd("validate", &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let unexpected = findings
+        .iter()
+        .filter(|f| f["code"] == "unexpected_tensor")
+        .count();
+    assert_eq!(unexpected, 256);
+    let last = findings.last().unwrap();
+    assert_eq!(last["code"], "suppressed");
+    assert_eq!(
+        last["message"],
+        "44 more `unexpected_tensor` findings are not listed (the first 256 are)"
+    );
+    assert_eq!(last["severity"], "error");
+}

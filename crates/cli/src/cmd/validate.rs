@@ -217,7 +217,8 @@ impl ValidateReport {
     /// files it was read from.
     pub fn new(gguf: &Gguf<'_>, issues: &FormatIssues) -> Self {
         let mut all = findings::format_findings(issues);
-        all.extend(schema_findings(gguf));
+        // The format findings are capped by the format layer; the schema ones here.
+        all.extend(findings::cap_repeated(schema_findings(gguf)));
         for f in &all {
             tracing::info!(
                 severity = f.severity,

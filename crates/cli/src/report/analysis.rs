@@ -142,7 +142,8 @@ impl AnalysisReport {
         let llama_layout = LlamaLayout::new(cfg, &tensors);
         let llama_adapter = ggufscope_model::plan_for(gguf, cfg);
         let mut all_findings = model.format_findings.clone();
-        all_findings.extend(schema_findings(gguf));
+        // The format findings are capped by the format layer; the schema ones here.
+        all_findings.extend(findings::cap_repeated(schema_findings(gguf)));
         let comparison = other.as_ref().map(|o| {
             CompareReport::new(
                 (model.file.clone(), gguf, cfg),

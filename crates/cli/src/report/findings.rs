@@ -151,9 +151,6 @@ pub fn format_findings(issues: &FormatIssues) -> Vec<Finding> {
 /// ([`ggufscope_gguf::LayoutIssue::Suppressed`]), for the findings of every source (schema
 /// findings repeat per tensor too). `suppressed` findings already in the list are kept as they
 /// are and not counted.
-// Not yet called by `validate` and `report` (their schema findings are appended in
-// `cmd/validate.rs` and `report/analysis.rs`): `all = findings::cap_repeated(all)` there.
-#[allow(dead_code)]
 pub fn cap_repeated(list: Vec<Finding>) -> Vec<Finding> {
     // (code, source, seen, most serious severity not listed) in order of first appearance.
     let mut kinds: Vec<(&'static str, FindingSource, usize, Severity)> = Vec::new();
