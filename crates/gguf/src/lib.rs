@@ -6,6 +6,7 @@ mod error;
 mod estimate;
 mod file;
 mod ggml_type;
+mod head;
 mod header;
 mod layout;
 pub mod limits;
@@ -13,6 +14,7 @@ mod metadata;
 #[cfg(feature = "mmap")]
 mod mmap;
 mod owned;
+mod range;
 mod tensor_info;
 mod value;
 mod writer;
@@ -24,12 +26,16 @@ pub use estimate::{
 };
 pub use file::{Gguf, ParseMode, ParseOptions};
 pub use ggml_type::{GgmlType, TypeStatus, TypeTraits, TYPE_TABLE};
+pub use head::{read_head, Head, HeadError, HeadLimits, FIRST_HEAD_READ_BYTES};
 pub use header::{Endian, Header, MAGIC};
 pub use layout::{LayoutFinding, LayoutIssue, Severity};
 pub use metadata::{KeyValue, Metadata};
 #[cfg(feature = "mmap")]
 pub use mmap::{open, Mapped};
 pub use owned::{OwnedArray, OwnedValue};
+#[cfg(feature = "fs")]
+pub use range::LocalFile;
+pub use range::RangeRead;
 pub use tensor_info::{SizeError, TensorInfo};
 pub use value::{Array, ArrayIter, GgufStr, Value, ValueType};
 pub use writer::{GgufWriter, PlannedTensor, TensorData, WriteError};

@@ -1,11 +1,11 @@
 //! The head estimate (issue 17, lean remote reads): a range reader that starts with 1 MiB and
-//! then extends what it holds to [`next_head_len`] reads the head of any of these files in at
+//! then extends what it holds to `next_head_len` ([`read_head`]) reads the head of any of these files in at
 //! most 3 reads (1 when it fits the first), and at most 1.25 × the head + 1 MiB in all, however
 //! long the file is. Files: the real vocab fixtures, the peer benchmark's Gemma-3-like
 //! (262,144 tokens) and Qwen2-7B-like (152,064 tokens, 151,387 merges) heads, the presets, and
 //! built heads that are long in other ways.
 
-use ggufscope_gguf::{estimate_head_len, next_head_len, Gguf, ParseOptions};
+use ggufscope_gguf::{estimate_head_len, read_head, Gguf, HeadLimits, ParseOptions};
 use ggufscope_testkit::{presets, raw::ty, raw::Raw, read_real, REAL_FIXTURES};
 
 /// The generator of `bench/peers.sh`'s files.
@@ -14,34 +14,17 @@ use ggufscope_testkit::{presets, raw::ty, raw::Raw, read_real, REAL_FIXTURES};
 mod bench_files;
 
 const MIB: u64 = 1 << 20;
-const FIRST: u64 = MIB;
+const FIRST: u64 = ggufscope_gguf::FIRST_HEAD_READ_BYTES;
 
-/// (reads, bytes read) for a head of `head.len()` bytes at the start of a file of `file_len`.
-/// Bytes past the head are zeros (tensor data), as many as the reader asks for.
+/// (reads, bytes read) for a head of `head.len()` bytes at the start of a file of `file_len`,
+/// read by [`read_head`] (the reader the CLI runs for local and remote files). Bytes past the
+/// head are zeros (tensor data), as many as the reader asks for.
 fn simulate(head: &[u8], file_len: u64) -> (u32, u64) {
-    let mut held: Vec<u8> = Vec::new();
-    let mut want = FIRST;
-    let mut reads = 0;
-    loop {
-        let want_now = want.min(file_len);
-        if want_now > held.len() as u64 {
-            reads += 1;
-            let upto = (want_now as usize).min(head.len());
-            if upto > held.len() {
-                held.extend_from_slice(&head[held.len()..upto]);
-            }
-            held.resize(want_now as usize, 0);
-        }
-        match Gguf::parse_with(&held, ParseOptions::lenient()) {
-            Ok(_) => return (reads, held.len() as u64),
-            Err(e) => {
-                let needed = e.needed().expect("only truncation");
-                assert!(reads < 20, "{reads} reads, held {}", held.len());
-                want = next_head_len(&held, needed);
-                assert!(want > held.len() as u64);
-            }
-        }
-    }
+    let mut source = crate::head::HeadThenZeros::new(head, file_len);
+    let got = read_head(&mut source, HeadLimits::new(u64::MAX)).unwrap();
+    Gguf::parse_with(&got.bytes, ParseOptions::lenient()).unwrap();
+    assert_eq!(got.reads, source.reads);
+    (got.reads, got.bytes.len() as u64)
 }
 
 /// The head of a file: every byte up to the end of its tensor infos.

@@ -11,6 +11,7 @@
 )]
 
 mod estimate;
+mod head;
 mod hostile;
 mod model_shaped;
 mod prefixes;

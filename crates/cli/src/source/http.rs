@@ -1,15 +1,16 @@
-//! Reading the head of a remote GGUF file: Range requests that grow until the header, metadata
-//! and tensor infos parse, never the tensor data.
+//! Reading the head of a remote GGUF file: a [`RangeRead`] over HTTP `Range` requests, read by
+//! the format crate's one head reader ([`ggufscope_gguf::read_head`], the same loop that reads
+//! a local file too large to map), never the tensor data.
 //!
-//! The first request asks for [`FIRST_CHUNK_BYTES`]. While the parser answers `Truncated {
-//! needed }` (the length it needs to go on), the next request asks for exactly the missing range,
-//! extended to [`ggufscope_gguf::next_head_len`]: the head's length estimated from what is held
-//! (the rest of a long string array from the strings already seen, the per-token arrays a
-//! tokenizer still has to come, the tensor infos), at least `needed` and a quarter more than is
-//! held. So a head under 64 MiB costs at most three requests and 1.25 × its length + 1 MiB
-//! (the Qwen2 vocab file, 5.9 MB: three requests, 5.9 MB; with tensor data after it, 6.7 MB),
-//! one request when it fits the first; it never asks past the file's end, which the first
-//! answer's `Content-Range` tells. A server that ignores `Range` (200 with the whole file) is read only as far as needed
+//! The first request asks for [`ggufscope_gguf::FIRST_HEAD_READ_BYTES`]. While the parser
+//! answers `Truncated { needed }`, the next request asks for exactly the missing range, extended
+//! to [`ggufscope_gguf::next_head_len`]: the head's length estimated from what is held (the rest
+//! of a long string array from the strings already seen, the per-token arrays a tokenizer still
+//! has to come, the tensor infos), at least `needed` and a quarter more than is held. So a head
+//! under 64 MiB costs at most three requests and 1.25 × its length + 1 MiB (the Qwen2 vocab
+//! file, 5.9 MB: three requests, 5.9 MB; with tensor data after it, 6.7 MB), one request when it
+//! fits the first; it never asks past the file's end, which the first answer's `Content-Range`
+//! tells. A server that ignores `Range` (200 with the whole file) is read only as far as needed
 //! and the connection is then dropped. Redirects are followed (an `Authorization` header only to
 //! the same host); 4xx/5xx answers, a body shorter than promised and timeouts are errors.
 //! `-v` logs the number of requests and bytes.
@@ -18,14 +19,11 @@ use std::io::Read;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use ggufscope_gguf::{Gguf, ParseOptions};
+use ggufscope_gguf::{HeadError, HeadLimits, RangeRead};
 use ureq::config::RedirectAuthHeaders;
 
 use super::RemoteFile;
 
-/// The first request's length: the metadata of most models fits (the Phi-3 vocab file has
-/// 726 KB).
-pub const FIRST_CHUNK_BYTES: u64 = 1 << 20;
 /// The most a remote source is read for its metadata; a file that needs more is refused.
 pub const MAX_HEAD_BYTES: u64 = 1 << 30;
 /// The environment variable that sets the connect and read timeouts, in seconds.
@@ -91,42 +89,20 @@ impl Client {
             agent: &self.agent,
             url: file.url(),
             token: file.token(),
-            bytes: Vec::new(),
+            held: 0,
             file_len: None,
             stream: None,
             at_end: false,
             requests: 0,
             received: 0,
         };
-        let mut want = FIRST_CHUNK_BYTES;
-        loop {
-            let before = t.held();
-            t.fill_to(want)?;
-            let (needed, err) = match Gguf::parse_with(&t.bytes, ParseOptions::lenient()) {
-                Ok(_) => break,
-                Err(err) => match err.needed() {
-                    Some(needed) => (needed, err),
-                    None => break,
-                },
-            };
-            let held = t.held();
-            if t.at_end || t.file_len.is_some_and(|len| held >= len) {
-                break;
-            }
-            if let Some(len) = t.file_len.filter(|&len| needed > len) {
-                // Reading on to the end would not help: the file itself is cut short.
-                bail!("parsing the file's head: {err}, and the whole file has {len} bytes");
-            }
-            if held == before {
-                bail!("the server sent no bytes past byte {held}");
-            }
-            if needed > MAX_HEAD_BYTES {
-                bail!(
-                    "the metadata needs {needed} bytes, more than the {MAX_HEAD_BYTES} a remote source is read for"
-                );
-            }
-            want = ggufscope_gguf::next_head_len(&t.bytes, needed).min(MAX_HEAD_BYTES);
-        }
+        let head =
+            ggufscope_gguf::read_head(&mut t, HeadLimits::new(MAX_HEAD_BYTES)).map_err(|err| {
+                match err {
+                    HeadError::Read { source, .. } => source,
+                    other => anyhow::anyhow!("parsing the file's head: {other}"),
+                }
+            })?;
         tracing::info!(
             url = %file.shown(),
             requests = t.requests,
@@ -135,20 +111,22 @@ impl Client {
             "read the head of a remote file"
         );
         Ok(Head {
-            bytes: t.bytes,
-            file_len: t.file_len,
+            bytes: head.bytes,
+            file_len: head.file_len,
         })
     }
 }
 
-/// The state of reading one file.
+/// The state of reading one file: a [`RangeRead`] for [`ggufscope_gguf::read_head`], which
+/// asks for the bytes right after those it holds.
 struct Transfer<'c> {
     agent: &'c ureq::Agent,
     url: String,
     token: Option<&'c str>,
-    bytes: Vec<u8>,
+    /// The bytes read so far (the head reader holds them).
+    held: u64,
     file_len: Option<u64>,
-    /// The body of an answer that ignored `Range`, positioned at `bytes.len()`.
+    /// The body of an answer that ignored `Range`, positioned at `held`.
     stream: Option<ureq::BodyReader<'static>>,
     /// No byte follows the ones held.
     at_end: bool,
@@ -156,25 +134,37 @@ struct Transfer<'c> {
     received: u64,
 }
 
-impl Transfer<'_> {
-    fn held(&self) -> u64 {
-        self.bytes.len() as u64
+impl RangeRead for Transfer<'_> {
+    type Error = anyhow::Error;
+
+    fn len(&self) -> Option<u64> {
+        self.file_len
     }
 
-    /// Extends the bytes held to `want` (or to the end of the file).
-    fn fill_to(&mut self, want: u64) -> anyhow::Result<()> {
+    /// Reads `len` bytes from `offset` (the end of those held) into `buf`: a Range request,
+    /// or more of a whole-file answer.
+    fn read_at(&mut self, offset: u64, len: u64, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        if offset != self.held {
+            bail!(
+                "asked for byte {offset} of a transfer at byte {}",
+                self.held
+            );
+        }
+        let want = offset.saturating_add(len);
         let want = self.file_len.map_or(want, |len| want.min(len));
-        if want <= self.held() || self.at_end {
+        if want <= self.held || self.at_end {
             return Ok(());
         }
         if self.stream.is_some() {
-            return self.read_stream(want);
+            return self.read_stream(want, buf);
         }
-        self.request(want)
+        self.request(want, buf)
     }
+}
 
-    fn request(&mut self, want: u64) -> anyhow::Result<()> {
-        let (start, last) = (self.held(), want.saturating_sub(1));
+impl Transfer<'_> {
+    fn request(&mut self, want: u64, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        let (start, last) = (self.held, want.saturating_sub(1));
         let mut request = self
             .agent
             .get(&self.url)
@@ -211,7 +201,7 @@ impl Transfer<'_> {
                 self.file_len = total.or(self.file_len);
                 let promised = end - first;
                 let mut body = response.into_body().into_reader();
-                let got = self.read_from(&mut body, promised)?;
+                let got = self.read_from(&mut body, promised, buf)?;
                 if got < promised {
                     bail!(
                         "the server promised bytes {first}-{} and sent only {got} of those {promised}",
@@ -235,7 +225,7 @@ impl Transfer<'_> {
                     bail!("the whole-file answer has {skipped} bytes, fewer than the {start} sent before");
                 }
                 self.stream = Some(body);
-                self.read_stream(want)
+                self.read_stream(want, buf)
             }
             416 => {
                 // Nothing at or after `start`: the file ends there.
@@ -255,18 +245,18 @@ impl Transfer<'_> {
     }
 
     /// Reads on from a whole-file answer up to `want`.
-    fn read_stream(&mut self, want: u64) -> anyhow::Result<()> {
+    fn read_stream(&mut self, want: u64, buf: &mut Vec<u8>) -> anyhow::Result<()> {
         let Some(mut body) = self.stream.take() else {
             return Ok(());
         };
-        let need = want.saturating_sub(self.held());
-        let got = self.read_from(&mut body, need)?;
+        let need = want.saturating_sub(self.held);
+        let got = self.read_from(&mut body, need, buf)?;
         if got < need {
             self.at_end = true;
-            if let Some(len) = self.file_len.filter(|&len| self.held() < len) {
+            if let Some(len) = self.file_len.filter(|&len| self.held < len) {
                 bail!(
                     "the answer ended after {} of the {len} bytes promised",
-                    self.held()
+                    self.held
                 );
             }
         } else {
@@ -275,9 +265,15 @@ impl Transfer<'_> {
         Ok(())
     }
 
-    /// Appends up to `n` bytes from `body`; returns how many came before its end. A connection
-    /// that closes before the promised `Content-Length` is an end, reported by the caller.
-    fn read_from(&mut self, body: &mut impl Read, n: u64) -> anyhow::Result<u64> {
+    /// Appends up to `n` bytes from `body` to `out`; returns how many came before its end. A
+    /// connection that closes before the promised `Content-Length` is an end, reported by the
+    /// caller.
+    fn read_from(
+        &mut self,
+        body: &mut impl Read,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) -> anyhow::Result<u64> {
         let mut buf = vec![0u8; 64 * 1024];
         let mut got = 0u64;
         while got < n {
@@ -292,10 +288,10 @@ impl Transfer<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
                 Err(e) => return Err(e).context("reading the answer"),
             };
-            self.bytes
-                .extend_from_slice(chunk.get(..read).unwrap_or_default());
+            out.extend_from_slice(chunk.get(..read).unwrap_or_default());
             got = got.saturating_add(read as u64);
         }
+        self.held = self.held.saturating_add(got);
         self.received = self.received.saturating_add(got);
         Ok(got)
     }

@@ -9,11 +9,10 @@
 pub mod http;
 pub mod split;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use ggufscope_gguf::{Gguf, Mapped, ParseOptions};
+use ggufscope_gguf::{HeadError, HeadLimits, LocalFile, Mapped};
 
 use crate::exit::{Failure, Status};
 
@@ -322,7 +321,7 @@ fn read_local(path: &Path) -> anyhow::Result<Bytes> {
             Err(err) => return Err(err).with_context(failure),
         }
     }
-    let bytes = read_head(file, len).with_context(failure)?;
+    let bytes = read_head(file).with_context(failure)?;
     tracing::info!(
         path = %path.display(),
         bytes = bytes.len(),
@@ -339,49 +338,18 @@ fn read_local(path: &Path) -> anyhow::Result<Bytes> {
 /// vocabularies take tens of MB), and little enough for a 32-bit address space.
 pub const MAX_LOCAL_HEAD_BYTES: u64 = 256 << 20;
 
-/// Reads the head of a file of `len` bytes from `reader` the way [`http`] fetches a remote
-/// one: [`http::FIRST_CHUNK_BYTES`] first, then, while the parser answers `Truncated { needed }`,
-/// up to [`ggufscope_gguf::next_head_len`], never past the file's end or [`MAX_LOCAL_HEAD_BYTES`]
-/// (each step reserves exactly what it reads, so a failed reservation is an error, not an
-/// abort). A head that needs more than the file holds, or than that limit, is an error with
-/// the parse error; one the read cannot extend is returned as it is, for its parse to report.
-pub fn read_head(reader: impl Read, len: u64) -> anyhow::Result<Vec<u8>> {
-    let mut reader = reader.take(len);
-    let mut bytes = Vec::new();
-    let mut want = http::FIRST_CHUNK_BYTES.min(len);
-    loop {
-        let before = bytes.len() as u64;
-        bytes.try_reserve_exact(usize::try_from(want.saturating_sub(before))?)?;
-        (&mut reader)
-            .take(want.saturating_sub(before))
-            .read_to_end(&mut bytes)?;
-        let held = bytes.len() as u64;
-        let (needed, err) = match Gguf::parse_with(&bytes, ParseOptions::lenient()) {
-            Err(err) => match err.needed() {
-                Some(needed) => (needed, err),
-                None => break,
-            },
-            Ok(_) => break,
-        };
-        // At the end of the file or with no progress: the caller's parse of what is held
-        // reports the located truncation.
-        if held >= len || held == before {
-            break;
-        }
-        if needed > len {
-            // Reading on to the end would not help: the file itself is cut short.
-            bail!("parsing the head: {err}, and the whole file has {len} bytes");
-        }
-        if needed > MAX_LOCAL_HEAD_BYTES {
-            bail!(
-                "parsing the head: {err}; reading on would take more than the {MAX_LOCAL_HEAD_BYTES} bytes a file too large to map is read for"
-            );
-        }
-        want = ggufscope_gguf::next_head_len(&bytes, needed)
-            .min(MAX_LOCAL_HEAD_BYTES)
-            .min(len);
+/// Reads the head of a local file the way [`http`] fetches a remote one, with the format
+/// crate's head reader ([`ggufscope_gguf::read_head`]) over the file, never more than
+/// [`MAX_LOCAL_HEAD_BYTES`]. A head that needs more than the file holds, or than that limit, is
+/// an error with the parse error; one the read cannot extend is returned as it is, for its
+/// parse to report.
+pub fn read_head(file: std::fs::File) -> anyhow::Result<Vec<u8>> {
+    let mut file = LocalFile::new(file)?;
+    match ggufscope_gguf::read_head(&mut file, HeadLimits::new(MAX_LOCAL_HEAD_BYTES)) {
+        Ok(head) => Ok(head.bytes),
+        Err(HeadError::Read { source, .. }) => Err(source.into()),
+        Err(err) => bail!("parsing the head: {err}"),
     }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -428,20 +396,18 @@ mod tests {
         );
     }
 
+    /// What a 32-bit process does with a model over 2 GiB, run here on a file of any size (the
+    /// reads themselves: `ggufscope_gguf`'s `tests/head.rs`).
     #[test]
     fn a_file_too_large_to_map_is_read_up_to_its_tensor_infos() {
-        // What a 32-bit process does with a model over 2 GiB, run here on a file of any size.
         let tmp = ggufscope_testkit::presets::qwen2_5_0_5b().write_sparse_temp();
         let len = std::fs::metadata(tmp.path()).unwrap().len();
-        let head = read_head(std::fs::File::open(tmp.path()).unwrap(), len).unwrap();
-        let g = Gguf::parse(&head).unwrap();
+        let head = read_head(std::fs::File::open(tmp.path()).unwrap()).unwrap();
+        let g = ggufscope_gguf::Gguf::parse(&head).unwrap();
         assert_eq!(g.tensors().len(), 290);
-        // Two reads: 1 MiB, then the estimated rest (the 2.4 MB vocabulary needs more than the
-        // first), within 1.25 × the head + 1 MiB.
         let head_len = g.tensor_infos_end();
         assert!(head_len <= head.len() as u64);
-        assert!(head.len() as u64 <= head_len + head_len / 4 + http::FIRST_CHUNK_BYTES);
-        assert!(g.check_layout_with_len(len).is_empty());
+        assert!(head.len() as u64 <= head_len + head_len / 4 + ggufscope_gguf::READ_ALLOWANCE);
         let codes = |remote| {
             crate::report::issues::FormatIssues::of(&g, Some(len), remote, None)
                 .layout
@@ -451,29 +417,16 @@ mod tests {
         };
         assert_eq!(codes(false), ["tensor_data_not_read"]);
         assert_eq!(codes(true), ["tensor_data_not_downloaded"]);
-        // A small file is read whole; a cut one is returned as it is, for the parse to report.
-        let phi3 = std::fs::read(ggufscope_testkit::real_fixture("ggml-vocab-phi-3.gguf")).unwrap();
-        assert_eq!(read_head(&phi3[..], phi3.len() as u64).unwrap(), phi3);
-        let cut = &phi3[..phi3.len() - 1];
-        assert_eq!(read_head(cut, cut.len() as u64).unwrap(), cut);
-        // A head claiming more than the limit (a 512 MiB string value, in a file said to be
-        // 4 GiB long) is refused after reading 1 MiB, not read on.
-        let mut huge = b"GGUF".to_vec();
-        huge.extend(3u32.to_le_bytes());
-        huge.extend(0u64.to_le_bytes()); // tensors
-        huge.extend(1u64.to_le_bytes()); // KVs
-        huge.extend(1u64.to_le_bytes());
-        huge.push(b'k');
-        huge.extend(8u32.to_le_bytes()); // string
-        huge.extend((1u64 << 29).to_le_bytes());
-        let mut source = huge.as_slice().chain(std::io::repeat(b'k'));
-        let err = read_head(&mut source, 4 << 30).unwrap_err().to_string();
-        assert!(err.contains("more than the 268435456"), "{err}");
-        assert!(err.contains("truncated"), "{err}");
-        // One that asks for more than the whole file holds says so.
-        let mut source = huge.as_slice().chain(std::io::repeat(b'k'));
-        let err = read_head(&mut source, 3 << 20).unwrap_err().to_string();
-        assert!(err.contains("the whole file has 3145728 bytes"), "{err}");
+        // A file cut inside its head is refused with the parse error and the file's length.
+        let qwen2 = ggufscope_testkit::read_real("ggml-vocab-qwen2.gguf");
+        let cut = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(cut.path(), &qwen2[..1_048_586]).unwrap();
+        let err = read_head(std::fs::File::open(cut.path()).unwrap()).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("truncated") && err.contains("the whole file has 1048586 bytes"),
+            "{err}"
+        );
     }
 
     #[test]
