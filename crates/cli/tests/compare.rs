@@ -51,17 +51,48 @@ fn tiny_llama_and_llama_spm_text() {
 }
 
 #[test]
-fn bert_on_either_side_is_unsupported() {
+fn phi3_and_bert_are_compared_through_the_table() {
+    // bert has no hand-written spec: the pair is compared by what the architecture table reads.
     let case = Case::fixture(PHI3);
     snapshot!(
         case,
         "bert_b",
         case.cmd("compare", &["ggml-vocab-bert-bge.gguf"])
     );
-    let case = Case::fixture("ggml-vocab-bert-bge.gguf");
+}
+
+#[test]
+fn an_architecture_outside_the_table_is_exit_3() {
+    let mut m = ggufscope_testkit::presets::tiny_llama();
+    m.set_kv("general.architecture", "nonesuch");
+    let case = Case::temp("nonesuch.gguf", &m.to_bytes());
+    case.add(PHI3, &ggufscope_testkit::read_real(PHI3));
     let out = case.cmd("compare", &[PHI3, "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not in the architecture table (llama.cpp 0c1e570, 152 architectures)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn table_architectures_side_by_side() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    let case = Case::temp(
+        "qwen35moe-moe.gguf",
+        &std::fs::read(dir.join("qwen35moe-moe.gguf")).unwrap(),
+    );
+    case.add(
+        "qwen3moe-moe.gguf",
+        &std::fs::read(dir.join("qwen3moe-moe.gguf")).unwrap(),
+    );
+    snapshot!(
+        case,
+        "qwen35moe_qwen3moe",
+        case.cmd("compare", &["qwen3moe-moe.gguf"])
+    );
 }
 
 #[test]

@@ -106,6 +106,9 @@ pub enum TensorSource {
     File,
     /// The file has none: the layout its configuration requires.
     Expected,
+    /// The file has none: the tensors llama.cpp's loader requires for its configuration
+    /// (optional ones, which llama.cpp accepts absent, not counted).
+    Required,
 }
 
 /// A comparison of two models.
@@ -253,4 +256,197 @@ pub fn compare(a: (&Gguf<'_>, &ModelConfig), b: (&Gguf<'_>, &ModelConfig)) -> Co
         tracing::info!(target: "ggufscope::compare", field = r.field, a = %r.a, b = %r.b, "differs");
     }
     cmp
+}
+
+/// One side of a comparison read by the architecture table: any architecture it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct FactsSide<'s, 'g, 'a> {
+    /// The parsed file.
+    pub gguf: &'g Gguf<'a>,
+    /// What the table read.
+    pub facts: &'s crate::facts::ArchFacts,
+    /// The table's run (its tensor requests give a vocab-only file's layout).
+    pub loaded: &'s crate::table::Loaded,
+}
+
+/// Compares two models of any architectures the table holds: the configuration as llama.cpp
+/// reads it (per-layer values shown as llama.cpp prints them), experts, recurrent layers, sizes,
+/// and the tensor names and shapes (a vocab-only side: the layout llama.cpp requires).
+pub fn compare_facts(a: FactsSide<'_, '_, '_>, b: FactsSide<'_, '_, '_>) -> Comparison {
+    let (src_a, ta) = facts_tensor_shapes(a);
+    let (src_b, tb) = facts_tensor_shapes(b);
+    let mut names: Vec<&String> = ta.keys().chain(tb.keys()).collect();
+    names.sort();
+    names.dedup();
+    let tensors = names
+        .into_iter()
+        .map(|n| TensorRow {
+            name: n.clone(),
+            in_a: ta.contains_key(n),
+            in_b: tb.contains_key(n),
+            a: ta.get(n).cloned().flatten(),
+            b: tb.get(n).cloned().flatten(),
+        })
+        .collect();
+    let cmp = Comparison {
+        architectures: (a.facts.architecture.clone(), b.facts.architecture.clone()),
+        rows: facts_rows(a.facts, b.facts),
+        tensor_sources: (src_a, src_b),
+        tensors,
+    };
+    for r in cmp.differences() {
+        tracing::info!(target: "ggufscope::compare", field = r.field, a = %r.a, b = %r.b, "differs");
+    }
+    cmp
+}
+
+/// MHA, GQA or MQA of layer 0's heads, or `none` (no attention: a recurrent layer).
+fn attention_kind_of(heads: i64, kv: i64) -> &'static str {
+    if heads <= 0 || kv <= 0 {
+        "none"
+    } else if heads == kv {
+        "MHA"
+    } else if kv == 1 {
+        "MQA"
+    } else {
+        "GQA"
+    }
+}
+
+fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<Row> {
+    use crate::facts::ArchFacts as F;
+    let mut out = Vec::new();
+    let first_attention = |f: &F| {
+        f.layers
+            .iter()
+            .find(|l| l.kind == "attention")
+            .map_or((0, 0), |l| (l.head_count, l.head_count_kv))
+    };
+    let rows: [(&'static str, &'static str, fn(&F) -> Field); 20] = [
+        ("config", "architecture", |f| f.architecture.clone().into()),
+        ("config", "context_length", |f| {
+            Field::Int(u64::try_from(f.context_length).unwrap_or(0))
+        }),
+        ("config", "embedding_length", |f| {
+            Field::Int(u64::try_from(f.embedding_length).unwrap_or(0))
+        }),
+        ("config", "block_count", |f| {
+            Field::Int(u64::try_from(f.block_count).unwrap_or(0))
+        }),
+        ("config", "feed_forward_length", |f| {
+            if f.feed_forward_length.is_uniform() {
+                Field::Int(u64::try_from(f.feed_forward_length.first()).unwrap_or(0))
+            } else {
+                Field::Text(f.feed_forward_length.to_string())
+            }
+        }),
+        ("config", "sliding_window", |f| {
+            f.sliding_window
+                .map_or(Field::None, |w| Field::Int(u64::try_from(w).unwrap_or(0)))
+        }),
+        ("config", "recurrent_layers", |f| {
+            Field::Int(f.recurrent_layers.len() as u64)
+        }),
+        ("attention", "attention_head_count", |f| {
+            if f.head_count.is_uniform() {
+                Field::Int(u64::try_from(f.head_count.first()).unwrap_or(0))
+            } else {
+                Field::Text(f.head_count.to_string())
+            }
+        }),
+        ("attention", "attention_head_count_kv", |f| {
+            if f.head_count_kv.is_uniform() {
+                Field::Int(u64::try_from(f.head_count_kv.first()).unwrap_or(0))
+            } else {
+                Field::Text(f.head_count_kv.to_string())
+            }
+        }),
+        ("attention", "head_dim", |f| {
+            Field::Int(u64::try_from(f.head_dim).unwrap_or(0))
+        }),
+        ("attention", "attention_kind", |_| Field::None),
+        ("attention", "kv_lora_rank", |f| {
+            Field::Int(u64::try_from(f.kv_lora_rank).unwrap_or(0))
+        }),
+        ("rope", "rope_type", |f| {
+            f.rope_type.map(str::to_owned).into()
+        }),
+        ("rope", "rope_dimension_count", |f| {
+            Field::Int(u64::try_from(f.rope_dimension_count).unwrap_or(0))
+        }),
+        ("rope", "rope_freq_base", |f| Field::Float(f.rope_freq_base)),
+        ("experts", "expert_count", |f| {
+            Field::Int(u64::try_from(f.expert_count).unwrap_or(0))
+        }),
+        ("experts", "expert_used_count", |f| {
+            Field::Int(u64::try_from(f.expert_used_count).unwrap_or(0))
+        }),
+        ("size", "parameter_count", |f| f.parameter_count.into()),
+        ("size", "active_parameter_count", |f| {
+            f.active_parameter_count.into()
+        }),
+        ("size", "kv_bytes_per_token", |f| {
+            Field::Int(f.kv_bytes_per_token)
+        }),
+    ];
+    for (section, field, get) in rows {
+        let (x, y) = if field == "attention_kind" {
+            let (ha, ka) = first_attention(a);
+            let (hb, kb) = first_attention(b);
+            (
+                Field::from(attention_kind_of(ha, ka)),
+                Field::from(attention_kind_of(hb, kb)),
+            )
+        } else {
+            (get(a), get(b))
+        };
+        let same = x == y;
+        out.push(Row {
+            section,
+            field,
+            a: x,
+            b: y,
+            same,
+        });
+    }
+    out
+}
+
+/// Tensor name (per-layer as `blk.*.…`) → shape: the file's, or for a vocab-only file the
+/// tensors llama.cpp's loader requires.
+fn facts_tensor_shapes(
+    s: FactsSide<'_, '_, '_>,
+) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
+    let generic = |name: &str| -> Option<String> {
+        match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
+            Some(("0", rest)) => Some(format!("blk.*.{rest}")),
+            Some(_) => None,
+            None => Some(name.to_string()),
+        }
+    };
+    if s.gguf.tensors().is_empty() {
+        let map = s
+            .loaded
+            .tensors
+            .iter()
+            .filter(|r| r.created && r.flags & 2 == 0)
+            .filter_map(|r| {
+                let dims = r
+                    .shape
+                    .iter()
+                    .map(|&d| u64::try_from(d).ok())
+                    .collect::<Option<Vec<u64>>>();
+                Some((generic(&r.name)?, dims))
+            })
+            .collect();
+        (TensorSource::Required, map)
+    } else {
+        let map = s
+            .gguf
+            .tensors()
+            .iter()
+            .filter_map(|t| Some((generic(t.name())?, Some(t.dims().to_vec()))))
+            .collect();
+        (TensorSource::File, map)
+    }
 }

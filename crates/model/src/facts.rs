@@ -150,7 +150,8 @@ pub struct ArchFacts {
     pub parameter_count: Option<u64>,
     /// Parameters a token uses: expert tensors count `expert_used_count / expert_count`.
     pub active_parameter_count: Option<u64>,
-    /// Bytes of f16 K and V one token adds to the cache, over the attention blocks.
+    /// Bytes of f16 K and V one token adds to the cache, over the blocks that have a KV cache
+    /// (MLA: the compressed K only).
     pub kv_bytes_per_token: u64,
     /// Tensors in the file.
     pub tensor_count: u64,
@@ -219,8 +220,15 @@ impl ArchFacts {
         let attention_layers = layers_all
             .iter()
             .filter(|x| i64::from(x.index) < n_layer && !x.is_recurrent);
+        // MLA caches the compressed K only; V is a view of it (`llama_kv_cache`, the
+        // `is_mla()` path: llama.cpp logs V as 0.00 MiB).
+        let mla = int("n_embd_head_k_mla_impl") != 0;
         let kv_bytes_per_token = attention_layers
-            .map(|x| u64::try_from(x.n_embd_k_gqa + x.n_embd_v_gqa).unwrap_or(0) * 2)
+            .filter(|x| x.has_kv)
+            .map(|x| {
+                let v = if mla { 0 } else { x.n_embd_v_gqa };
+                u64::try_from(x.n_embd_k_gqa + v).unwrap_or(0) * 2
+            })
             .sum();
         let has_ssm = int("ssm_d_conv") > 0 || int("ssm_d_state") > 0 || int("ssm_d_inner") > 0;
         let n_swa = int("n_swa");

@@ -1,7 +1,9 @@
 //! `ggufscope compare A B`: two models side by side — configuration, attention, rope,
 //! tokenizer and size rows, then tensor names and shapes (per-layer ones once, as `blk.*`).
 //! A vocab-only side is compared through the layout its configuration requires, and the
-//! output says so. Exit 3 if either architecture is unsupported.
+//! output says so. Two architectures with hand-written specs are compared through `ModelConfig`;
+//! any other pair the architecture table holds through what the table reads (`ArchFacts`).
+//! Exit 3 if either architecture is unknown.
 
 use std::io::Write;
 
@@ -10,13 +12,63 @@ use crate::exit::Status;
 use crate::input::Input;
 use crate::render::Paint;
 use crate::report::compare::CompareReport;
+use ggufscope_model::table;
+use ggufscope_model::{ArchError, ArchFacts, FactsSide, Inconsistency};
 
 /// Runs `compare`.
 pub fn run(args: &CompareArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let (a, b) = (Input::open(&args.a)?, Input::open(&args.b)?);
     let (ga, gb) = (a.parse()?, b.parse()?);
-    let (ca, cb) = (a.config(&ga)?, b.config(&gb)?);
-    let report = CompareReport::new((a.name(), &ga, &ca), (b.name(), &gb, &cb));
+    let arch = |g: &ggufscope_gguf::Gguf<'_>| {
+        g.metadata()
+            .get_str("general.architecture")
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (arch_a, arch_b) = (arch(&ga), arch(&gb));
+    let spec = |a: &str| ggufscope_model::lookup(a).is_some();
+    let held = |a: &str| table::table().holds(a);
+    // Two architectures with hand-written specs keep the wave-1 comparison (tokenizer rows,
+    // the story's fields); any other pair the table holds is compared by what it reads.
+    let report = if !(spec(&arch_a) && spec(&arch_b)) && held(&arch_a) && held(&arch_b) {
+        let read = |input: &Input, g: &ggufscope_gguf::Gguf<'_>, arch: &str| {
+            let (facts, loaded) = ArchFacts::read(g, arch)?;
+            if let Some(r) = &loaded.hparams_refusal {
+                return Err(
+                    input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
+                        message: r.message.clone(),
+                        at: r.source.clone(),
+                    })),
+                );
+            }
+            Ok((facts, loaded))
+        };
+        let (fa, la) = read(&a, &ga, &arch_a)?;
+        let (fb, lb) = read(&b, &gb, &arch_b)?;
+        CompareReport::from_facts(
+            (
+                a.name(),
+                FactsSide {
+                    gguf: &ga,
+                    facts: &fa,
+                    loaded: &la,
+                },
+            ),
+            (
+                b.name(),
+                FactsSide {
+                    gguf: &gb,
+                    facts: &fb,
+                    loaded: &lb,
+                },
+            ),
+        )
+    } else {
+        let (ca, cb) = (a.config(&ga)?, b.config(&gb)?);
+        CompareReport::new((a.name(), &ga, &ca), (b.name(), &gb, &cb))
+    };
     if args.json {
         super::write_json(out, &report)?;
     } else if args.markdown {

@@ -12,7 +12,12 @@ use crate::cli::ReportArgs;
 use crate::exit::Status;
 use crate::input::{source_name, Input};
 use crate::report::analysis::{AnalysisReport, Model};
+use crate::report::compare::CompareReport;
+use crate::report::config::FactsReport;
 use crate::report::findings;
+use crate::report::table_report::TableReport;
+use ggufscope_model::table;
+use ggufscope_model::{ArchError, ArchFacts, FactsSide, Inconsistency};
 
 /// Runs `report`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -20,6 +25,22 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let other = args.compare.as_deref().map(Input::open).transpose()?;
     let gguf = input.parse()?;
     let other_gguf = other.as_ref().map(Input::parse).transpose()?;
+    let arch = |g: &ggufscope_gguf::Gguf<'_>| {
+        g.metadata()
+            .get_str("general.architecture")
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let spec = |g: &ggufscope_gguf::Gguf<'_>| ggufscope_model::lookup(&arch(g)).is_some();
+    let other_has_spec = other_gguf.as_ref().is_none_or(|g| spec(g));
+    // An architecture without a hand-written spec (or a comparison with one): the report of
+    // what the architecture table reads.
+    if (!spec(&gguf) || !other_has_spec) && table::table().holds(&arch(&gguf)) {
+        let bytes = table_report(args, &input, &gguf, other.as_ref().zip(other_gguf.as_ref()))?;
+        return write_out(args, out, &bytes);
+    }
     let config = input.config(&gguf)?;
     let other_model = match (&other, &other_gguf) {
         (Some(i), Some(g)) => Some(Model {
@@ -46,12 +67,102 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         report.markdown(&mut text)?;
         text
     };
+    write_out(args, out, &bytes)
+}
+
+/// The report of a table-only architecture, as markdown or JSON bytes.
+fn table_report(
+    args: &ReportArgs,
+    input: &Input,
+    gguf: &ggufscope_gguf::Gguf<'_>,
+    other: Option<(&Input, &ggufscope_gguf::Gguf<'_>)>,
+) -> anyhow::Result<Vec<u8>> {
+    let read = |input: &Input, g: &ggufscope_gguf::Gguf<'_>| -> anyhow::Result<_> {
+        let arch = g
+            .metadata()
+            .get_str("general.architecture")
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .to_owned();
+        if !table::table().holds(&arch) {
+            return Err(input.config_error(
+                ggufscope_model::spec_of(g)
+                    .err()
+                    .unwrap_or(ArchError::NoArchitecture),
+            ));
+        }
+        let (facts, loaded) = ArchFacts::read(g, &arch)?;
+        if let Some(r) = &loaded.hparams_refusal {
+            return Err(
+                input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
+                    message: r.message.clone(),
+                    at: r.source.clone(),
+                })),
+            );
+        }
+        Ok((facts, loaded))
+    };
+    let (facts, loaded) = read(input, gguf)?;
+    let comparison = match other {
+        Some((oi, og)) => {
+            let (of, ol) = read(oi, og)?;
+            Some(CompareReport::from_facts(
+                (
+                    input.name(),
+                    FactsSide {
+                        gguf,
+                        facts: &facts,
+                        loaded: &loaded,
+                    },
+                ),
+                (
+                    oi.name(),
+                    FactsSide {
+                        gguf: og,
+                        facts: &of,
+                        loaded: &ol,
+                    },
+                ),
+            ))
+        }
+        None => None,
+    };
+    let mut all = findings::format_findings(&input.format_issues(gguf));
+    all.extend(findings::cap_repeated(
+        crate::cmd::validate::schema_findings(gguf),
+    ));
+    let name = gguf
+        .metadata()
+        .get_str("general.name")
+        .ok()
+        .flatten()
+        .map(str::to_owned);
+    let report = TableReport::new(
+        command_line(args),
+        input.name(),
+        Some(input.file_len()),
+        gguf,
+        FactsReport { facts, name },
+        all,
+        comparison,
+    );
+    Ok(if args.json {
+        super::json_bytes(&report)?
+    } else {
+        let mut text = Vec::new();
+        report.markdown(&mut text)?;
+        text
+    })
+}
+
+fn write_out(args: &ReportArgs, out: &mut dyn Write, bytes: &[u8]) -> anyhow::Result<Status> {
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
             tracing::info!(path = %path.display(), bytes = bytes.len(), "report written");
         }
-        None => out.write_all(&bytes)?,
+        None => out.write_all(bytes)?,
     }
     Ok(Status::Success)
 }

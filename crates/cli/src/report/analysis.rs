@@ -206,7 +206,7 @@ impl AnalysisReport {
             },
         );
         out.push(match t.source {
-            TensorSource::Expected => format!(
+            TensorSource::Expected | TensorSource::Required => format!(
                 "It is a vocab-only file (metadata and tokenizer, no tensors): the tensor table is the layout `{}` requires for this configuration, {} tensors and {params}.",
                 c.architecture, t.tensor_count
             ),
@@ -395,7 +395,7 @@ fn derived(gguf: &Gguf<'_>, c: &ModelConfig, t: &TensorTable) -> Vec<Fact> {
         "parameters",
         params,
         match t.source {
-            TensorSource::Expected => {
+            TensorSource::Expected | TensorSource::Required => {
                 "sum of the expected layout's elements (vocab-only file)".to_owned()
             }
             TensorSource::File => "sum of the file's tensor elements".to_owned(),

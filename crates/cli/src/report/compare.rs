@@ -62,6 +62,9 @@ impl Side {
         let source = match self.tensor_source {
             TensorSource::File => "in the file",
             TensorSource::Expected => "in the expected layout (vocab-only file)",
+            TensorSource::Required => {
+                "llama.cpp requires (vocab-only file; optional tensors not counted)"
+            }
         };
         format!(
             "{} tensors, {params} parameters {source}",
@@ -86,6 +89,44 @@ pub struct CompareReport {
 }
 
 impl CompareReport {
+    /// Compares two files of any architectures the table holds.
+    pub fn from_facts(
+        a: (String, ggufscope_model::FactsSide<'_, '_, '_>),
+        b: (String, ggufscope_model::FactsSide<'_, '_, '_>),
+    ) -> Self {
+        let c = ggufscope_model::compare_facts(a.1, b.1);
+        let side = |file: String, s: ggufscope_model::FactsSide<'_, '_, '_>, src| Side {
+            file,
+            architecture: s.facts.architecture.clone(),
+            name: s
+                .gguf
+                .metadata()
+                .get_str("general.name")
+                .ok()
+                .flatten()
+                .map(str::to_owned),
+            tensor_source: src,
+            tensor_count: match src {
+                TensorSource::File => s.facts.tensor_count,
+                TensorSource::Expected | TensorSource::Required => {
+                    s.loaded
+                        .tensors
+                        .iter()
+                        .filter(|r| r.created && r.flags & 2 == 0)
+                        .count() as u64
+                }
+            },
+            parameter_count: s.facts.parameter_count,
+        };
+        Self {
+            a: side(a.0, a.1, c.tensor_sources.0),
+            b: side(b.0, b.1, c.tensor_sources.1),
+            differences: c.differences().count() as u64,
+            rows: c.rows,
+            tensors: c.tensors,
+        }
+    }
+
     /// Compares two parsed files with their configurations.
     pub fn new(a: (String, &Gguf<'_>, &ModelConfig), b: (String, &Gguf<'_>, &ModelConfig)) -> Self {
         let c = compare((a.1, a.2), (b.1, b.2));
@@ -242,6 +283,9 @@ impl CompareReport {
                     match s.tensor_source {
                         TensorSource::File => "the file".to_owned(),
                         TensorSource::Expected => "expected layout (vocab-only file)".to_owned(),
+                        TensorSource::Required => {
+                            "tensors llama.cpp requires (vocab-only file)".to_owned()
+                        }
                     },
                 ]
             })

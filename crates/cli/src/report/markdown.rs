@@ -202,7 +202,7 @@ impl AnalysisReport {
         let t = &self.tensors;
         writeln!(out, "\n## Tensors\n")?;
         let last = match t.source {
-            TensorSource::Expected => {
+            TensorSource::Expected | TensorSource::Required => {
                 writeln!(
                     out,
                     "The file is vocab-only: these are the tensors `{}` requires for this configuration (its expected layout), not tensors read from the file. Shapes are in ggml `ne` order.\n",

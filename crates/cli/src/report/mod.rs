@@ -9,5 +9,6 @@ pub mod findings;
 pub mod issues;
 pub mod llama_layout;
 pub mod markdown;
+pub mod table_report;
 pub mod tensor_table;
 pub mod value;
