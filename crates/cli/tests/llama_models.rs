@@ -75,7 +75,9 @@ fn corpus_config_and_validate_agree_with_llama_cpp() {
             let want = info[theirs].as_str().unwrap_or("?");
             let got = printed(&cfg[ours]);
             if got != want {
-                failures.push(format!("{file}: {ours} = {got}, llama.cpp {theirs} = {want}"));
+                failures.push(format!(
+                    "{file}: {ours} = {got}, llama.cpp {theirs} = {want}"
+                ));
             }
         }
         if cfg["parameter_count"] != t["n_params"] {

@@ -70,12 +70,12 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
         if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
             let (_, loaded) = ArchFacts::read(&gguf, &arch)?;
             if let Some(r) = &loaded.hparams_refusal {
-                return Err(input.config_error(ArchError::Inconsistent(
-                    Inconsistency::Refused {
+                return Err(
+                    input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
                         message: r.message.clone(),
                         at: r.source.clone(),
-                    },
-                )));
+                    })),
+                );
             }
             let report = TableLayoutReport::new(&loaded);
             if args.json {
