@@ -74,7 +74,10 @@ fn bert_report_from_the_table_and_a_comparison_with_it() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("# `phi3` architecture analysis"), "{text}");
     assert!(text.contains("## Comparison"), "{text}");
-    assert!(text.contains("| config | architecture | phi3 | bert | ≠ |"), "{text}");
+    assert!(
+        text.contains("| config | architecture | phi3 | bert | ≠ |"),
+        "{text}"
+    );
 }
 
 /// The markdown and the JSON are renderings of one structure: every summary sentence, every
