@@ -91,3 +91,40 @@ fn phi3_json_has_the_values_of_the_architecture_issue() {
     assert_eq!(v["phi3_config"]["is_mha"], true);
     assert!(v.get("qwen_config").is_none());
 }
+
+/// An architecture the table does not hold still gets the keys every architecture has, read
+/// by llama.cpp's architecture-independent code (exit 0; `tensors --expected` is exit 3).
+#[test]
+fn an_architecture_outside_the_table_gets_the_generic_keys() {
+    let llama = presets::tiny_llama();
+    let mut m = ggufscope_testkit::presets::ModelFixture::default();
+    for (k, v) in &llama.kvs {
+        let k = k.replace("llama.", "nonesuch.");
+        let v = if k == "general.architecture" {
+            "nonesuch".into()
+        } else {
+            v.clone()
+        };
+        m.set_kv(&k, v);
+    }
+    m.tensors = llama.tensors.clone();
+    let case = Case::temp("nonesuch.gguf", &m.to_bytes());
+    let out = case.cmd("config", &["--json"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["architecture"], "nonesuch");
+    assert_eq!(v["embedding_length"], 64);
+    assert_eq!(v["block_count"], 2);
+    assert_eq!(v["attention_head_count"], 4);
+    assert_eq!(v["attention_head_count_kv"], 2);
+    assert_eq!(v["feed_forward_length"], 128);
+    assert_eq!(v["context_length"], 512);
+    assert_eq!(v["parameter_count"], llama.element_count());
+    let out = case.cmd("tensors", &["--expected"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}

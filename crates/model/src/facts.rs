@@ -272,8 +272,10 @@ impl ArchFacts {
                 group_count: int("ssm_n_group"),
                 time_step_rank: int("ssm_dt_rank"),
             }),
-            parameter_count: Some(total),
-            active_parameter_count: active,
+            // A vocab-only file of an architecture without tensor code: nothing to count.
+            parameter_count: (file_kind == FileKind::Model || l.has_tensor_code).then_some(total),
+            active_parameter_count: active
+                .filter(|_| file_kind == FileKind::Model || l.has_tensor_code),
             kv_bytes_per_token,
             tensor_count,
             layers: layers_all
@@ -293,6 +295,16 @@ impl ArchFacts {
                 })
                 .collect(),
         }
+    }
+
+    /// The generic facts of a file whose architecture the table does not hold (llama.cpp's
+    /// architecture-independent hyper-parameter code only; see [`crate::table::load_generic`]).
+    pub fn read_generic(
+        gguf: &Gguf<'_>,
+        arch: &str,
+    ) -> Result<(Self, Loaded), crate::table::TableError> {
+        let l = crate::table::load_generic(gguf, arch)?;
+        Ok((Self::from_loaded(gguf, &l), l))
     }
 
     /// Runs the table on a parsed file and returns the facts with the run.

@@ -25,7 +25,40 @@ pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         .to_owned();
     // The five architectures with a hand-written spec keep their `ModelConfig` (and the
     // story's views); every other one the table holds is read by the table alone.
-    if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
+    // An architecture the table does not hold gets the generic keys (llama.cpp's
+    // architecture-independent code); exit 3 is for the commands that need its shapes.
+    let held = table::table().holds(&arch);
+    if !held && !arch.is_empty() && ggufscope_model::lookup(&arch).is_none() {
+        let (facts, loaded) = ArchFacts::read_generic(&gguf, &arch)?;
+        if let Some(r) = loaded.hparams_refusal.as_ref().filter(|r| !r.table_error) {
+            return Err(
+                input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
+                    message: r.message.clone(),
+                    at: r.source.clone(),
+                })),
+            );
+        }
+        tracing::warn!(
+            architecture = %arch,
+            "not in the architecture table (llama.cpp {}, {} architectures): only the keys every architecture has are read",
+            table::table().version,
+            table::table().architectures().len()
+        );
+        let name = gguf
+            .metadata()
+            .get_str("general.name")
+            .ok()
+            .flatten()
+            .map(str::to_owned);
+        let report = FactsReport { facts, name };
+        if args.json {
+            super::write_json(out, &report)?;
+        } else {
+            report.render(out, paint)?;
+        }
+        return Ok(Status::Success);
+    }
+    if ggufscope_model::lookup(&arch).is_none() && held {
         let (facts, loaded) = ArchFacts::read(&gguf, &arch)?;
         if let Some(r) = &loaded.hparams_refusal {
             return Err(

@@ -518,6 +518,24 @@ pub fn load_with(
         version: t.version,
         count: t.archs.len(),
     })?;
+    load_sections(t, gguf, arch, secs, mode)
+}
+
+/// Runs only llama.cpp's architecture-independent hyper-parameter code (`load_hparams` before
+/// and after `load_arch_hparams`) for an architecture the table does not hold: the generic
+/// keys every model has (width, layers, heads, FFN, experts, rope, context), read as llama.cpp
+/// reads them. No tensor phase.
+pub fn load_generic(gguf: &Gguf<'_>, arch: &str) -> Result<Loaded, TableError> {
+    load_sections(table(), gguf, arch, &[], TensorMode::Required)
+}
+
+fn load_sections(
+    t: &Table,
+    gguf: &Gguf<'_>,
+    arch: &str,
+    secs: &[Section<'static>],
+    mode: TensorMode,
+) -> Result<Loaded, TableError> {
     let host = FileHost {
         gguf,
         tensors: gguf
