@@ -15,6 +15,7 @@ mod metadata;
 mod mmap;
 mod owned;
 mod range;
+pub mod split;
 mod tensor_info;
 mod value;
 mod writer;

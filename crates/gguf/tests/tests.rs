@@ -17,6 +17,7 @@ mod model_shaped;
 mod prefixes;
 mod real_files;
 mod roundtrip;
+mod split;
 mod sweeps;
 mod truncation;
 

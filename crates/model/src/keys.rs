@@ -29,12 +29,9 @@ pub const TOKENIZER_EOS_ID: &str = "tokenizer.ggml.eos_token_id";
 pub const TOKENIZER_PAD_ID: &str = "tokenizer.ggml.padding_token_id";
 /// `tokenizer.chat_template`.
 pub const TOKENIZER_CHAT_TEMPLATE: &str = "tokenizer.chat_template";
-/// `split.no`: a shard's index in a split set, 0-based (u16; `LLM_KV_SPLIT_NO`).
-pub const SPLIT_NO: &str = "split.no";
-/// `split.count`: the number of shards in a split set (u16; `LLM_KV_SPLIT_COUNT`).
-pub const SPLIT_COUNT: &str = "split.count";
-/// `split.tensors.count`: the tensors of the whole split set (i32; `LLM_KV_SPLIT_TENSORS_COUNT`).
-pub const SPLIT_TENSORS_COUNT: &str = "split.tensors.count";
+/// The split keys (`split.no`, `split.count`, `split.tensors.count`) are the format crate's: a
+/// split set is a matter of files, not of what a model means.
+pub use ggufscope_gguf::split::{SPLIT_COUNT, SPLIT_NO, SPLIT_TENSORS_COUNT};
 
 /// A per-architecture hyper-parameter: the key is `{arch}.{suffix}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
