@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::exit::{Failure, Status};
 use crate::report::issues::FormatIssues;
 use crate::source::split::{self, SplitSet};
-use crate::source::{Bytes, Location, Opener, Shard};
+use crate::source::{file_name, Bytes, Location, Opener, Shard};
 
 /// An opened input: its bytes and how to name it in messages.
 #[derive(Debug)]
@@ -251,14 +251,6 @@ fn known_len(bytes: &Bytes) -> Option<u64> {
         Bytes::Mapped(map) => Some(map.len() as u64),
         Bytes::Head { file_len, .. } => *file_len,
     }
-}
-
-/// The last component of a path (the whole path if it has none).
-pub fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 /// The file name a SOURCE argument shows in reports: the last path component, or a URL's file.

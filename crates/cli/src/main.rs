@@ -12,6 +12,7 @@ mod logging;
 mod render;
 mod report;
 mod source;
+mod views;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;

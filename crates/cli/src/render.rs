@@ -1,11 +1,12 @@
 //! Rendering helpers shared by the commands: colors, quoting, values, sizes and counts, text and
 //! markdown tables, the issue list. Everything is deterministic (fixed float formatting, no
 //! clock, no paths).
+//!
+//! This module knows no report structure (`report` builds on it, not the other way round): a
+//! string, a value or an issue is read through the small traits [`Text`], [`OneLine`] and
+//! [`IssueLine`], which the report views implement (in the `views` module).
 
 use std::io::{self, Write};
-
-use crate::report::issues::IssueView;
-use crate::report::value::{ArrayView, TextView, ValueView};
 
 /// Strings longer than this many bytes are shortened in text output (never in JSON).
 pub const LONG_STRING_BYTES: u64 = 200;
@@ -54,24 +55,81 @@ impl Paint {
     }
 }
 
+/// A string value as [`quoted`] reads it.
+pub trait Text {
+    /// The text (for invalid UTF-8: its valid runs, each invalid byte as `\xNN` and each
+    /// backslash doubled).
+    fn text(&self) -> &str;
+    /// Whether the bytes were valid UTF-8.
+    fn is_utf8(&self) -> bool;
+    /// The raw string's length in bytes.
+    fn byte_len(&self) -> u64;
+}
+
+/// A metadata value as [`value`] lays it out on one line.
+#[derive(Debug, Clone, Copy)]
+pub enum Shown<'a, V: OneLine> {
+    /// An unsigned integer.
+    Unsigned(u64),
+    /// A signed integer.
+    Signed(i64),
+    /// A finite float (`Debug` form: `1e-5`, `10000.0`).
+    Float(f64),
+    /// NaN or an infinity, as it is to be written.
+    NonFinite(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Text(&'a V::Text),
+    /// An array: its element type, its length and the elements shown.
+    Array {
+        /// The element type's name.
+        element_type: &'a str,
+        /// Elements in the file.
+        len: u64,
+        /// The elements shown.
+        head: &'a [V],
+    },
+}
+
+/// A metadata value [`value`] can lay out.
+pub trait OneLine: Sized {
+    /// Its strings.
+    type Text: Text;
+    /// What it is.
+    fn shown(&self) -> Shown<'_, Self>;
+}
+
+/// One line of an [`issues`] list.
+pub trait IssueLine {
+    /// `info`, `warning` or `error`.
+    fn severity(&self) -> &str;
+    /// The stable code.
+    fn code(&self) -> &str;
+    /// Where it is (`byte N`, `byte N of SHARD`).
+    fn place(&self) -> String;
+    /// What was found.
+    fn message(&self) -> &str;
+}
+
 /// A string in double quotes with control characters escaped; long ones shortened to a prefix
 /// followed by `… (N bytes)`; invalid UTF-8 marked `(not UTF-8)`.
-pub fn quoted(t: &TextView) -> String {
-    let long = t.bytes > LONG_STRING_BYTES;
+pub fn quoted(t: &impl Text) -> String {
+    let (text, bytes, utf8) = (t.text(), t.byte_len(), t.is_utf8());
+    let long = bytes > LONG_STRING_BYTES;
     let shown = if long {
-        t.text
-            .chars()
+        text.chars()
             .take(LONG_STRING_PREFIX_CHARS)
             .collect::<String>()
     } else {
-        t.text.clone()
+        text.to_owned()
     };
     let mut out = String::with_capacity(shown.len() + 2);
     out.push('"');
     for c in shown.chars() {
         match c {
             // The escaped form of invalid UTF-8 already doubled its backslashes.
-            '\\' if t.utf8 => out.push_str("\\\\"),
+            '\\' if utf8 => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -82,9 +140,9 @@ pub fn quoted(t: &TextView) -> String {
     }
     out.push('"');
     if long {
-        out.push_str(&format!(" … ({} bytes)", t.bytes));
+        out.push_str(&format!(" … ({bytes} bytes)"));
     }
-    if !t.utf8 {
+    if !utf8 {
         out.push_str(" (not UTF-8)");
     }
     out
@@ -92,24 +150,26 @@ pub fn quoted(t: &TextView) -> String {
 
 /// A value on one line: numbers as they are (floats in Rust's `Debug` form, e.g. `1e-5`,
 /// `10000.0`), strings [`quoted`], arrays as `[type; len] [first, …]`.
-pub fn value(v: &ValueView) -> String {
-    match v {
-        ValueView::Unsigned(n) => n.to_string(),
-        ValueView::Signed(n) => n.to_string(),
-        ValueView::Float(f) => format!("{f:?}"),
-        ValueView::NonFinite(s) => (*s).to_owned(),
-        ValueView::Bool(b) => b.to_string(),
-        ValueView::Text(t) => quoted(t),
-        ValueView::Array(a) => array(a),
+pub fn value<V: OneLine>(v: &V) -> String {
+    match v.shown() {
+        Shown::Unsigned(n) => n.to_string(),
+        Shown::Signed(n) => n.to_string(),
+        Shown::Float(f) => format!("{f:?}"),
+        Shown::NonFinite(s) => s.to_owned(),
+        Shown::Bool(b) => b.to_string(),
+        Shown::Text(t) => quoted(t),
+        Shown::Array {
+            element_type,
+            len,
+            head,
+        } => {
+            let mut items: Vec<String> = head.iter().map(value).collect();
+            if (items.len() as u64) < len {
+                items.push("…".to_owned());
+            }
+            format!("[{element_type}; {len}] [{}]", items.join(", "))
+        }
     }
-}
-
-fn array(a: &ArrayView) -> String {
-    let mut items: Vec<String> = a.head.iter().map(value).collect();
-    if (items.len() as u64) < a.len {
-        items.push("…".to_owned());
-    }
-    format!("[{}; {}] [{}]", a.element_type, a.len, items.join(", "))
 }
 
 /// `1234 B`, `2.50 KiB`, `3.56 GiB`: a rough size for people next to the exact count.
@@ -136,22 +196,22 @@ pub fn issues(
     out: &mut dyn Write,
     paint: Paint,
     title: &str,
-    list: &[IssueView],
+    list: &[impl IssueLine],
 ) -> io::Result<()> {
     if list.is_empty() {
         return writeln!(out, "{}: none", paint.heading(title));
     }
     writeln!(out, "{} ({})", paint.heading(title), list.len())?;
-    let sev_w = list.iter().map(|i| i.severity.len()).max().unwrap_or(0);
-    let code_w = list.iter().map(|i| i.code.len()).max().unwrap_or(0);
+    let sev_w = list.iter().map(|i| i.severity().len()).max().unwrap_or(0);
+    let code_w = list.iter().map(|i| i.code().len()).max().unwrap_or(0);
     for i in list {
         writeln!(
             out,
             "  {}  {:<code_w$}  at {}: {}",
-            paint.severity(i.severity, sev_w),
-            i.code,
+            paint.severity(i.severity(), sev_w),
+            i.code(),
             i.place(),
-            i.message
+            i.message()
         )?;
     }
     Ok(())
@@ -320,12 +380,22 @@ pub fn count_opt(n: Option<u64>) -> String {
 mod tests {
     use super::*;
 
-    fn text(s: &str, utf8: bool, bytes: u64) -> TextView {
-        TextView {
-            text: s.to_owned(),
-            utf8,
-            bytes,
+    struct Raw(String, bool, u64);
+
+    impl Text for Raw {
+        fn text(&self) -> &str {
+            &self.0
         }
+        fn is_utf8(&self) -> bool {
+            self.1
+        }
+        fn byte_len(&self) -> u64 {
+            self.2
+        }
+    }
+
+    fn text(s: &str, utf8: bool, bytes: u64) -> Raw {
+        Raw(s.to_owned(), utf8, bytes)
     }
 
     #[test]

@@ -189,7 +189,7 @@ impl Location {
     /// The file name without directories or host: what reports show.
     pub fn file_name(&self) -> String {
         match self {
-            Self::Local(path) => crate::input::file_name(path),
+            Self::Local(path) => file_name(path),
             Self::Remote(remote) => remote.file.clone(),
         }
     }
@@ -209,6 +209,14 @@ impl Location {
     pub fn is_remote(&self) -> bool {
         matches!(self, Self::Remote(_))
     }
+}
+
+/// The last component of a path (the whole path if it has none).
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
