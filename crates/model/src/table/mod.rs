@@ -299,6 +299,76 @@ fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> 
     Some(out)
 }
 
+/// `@defaults` read without the general parser: every statement `TYPE name = V;` with `V` a
+/// number, `true`/`false`, `-INFINITY` or `array(N, number)` (`N` a constant or a number);
+/// `None` when any statement is anything else. Returns name, GGUF type of the C type, value.
+#[allow(clippy::type_complexity)]
+fn simple_declarations(
+    body: &'static str,
+    consts: &[&(&'static str, Value)],
+) -> Option<Vec<(&'static str, Option<&'static str>, Value)>> {
+    let number = |t: &str| -> Option<Value> {
+        let t = t.trim();
+        match t {
+            "true" => return Some(Value::Int(1)),
+            "false" => return Some(Value::Int(0)),
+            "-INFINITY" => return Some(Value::Float(f64::NEG_INFINITY)),
+            "INFINITY" => return Some(Value::Float(f64::INFINITY)),
+            _ => {}
+        }
+        if let Ok(i) = t.parse::<i64>() {
+            return Some(Value::Int(i));
+        }
+        let f = t.strip_suffix('f').unwrap_or(t);
+        if f.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'e' | b'E' | b'+'))
+            && f.contains('.')
+        {
+            return f.parse::<f64>().ok().map(Value::Float);
+        }
+        None
+    };
+    let mut out = Vec::new();
+    for stmt in body.split(';') {
+        let stmt = stmt.trim();
+        if stmt.is_empty() {
+            continue;
+        }
+        let (lhs, rhs) = stmt.split_once('=')?;
+        let mut words: Vec<&'static str> = lhs.split_whitespace().collect();
+        let name = words.pop()?;
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            return None;
+        }
+        let ty = words.iter().rev().find_map(|w| parse::gguf_type_of(w));
+        if words
+            .iter()
+            .any(|w| !matches!(*w, "const" | "static") && parse::gguf_type_of(w).is_none())
+        {
+            return None;
+        }
+        let rhs = rhs.trim();
+        let value = if let Some(args) = rhs.strip_prefix("array(").and_then(|r| r.strip_suffix(')'))
+        {
+            let (n, v) = args.split_once(',')?;
+            let n = n.trim();
+            let len = match n.parse::<i64>() {
+                Ok(k) => k,
+                Err(_) => consts.iter().find(|(c, _)| *c == n)?.1.as_i64()?,
+            };
+            let len = usize::try_from(len).ok()?.min(1 << 16);
+            Value::Array(vec![number(v)?; len])
+        } else {
+            number(rhs)?
+        };
+        out.push((name, ty, value));
+    }
+    Some(out)
+}
+
 /// Whether a source line falls inside the `@generic_tensors` body.
 fn in_generic(g: Option<&(&Section<'static>, Vec<Stmt>)>, line: u32) -> bool {
     g.is_some_and(|(s, _)| {
@@ -555,7 +625,24 @@ fn load_sections(
                 Some(v) => simple.push(v),
                 None => common.push((s, parse_body(s, &mut interner)?)),
             },
-            "@defaults" | "@generic" => {
+            "@defaults" => {
+                let consts: Vec<&(&'static str, Value)> = simple.iter().flatten().collect();
+                match simple_declarations(s.body, &consts) {
+                    Some(decls) => {
+                        let mut v = Vec::with_capacity(decls.len());
+                        for (name, ty, value) in decls {
+                            let sym = interner.intern(name);
+                            if let Some(t) = ty {
+                                interner.types.entry(sym).or_insert(t);
+                            }
+                            v.push((name, value));
+                        }
+                        simple.push(v);
+                    }
+                    None => common.push((s, parse_body(s, &mut interner)?)),
+                }
+            }
+            "@generic" => {
                 common.push((s, parse_body(s, &mut interner)?));
             }
             "@fn" => {

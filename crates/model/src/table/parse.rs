@@ -852,7 +852,7 @@ impl<'i> Parser<'i> {
 
 /// The GGUF type a C type is read from (`GGUFMeta::GKV_Base<T>`,
 /// src/llama-model-loader.cpp:119-132).
-fn gguf_type_of(word: &str) -> Option<&'static str> {
+pub(crate) fn gguf_type_of(word: &str) -> Option<&'static str> {
     Some(match word {
         "uint8_t" => "u8",
         "int8_t" => "i8",
