@@ -13,11 +13,17 @@
 //! - compute buffer: an estimate (the formula is returned with the number).
 
 mod caches;
+mod placement;
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
 
 pub use caches::{llama_memory, CacheBuffer, CacheKind, CacheLayer, CacheParams, LlamaMemory};
+pub use placement::{
+    alloc_bytes, n_cpu_moe_overrides, place, Backend, DeviceMemory, LayerKind, OverrideTarget,
+    Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode, TensorOverride,
+    DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
+};
 
 use crate::arch::SwaRule;
 use crate::config::ModelConfig;
@@ -147,12 +153,33 @@ pub struct MemoryPlan {
     pub compressor_state_bytes: u64,
     /// Output (logits) buffer.
     pub output_bytes: u64,
-    /// Compute buffer estimate.
+    /// Compute buffers (every device's, summed).
     pub compute_bytes: u64,
+    /// The CPU backend's compute buffer estimate (all on the CPU).
+    #[serde(skip)]
+    pub cpu_compute_bytes: u64,
     /// How the compute estimate is made.
     pub compute_formula: String,
-    /// Everything.
+    /// Everything (the devices' totals summed).
     pub total_bytes: u64,
+    /// The backend the devices are planned for.
+    pub backend: Backend,
+    /// Per device (the host first): weights, KV cache, recurrent state, compute, output.
+    pub devices: Vec<DeviceMemory>,
+    /// Where llama.cpp's loader puts the layers (`n_gpu_layers`, layer devices).
+    pub placement: Placement,
+    /// Every weight tensor the loader creates, in its order (for placement).
+    #[serde(skip)]
+    pub tensors: Vec<PlanTensor>,
+    /// `hparams.n_layer_all`.
+    #[serde(skip)]
+    pub n_layer_all: u64,
+    /// `n_ubatch`, `n_kv`, `n_embd`, KQ masks (2 with a sliding cache): the compute inputs.
+    #[serde(skip)]
+    pub graph: [u64; 4],
+    /// `ssm_d_state`, `ssm_d_inner`, `ssm_n_group` (which SSM weights CUDA takes).
+    #[serde(skip)]
+    pub ssm: [u64; 3],
 }
 
 fn row_size(t: GgmlType, n: u64) -> u64 {
@@ -310,6 +337,92 @@ fn spec_caches(gguf: &Gguf<'_>, cfg: &ModelConfig, p: &CacheParams) -> LlamaMemo
     }
 }
 
+/// What the table's run says of a tensor: layer kind (`llm_tensor_info_for`), whether llama.cpp
+/// leaves it unused (`GGML_OP_NONE`, `TENSOR_SKIP`: not loaded), its op, its layer (`bid`).
+#[derive(Debug, Clone, Copy)]
+struct Req {
+    kind: LayerKind,
+    unused: bool,
+    op: &'static str,
+    layer: Option<u32>,
+}
+
+fn req_of(r: &crate::table::TensorRequest) -> Req {
+    let names = table::table().tensor_names();
+    let n = names.get(r.kind as usize);
+    let mut kind = match n.map(|n| n.layer) {
+        Some("input") => LayerKind::Input,
+        Some("output") => LayerKind::Output,
+        _ => LayerKind::Repeating,
+    };
+    // Token embeddings loaded again as the output (src/llama-model-loader.cpp:1162-1167).
+    if r.flags & 2 != 0 && n.is_some_and(|n| n.ident == "LLM_TENSOR_TOKEN_EMBD") {
+        kind = LayerKind::Output;
+    }
+    // `bias` tensors are used by GGML_OP_ADD (src/llama-model-loader.cpp:1184-1190).
+    let op = if r.name.ends_with(".bias") {
+        "add"
+    } else {
+        n.map_or("", |n| n.op)
+    };
+    Req {
+        kind,
+        unused: r.unused,
+        op,
+        layer: u32::try_from(r.layer).ok(),
+    }
+}
+
+fn request_kinds(l: Option<&Loaded>) -> std::collections::HashMap<String, Req> {
+    l.map(|l| {
+        l.tensors
+            .iter()
+            .filter(|r| r.created && r.flags & 2 == 0)
+            .map(|r| (r.name.clone(), req_of(r)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_tensor(
+    kinds: &std::collections::HashMap<String, Req>,
+    name: String,
+    layer: Option<u64>,
+    ggml_type: GgmlType,
+    ne0: u64,
+    ne1: u64,
+    bytes: u64,
+    offset: Option<u64>,
+) -> PlanTensor {
+    let r = kinds.get(&name).copied().unwrap_or_else(|| Req {
+        kind: match (layer, name.starts_with("token_embd")) {
+            (Some(_), _) => LayerKind::Repeating,
+            (None, true) => LayerKind::Input,
+            (None, false) => LayerKind::Output,
+        },
+        unused: false,
+        op: "",
+        layer: layer.and_then(|x| u32::try_from(x).ok()),
+    });
+    PlanTensor {
+        name,
+        layer: if r.kind == LayerKind::Repeating {
+            r.layer
+        } else {
+            None
+        },
+        kind: r.kind,
+        op: r.op,
+        ggml_type,
+        ne0,
+        ne1,
+        bytes,
+        offset,
+        duplicate: false,
+    }
+}
+
 fn plan_inner(
     gguf: &Gguf<'_>,
     cfg: Option<&ModelConfig>,
@@ -345,6 +458,8 @@ fn plan_inner(
             && [GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::IQ4_NL].contains(&ty)
     };
     let mut cpu_repack_bytes = 0u64;
+    let kinds = request_kinds(l);
+    let mut plan_tensors: Vec<PlanTensor> = Vec::new();
     let tensors: Vec<(Option<u64>, GgmlType, u64)> = if weights_estimated {
         // Expected layout: the spec's, else the tensors the table's loader run creates
         // (TENSOR_DUPLICATED ones are the same tensor again).
@@ -384,6 +499,8 @@ fn plan_inner(
                 if repackable(&name, ty, dims.len()) {
                     cpu_repack_bytes = cpu_repack_bytes.saturating_add(bytes);
                 }
+                let ne1 = dims.get(1).copied().unwrap_or(1);
+                plan_tensors.push(plan_tensor(&kinds, name, layer, ty, ne0, ne1, bytes, None));
                 (layer, ty, bytes)
             })
             .collect()
@@ -400,10 +517,43 @@ fn plan_inner(
                 if repackable(t.name(), t.ggml_type(), t.dims().len()) {
                     cpu_repack_bytes = cpu_repack_bytes.saturating_add(bytes);
                 }
+                if kinds.get(t.name()).is_none_or(|k| !k.unused) {
+                    plan_tensors.push(plan_tensor(
+                        &kinds,
+                        t.name().to_owned(),
+                        layer,
+                        t.ggml_type(),
+                        t.dims().first().copied().unwrap_or(0),
+                        t.dims().get(1).copied().unwrap_or(1),
+                        bytes,
+                        Some(t.offset()),
+                    ));
+                }
                 (layer, t.ggml_type(), bytes)
             })
             .collect()
     };
+    // The output copy of tied token embeddings (`TENSOR_DUPLICATED`): the same data in the
+    // output layer's buffer (src/llama-model-loader.cpp:1162-1167).
+    if let Some(l) = l {
+        for r in l.tensors.iter().filter(|r| r.created && r.flags & 2 != 0) {
+            if let Some(t) = plan_tensors
+                .iter()
+                .find(|t| t.name == r.name && !t.duplicate)
+            {
+                let q = req_of(r);
+                let mut d = t.clone();
+                d.kind = q.kind;
+                d.layer = if q.kind == LayerKind::Repeating {
+                    q.layer
+                } else {
+                    None
+                };
+                d.duplicate = true;
+                plan_tensors.push(d);
+            }
+        }
+    }
     let weights_bytes = tensors.iter().fold(0u64, |a, t| a.saturating_add(t.2));
     let mut weights_by_type: Vec<TypeBytes> = Vec::new();
     for (_, ty, bytes) in &tensors {
@@ -576,7 +726,15 @@ fn plan_inner(
         .saturating_add(output_bytes)
         .saturating_add(compute_bytes);
     tracing::info!(target: "ggufscope::memory", weights = weights_bytes, kv = kv_cache_bytes, recurrent = recurrent_state_bytes, output = output_bytes, compute = compute_bytes, n_ctx, "memory plan");
-    MemoryPlan {
+    let n_layer_all = n_layers;
+    let masks = 1 + u64::from(
+        has_kv
+            && memory
+                .buffers
+                .iter()
+                .any(|b| b.name.contains("swa") && !b.layers.is_empty()),
+    );
+    let mut plan = MemoryPlan {
         options,
         n_ctx,
         n_ctx_seq,
@@ -596,9 +754,138 @@ fn plan_inner(
         compressor_state_bytes,
         output_bytes,
         compute_bytes,
+        cpu_compute_bytes: compute_bytes,
         compute_formula,
         total_bytes,
+        backend: Backend::Cpu,
+        devices: Vec::new(),
+        placement: Placement::default(),
+        tensors: plan_tensors,
+        n_layer_all,
+        ssm: ["ssm_d_state", "ssm_d_inner", "ssm_n_group"].map(hint),
+        graph: [ub, n_kv, embd, masks],
+    };
+    // The CPU backend cannot fail to place.
+    let _ = apply_placement(&mut plan, &PlacementOptions::default());
+    plan
+}
+
+/// Places the plan on devices as llama.cpp's loader would with `o` (`--ngl`, `--gpu-mem`,
+/// `--tensor-split`, overrides …), filling `devices`, `placement`, `compute_bytes` and
+/// `total_bytes`.
+pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<(), PlacementError> {
+    let p = place(plan.n_layer_all, &plan.tensors, plan.ssm, o)?;
+    let gpus = placement::gpus(o);
+    let mut devs: Vec<DeviceMemory> = std::iter::once(("CPU".to_string(), None))
+        .chain(gpus)
+        .enumerate()
+        .map(|(i, (name, budget))| DeviceMemory {
+            name,
+            kind: if i == 0 { "host" } else { "gpu" },
+            weights_bytes: p.weights.get(i).copied().unwrap_or(0),
+            kv_cache_bytes: 0,
+            recurrent_state_bytes: 0,
+            compute_bytes: 0,
+            output_bytes: 0,
+            overhead_bytes: if i == 0 { 0 } else { o.device_overhead },
+            total_bytes: 0,
+            budget_bytes: budget,
+            fits: None,
+            layers: p
+                .layer_devices
+                .iter()
+                .enumerate()
+                .filter(|(_, &d)| d == i)
+                .filter_map(|(il, _)| u32::try_from(il).ok())
+                .collect(),
+        })
+        .collect();
+    if let Some(h) = devs.first_mut() {
+        // Everything on the CPU: `llama_model_size` (the mapped range adds only the file's
+        // alignment padding between tensors).
+        if o.backend == Backend::Cpu {
+            h.weights_bytes = plan.weights_bytes;
+        }
+        h.weights_bytes += plan.cpu_repack_bytes;
+        h.output_bytes = plan.output_bytes;
     }
+    for b in &plan.caches {
+        let rows = b.cells.saturating_mul(b.streams).max(1);
+        let ty = match b.kind {
+            CacheKind::Kv => plan.options.kv_type,
+            _ => GgmlType::F32,
+        };
+        for x in &b.layers {
+            let dev = if o.no_kv_offload {
+                0
+            } else {
+                p.layer_devices.get(x.layer as usize).copied().unwrap_or(0)
+            };
+            let size = |bytes: u64| {
+                let ne0 = (bytes / rows / ty.type_size().unwrap_or(1).max(1))
+                    * ty.block_size().unwrap_or(1);
+                alloc_bytes(dev, ty, ne0, bytes)
+            };
+            let bytes = size(x.k_bytes) + size(x.v_bytes) + size(x.p_bytes);
+            if let Some(d) = devs.get_mut(dev) {
+                match b.kind {
+                    CacheKind::Kv => d.kv_cache_bytes += bytes,
+                    _ => d.recurrent_state_bytes += bytes,
+                }
+            }
+        }
+    }
+    for (d, c) in devs.iter_mut().zip(compute_split(plan, o, &p)) {
+        d.compute_bytes = c;
+    }
+    for d in &mut devs {
+        d.total_bytes = d.weights_bytes
+            + d.kv_cache_bytes
+            + d.recurrent_state_bytes
+            + d.compute_bytes
+            + d.output_bytes
+            + d.overhead_bytes;
+        d.fits = d.budget_bytes.map(|b| d.total_bytes <= b);
+    }
+    plan.compute_bytes = devs.iter().map(|d| d.compute_bytes).sum();
+    plan.total_bytes = devs.iter().map(|d| d.total_bytes).sum();
+    plan.backend = o.backend;
+    plan.devices = devs;
+    plan.placement = p;
+    Ok(())
+}
+
+/// The compute buffers per device (host first).
+///
+/// - CPU backend: the CPU estimate (`compute_formula`).
+/// - CUDA: every GPU reserves a compute buffer, the CPU estimate (measured on the corpus:
+///   llama.cpp's CUDA0 compute at full offload is the CPU graph's KQ, mask and residuals, and
+///   with op offload a GPU computes the large batches of CPU-held weights too, so a GPU without
+///   layers still reserves one); the host reserves the pinned `CUDA_Host` buffer of the graph
+///   inputs: the KQ masks (`n_ubatch × n_kv`, f16 with flash attention, else f32; one per
+///   cache of an iSWA model) and the input embeddings (`get_rows` on the CPU-held
+///   `token_embd`, `n_ubatch × n_embd` f32, and its copy), plus 64 KiB of small inputs.
+fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, _p: &Placement) -> Vec<u64> {
+    let gpus = placement::gpus(o);
+    let mut out = vec![0u64; 1 + gpus.len()];
+    if o.backend == Backend::Cpu {
+        if let Some(h) = out.first_mut() {
+            *h = plan.cpu_compute_bytes;
+        }
+        return out;
+    }
+    let [ub, n_kv, embd, masks] = plan.graph;
+    let mask_elt = if plan.options.flash_attn { 2 } else { 4 };
+    let host = ub
+        .saturating_mul(n_kv)
+        .saturating_mul(mask_elt)
+        .saturating_mul(masks)
+        .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
+        .saturating_add(65536);
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = if i == 0 { host } else { plan.cpu_compute_bytes };
+    }
+    out
 }
 
 /// Layers placed on one GPU.

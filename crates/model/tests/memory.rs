@@ -302,3 +302,6 @@ fn gpu_fit_places_whole_layers_in_order() {
     let none = fit_gpus(&p, &[1 << 20]);
     assert_eq!((none.layers_on_gpus, none.layers_on_host), (0, 32));
 }
+
+#[path = "memory_cuda.rs"]
+mod memory_cuda;

@@ -6,15 +6,18 @@
 
 use std::io::Write;
 
+use anyhow::Context as _;
+
 use ggufscope_gguf::GgmlType;
 use ggufscope_model::table;
 use ggufscope_model::{
-    fit_gpus, plan_memory, plan_memory_table, ArchError, CacheKind, GpuFit, Inconsistency,
-    MemoryOptions, MemoryPlan,
+    apply_placement, fit_gpus, n_cpu_moe_overrides, plan_memory, plan_memory_table, ArchError,
+    Backend, CacheKind, GpuFit, Inconsistency, MemoryOptions, MemoryPlan, OverrideTarget,
+    PlacementOptions, SplitMode, TensorOverride, DEFAULT_CUDA_OVERHEAD,
 };
 use serde::Serialize;
 
-use crate::cli::MemoryArgs;
+use crate::cli::{MemoryArgs, PlacementArgs};
 use crate::exit::{Failure, Status};
 use crate::input::Input;
 use crate::render::{self, Paint};
@@ -33,10 +36,65 @@ pub struct MemoryReport {
 }
 
 fn ggml_type(name: &str) -> anyhow::Result<GgmlType> {
-    use anyhow::Context;
     GgmlType::from_name(name)
         .ok_or_else(|| anyhow::anyhow!("unknown ggml type `{name}`"))
         .with_context(|| Failure::new(Status::BadInput, "memory"))
+}
+
+/// The placement options of the command line.
+fn placement_options(args: &PlacementArgs) -> anyhow::Result<PlacementOptions> {
+    let gpu_opts = !args.gpu_mem.is_empty()
+        || args.ngl.is_some()
+        || !args.tensor_split.is_empty()
+        || args.n_cpu_moe.is_some();
+    let backend = match args.backend.as_deref() {
+        Some("cuda") => Backend::Cuda,
+        Some(_) => Backend::Cpu,
+        None if gpu_opts => Backend::Cuda,
+        None => Backend::Cpu,
+    };
+    let mut overrides = Vec::new();
+    for o in &args.override_tensor {
+        let Some((pattern, dev)) = o.rsplit_once('=') else {
+            return Err(anyhow::anyhow!(
+                "--override-tensor `{o}`: expected REGEX=DEVICE"
+            ))
+            .with_context(|| Failure::new(Status::BadInput, "memory"));
+        };
+        let target = match dev {
+            "CPU" | "CUDA_Host" => OverrideTarget::Host,
+            d => match d.strip_prefix("CUDA").and_then(|n| n.parse().ok()) {
+                Some(n) => OverrideTarget::Gpu(n),
+                None => {
+                    return Err(anyhow::anyhow!(
+                        "--override-tensor `{o}`: unknown buffer type `{d}` (CPU, CUDA_Host, CUDAn)"
+                    ))
+                    .with_context(|| Failure::new(Status::BadInput, "memory"))
+                }
+            },
+        };
+        overrides.push(TensorOverride {
+            pattern: pattern.to_owned(),
+            target,
+        });
+    }
+    overrides.extend(n_cpu_moe_overrides(args.n_cpu_moe.unwrap_or(0)));
+    Ok(PlacementOptions {
+        backend,
+        n_gpu_layers: args.ngl,
+        gpu_mem: args.gpu_mem.iter().map(|&m| Some(m)).collect(),
+        tensor_split: args.tensor_split.clone(),
+        split_mode: match args.split_mode.as_str() {
+            "none" => SplitMode::None,
+            "row" => SplitMode::Row,
+            _ => SplitMode::Layer,
+        },
+        main_gpu: args.main_gpu,
+        overrides,
+        no_kv_offload: args.no_kv_offload,
+        use_mmap: !args.no_mmap,
+        device_overhead: args.device_overhead.unwrap_or(DEFAULT_CUDA_OVERHEAD),
+    })
 }
 
 /// Runs `memory`.
@@ -79,7 +137,13 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         let cfg = input.config(&gguf)?;
         plan_memory(&gguf, &cfg, options)
     };
-    let gpu_fit = (!args.gpu_mem.is_empty()).then(|| fit_gpus(&plan, &args.gpu_mem));
+    let mut plan = plan;
+    let placement = placement_options(&args.placement)?;
+    apply_placement(&mut plan, &placement)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| Failure::new(Status::BadInput, "memory"))?;
+    let gpu_fit =
+        (!args.placement.gpu_mem.is_empty()).then(|| fit_gpus(&plan, &args.placement.gpu_mem));
     let report = MemoryReport {
         file: input.name(),
         plan,
@@ -181,7 +245,41 @@ impl MemoryReport {
         writeln!(out, "  compute (est.) {}", b(p.compute_bytes))?;
         writeln!(out, "    {}", p.compute_formula)?;
         writeln!(out, "  total          {}", b(p.total_bytes))?;
-        if let Some(fit) = &self.gpu_fit {
+        if p.backend != Backend::Cpu {
+            writeln!(
+                out,
+                "\n{} (n_gpu_layers {}, {} offloaded; llama.cpp's placement)",
+                paint.heading("Devices"),
+                p.placement.n_gpu_layers,
+                p.placement.offloaded_layers
+            )?;
+            writeln!(
+                out,
+                "  {:<6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                "device", "weights", "KV", "recurrent", "compute", "output", "overhead", "total"
+            )?;
+            for d in &p.devices {
+                let h = render::human_bytes;
+                writeln!(
+                    out,
+                    "  {:<6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}{}",
+                    d.name,
+                    h(d.weights_bytes),
+                    h(d.kv_cache_bytes),
+                    h(d.recurrent_state_bytes),
+                    h(d.compute_bytes),
+                    h(d.output_bytes),
+                    h(d.overhead_bytes),
+                    h(d.total_bytes),
+                    match (d.budget_bytes, d.fits) {
+                        (Some(m), Some(true)) => format!("  fits {}", h(m)),
+                        (Some(m), _) => format!("  DOES NOT FIT {}", h(m)),
+                        _ => String::new(),
+                    }
+                )?;
+            }
+        }
+        if let Some(fit) = self.gpu_fit.as_ref().filter(|_| p.backend == Backend::Cpu) {
             writeln!(
                 out,
                 "\n{}",
