@@ -322,7 +322,8 @@ fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<R
             .find(|l| l.kind == "attention")
             .map_or((0, 0), |l| (l.head_count, l.head_count_kv))
     };
-    let rows: [(&'static str, &'static str, fn(&F) -> Field); 20] = [
+    type Getter = fn(&F) -> Field;
+    let rows: [(&'static str, &'static str, Getter); 20] = [
         ("config", "architecture", |f| f.architecture.clone().into()),
         ("config", "context_length", |f| {
             Field::Int(u64::try_from(f.context_length).unwrap_or(0))

@@ -325,7 +325,7 @@ impl<'i> Parser<'i> {
         let mut any = false;
         loop {
             match self.peek().clone() {
-                Tok::Ident(s) if is_type_word(&s) => {
+                Tok::Ident(s) if is_type_word(s) => {
                     self.pos += 1;
                     any = true;
                 }
@@ -369,7 +369,7 @@ impl<'i> Parser<'i> {
                 // declaration; a declaration has a name after its type words.
                 !matches!(self.peek_at(1), Tok::Punct("("))
             }
-            Tok::Ident(s) if *s == "std" => {
+            Tok::Ident("std") => {
                 matches!(self.peek_at(1), Tok::Punct("::"))
                     && matches!(self.peek_at(2), Tok::Ident(n) if *n == "string" || *n == "array" || *n == "vector")
             }
@@ -457,7 +457,7 @@ impl<'i> Parser<'i> {
                 }
                 StmtKind::Block(v)
             }
-            Tok::Ident(w) if w == "if" => {
+            Tok::Ident("if") => {
                 self.pos += 1;
                 // `if constexpr`.
                 if matches!(self.peek(), Tok::Ident(s) if *s == "constexpr") {
@@ -486,7 +486,7 @@ impl<'i> Parser<'i> {
                     None => s,
                 }
             }
-            Tok::Ident(w) if w == "for" => {
+            Tok::Ident("for") => {
                 self.pos += 1;
                 self.expect("(")?;
                 let init = if self.eat(";") {
@@ -520,24 +520,24 @@ impl<'i> Parser<'i> {
                     body,
                 }
             }
-            Tok::Ident(w) if w == "while" => {
+            Tok::Ident("while") => {
                 self.pos += 1;
                 self.expect("(")?;
                 let cond = self.expr()?;
                 self.expect(")")?;
                 StmtKind::While(cond, Box::new(self.block_or_stmt()?))
             }
-            Tok::Ident(w) if w == "break" => {
+            Tok::Ident("break") => {
                 self.pos += 1;
                 self.expect(";")?;
                 StmtKind::Break
             }
-            Tok::Ident(w) if w == "continue" => {
+            Tok::Ident("continue") => {
                 self.pos += 1;
                 self.expect(";")?;
                 StmtKind::Continue
             }
-            Tok::Ident(w) if w == "return" => {
+            Tok::Ident("return") => {
                 self.pos += 1;
                 let e = if self.is_punct(";") {
                     None
@@ -547,11 +547,11 @@ impl<'i> Parser<'i> {
                 self.expect(";")?;
                 StmtKind::Return(e)
             }
-            Tok::Ident(w) if w == "try" => {
+            Tok::Ident("try") => {
                 self.pos += 1;
                 let body = Box::new(self.stmt()?);
                 match self.bump() {
-                    Tok::Ident(c) if c == "catch" => {}
+                    Tok::Ident("catch") => {}
                     other => return Err((line, format!("expected `catch`, found {other}"))),
                 }
                 self.expect("(")?;
@@ -567,7 +567,7 @@ impl<'i> Parser<'i> {
                 let handler = Box::new(self.stmt()?);
                 StmtKind::Try(body, handler)
             }
-            Tok::Ident(w) if w == "throw" => {
+            Tok::Ident("throw") => {
                 self.pos += 1;
                 let e = self.expr()?;
                 self.expect(";")?;
@@ -699,12 +699,12 @@ impl<'i> Parser<'i> {
         // A cast `(T) e`.
         if self.is_punct("(") {
             if let Tok::Ident(s) = self.peek_at(1).clone() {
-                if is_type_word(&s) || s == "std" {
+                if is_type_word(s) || s == "std" {
                     let save = self.pos;
                     self.pos += 1;
                     if self.skip_type().is_ok() && self.eat(")") {
                         let inner = self.unary()?;
-                        return Ok(cast(&s, inner));
+                        return Ok(cast(s, inner));
                     }
                     self.pos = save;
                 }
@@ -810,15 +810,15 @@ impl<'i> Parser<'i> {
                         self.expect("(")?;
                         let e = self.expr()?;
                         self.expect(")")?;
-                        return Ok(cast(&first, e));
+                        return Ok(cast(first, e));
                     }
                     _ => {}
                 }
-                if is_type_word(&w) && self.is_punct("(") {
+                if is_type_word(w) && self.is_punct("(") {
                     self.pos += 1;
                     let e = self.expr()?;
                     self.expect(")")?;
-                    return Ok(cast(&w, e));
+                    return Ok(cast(w, e));
                 }
                 let sym = if self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
                     let mut name = w.to_string();
