@@ -4,9 +4,9 @@
 use std::io;
 
 use ggufscope_gguf::{Gguf, ParseOptions, Severity};
+use ggufscope_model::story::{seed_claims, Phi3Config, QwenConfig};
 use ggufscope_model::{
-    compare, expected_layout, llamafy, plan, plan_for, seed_claims, validate, ModelConfig,
-    Phi3Config, QwenConfig, Verdict,
+    compare, expected_layout, llamafy, plan, plan_for, validate, ModelConfig, Verdict,
 };
 
 /// Outputs of `llamafy` up to this size are written to memory and parsed back; larger ones go

@@ -18,6 +18,7 @@ pub struct TensorInfo<'a> {
 
 /// Why a tensor's size cannot be computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SizeError {
     /// The type id is not in the table.
     UnknownType {

@@ -51,6 +51,7 @@ pub struct RowSlice {
 /// every layer `0..layers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AdapterStep {
     /// Set `general.architecture`.
     SetArchitecture {
@@ -139,6 +140,7 @@ impl AdapterStep {
 /// Why a file cannot be adapted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "blocker", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Blocker {
     /// No spec for the architecture (or no `general.architecture`).
     UnknownArchitecture {

@@ -16,6 +16,7 @@ pub const MAX_LAYERS: u64 = 512;
 
 /// Multi-head, grouped-query or multi-query attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AttentionKind {
     /// As many KV heads as query heads.
     Mha,

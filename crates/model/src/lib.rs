@@ -1,20 +1,4 @@
-//! What GGUF metadata and tensor names mean: one spec per architecture, the typed
-//! configuration of a model with its derived facts, the seed's `Phi3Config`/`QwenConfig`
-//! views, the expected tensor layout and schema validation.
-//!
-//! ```no_run
-//! use ggufscope_gguf::{open, Gguf};
-//! use ggufscope_model::{validate, ModelConfig, Phi3Config};
-//!
-//! let map = open("phi-3-mini-4k-instruct-q4.gguf")?;
-//! let gguf = Gguf::parse(&map)?;
-//! let config = ModelConfig::from_gguf(&gguf)?;
-//! let phi3 = Phi3Config::try_from(&config)?;
-//! assert!(phi3.is_mha);
-//! let report = validate(&gguf, &config);
-//! assert!(!report.has_errors());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -28,10 +12,9 @@ pub mod keys;
 mod llamafy;
 mod memory;
 mod schema;
-mod seed;
+pub mod story;
 pub mod table;
 mod validate;
-mod views;
 
 pub use arch::{
     lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
@@ -55,6 +38,4 @@ pub use memory::{
     DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
-pub use seed::{seed_claims, ClaimCheck};
 pub use validate::{validate, SchemaIssue, SchemaReport};
-pub use views::{Phi3Config, QwenConfig};

@@ -1,7 +1,8 @@
 //! Comparison of Phi-3 with Qwen2.5 and the story's assumptions.
 
 use ggufscope_gguf::Gguf;
-use ggufscope_model::{compare, seed_claims, Field, ModelConfig, TensorSource};
+use ggufscope_model::story::seed_claims;
+use ggufscope_model::{compare, Field, ModelConfig, TensorSource};
 use ggufscope_testkit::{presets, read_real};
 
 use crate::Written;

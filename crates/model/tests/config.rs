@@ -1,9 +1,9 @@
 //! Configuration extraction on the real fixtures and on written files.
 
 use ggufscope_gguf::Gguf;
+use ggufscope_model::story::{Phi3Config, QwenConfig};
 use ggufscope_model::{
-    expected_layout, ArchError, AttentionKind, Inconsistency, ModelConfig, Phi3Config, QwenConfig,
-    RopeType,
+    expected_layout, ArchError, AttentionKind, Inconsistency, ModelConfig, RopeType,
 };
 use ggufscope_testkit::{presets, read_real};
 

@@ -162,6 +162,7 @@ fn rope(x: &mut [f32], pos: usize, base: f32, style: RopeType) {
         let (a, b) = match style {
             RopeType::Norm => (2 * i, 2 * i + 1),
             RopeType::Neox => (i, i + n / 2),
+            other => panic!("no rotation written for {other:?}"),
         };
         let (x0, x1) = (x[a], x[b]);
         x[a] = x0 * c - x1 * s;

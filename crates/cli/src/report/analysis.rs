@@ -4,7 +4,8 @@
 
 use ggufscope_gguf::Gguf;
 use ggufscope_model::keys::Hparam;
-use ggufscope_model::{seed_claims, ClaimCheck, ModelConfig, TensorSource};
+use ggufscope_model::story::{seed_claims, ClaimCheck};
+use ggufscope_model::{ModelConfig, TensorSource};
 use serde::Serialize;
 
 use crate::cmd::validate::schema_findings;

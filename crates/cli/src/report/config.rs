@@ -5,7 +5,8 @@ use std::io::{self, Write};
 
 use ggufscope_gguf::Gguf;
 use ggufscope_model::keys::Hparam;
-use ggufscope_model::{ArchFacts, FileKind, ModelConfig, Phi3Config, QwenConfig};
+use ggufscope_model::story::{Phi3Config, QwenConfig};
+use ggufscope_model::{ArchFacts, FileKind, ModelConfig};
 use serde::Serialize;
 
 use crate::render::{self, Paint};

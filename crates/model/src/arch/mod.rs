@@ -16,6 +16,7 @@ use crate::keys::Hparam;
 /// How rotary position embedding pairs dimensions (`llama_model_rope_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum RopeType {
     /// Adjacent pairs `(x[2i], x[2i+1])` (`LLAMA_ROPE_TYPE_NORM` = 0).
     Norm,
