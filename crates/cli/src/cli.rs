@@ -59,6 +59,8 @@ pub enum Command {
     Llamafy(LlamafyArgs),
     /// Memory to load and run the model: weights, KV cache, output and compute buffers.
     Memory(MemoryArgs),
+    /// Every tensor's bytes read once: llama.cpp's value checks, bounds, llama-gguf-hash hashes.
+    Verify(crate::cmd::verify::VerifyArgs),
 }
 
 /// Arguments of `inspect`.

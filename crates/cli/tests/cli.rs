@@ -26,6 +26,7 @@ mod split;
 mod tensors;
 mod util;
 mod validate;
+mod verify;
 
 /// The `write_preset` example of ggufscope-testkit, included so that the tests build files
 /// exactly as the documented command does.

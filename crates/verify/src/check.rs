@@ -128,10 +128,13 @@ pub fn check(report: &Report, entries: &[Entry], file: &str) -> CheckResult {
             return Some(e);
         }
         let files: BTreeSet<&str> = candidates.iter().map(|(_, f, _)| *f).collect();
-        if files.len() == 1 {
-            candidates.first().map(|(e, _, _)| *e)
-        } else {
-            None
+        let single = files.len() == 1;
+        // A whole-model entry under another name counts only when the manifest's tensor
+        // entries carry that name too (a manifest of this file made at another path).
+        let file_of_tensors = |f: &str| split.iter().any(|(_, p, t)| t.is_some() && *p == f);
+        match candidates.first() {
+            Some((e, f, _)) if single && (tensor.is_some() || file_of_tensors(f)) => Some(e),
+            _ => None,
         }
     };
     let mut checked = Vec::new();

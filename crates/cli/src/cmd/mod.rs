@@ -10,6 +10,7 @@ pub mod memory;
 pub mod report;
 pub mod tensors;
 pub mod validate;
+pub mod verify;
 
 use std::io::Write;
 
@@ -31,6 +32,7 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Command::Compat(args) => compat::run(args, out, paint),
         Command::Llamafy(args) => llamafy::run(args, out, paint),
         Command::Memory(args) => memory::run(args, out, paint),
+        Command::Verify(args) => verify::run(args, out, paint),
     }
 }
 
