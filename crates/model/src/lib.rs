@@ -19,9 +19,7 @@ mod validate;
 pub use arch::{
     lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
 };
-pub use compare::{
-    compare, compare_facts, Comparison, FactsSide, Field, Row, TensorRow, TensorSource,
-};
+pub use compare::{compare, compare_facts, Comparison, FactsSide, Field, Row, TensorRow, TensorSource};
 pub use compat::{plan, plan_for, AdapterPlan, AdapterStep, Blocker, RowSlice, Verdict};
 pub use config::{
     spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
