@@ -19,7 +19,9 @@ mod validate;
 pub use arch::{
     lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
 };
-pub use compare::{compare, compare_facts, Comparison, FactsSide, Field, Row, TensorRow, TensorSource};
+pub use compare::{
+    compare, compare_facts, Comparison, FactsSide, Field, Row, TensorRow, TensorSource,
+};
 pub use compat::{plan, plan_for, AdapterPlan, AdapterStep, Blocker, RowSlice, Verdict};
 pub use config::{
     spec_of, AttentionKind, LayerDims, ModelConfig, RopeScaling, TokenizerFacts, MAX_LAYERS,
@@ -28,12 +30,11 @@ pub use error::{ArchError, Inconsistency};
 pub use facts::{ArchFacts, FileKind, LayerEntry, PerLayer, SsmFacts};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use memory::{
-    alloc_bytes, apply_placement, fit_gpus, llama_memory, n_cpu_moe_overrides, place,
-    plan_memory, plan_memory_loaded, plan_memory_table, swa_layers, Backend, CacheBuffer,
-    CacheKind, CacheLayer, CacheParams, DeviceMemory, GpuFit, GpuPlacement, LayerKind,
-    LayerMemory, LlamaMemory, MemoryOptions, MemoryPlan, OverrideTarget, Placement,
-    PlacementError, PlacementOptions, PlanTensor, SplitMode, TensorOverride, TypeBytes,
-    DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
+    alloc_bytes, apply_placement, fit_gpus, llama_memory, n_cpu_moe_overrides, place, plan_memory,
+    plan_memory_loaded, plan_memory_table, swa_layers, Backend, CacheBuffer, CacheKind, CacheLayer,
+    CacheParams, DeviceMemory, GpuFit, GpuPlacement, LayerKind, LayerMemory, LlamaMemory,
+    MemoryOptions, MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions,
+    PlanTensor, SplitMode, TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use validate::{validate, SchemaIssue, SchemaReport};
