@@ -130,7 +130,7 @@ fn table_report(
     };
     let mut all = findings::format_findings(&input.format_issues(gguf));
     all.extend(findings::cap_repeated(
-        crate::cmd::validate::schema_findings(gguf),
+        crate::report::validate::schema_findings(gguf),
     ));
     let name = gguf
         .metadata()

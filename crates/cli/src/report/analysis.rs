@@ -8,7 +8,6 @@ use ggufscope_model::story::{seed_claims, ClaimCheck};
 use ggufscope_model::{ModelConfig, TensorSource};
 use serde::Serialize;
 
-use crate::cmd::validate::schema_findings;
 use crate::render;
 use crate::report::compare::{CompareReport, Side};
 use crate::report::config::{ratio, ConfigReport};
@@ -16,6 +15,7 @@ use crate::report::expected;
 use crate::report::findings::{self, Finding};
 use crate::report::llama_layout::LlamaLayout;
 use crate::report::tensor_table::TensorTable;
+use crate::report::validate::schema_findings;
 
 /// `general.description`. TODO(model): move to `ggufscope_model::keys`, the home of key
 /// strings (that crate is being edited elsewhere).
