@@ -150,8 +150,8 @@ pub struct ArchFacts {
     pub parameter_count: Option<u64>,
     /// Parameters a token uses: expert tensors count `expert_used_count / expert_count`.
     pub active_parameter_count: Option<u64>,
-    /// Bytes of f16 K and V one token adds to the cache, over the blocks that have a KV cache
-    /// (MLA: the compressed K only).
+    /// Bytes one more token of context adds to the caches llama.cpp allocates (f16, one
+    /// sequence; sliding-window layers past their window add nothing; MLA: the compressed K).
     pub kv_bytes_per_token: u64,
     /// Tensors in the file.
     pub tensor_count: u64,
@@ -217,19 +217,20 @@ impl ArchFacts {
                 .any(|r| r.created && r.layer == i64::from(il) && r.name.contains("_exps."))
         };
         let n_layer = l.n_layer;
-        let attention_layers = layers_all
-            .iter()
-            .filter(|x| i64::from(x.index) < n_layer && !x.is_recurrent);
-        // MLA caches the compressed K only; V is a view of it (`llama_kv_cache`, the
-        // `is_mla()` path: llama.cpp logs V as 0.00 MiB).
-        let mla = int("n_embd_head_k_mla_impl") != 0;
-        let kv_bytes_per_token = attention_layers
-            .filter(|x| x.has_kv)
-            .map(|x| {
-                let v = if mla { 0 } else { x.n_embd_v_gqa };
-                u64::try_from(x.n_embd_k_gqa + v).unwrap_or(0) * 2
-            })
-            .sum();
+        // What one more token of context costs in the caches llama.cpp allocates for this
+        // model (every memory class: KV, iSWA, MLA's compressed K, indexer caches, none for
+        // recurrent layers), measured as the memory plan's growth from 64k to 128k cells with
+        // f16 caches: sliding-window layers stop growing at their window, as in llama.cpp.
+        let kv_at = |n_ctx: u64| {
+            let options = crate::memory::MemoryOptions {
+                n_ctx,
+                swa_full: false,
+                ..crate::memory::MemoryOptions::default()
+            };
+            crate::memory::plan_memory_loaded(gguf, l, options).kv_cache_bytes
+        };
+        let kv_bytes_per_token = kv_at(131_072).saturating_sub(kv_at(65_536)) / 65_536;
+
         let has_ssm = int("ssm_d_conv") > 0 || int("ssm_d_state") > 0 || int("ssm_d_inner") > 0;
         let n_swa = int("n_swa");
         Self {

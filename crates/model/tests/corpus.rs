@@ -229,3 +229,35 @@ fn planted_defects_are_found_in_every_corpus_file_and_named() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `kv_bytes_per_token` is what llama.cpp's caches grow by per token: on the files without a
+/// sliding window, llama.cpp's KV (+ indexer) buffer for 4096 cells is 4096 times it, within
+/// llama.cpp's printed precision.
+#[test]
+fn kv_bytes_per_token_matches_llama_cpp_kv_cache() {
+    let truth = truth();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for path in llama_archs_files() {
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        if known_gap(&file) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let (facts, _) = ArchFacts::read(&g, &arch_of(&g)).unwrap();
+        if facts.sliding_window.is_some() {
+            continue;
+        }
+        let kv_mib = truth["n_ctx_4096"][&file]["kv_mib"].as_f64().unwrap();
+        let ours = (facts.kv_bytes_per_token * 4096) as f64 / 1048576.0;
+        checked += 1;
+        if (ours - kv_mib).abs() > 0.006 {
+            failures.push(format!(
+                "{file}: ours {ours:.2} MiB, llama.cpp {kv_mib} MiB"
+            ));
+        }
+    }
+    assert!(checked > 80, "{checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
