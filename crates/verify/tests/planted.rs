@@ -322,3 +322,35 @@ fn selected_tensors_only_and_no_model_hash() {
     assert_eq!(report.tensors[0].hashes.len(), 1);
     assert!(report.model_hashes.is_empty());
 }
+
+#[test]
+fn mutated_and_cut_files_never_panic() {
+    let base = fixture::build();
+    let mut rng = Rng(77);
+    let options = Options {
+        algorithms: vec![Algorithm::Xxh64, Algorithm::Uuid],
+        chunk_bytes: 256,
+        ..Options::default()
+    };
+    let mut parsed = 0;
+    for i in 0..3000 {
+        let mut bytes = base.clone();
+        // A few random bytes changed (often in the tensor infos: types, dims, offsets), and
+        // every 3rd file cut somewhere.
+        for _ in 0..(1 + rng.next() % 4) {
+            let at = (rng.next() % bytes.len() as u64) as usize;
+            bytes[at] = (rng.next() >> 56) as u8;
+        }
+        if i % 3 == 0 {
+            let len = (rng.next() % bytes.len() as u64) as usize;
+            bytes.truncate(len);
+        }
+        let Ok(gguf) = Gguf::parse_with(&bytes, ggufscope_gguf::ParseOptions::lenient()) else {
+            continue;
+        };
+        parsed += 1;
+        let report = verify(&gguf, &options, &|_| {});
+        assert_eq!(report.tensors.len(), gguf.tensors().len());
+    }
+    assert!(parsed > 500, "{parsed}");
+}
