@@ -100,7 +100,7 @@ impl FactsReport {
             row(
                 "kv_bytes_per_token",
                 render::grouped(f.kv_bytes_per_token),
-                "f16 K and V, attention blocks",
+                "one more token in llama.cpp's caches (f16)",
             ),
         ];
         if f.kv_lora_rank > 0 {
