@@ -1,7 +1,8 @@
-//! Reading every tensor once: the value scan in parallel over tensors and over pieces of large
-//! tensors, the hashes in one sequential pass beside it (a whole-model hash is a sequential
-//! hash of all tensors in order), both straight from the input slice (a memory map): nothing is
-//! copied, and memory use does not grow with the file.
+//! Reading every tensor: the value scan in parallel over tensors and over pieces of large
+//! tensors; beside it, when asked, the tensors' hashes in parallel over tensors and the whole
+//! model's in one sequential pass (it is a hash of all tensors in order). All of it straight
+//! from the input slice (a memory map): nothing is copied, and the memory used does not grow
+//! with the file (beyond the page cache's pages of the map, which the kernel can drop).
 
 use ggufscope_gguf::{GgmlType, Gguf, SizeError};
 use rayon::prelude::*;
@@ -331,7 +332,7 @@ pub fn verify(gguf: &Gguf<'_>, options: &Options, progress: &(dyn Fn(u64) + Sync
         per_plan
     };
     let whole = options.select.is_none();
-    let hash_all = || hash_sequential(&plans, &options.algorithms, whole, progress);
+    let hash_all = || hash_tensors_and_model(&plans, &options.algorithms, whole, progress);
     let (scans_done, (tensor_hashes, model_hashes, bytes_hashed)) = if options.algorithms.is_empty()
     {
         (scan_all(), (vec![Vec::new(); plans.len()], Vec::new(), 0))
@@ -410,61 +411,76 @@ pub fn verify(gguf: &Gguf<'_>, options: &Options, progress: &(dyn Fn(u64) + Sync
 
 type Hashes = Vec<(Algorithm, Option<String>)>;
 
-/// Every tensor's hashes and the model's, in one pass in file order.
-fn hash_sequential(
+/// Every tensor's hashes (in parallel over tensors) and, for the whole file, the model's (one
+/// sequential pass in file order, beside them): each byte is read twice, by two threads, which
+/// on a memory-bound machine costs less than hashing it twice on one.
+fn hash_tensors_and_model(
     plans: &[Plan<'_>],
     algorithms: &[Algorithm],
     whole: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Vec<Hashes>, Hashes, u64) {
-    let mut model: Option<Vec<Hasher>> =
-        whole.then(|| algorithms.iter().map(|&a| Hasher::new(a)).collect());
-    let mut per_tensor = Vec::with_capacity(plans.len());
-    let mut hashed = 0u64;
-    for plan in plans {
-        if !complete(plan) {
-            // No hash of this tensor, and so none of the model: llama-gguf-hash cannot load
-            // such a file either.
-            model = None;
-            per_tensor.push(
-                algorithms
+    let per_tensor_algorithms: Vec<Algorithm> = algorithms
+        .iter()
+        .copied()
+        .filter(|a| a.per_tensor())
+        .collect();
+    let hashed = plans
+        .iter()
+        .filter(|p| complete(p))
+        .map(|p| p.bytes.len() as u64)
+        .sum();
+    // Progress is counted once per byte: by the model's pass when there is one.
+    let tensors = || -> Vec<Hashes> {
+        plans
+            .par_iter()
+            .map(|plan| {
+                if !complete(plan) {
+                    return per_tensor_algorithms.iter().map(|&a| (a, None)).collect();
+                }
+                let mut mine: Vec<Hasher> = per_tensor_algorithms
                     .iter()
-                    .filter(|a| a.per_tensor())
-                    .map(|&a| (a, None))
-                    .collect(),
-            );
-            continue;
+                    .map(|&a| Hasher::new(a))
+                    .collect();
+                for piece in plan.bytes.chunks(HASH_PIECE) {
+                    for h in &mut mine {
+                        h.update(piece);
+                    }
+                    if !whole {
+                        progress(piece.len() as u64);
+                    }
+                }
+                mine.into_iter()
+                    .map(|h| (h.algorithm(), Some(h.finish())))
+                    .collect()
+            })
+            .collect()
+    };
+    let model = || -> Hashes {
+        if !whole {
+            return Vec::new();
         }
-        let mut mine: Vec<Hasher> = algorithms
-            .iter()
-            .filter(|a| a.per_tensor())
-            .map(|&a| Hasher::new(a))
-            .collect();
-        for piece in plan.bytes.chunks(HASH_PIECE) {
-            for h in &mut mine {
-                h.update(piece);
-            }
-            if let Some(model) = &mut model {
-                for h in model.iter_mut() {
+        if !plans.iter().all(complete) {
+            // No hash of the model: llama-gguf-hash cannot load such a file either.
+            return algorithms.iter().map(|&a| (a, None)).collect();
+        }
+        let mut hs: Vec<Hasher> = algorithms.iter().map(|&a| Hasher::new(a)).collect();
+        for plan in plans {
+            for piece in plan.bytes.chunks(HASH_PIECE) {
+                for h in &mut hs {
                     h.update(piece);
                 }
+                progress(piece.len() as u64);
             }
-            progress(piece.len() as u64);
         }
-        hashed = hashed.saturating_add(plan.bytes.len() as u64);
-        per_tensor.push(
-            mine.into_iter()
-                .map(|h| (h.algorithm(), Some(h.finish())))
-                .collect(),
-        );
-    }
-    let model_hashes = match model {
-        Some(hs) => hs
-            .into_iter()
+        hs.into_iter()
             .map(|h| (h.algorithm(), Some(h.finish())))
-            .collect(),
-        None if whole => algorithms.iter().map(|&a| (a, None)).collect(),
-        None => Vec::new(),
+            .collect()
+    };
+    let (per_tensor, model_hashes) = if per_tensor_algorithms.is_empty() {
+        (vec![Vec::new(); plans.len()], model())
+    } else {
+        rayon::join(tensors, model)
     };
     (per_tensor, model_hashes, hashed)
 }
