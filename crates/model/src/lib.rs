@@ -11,6 +11,7 @@ mod facts;
 pub mod keys;
 mod llamafy;
 mod memory;
+mod model;
 mod schema;
 pub mod story;
 pub mod table;
@@ -36,5 +37,6 @@ pub use memory::{
     MemoryOptions, MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions,
     PlanTensor, SplitMode, TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
+pub use model::{LoadCheck, Model, TensorIndex};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use validate::{validate, SchemaIssue, SchemaReport};

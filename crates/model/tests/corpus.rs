@@ -261,3 +261,42 @@ fn kv_bytes_per_token_matches_llama_cpp_kv_cache() {
     assert!(checked > 80, "{checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The front door: one `Model` per file gives the facts, the validation, the comparison and the
+/// memory plan from one run of the table.
+#[test]
+fn model_front_door_on_corpus_files() {
+    let read = |name: &str| std::fs::read(llama_archs_dir().join(name)).unwrap();
+    let (a, b) = (read("qwen35moe-moe.gguf"), read("deepseek2-moe.gguf"));
+    let ga = Gguf::parse_with(&a, ParseOptions::lenient()).unwrap();
+    let gb = Gguf::parse_with(&b, ParseOptions::lenient()).unwrap();
+    let ma = ggufscope_model::Model::new(&ga).unwrap();
+    let mb = ggufscope_model::Model::new(&gb).unwrap();
+    assert_eq!(ma.architecture(), "qwen35moe");
+    assert!(ma.in_table() && ma.validate().loads());
+    assert_eq!(ma.facts().recurrent_layers, [0]);
+    // Every tensor of the file is in exactly one block or the globals.
+    let indexed = ma.index().globals.len() + ma.index().blocks.iter().map(Vec::len).sum::<usize>();
+    assert_eq!(indexed, ga.tensors().len());
+    assert!(ma.block(1).all(|t| t.name().starts_with("blk.1.")));
+    let cmp = ma.compare(&mb);
+    let kv_lora = cmp.rows.iter().find(|r| r.field == "kv_lora_rank").unwrap();
+    assert_eq!(kv_lora.b, ggufscope_model::Field::Int(512));
+    assert!(!kv_lora.same);
+    // The memory plan from the same run: deepseek2's MLA cache as llama.cpp logged it.
+    let plan = mb.memory(ggufscope_model::MemoryOptions {
+        n_ctx: 4096,
+        swa_full: true,
+        flash_attn: false,
+        ..Default::default()
+    });
+    assert_eq!(plan.kv_cache_bytes, 9 * 1024 * 1024);
+    // A planted unknown tensor is what llama.cpp refuses.
+    let extra = rewrite(&a, |t| {
+        t.push(("blk.0.nope.weight".into(), GgmlType::F32, vec![4]))
+    });
+    let ge = Gguf::parse_with(&extra, ParseOptions::lenient()).unwrap();
+    let me = ggufscope_model::Model::new(&ge).unwrap();
+    assert_eq!(me.validate().unexpected, ["blk.0.nope.weight"]);
+    assert!(!me.validate().loads());
+}

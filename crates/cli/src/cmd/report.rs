@@ -17,7 +17,7 @@ use crate::report::config::FactsReport;
 use crate::report::findings;
 use crate::report::table_report::TableReport;
 use ggufscope_model::table;
-use ggufscope_model::{ArchError, ArchFacts, FactsSide, Inconsistency};
+use ggufscope_model::ArchError;
 
 /// Runs `report`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -77,61 +77,24 @@ fn table_report(
     gguf: &ggufscope_gguf::Gguf<'_>,
     other: Option<(&Input, &ggufscope_gguf::Gguf<'_>)>,
 ) -> anyhow::Result<Vec<u8>> {
-    let read = |input: &Input, g: &ggufscope_gguf::Gguf<'_>| -> anyhow::Result<_> {
-        let arch = g
-            .metadata()
-            .get_str("general.architecture")
-            .ok()
-            .flatten()
-            .unwrap_or("")
-            .to_owned();
-        if !table::table().holds(&arch) {
-            return Err(input.config_error(
-                ggufscope_model::spec_of(g)
-                    .err()
-                    .unwrap_or(ArchError::NoArchitecture),
-            ));
-        }
-        let (facts, loaded) = ArchFacts::read(g, &arch)?;
-        if let Some(r) = &loaded.hparams_refusal {
-            return Err(
-                input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
-                    message: r.message.clone(),
-                    at: r.source.clone(),
-                })),
-            );
-        }
-        Ok((facts, loaded))
-    };
-    let (facts, loaded) = read(input, gguf)?;
+    // Each file is read once: one `Model` gives the configuration, the findings and the
+    // comparison.
+    let model = open_model(input, gguf)?;
     let comparison = match other {
         Some((oi, og)) => {
-            let (of, ol) = read(oi, og)?;
+            let other = open_model(oi, og)?;
             Some(CompareReport::from_facts(
-                (
-                    input.name(),
-                    FactsSide {
-                        gguf,
-                        facts: &facts,
-                        loaded: &loaded,
-                    },
-                ),
-                (
-                    oi.name(),
-                    FactsSide {
-                        gguf: og,
-                        facts: &of,
-                        loaded: &ol,
-                    },
-                ),
+                (input.name(), model.side()),
+                (oi.name(), other.side()),
             ))
         }
         None => None,
     };
     let mut all = findings::format_findings(&input.format_issues(gguf));
     all.extend(findings::cap_repeated(
-        crate::report::validate::schema_findings(gguf),
+        crate::report::validate::model_findings(&model),
     ));
+    let facts = model.facts().clone();
     let name = gguf
         .metadata()
         .get_str("general.name")
@@ -154,6 +117,23 @@ fn table_report(
         report.markdown(&mut text)?;
         text
     })
+}
+
+/// A file read once by the architecture table (exit 3 when it does not hold the
+/// architecture, 1 when llama.cpp refuses the hyper-parameters).
+fn open_model<'g, 'a>(
+    input: &Input,
+    g: &'g ggufscope_gguf::Gguf<'a>,
+) -> anyhow::Result<ggufscope_model::Model<'g, 'a>> {
+    let model = ggufscope_model::Model::new(g).map_err(|e| input.config_error(e))?;
+    if !model.in_table() {
+        return Err(input.config_error(
+            ggufscope_model::spec_of(g)
+                .err()
+                .unwrap_or(ArchError::NoArchitecture),
+        ));
+    }
+    Ok(model)
 }
 
 fn write_out(args: &ReportArgs, out: &mut dyn Write, bytes: &[u8]) -> anyhow::Result<Status> {

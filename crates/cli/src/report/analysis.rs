@@ -15,7 +15,7 @@ use crate::report::expected;
 use crate::report::findings::{self, Finding};
 use crate::report::llama_layout::LlamaLayout;
 use crate::report::tensor_table::TensorTable;
-use crate::report::validate::schema_findings;
+use crate::report::validate::{model_findings, schema_findings};
 
 /// `general.description`. TODO(model): move to `ggufscope_model::keys`, the home of key
 /// strings (that crate is being edited elsewhere).
@@ -142,9 +142,15 @@ impl AnalysisReport {
         let tensors = TensorTable::new(gguf, &expected_layout);
         let llama_layout = LlamaLayout::new(cfg, &tensors);
         let llama_adapter = ggufscope_model::plan_for(gguf, cfg);
+        // The file is read once by the architecture table: configuration facts and schema
+        // findings come from the same run.
+        let table_model = ggufscope_model::Model::new(gguf).ok();
         let mut all_findings = model.format_findings.clone();
         // The format findings are capped by the format layer; the schema ones here.
-        all_findings.extend(findings::cap_repeated(schema_findings(gguf)));
+        all_findings.extend(findings::cap_repeated(match &table_model {
+            Some(m) if m.in_table() => model_findings(m),
+            _ => schema_findings(gguf),
+        }));
         let comparison = other.as_ref().map(|o| {
             CompareReport::new(
                 (model.file.clone(), gguf, cfg),
@@ -156,7 +162,11 @@ impl AnalysisReport {
         let assumptions = seed_claims(gguf, cfg);
         let attention = attention(cfg);
         let derived = derived(gguf, cfg, &tensors);
-        let config = ConfigReport::new(gguf, model.config.clone());
+        let config = ConfigReport::with_facts(
+            gguf,
+            model.config.clone(),
+            table_model.map(|m| m.facts().clone()),
+        );
         let mut report = Self {
             file: model.file,
             command,

@@ -251,18 +251,23 @@ const DEFAULTABLE: [(&str, Hparam); 6] = [
 ];
 
 impl ConfigReport {
-    /// Builds the report of a file and its configuration.
+    /// Builds the report of a file and its configuration (running the architecture table).
     pub fn new(gguf: &Gguf<'_>, config: ModelConfig) -> Self {
+        let facts = ArchFacts::read(gguf, &config.architecture)
+            .ok()
+            .filter(|(_, l)| l.hparams_refusal.is_none())
+            .map(|(f, _)| f);
+        Self::with_facts(gguf, config, facts)
+    }
+
+    /// Builds the report from facts already read (a [`ggufscope_model::Model`]'s).
+    pub fn with_facts(gguf: &Gguf<'_>, config: ModelConfig, facts: Option<ArchFacts>) -> Self {
         let md = gguf.metadata();
         let defaulted = DEFAULTABLE
             .iter()
             .filter(|(_, h)| md.get(&h.key(&config.architecture)).is_none())
             .map(|(field, _)| *field)
             .collect();
-        let facts = ArchFacts::read(gguf, &config.architecture)
-            .ok()
-            .filter(|(_, l)| l.hparams_refusal.is_none())
-            .map(|(f, _)| f);
         Self {
             facts,
             phi3_config: Phi3Config::try_from(&config).ok(),

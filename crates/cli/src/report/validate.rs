@@ -110,6 +110,23 @@ fn schema(
     }
 }
 
+/// The schema findings of a [`Model`] (its one run of the table, plus the hand-written spec's
+/// metadata checks for the five architectures that have one).
+pub fn model_findings(model: &ggufscope_model::Model<'_, '_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(cfg) = model.config() {
+        out.extend(
+            validate(model.gguf(), cfg)
+                .findings
+                .iter()
+                .filter(|i| i.tensor().is_none() && i.code() != "vocab_only")
+                .map(Finding::schema),
+        );
+    }
+    out.extend(table_findings(model.run(), model.validate().vocab_only));
+    out
+}
+
 /// The findings of one run of the table.
 pub fn table_findings(l: &table::Loaded, vocab_only: bool) -> Vec<Finding> {
     let mut out = Vec::new();
