@@ -1,0 +1,10 @@
+//! Chat templates of GGUF files (`tokenizer.chat_template`): rendered byte-for-byte as
+//! transformers' `apply_chat_template` renders them ([`render`]), their capabilities as
+//! llama.cpp's probe finds them ([`caps`]), and what breaks serving ([`findings`]).
+
+pub mod pyjson;
+pub mod pyobj;
+pub mod render;
+pub mod strftime;
+
+pub use render::{Clock, RenderError, RenderInput, Renderer};
