@@ -3,13 +3,16 @@
 
 pub mod analysis;
 pub mod compare;
+pub mod compat;
 pub mod config;
 pub mod expected;
 pub mod findings;
 pub mod inspect;
 pub mod issues;
 pub mod llama_layout;
+pub mod llamafy;
 pub mod markdown;
+pub mod memory;
 pub mod table_report;
 pub mod tensor_table;
 pub mod tensors;
