@@ -18,3 +18,4 @@ pub mod tensor_table;
 pub mod tensors;
 pub mod validate;
 pub mod value;
+pub mod verify;
