@@ -32,6 +32,10 @@ impl Default for DumpOptions {
 
 /// `json.dumps(value, **options)`.
 pub fn dumps(value: &Value, options: &DumpOptions) -> Result<String, Error> {
+    if let Some(plain) = crate::track::untracked(value) {
+        crate::track::mark_deep(value);
+        return dumps(&plain, options);
+    }
     let mut out = String::new();
     write_value(&mut out, value, options, 0)?;
     Ok(out)

@@ -68,7 +68,7 @@ impl Object for Generator {
 
 /// Registers the generator-returning filters (the builtins stay reachable as `__builtin_NAME`)
 /// and the `none`/`iterable` tests that know [`PyNone`].
-pub fn register(env: &mut Environment<'static>) {
+pub fn register(env: &mut Environment<'static>, probe: Option<crate::track::SharedStats>) {
     env.add_filter("__builtin_map", minijinja::filters::map);
     env.add_filter("__builtin_select", minijinja::filters::select);
     env.add_filter("__builtin_reject", minijinja::filters::reject);
@@ -90,6 +90,16 @@ pub fn register(env: &mut Environment<'static>) {
         );
     }
     env.add_test("none", |v: &Value| is_py_none(v));
+    if let Some(stats) = probe {
+        env.add_test("string", move |v: &Value| {
+            if v.as_str() == Some(crate::caps::STRING_MARKER) {
+                crate::track::record_op(&stats, "messages.0.content", "test_is_string");
+            } else if let Some(t) = v.downcast_object_ref::<crate::track::Tracked>() {
+                crate::track::record_op(&stats, &t.path, "test_is_string");
+            }
+            v.kind() == minijinja::value::ValueKind::String
+        });
+    }
     env.add_test("iterable", |v: &Value| {
         v.is_undefined() || (!is_py_none(v) && v.try_iter().is_ok())
     });

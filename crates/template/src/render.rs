@@ -133,50 +133,31 @@ pub fn rewrite_generation_tags(source: &str) -> String {
 impl Renderer {
     /// The environment transformers gives a template.
     pub fn new(clock: Clock) -> Renderer {
-        let mut env = Environment::new();
-        let syntax = SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(false)
-            .build();
-        if let Ok(syntax) = syntax {
-            env.set_syntax(syntax);
+        Renderer {
+            env: environment(clock, None),
         }
-        env.set_undefined_behavior(UndefinedBehavior::Lenient);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.set_formatter(python_formatter);
-        env.add_filter("tojson", tojson);
-        env.add_filter("string", |v: Value| -> Result<Value, Error> {
-            Ok(Value::from(python_str(&v)))
-        });
-        env.add_function(
-            "raise_exception",
-            |message: Value| -> Result<Value, Error> {
-                Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("{RAISED}{}", python_str(&message)),
-                ))
-            },
-        );
-        env.add_function(
-            "strftime_now",
-            move |format: String| -> Result<Value, Error> {
-                Ok(Value::from(crate::strftime::strftime_now(&format, clock)))
-            },
-        );
-        crate::pyobj::register(&mut env);
-        env.set_debug(false);
-        Renderer { env }
+    }
+
+    /// The same environment, recording `is string` tests and `selectattr` on tracked values
+    /// into `stats` (for the capability probe).
+    pub fn probing(stats: crate::track::SharedStats) -> Renderer {
+        Renderer {
+            env: environment(Clock::System, Some(stats)),
+        }
     }
 
     /// Renders `template` with `input`.
     pub fn render(&self, template: &str, input: &RenderInput) -> Result<String, RenderError> {
+        self.render_value(template, context(input))
+    }
+
+    /// Renders `template` with a prepared context (any value).
+    pub fn render_value(&self, template: &str, ctx: Value) -> Result<String, RenderError> {
         let source = rewrite_generation_tags(template);
         let tmpl = self
             .env
             .template_from_str(&source)
             .map_err(|e| render_error(&e, template, "syntax"))?;
-        let ctx = context(input);
         tmpl.render(ctx).map_err(|e| {
             let stage = if e.to_string().contains(RAISED) {
                 "raise_exception"
@@ -186,6 +167,44 @@ impl Renderer {
             render_error(&e, template, stage)
         })
     }
+}
+
+fn environment(clock: Clock, probe: Option<crate::track::SharedStats>) -> Environment<'static> {
+    let mut env = Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(false)
+        .build();
+    if let Ok(syntax) = syntax {
+        env.set_syntax(syntax);
+    }
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_formatter(python_formatter);
+    env.add_filter("tojson", tojson);
+    env.add_filter("string", |v: Value| -> Result<Value, Error> {
+        crate::track::mark_deep(&v); // llama.cpp's `string` of an object is its `tojson`
+        Ok(Value::from(python_str(&v)))
+    });
+    env.add_function(
+        "raise_exception",
+        |message: Value| -> Result<Value, Error> {
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{RAISED}{}", python_str(&message)),
+            ))
+        },
+    );
+    env.add_function(
+        "strftime_now",
+        move |format: String| -> Result<Value, Error> {
+            Ok(Value::from(crate::strftime::strftime_now(&format, clock)))
+        },
+    );
+    crate::pyobj::register(&mut env, probe);
+    env.set_debug(false);
+    env
 }
 
 /// The template's variables, as `render_jinja_template` passes them.
@@ -295,6 +314,9 @@ fn render_error(e: &Error, template: &str, stage: &'static str) -> RenderError {
 
 /// Python's `str()` of a template value.
 pub fn python_str(value: &Value) -> String {
+    if let Some(plain) = crate::track::untracked(value) {
+        return python_str(&plain);
+    }
     match value.kind() {
         ValueKind::Undefined => String::new(),
         ValueKind::None => "None".into(),
