@@ -202,13 +202,7 @@ fn tensor_shapes(
     gguf: &Gguf<'_>,
     cfg: &ModelConfig,
 ) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
-    let generic = |name: &str| -> Option<String> {
-        match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
-            Some(("0", rest)) => Some(format!("blk.*.{rest}")),
-            Some(_) => None,
-            None => Some(name.to_string()),
-        }
-    };
+    let generic = generic_name;
     if gguf.tensors().is_empty() {
         let layout = cfg
             .spec()
@@ -226,6 +220,16 @@ fn tensor_shapes(
             .filter_map(|t| Some((generic(t.name())?, Some(t.dims().to_vec()))))
             .collect();
         (TensorSource::File, map)
+    }
+}
+
+/// A tensor name as comparisons list it: layer 0's per-layer names as `blk.*.…`, other
+/// layers' dropped, globals as they are.
+fn generic_name(name: &str) -> Option<String> {
+    match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
+        Some(("0", rest)) => Some(format!("blk.*.{rest}")),
+        Some(_) => None,
+        None => Some(name.to_string()),
     }
 }
 
@@ -418,13 +422,7 @@ fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<R
 fn facts_tensor_shapes(
     s: FactsSide<'_, '_, '_>,
 ) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
-    let generic = |name: &str| -> Option<String> {
-        match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
-            Some(("0", rest)) => Some(format!("blk.*.{rest}")),
-            Some(_) => None,
-            None => Some(name.to_string()),
-        }
-    };
+    let generic = generic_name;
     if s.gguf.tensors().is_empty() {
         let map = s
             .loaded

@@ -13,58 +13,21 @@ use crate::input::Input;
 use crate::render::Paint;
 use crate::report::compare::CompareReport;
 use ggufscope_model::table;
-use ggufscope_model::{ArchError, ArchFacts, FactsSide, Inconsistency};
+use ggufscope_model::Model;
 
 /// Runs `compare`.
 pub fn run(args: &CompareArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let (a, b) = (Input::open(&args.a)?, Input::open(&args.b)?);
     let (ga, gb) = (a.parse()?, b.parse()?);
-    let arch = |g: &ggufscope_gguf::Gguf<'_>| {
-        g.metadata()
-            .get_str("general.architecture")
-            .ok()
-            .flatten()
-            .unwrap_or("")
-            .to_owned()
-    };
-    let (arch_a, arch_b) = (arch(&ga), arch(&gb));
+    let (arch_a, arch_b) = (super::architecture(&ga), super::architecture(&gb));
     let spec = |a: &str| ggufscope_model::lookup(a).is_some();
     let held = |a: &str| table::table().holds(a);
     // Two architectures with hand-written specs keep the wave-1 comparison (tokenizer rows,
     // the story's fields); any other pair the table holds is compared by what it reads.
     let report = if !(spec(&arch_a) && spec(&arch_b)) && held(&arch_a) && held(&arch_b) {
-        let read = |input: &Input, g: &ggufscope_gguf::Gguf<'_>, arch: &str| {
-            let (facts, loaded) = ArchFacts::read(g, arch)?;
-            if let Some(r) = &loaded.hparams_refusal {
-                return Err(
-                    input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
-                        message: r.message.clone(),
-                        at: r.source.clone(),
-                    })),
-                );
-            }
-            Ok((facts, loaded))
-        };
-        let (fa, la) = read(&a, &ga, &arch_a)?;
-        let (fb, lb) = read(&b, &gb, &arch_b)?;
-        CompareReport::from_facts(
-            (
-                a.name(),
-                FactsSide {
-                    gguf: &ga,
-                    facts: &fa,
-                    loaded: &la,
-                },
-            ),
-            (
-                b.name(),
-                FactsSide {
-                    gguf: &gb,
-                    facts: &fb,
-                    loaded: &lb,
-                },
-            ),
-        )
+        let ma = Model::new(&ga).map_err(|e| a.config_error(e))?;
+        let mb = Model::new(&gb).map_err(|e| b.config_error(e))?;
+        CompareReport::from_facts((a.name(), ma.side()), (b.name(), mb.side()))
     } else {
         let (ca, cb) = (a.config(&ga)?, b.config(&gb)?);
         CompareReport::new((a.name(), &ga, &ca), (b.name(), &gb, &cb))

@@ -43,6 +43,16 @@ pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result
     Ok(())
 }
 
+/// `general.architecture`, or an empty string when the file has none.
+pub fn architecture(gguf: &ggufscope_gguf::Gguf<'_>) -> String {
+    gguf.metadata()
+        .get_str("general.architecture")
+        .ok()
+        .flatten()
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// One pretty-printed JSON value and a newline.
 pub fn json_bytes(value: &impl Serialize) -> anyhow::Result<Vec<u8>> {
     let mut text = serde_json::to_vec_pretty(value)?;

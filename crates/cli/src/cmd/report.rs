@@ -25,14 +25,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let other = args.compare.as_deref().map(Input::open).transpose()?;
     let gguf = input.parse()?;
     let other_gguf = other.as_ref().map(Input::parse).transpose()?;
-    let arch = |g: &ggufscope_gguf::Gguf<'_>| {
-        g.metadata()
-            .get_str("general.architecture")
-            .ok()
-            .flatten()
-            .unwrap_or("")
-            .to_owned()
-    };
+    let arch = super::architecture;
     let spec = |g: &ggufscope_gguf::Gguf<'_>| ggufscope_model::lookup(&arch(g)).is_some();
     let other_has_spec = other_gguf.as_ref().is_none_or(spec);
     // An architecture without a hand-written spec (or a comparison with one): the report of

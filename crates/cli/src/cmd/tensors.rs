@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use ggufscope_model::table;
-use ggufscope_model::{ArchError, ArchFacts, Inconsistency};
+use ggufscope_model::Model;
 
 use crate::cli::TensorsArgs;
 use crate::exit::Status;
@@ -20,27 +20,14 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
     if args.expected {
-        let arch = gguf
-            .metadata()
-            .get_str("general.architecture")
-            .ok()
-            .flatten()
-            .unwrap_or("")
-            .to_owned();
+        let arch = super::architecture(&gguf);
         // Architectures without a hand-written spec: the layout llama.cpp's own loader code
         // asks for (the table run against the file, or for a vocab-only file the required
         // layout of its configuration).
         if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
-            let (_, loaded) = ArchFacts::read(&gguf, &arch)?;
-            if let Some(r) = &loaded.hparams_refusal {
-                return Err(
-                    input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
-                        message: r.message.clone(),
-                        at: r.source.clone(),
-                    })),
-                );
-            }
-            let report = TableLayoutReport::new(&loaded);
+            let model = Model::new(&gguf).map_err(|e| input.config_error(e))?;
+            let loaded = model.run();
+            let report = TableLayoutReport::new(loaded);
             if args.json {
                 super::write_json(out, &report)?;
             } else {

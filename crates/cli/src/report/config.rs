@@ -49,6 +49,20 @@ pub struct FactsReport {
 }
 
 impl FactsReport {
+    /// The report of a model read by the architecture table.
+    pub fn of(model: &ggufscope_model::Model<'_, '_>) -> Self {
+        Self {
+            facts: model.facts().clone(),
+            name: model
+                .gguf()
+                .metadata()
+                .get_str("general.name")
+                .ok()
+                .flatten()
+                .map(str::to_owned),
+        }
+    }
+
     /// The table of the text output.
     pub fn groups(&self) -> Vec<(&'static str, Vec<[String; 3]>)> {
         let f = &self.facts;

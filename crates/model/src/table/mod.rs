@@ -103,6 +103,14 @@ pub struct TensorName {
     pub op: &'static str,
 }
 
+/// `IDENT = "text" tail;`: the identifier, the quoted text and the rest (trimmed).
+fn quoted_line(line: &'static str) -> Option<(&'static str, &'static str, &'static str)> {
+    let (ident, rest) = line.split_once('=')?;
+    let q = rest.trim().trim_end_matches(';').strip_prefix('"')?;
+    let (text, tail) = q.split_once('"')?;
+    Some((ident.trim(), text, tail.trim()))
+}
+
 /// The table, parsed once.
 pub fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
@@ -125,37 +133,18 @@ impl Table {
                     archs.insert(s.words[1], i);
                 }
                 "@archs" => {
-                    for line in s.body.lines() {
-                        // LLM_ARCH_X = "x" rope;
-                        let Some((ident, rest)) = line.split_once('=') else {
-                            continue;
-                        };
-                        let rest = rest.trim().trim_end_matches(';');
-                        let Some(q) = rest.strip_prefix('"') else {
-                            continue;
-                        };
-                        let Some((name, tail)) = q.split_once('"') else {
-                            continue;
-                        };
-                        arch_consts.push((ident.trim(), name));
-                        rope.insert(name, tail.trim());
+                    // LLM_ARCH_X = "x" rope;
+                    for (ident, name, tail) in s.body.lines().filter_map(quoted_line) {
+                        arch_consts.push((ident, name));
+                        rope.insert(name, tail);
                     }
                 }
                 "@tensor_names" => {
-                    for line in s.body.lines() {
-                        let Some((ident, rest)) = line.split_once('=') else {
-                            continue;
-                        };
-                        let rest = rest.trim().trim_end_matches(';');
-                        let Some(q) = rest.strip_prefix('"') else {
-                            continue;
-                        };
-                        let Some((format, tail)) = q.split_once('"') else {
-                            continue;
-                        };
+                    // LLM_TENSOR_X = "fmt" layer op;
+                    for (ident, format, tail) in s.body.lines().filter_map(quoted_line) {
                         let mut w = tail.split_whitespace();
                         tensor_names.push(TensorName {
-                            ident: ident.trim(),
+                            ident,
                             format,
                             layer: w.next().unwrap_or(""),
                             op: w.next().unwrap_or(""),
