@@ -742,7 +742,9 @@ impl<'h> Interp<'h> {
             BitAnd => a & b,
             BitXor => a ^ b,
             BitOr => a | b,
-            And | Or => unreachable_logic(),
+            // `eval` short-circuits these; on two evaluated values they are plain logic.
+            And => i64::from(a != 0 && b != 0),
+            Or => i64::from(a != 0 || b != 0),
         }))
     }
 
@@ -1547,10 +1549,6 @@ fn lv_sym_of(lv: &LValue) -> Sym {
     match lv {
         LValue::Name(s) | LValue::Index(s, _) => *s,
     }
-}
-
-fn unreachable_logic() -> i64 {
-    0
 }
 
 /// Converts a metadata value to the type of the variable it is read into (an integer target
