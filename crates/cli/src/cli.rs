@@ -61,6 +61,8 @@ pub enum Command {
     Memory(MemoryArgs),
     /// Every tensor's bytes read once: llama.cpp's value checks, bounds, llama-gguf-hash hashes.
     Verify(crate::cmd::verify::VerifyArgs),
+    /// Render the chat template as transformers does; its capabilities and serving findings.
+    Template(crate::cmd::template::TemplateArgs),
 }
 
 /// Arguments of `inspect`.

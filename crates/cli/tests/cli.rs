@@ -23,6 +23,7 @@ mod process;
 mod remote;
 mod report;
 mod split;
+mod template;
 mod tensors;
 mod util;
 mod validate;

@@ -3,6 +3,7 @@
 //! llama.cpp's probe finds them ([`caps`]), and what breaks serving ([`findings`]).
 
 pub mod caps;
+pub mod findings;
 pub mod pyjson;
 pub mod pyobj;
 pub mod render;
@@ -10,4 +11,5 @@ pub mod strftime;
 pub mod track;
 
 pub use caps::{probe, Capabilities};
+pub use findings::{check, Finding, Tokenizer};
 pub use render::{Clock, RenderError, RenderInput, Renderer};

@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod llamafy;
 pub mod memory;
 pub mod report;
+pub mod template;
 pub mod tensors;
 pub mod validate;
 pub mod verify;
@@ -33,6 +34,7 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Command::Llamafy(args) => llamafy::run(args, out, paint),
         Command::Memory(args) => memory::run(args, out, paint),
         Command::Verify(args) => verify::run(args, out, paint),
+        Command::Template(args) => template::run(args, out, paint),
     }
 }
 

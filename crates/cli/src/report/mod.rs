@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod memory;
 pub mod table_report;
 pub mod tensor_table;
+pub mod template;
 pub mod tensors;
 pub mod validate;
 pub mod value;
