@@ -802,26 +802,24 @@ impl<'h> Interp<'h> {
         self.frame_base = mark;
         self.locals.extend(vals);
         self.depth += 1;
-        let mut result = Ok(Value::Null);
-        for s in &f.body {
-            match self.stmt(s) {
-                Ok(Flow::Normal) => {}
-                Ok(Flow::Return(v)) => {
-                    result = Ok(v);
-                    break;
-                }
-                Ok(Flow::Break | Flow::Continue) => break,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
+        let result = self.run_function_body(&f.body);
         self.depth -= 1;
         self.locals.truncate(mark);
         self.frame_base = saved_base;
         self.cur_file = saved_file;
         result
+    }
+
+    /// Runs a function's statements: its `return` value, `null` when it ends without one.
+    fn run_function_body(&mut self, body: &[Stmt]) -> R<Value> {
+        for s in body {
+            match self.stmt(s)? {
+                Flow::Normal => {}
+                Flow::Return(v) => return Ok(v),
+                Flow::Break | Flow::Continue => break,
+            }
+        }
+        Ok(Value::Null)
     }
 
     /// A lambda sees the enclosing locals (captured by reference): no new frame.
@@ -840,21 +838,7 @@ impl<'h> Interp<'h> {
         let mark = self.locals.len();
         self.locals.extend(vals);
         self.depth += 1;
-        let mut result = Ok(Value::Null);
-        for s in &f.body {
-            match self.stmt(s) {
-                Ok(Flow::Normal) => {}
-                Ok(Flow::Return(v)) => {
-                    result = Ok(v);
-                    break;
-                }
-                Ok(Flow::Break | Flow::Continue) => break,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
+        let result = self.run_function_body(&f.body);
         self.depth -= 1;
         self.locals.truncate(mark);
         result
@@ -1201,17 +1185,7 @@ impl<'h> Interp<'h> {
                 let mark = self.locals.len();
                 self.frame_base = mark;
                 self.depth += 1;
-                let mut r = Ok(Value::Null);
-                for st in body.iter() {
-                    match self.stmt(st) {
-                        Ok(Flow::Normal) => {}
-                        Ok(_) => break,
-                        Err(e) => {
-                            r = Err(e);
-                            break;
-                        }
-                    }
-                }
+                let r = self.run_function_body(&body).map(|_| Value::Null);
                 self.depth -= 1;
                 self.locals.truncate(mark);
                 self.frame_base = saved_base;
