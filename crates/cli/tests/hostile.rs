@@ -6,6 +6,7 @@
 
 use std::process::Output;
 
+use ggufscope_testkit::presets;
 use ggufscope_testkit::raw::{self, ty, Raw};
 
 use crate::util::Case;
@@ -261,6 +262,75 @@ fn leniently_parsable_files_get_the_exit_code_of_their_findings() {
                 assert!(!out.stdout.is_empty(), "{what}");
                 assert!(stderr.is_empty(), "{what}: {stderr}");
             }
+        }
+    }
+}
+
+/// Configurations whose sizes overflow `u64` products (found by review: a tensor of 2^32 ×
+/// 2^32 × 16 elements; a vocab-only MoE with widths of 2^31): every architecture-aware command
+/// answers with an exit code and a message, never a panic or wrapped numbers.
+#[test]
+fn overflowing_sizes_never_panic_in_the_architecture_aware_commands() {
+    // The writer refuses such a tensor: built byte by byte.
+    let huge_tensor = Raw::le()
+        .hdr(3, 1, 8)
+        .kv("general.architecture", ty::STRING)
+        .s("llama")
+        .kv("llama.context_length", ty::U32)
+        .u32(512)
+        .kv("llama.embedding_length", ty::U32)
+        .u32(64)
+        .kv("llama.block_count", ty::U32)
+        .u32(1)
+        .kv("llama.feed_forward_length", ty::U32)
+        .u32(128)
+        .kv("llama.attention.head_count", ty::U32)
+        .u32(4)
+        .kv("llama.attention.layer_norm_rms_epsilon", ty::F32)
+        .f32(1e-5)
+        .kv("tokenizer.ggml.model", ty::STRING)
+        .s("llama")
+        .ti("blk.0.huge.weight", &[1 << 32, 1 << 32, 16], 0, 0)
+        .pad(32)
+        .build();
+    let mut huge_widths = presets::tiny_llama();
+    huge_widths.tensors.clear();
+    huge_widths
+        .set_kv("llama.embedding_length", 1u32 << 31)
+        .set_kv("llama.feed_forward_length", 1u32 << 31)
+        .set_kv("llama.expert_count", 8u32)
+        .set_kv("llama.expert_used_count", 2u32);
+    for (name, bytes) in [
+        ("huge-tensor.gguf", huge_tensor),
+        ("huge-widths.gguf", huge_widths.to_bytes()),
+    ] {
+        let case = Case::temp(name, &bytes);
+        for (command, extra) in [
+            ("config", &["--json"][..]),
+            ("validate", &[][..]),
+            ("tensors", &["--expected"][..]),
+            ("memory", &["--json"][..]),
+            ("report", &[][..]),
+            ("compat", &[][..]),
+            ("compare", &[name][..]),
+        ] {
+            let out = case
+                .cmd(command, extra)
+                .env("RUST_BACKTRACE", "1")
+                .output()
+                .unwrap();
+            let what = format!("{command} {name}");
+            assert_no_panic(&what, &out);
+            assert!(
+                matches!(out.status.code(), Some(0..=3)),
+                "{what}: {:?}",
+                out.status
+            );
+            let stdout = text(&out.stdout);
+            assert!(
+                !stdout.contains("18446744073709551615") && !stdout.contains("EiB"),
+                "{what}: wrapped numbers in\n{stdout}"
+            );
         }
     }
 }

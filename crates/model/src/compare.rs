@@ -391,7 +391,7 @@ fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<R
             f.active_parameter_count.into()
         }),
         ("size", "kv_bytes_per_token", |f| {
-            Field::Int(f.kv_bytes_per_token)
+            f.kv_bytes_per_token.into()
         }),
     ];
     for (section, field, get) in rows {
@@ -422,30 +422,36 @@ fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<R
 fn facts_tensor_shapes(
     s: FactsSide<'_, '_, '_>,
 ) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
-    let generic = generic_name;
+    // Per-layer names once, as `blk.*.…`, with the shape of the first layer that has them:
+    // hybrid and MoE models do not have every tensor in layer 0 (a recurrent first layer, dense
+    // leading blocks).
+    let mut map: BTreeMap<String, Option<Vec<u64>>> = BTreeMap::new();
+    let mut add = |name: &str, dims: Option<Vec<u64>>| {
+        let key = match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
+            Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => format!("blk.*.{rest}"),
+            _ => name.to_string(),
+        };
+        map.entry(key).or_insert(dims);
+    };
     if s.gguf.tensors().is_empty() {
-        let map = s
+        for r in s
             .loaded
             .tensors
             .iter()
             .filter(|r| r.created && r.flags & 2 == 0)
-            .filter_map(|r| {
-                let dims = r
-                    .shape
-                    .iter()
-                    .map(|&d| u64::try_from(d).ok())
-                    .collect::<Option<Vec<u64>>>();
-                Some((generic(&r.name)?, dims))
-            })
-            .collect();
+        {
+            let dims = r
+                .shape
+                .iter()
+                .map(|&d| u64::try_from(d).ok())
+                .collect::<Option<Vec<u64>>>();
+            add(&r.name, dims);
+        }
         (TensorSource::Required, map)
     } else {
-        let map = s
-            .gguf
-            .tensors()
-            .iter()
-            .filter_map(|t| Some((generic(t.name())?, Some(t.dims().to_vec()))))
-            .collect();
+        for t in s.gguf.tensors() {
+            add(t.name(), Some(t.dims().to_vec()));
+        }
         (TensorSource::File, map)
     }
 }

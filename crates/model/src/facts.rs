@@ -152,7 +152,8 @@ pub struct ArchFacts {
     pub active_parameter_count: Option<u64>,
     /// Bytes one more token of context adds to the caches llama.cpp allocates (f16, one
     /// sequence; sliding-window layers past their window add nothing; MLA: the compressed K).
-    pub kv_bytes_per_token: u64,
+    /// `None` when the configuration is too large to plan (see `memory::implausible`).
+    pub kv_bytes_per_token: Option<u64>,
     /// Tensors in the file.
     pub tensor_count: u64,
     /// One entry per block.
@@ -174,42 +175,47 @@ impl ArchFacts {
         } else {
             FileKind::Model
         };
-        let elements = |shape: &[i64]| -> u64 {
+        // Checked: a hostile file's shapes must not overflow (an overflow makes the count
+        // unknown, not wrong).
+        let elements = |shape: &[i64]| -> Option<u64> {
             shape
                 .iter()
-                .map(|&d| u64::try_from(d).unwrap_or(0))
-                .product()
+                .try_fold(1u64, |a, &d| a.checked_mul(u64::try_from(d).unwrap_or(0)))
         };
         let n_expert = int("n_expert");
         let n_expert_used = l.layers.first().map_or(0, |x| x.n_expert_used);
         // Parameters: llama.cpp sums every tensor of the file (`llama_model_loader`'s
         // n_elements, src/llama-model-loader.cpp:591); for a tensor-less file the layout the
         // table requires stands in.
-        let mut total = 0u64;
-        let mut expert = 0u64;
+        let mut total = Some(0u64);
+        let mut expert = Some(0u64);
+        let mut add = |name: &str, n: Option<u64>| {
+            total = total.zip(n).and_then(|(t, n)| t.checked_add(n));
+            if name.contains("_exps.") {
+                expert = expert.zip(n).and_then(|(e, n)| e.checked_add(n));
+            }
+        };
         if file_kind == FileKind::Model {
             for t in gguf.tensors() {
-                let n: u64 = t.dims().iter().product();
-                total = total.saturating_add(n);
-                if t.name().contains("_exps.") {
-                    expert = expert.saturating_add(n);
-                }
+                add(
+                    t.name(),
+                    t.dims().iter().try_fold(1u64, |a, &d| a.checked_mul(d)),
+                );
             }
         } else {
             for r in l.tensors.iter().filter(|r| r.created && r.flags & 2 == 0) {
-                let n = elements(&r.shape);
-                total = total.saturating_add(n);
-                if r.name.contains("_exps.") {
-                    expert = expert.saturating_add(n);
-                }
+                add(&r.name, elements(&r.shape));
             }
         }
-        let active = if n_expert > 0 && expert > 0 {
-            let used = u64::try_from(n_expert_used).unwrap_or(0);
-            let all = u64::try_from(n_expert).unwrap_or(1).max(1);
-            Some(total - expert + expert / all * used)
-        } else {
-            Some(total)
+        let active = match (total, expert) {
+            (Some(total), Some(expert)) if n_expert > 0 && expert > 0 => {
+                let used = u64::try_from(n_expert_used).unwrap_or(0);
+                let all = u64::try_from(n_expert).unwrap_or(1).max(1);
+                (expert / all)
+                    .checked_mul(used)
+                    .and_then(|x| total.saturating_sub(expert).checked_add(x))
+            }
+            (total, _) => total,
         };
         let moe_layer = |il: u32| {
             l.tensors
@@ -221,16 +227,19 @@ impl ArchFacts {
         // model (every memory class: KV, iSWA, MLA's compressed K, indexer caches, none for
         // recurrent layers), measured as the memory plan's growth from 64k to 128k cells with
         // f16 caches: sliding-window layers stop growing at their window, as in llama.cpp.
-        let kv_at = |n_ctx: u64| {
-            let options = crate::memory::MemoryOptions {
-                n_ctx,
-                swa_full: false,
-                ..crate::memory::MemoryOptions::default()
+        let kv_bytes_per_token = if crate::memory::implausible(l, 131_072).is_some() {
+            None
+        } else {
+            let kv_at = |n_ctx: u64| {
+                let options = crate::memory::MemoryOptions {
+                    n_ctx,
+                    swa_full: false,
+                    ..crate::memory::MemoryOptions::default()
+                };
+                crate::memory::plan_memory_loaded(gguf, l, options).kv_cache_bytes
             };
-            crate::memory::plan_memory_loaded(gguf, l, options).kv_cache_bytes
+            Some(kv_at(131_072).saturating_sub(kv_at(65_536)) / 65_536)
         };
-        let kv_bytes_per_token = kv_at(131_072).saturating_sub(kv_at(65_536)) / 65_536;
-
         let has_ssm = int("ssm_d_conv") > 0 || int("ssm_d_state") > 0 || int("ssm_d_inner") > 0;
         let n_swa = int("n_swa");
         Self {
@@ -274,7 +283,7 @@ impl ArchFacts {
                 time_step_rank: int("ssm_dt_rank"),
             }),
             // A vocab-only file of an architecture without tensor code: nothing to count.
-            parameter_count: (file_kind == FileKind::Model || l.has_tensor_code).then_some(total),
+            parameter_count: total.filter(|_| file_kind == FileKind::Model || l.has_tensor_code),
             active_parameter_count: active
                 .filter(|_| file_kind == FileKind::Model || l.has_tensor_code),
             kv_bytes_per_token,

@@ -31,11 +31,12 @@ pub use error::{ArchError, Inconsistency};
 pub use facts::{ArchFacts, FileKind, LayerEntry, PerLayer, SsmFacts};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use memory::{
-    alloc_bytes, apply_placement, fit_gpus, llama_memory, n_cpu_moe_overrides, place, plan_memory,
-    plan_memory_loaded, plan_memory_table, swa_layers, Backend, CacheBuffer, CacheKind, CacheLayer,
-    CacheParams, DeviceMemory, GpuFit, GpuPlacement, LayerKind, LayerMemory, LlamaMemory,
-    MemoryOptions, MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions,
-    PlanTensor, SplitMode, TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
+    alloc_bytes, apply_placement, fit_gpus, implausible as memory_implausible, llama_memory,
+    n_cpu_moe_overrides, place, plan_memory, plan_memory_loaded, plan_memory_table,
+    plan_memory_with, swa_layers, Backend, CacheBuffer, CacheKind, CacheLayer, CacheParams,
+    DeviceMemory, GpuFit, GpuPlacement, LayerKind, LayerMemory, LlamaMemory, MemoryOptions,
+    MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode,
+    TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
 pub use model::{LoadCheck, Model, TensorIndex};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};

@@ -245,6 +245,67 @@ pub fn plan_memory_loaded(gguf: &Gguf<'_>, l: &Loaded, options: MemoryOptions) -
     plan_inner(gguf, None, Some(l), options)
 }
 
+/// The largest per-layer width and context the planner takes: with these, every product it
+/// forms (width × cells × layers × bytes) stays far inside `u64`.
+pub const MAX_PLANNED_WIDTH: i64 = 1 << 24;
+/// The largest context the planner takes.
+pub const MAX_PLANNED_CONTEXT: u64 = 1 << 26;
+
+/// Why a configuration is too large to plan (a hostile or broken file: llama.cpp would fail to
+/// allocate it), or `None`. Callers refuse to plan such a file instead of printing wrapped
+/// numbers.
+pub fn implausible(l: &Loaded, n_ctx: u64) -> Option<String> {
+    if n_ctx > MAX_PLANNED_CONTEXT {
+        return Some(format!("context {n_ctx} is above {MAX_PLANNED_CONTEXT}"));
+    }
+    let n_vocab = l.hparams.int("n_vocab").unwrap_or(0);
+    let n_embd = l.hparams.int("n_embd").unwrap_or(0);
+    for (what, v) in [("n_embd", n_embd), ("n_vocab", n_vocab)] {
+        if !(0..=MAX_PLANNED_WIDTH).contains(&v) {
+            return Some(format!("{what} {v} is outside 0..={MAX_PLANNED_WIDTH}"));
+        }
+    }
+    for x in &l.layers {
+        for (what, v) in [
+            ("n_embd_k_gqa", x.n_embd_k_gqa),
+            ("n_embd_v_gqa", x.n_embd_v_gqa),
+            ("n_ff", x.n_ff),
+            ("n_ff_exp", x.n_ff_exp),
+            ("n_embd_r", x.n_embd_r),
+            ("n_embd_s", x.n_embd_s),
+            ("ple_conv_state", x.ple_conv_state),
+        ] {
+            if !(0..=MAX_PLANNED_WIDTH).contains(&v) {
+                return Some(format!(
+                    "layer {}: {what} {v} is outside 0..={MAX_PLANNED_WIDTH}",
+                    x.index
+                ));
+            }
+        }
+    }
+    for r in &l.tensors {
+        let n = r
+            .shape
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(u64::try_from(d).unwrap_or(0)));
+        if n.is_none_or(|n| n > 1 << 48) {
+            return Some(format!("tensor `{}` has {:?} elements", r.name, r.shape));
+        }
+    }
+    None
+}
+
+/// Plans from a table run already made, with the hand-written spec's configuration when the
+/// architecture has one (what [`plan_memory`] does without running the table again).
+pub fn plan_memory_with(
+    gguf: &Gguf<'_>,
+    cfg: Option<&ModelConfig>,
+    l: &Loaded,
+    options: MemoryOptions,
+) -> MemoryPlan {
+    plan_inner(gguf, cfg, Some(l), options)
+}
+
 /// Runs the table on a file and plans its memory; the run comes back with the plan (its
 /// `hparams_refusal` says whether llama.cpp would refuse the file).
 pub fn plan_memory_table(
@@ -493,7 +554,7 @@ fn plan_inner(
             .map(|(name, layer, dims)| {
                 let ty = assumed(&options, &dims);
                 let ne0 = dims.first().copied().unwrap_or(0);
-                let elements: u64 = dims.iter().product();
+                let elements: u64 = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
                 let rows = elements / ne0.max(1);
                 let bytes = row_size(ty, ne0).saturating_mul(rows);
                 if repackable(&name, ty, dims.len()) {

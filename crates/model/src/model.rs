@@ -11,7 +11,7 @@ use crate::compat::{plan, AdapterPlan};
 use crate::config::ModelConfig;
 use crate::error::{ArchError, Inconsistency};
 use crate::facts::ArchFacts;
-use crate::memory::{plan_memory_loaded, MemoryOptions, MemoryPlan};
+use crate::memory::{plan_memory_with, MemoryOptions, MemoryPlan};
 use crate::table::{self, LoadProblem, Loaded, Refusal, TensorMode};
 
 /// The file's tensors by block: `blk.N.rest` parsed once.
@@ -211,9 +211,23 @@ impl<'g, 'a> Model<'g, 'a> {
         }
     }
 
-    /// What loading it costs, as llama.cpp allocates it.
-    pub fn memory(&self, options: MemoryOptions) -> MemoryPlan {
-        plan_memory_loaded(self.gguf, &self.run, options)
+    /// What loading it costs, as llama.cpp allocates it; an error (why) when the
+    /// configuration is too large to plan ([`crate::memory_implausible`]).
+    pub fn memory(&self, options: MemoryOptions) -> Result<MemoryPlan, String> {
+        let n_ctx = if options.n_ctx == 0 {
+            u64::try_from(self.facts.context_length).unwrap_or(0)
+        } else {
+            options.n_ctx
+        };
+        if let Some(why) = crate::memory::implausible(&self.run, n_ctx) {
+            return Err(why);
+        }
+        Ok(plan_memory_with(
+            self.gguf,
+            self.config.as_ref(),
+            &self.run,
+            options,
+        ))
     }
 
     /// This model as one side of [`compare_facts`].

@@ -250,7 +250,7 @@ fn kv_bytes_per_token_matches_llama_cpp_kv_cache() {
             continue;
         }
         let kv_mib = truth["n_ctx_4096"][&file]["kv_mib"].as_f64().unwrap();
-        let ours = (facts.kv_bytes_per_token * 4096) as f64 / 1048576.0;
+        let ours = (facts.kv_bytes_per_token.unwrap() * 4096) as f64 / 1048576.0;
         checked += 1;
         if (ours - kv_mib).abs() > 0.006 {
             failures.push(format!(
@@ -283,13 +283,20 @@ fn model_front_door_on_corpus_files() {
     let kv_lora = cmp.rows.iter().find(|r| r.field == "kv_lora_rank").unwrap();
     assert_eq!(kv_lora.b, ggufscope_model::Field::Int(512));
     assert!(!kv_lora.same);
+    // Per-layer tensors that layer 0 lacks are compared too: deepseek2's experts start at
+    // block 1 (one leading dense block), qwen35moe's attention at block 1.
+    let row = |name: &str| cmp.tensors.iter().find(|t| t.name == name).unwrap();
+    assert!(row("blk.*.ffn_down_exps.weight").in_b);
+    assert!(row("blk.*.attn_q.weight").in_a);
     // The memory plan from the same run: deepseek2's MLA cache as llama.cpp logged it.
-    let plan = mb.memory(ggufscope_model::MemoryOptions {
-        n_ctx: 4096,
-        swa_full: true,
-        flash_attn: false,
-        ..Default::default()
-    });
+    let plan = mb
+        .memory(ggufscope_model::MemoryOptions {
+            n_ctx: 4096,
+            swa_full: true,
+            flash_attn: false,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(plan.kv_cache_bytes, 9 * 1024 * 1024);
     // A planted unknown tensor is what llama.cpp refuses.
     let extra = rewrite(&a, |t| {

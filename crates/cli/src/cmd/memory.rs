@@ -12,8 +12,8 @@ use anyhow::Context as _;
 use ggufscope_gguf::GgmlType;
 use ggufscope_model::table;
 use ggufscope_model::{
-    apply_placement, fit_gpus, n_cpu_moe_overrides, plan_memory, plan_memory_table, ArchError,
-    Backend, Inconsistency, MemoryOptions, OverrideTarget, PlacementOptions, SplitMode,
+    apply_placement, fit_gpus, memory_implausible, n_cpu_moe_overrides, plan_memory_with,
+    ArchError, Backend, MemoryOptions, Model, OverrideTarget, PlacementOptions, SplitMode,
     TensorOverride, DEFAULT_CUDA_OVERHEAD,
 };
 
@@ -101,23 +101,32 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         cpu_repack: args.cpu_repack,
         assumed_weight_type: ggml_type(&args.assume_type)?,
     };
-    // The five architectures with a hand-written spec keep their `ModelConfig` (the caches
-    // still come from the table); every other one the table holds is planned from the table.
-    let plan = if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {
-        let (plan, loaded) = plan_memory_table(&gguf, &arch, options)?;
-        if let Some(r) = &loaded.hparams_refusal {
-            return Err(
-                input.config_error(ArchError::Inconsistent(Inconsistency::Refused {
-                    message: r.message.clone(),
-                    at: r.source.clone(),
-                })),
-            );
-        }
-        plan
+    // The file is read once by the architecture table; the five architectures with a
+    // hand-written spec keep their `ModelConfig` for the weights' estimate.
+    if ggufscope_model::lookup(&arch).is_none() && !table::table().holds(&arch) {
+        return Err(input.config_error(
+            ggufscope_model::spec_of(&gguf)
+                .err()
+                .unwrap_or(ArchError::NoArchitecture),
+        ));
+    }
+    let model = Model::new(&gguf).map_err(|e| input.config_error(e))?;
+    let n_ctx = if options.n_ctx == 0 {
+        u64::try_from(model.facts().context_length).unwrap_or(0)
     } else {
-        let cfg = input.config(&gguf)?;
-        plan_memory(&gguf, &cfg, options)
+        options.n_ctx
     };
+    if let Some(why) = memory_implausible(model.run(), n_ctx) {
+        return Err(anyhow::anyhow!(
+            "the configuration is too large to plan: {why}"
+        ))
+        .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
+    }
+    let cfg = match ggufscope_model::lookup(&arch) {
+        Some(_) => Some(input.config(&gguf)?),
+        None => None,
+    };
+    let plan = plan_memory_with(&gguf, cfg.as_ref(), model.run(), options);
     let mut plan = plan;
     let placement = placement_options(&args.placement)?;
     apply_placement(&mut plan, &placement)

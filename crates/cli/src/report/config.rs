@@ -113,7 +113,8 @@ impl FactsReport {
             ),
             row(
                 "kv_bytes_per_token",
-                render::grouped(f.kv_bytes_per_token),
+                f.kv_bytes_per_token
+                    .map_or_else(|| "?".into(), render::grouped),
                 "one more token in llama.cpp's caches (f16)",
             ),
         ];

@@ -240,7 +240,7 @@ impl TableLayoutReport {
                     .shape
                     .iter()
                     .map(|&d| u64::try_from(d).unwrap_or(0))
-                    .product();
+                    .fold(1u64, u64::saturating_mul);
                 TableLayoutRow {
                     name: r.name.clone(),
                     shape: r.shape.clone(),

@@ -424,10 +424,13 @@ pub fn place(
                     let end = off.saturating_add(t.bytes);
                     range = Some(range.map_or((off, end), |(a, b)| (a.min(off), b.max(end))));
                 }
-                _ => host_unmapped += alloc_bytes(0, t.ggml_type, t.ne0, t.bytes),
+                _ => {
+                    host_unmapped =
+                        host_unmapped.saturating_add(alloc_bytes(0, t.ggml_type, t.ne0, t.bytes))
+                }
             }
         } else if let Some(w) = weights.get_mut(dev) {
-            *w += alloc_bytes(dev, t.ggml_type, t.ne0, t.bytes);
+            *w = w.saturating_add(alloc_bytes(dev, t.ggml_type, t.ne0, t.bytes));
         }
     }
     if let Some(w) = weights.first_mut() {

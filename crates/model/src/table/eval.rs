@@ -1445,9 +1445,9 @@ impl<'h> Interp<'h> {
         };
         // check_tensor_dims (src/llama-model-loader.cpp:880-920).
         let ok = if reshape {
-            let ncur: u64 = cur.iter().product();
-            let nexp: i64 = shape.iter().product();
-            u64::try_from(nexp).is_ok_and(|n| n == ncur)
+            let ncur = cur.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            let nexp = shape.iter().try_fold(1i64, |a, &d| a.checked_mul(d));
+            matches!((ncur, nexp.and_then(|n| u64::try_from(n).ok())), (Some(a), Some(b)) if a == b)
         } else {
             (0..4).all(|i| {
                 let c = cur.get(i).copied().unwrap_or(1);
@@ -1457,7 +1457,24 @@ impl<'h> Interp<'h> {
                 }
             })
         };
-        if !ok {
+        if !ok && self.in_try > 0 {
+            // check_tensor_dims throws (src/llama-model-loader.cpp:914-920): a `catch` runs.
+            return self.throw(
+                line,
+                format!(
+                    "tensor '{name}' has wrong shape; expected {}, got {}",
+                    fmt_shape_i(&shape),
+                    fmt_shape_u(&cur)
+                ),
+            );
+        }
+        // One finding per tensor: a tied output asks for token_embd again.
+        if !ok
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.code == "wrong_shape" && p.subject.as_deref() == Some(name.as_str()))
+        {
             self.problems.push(LoadProblem {
                 message: format!(
                     "tensor `{name}` has shape {}, llama.cpp expects {}",
