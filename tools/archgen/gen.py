@@ -1898,7 +1898,12 @@ def main():
     ap.add_argument("-o", "--out", default=None)
     ap.add_argument("--check", action="store_true", help="exit 1 if OUT differs from what would be written")
     ap.add_argument("--report", action="store_true", help="print the self-check and coverage report")
-    ap.add_argument("--fixtures", default="/work/shared/fixtures/llama-archs")
+    ap.add_argument(
+        "--fixtures",
+        default=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "llama-archs"
+        ),
+    )
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     out_path = a.out or os.path.join(here, "..", "..", "crates", "model", "data", "archs.txt")
