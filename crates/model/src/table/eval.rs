@@ -894,13 +894,10 @@ impl<'h> Interp<'h> {
                 };
                 match self.host.meta(&key) {
                     None => {
-                        if required {
-                            return self.throw(line, format!("key not found in model: {key}"));
-                        }
-                        if pooling {
+                        if pooling && !required {
                             self.assign(&lv, AssignOp::Set, Value::Int(-1), line)?;
                         }
-                        Ok(Value::Int(0))
+                        self.key_absent(&key, required, "key", line)
                     }
                     Some(Meta::Scalar(v, ty)) => {
                         self.check_type(&key, ty, expected, line)?;
@@ -921,10 +918,7 @@ impl<'h> Interp<'h> {
                     // The scalar overload: an array value is refused.
                     let required = self.opt_arg(args, 2, Value::Int(1))?.truthy();
                     return match self.host.meta(&key) {
-                        None if required => {
-                            self.throw(line, format!("key not found in model: {key}"))
-                        }
-                        None => Ok(Value::Int(0)),
+                        None => self.key_absent(&key, required, "key", line),
                         Some(Meta::Array { .. }) if required => {
                             self.throw(line, format!("expected scalar, found array for key: {key}"))
                         }
@@ -944,12 +938,7 @@ impl<'h> Interp<'h> {
                     return self.err(line, "get_key_or_arr needs an array");
                 };
                 match self.host.meta(&key) {
-                    None => {
-                        if required {
-                            return self.throw(line, format!("key not found in model: {key}"));
-                        }
-                        Ok(Value::Int(0))
-                    }
+                    None => self.key_absent(&key, required, "key", line),
                     Some(meta) => {
                         let n = usize::try_from(n).unwrap_or(0);
                         if n > n_max {
@@ -1006,13 +995,7 @@ impl<'h> Interp<'h> {
                         }
                         Ok(Value::Int(1))
                     }
-                    _ => {
-                        if required {
-                            return self
-                                .throw(line, format!("array key not found in model: {key}"));
-                        }
-                        Ok(Value::Int(0))
-                    }
+                    _ => self.key_absent(&key, required, "array key", line),
                 }
             }
             "get_arr_n" => {
@@ -1025,13 +1008,7 @@ impl<'h> Interp<'h> {
                         self.assign(&lv, AssignOp::Set, Value::Int(n), line)?;
                         Ok(Value::Int(1))
                     }
-                    _ => {
-                        if required {
-                            return self
-                                .throw(line, format!("array key not found in model: {key}"));
-                        }
-                        Ok(Value::Int(0))
-                    }
+                    _ => self.key_absent(&key, required, "array key", line),
                 }
             }
             "fill" => {
@@ -1285,6 +1262,15 @@ impl<'h> Interp<'h> {
             Value::Tn(t) => Ok(self.tn_str(&t)),
             other => self.err(line, format!("a tensor name is needed, got {other:?}")),
         }
+    }
+
+    /// An absent key: llama.cpp throws when it is required (`key not found in model`,
+    /// `array key not found in model`), else the read returns false.
+    fn key_absent(&self, key: &str, required: bool, what: &str, line: u32) -> R<Value> {
+        if required {
+            return self.throw(line, format!("{what} not found in model: {key}"));
+        }
+        Ok(Value::Int(0))
     }
 
     /// `GGUFMeta::GKV<T>::get_kv`: the value's GGUF type must be the target's
