@@ -196,47 +196,56 @@ fn rows(a: &ModelConfig, b: &ModelConfig) -> Vec<Row> {
     out
 }
 
-/// Tensor name (per-layer as `blk.*.…`) → shape, from the file (layer 0 and globals) or, for
-/// a vocab-only file, from the expected layout.
+/// Tensor name (per-layer as `blk.*.…`) → shape, from the file or, for a vocab-only file, from
+/// the expected layout.
 fn tensor_shapes(
     gguf: &Gguf<'_>,
     cfg: &ModelConfig,
 ) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
-    let generic = generic_name;
     if gguf.tensors().is_empty() {
         let layout = cfg
             .spec()
             .map(|s| expected_layout(s, cfg, None))
             .unwrap_or_default();
-        let map = layout
-            .into_iter()
-            .filter_map(|t| Some((generic(&t.name)?, t.dims)))
-            .collect();
+        let map = shape_map(layout.into_iter().map(|t| (t.name, t.dims)));
         (TensorSource::Expected, map)
     } else {
-        let map = gguf
-            .tensors()
+        (TensorSource::File, file_shapes(gguf))
+    }
+}
+
+fn file_shapes(gguf: &Gguf<'_>) -> BTreeMap<String, Option<Vec<u64>>> {
+    shape_map(
+        gguf.tensors()
             .iter()
-            .filter_map(|t| Some((generic(t.name())?, Some(t.dims().to_vec()))))
-            .collect();
-        (TensorSource::File, map)
-    }
+            .map(|t| (t.name().to_string(), Some(t.dims().to_vec()))),
+    )
 }
 
-/// A tensor name as comparisons list it: layer 0's per-layer names as `blk.*.…`, other
-/// layers' dropped, globals as they are.
-fn generic_name(name: &str) -> Option<String> {
-    match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
-        Some(("0", rest)) => Some(format!("blk.*.{rest}")),
-        Some(_) => None,
-        None => Some(name.to_string()),
+/// Tensor names as comparisons list them: per-layer names once, as `blk.*.…`, with the shape
+/// of the first layer that has them (hybrid and MoE models do not have every tensor in layer
+/// 0: a recurrent first layer, dense leading blocks); globals as they are.
+fn shape_map(
+    tensors: impl Iterator<Item = (String, Option<Vec<u64>>)>,
+) -> BTreeMap<String, Option<Vec<u64>>> {
+    let mut map = BTreeMap::new();
+    for (name, dims) in tensors {
+        let key = match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
+            Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => format!("blk.*.{rest}"),
+            _ => name,
+        };
+        map.entry(key).or_insert(dims);
     }
+    map
 }
 
-/// Compares two models.
-pub fn compare(a: (&Gguf<'_>, &ModelConfig), b: (&Gguf<'_>, &ModelConfig)) -> Comparison {
-    let (src_a, ta) = tensor_shapes(a.0, a.1);
-    let (src_b, tb) = tensor_shapes(b.0, b.1);
+/// The comparison of two sides' rows and tensor maps.
+fn comparison(
+    architectures: (String, String),
+    rows: Vec<Row>,
+    (src_a, ta): (TensorSource, BTreeMap<String, Option<Vec<u64>>>),
+    (src_b, tb): (TensorSource, BTreeMap<String, Option<Vec<u64>>>),
+) -> Comparison {
     let mut names: Vec<&String> = ta.keys().chain(tb.keys()).collect();
     names.sort();
     names.dedup();
@@ -251,8 +260,8 @@ pub fn compare(a: (&Gguf<'_>, &ModelConfig), b: (&Gguf<'_>, &ModelConfig)) -> Co
         })
         .collect();
     let cmp = Comparison {
-        architectures: (a.1.architecture.clone(), b.1.architecture.clone()),
-        rows: rows(a.1, b.1),
+        architectures,
+        rows,
         tensor_sources: (src_a, src_b),
         tensors,
     };
@@ -260,6 +269,16 @@ pub fn compare(a: (&Gguf<'_>, &ModelConfig), b: (&Gguf<'_>, &ModelConfig)) -> Co
         tracing::info!(target: "ggufscope::compare", field = r.field, a = %r.a, b = %r.b, "differs");
     }
     cmp
+}
+
+/// Compares two models.
+pub fn compare(a: (&Gguf<'_>, &ModelConfig), b: (&Gguf<'_>, &ModelConfig)) -> Comparison {
+    comparison(
+        (a.1.architecture.clone(), b.1.architecture.clone()),
+        rows(a.1, b.1),
+        tensor_shapes(a.0, a.1),
+        tensor_shapes(b.0, b.1),
+    )
 }
 
 /// One side of a comparison read by the architecture table: any architecture it holds.
@@ -277,31 +296,12 @@ pub struct FactsSide<'s, 'g, 'a> {
 /// reads it (per-layer values shown as llama.cpp prints them), experts, recurrent layers, sizes,
 /// and the tensor names and shapes (a vocab-only side: the layout llama.cpp requires).
 pub fn compare_facts(a: FactsSide<'_, '_, '_>, b: FactsSide<'_, '_, '_>) -> Comparison {
-    let (src_a, ta) = facts_tensor_shapes(a);
-    let (src_b, tb) = facts_tensor_shapes(b);
-    let mut names: Vec<&String> = ta.keys().chain(tb.keys()).collect();
-    names.sort();
-    names.dedup();
-    let tensors = names
-        .into_iter()
-        .map(|n| TensorRow {
-            name: n.clone(),
-            in_a: ta.contains_key(n),
-            in_b: tb.contains_key(n),
-            a: ta.get(n).cloned().flatten(),
-            b: tb.get(n).cloned().flatten(),
-        })
-        .collect();
-    let cmp = Comparison {
-        architectures: (a.facts.architecture.clone(), b.facts.architecture.clone()),
-        rows: facts_rows(a.facts, b.facts),
-        tensor_sources: (src_a, src_b),
-        tensors,
-    };
-    for r in cmp.differences() {
-        tracing::info!(target: "ggufscope::compare", field = r.field, a = %r.a, b = %r.b, "differs");
-    }
-    cmp
+    comparison(
+        (a.facts.architecture.clone(), b.facts.architecture.clone()),
+        facts_rows(a.facts, b.facts),
+        facts_tensor_shapes(a),
+        facts_tensor_shapes(b),
+    )
 }
 
 /// MHA, GQA or MQA of layer 0's heads, or `none` (no attention: a recurrent layer).
@@ -422,36 +422,22 @@ fn facts_rows(a: &crate::facts::ArchFacts, b: &crate::facts::ArchFacts) -> Vec<R
 fn facts_tensor_shapes(
     s: FactsSide<'_, '_, '_>,
 ) -> (TensorSource, BTreeMap<String, Option<Vec<u64>>>) {
-    // Per-layer names once, as `blk.*.…`, with the shape of the first layer that has them:
-    // hybrid and MoE models do not have every tensor in layer 0 (a recurrent first layer, dense
-    // leading blocks).
-    let mut map: BTreeMap<String, Option<Vec<u64>>> = BTreeMap::new();
-    let mut add = |name: &str, dims: Option<Vec<u64>>| {
-        let key = match name.strip_prefix("blk.").and_then(|r| r.split_once('.')) {
-            Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => format!("blk.*.{rest}"),
-            _ => name.to_string(),
-        };
-        map.entry(key).or_insert(dims);
-    };
     if s.gguf.tensors().is_empty() {
-        for r in s
+        let required = s
             .loaded
             .tensors
             .iter()
             .filter(|r| r.created && r.flags & 2 == 0)
-        {
-            let dims = r
-                .shape
-                .iter()
-                .map(|&d| u64::try_from(d).ok())
-                .collect::<Option<Vec<u64>>>();
-            add(&r.name, dims);
-        }
-        (TensorSource::Required, map)
+            .map(|r| {
+                let dims = r
+                    .shape
+                    .iter()
+                    .map(|&d| u64::try_from(d).ok())
+                    .collect::<Option<Vec<u64>>>();
+                (r.name.clone(), dims)
+            });
+        (TensorSource::Required, shape_map(required))
     } else {
-        for t in s.gguf.tensors() {
-            add(t.name(), Some(t.dims().to_vec()));
-        }
-        (TensorSource::File, map)
+        (TensorSource::File, file_shapes(s.gguf))
     }
 }
