@@ -13,6 +13,7 @@
 //! - compute buffer: an estimate (the formula is returned with the number).
 
 mod caches;
+pub mod compute;
 mod placement;
 
 use ggufscope_gguf::{GgmlType, Gguf};
@@ -177,6 +178,9 @@ pub struct MemoryPlan {
     /// `n_ubatch`, `n_kv`, `n_embd`, KQ masks (2 with a sliding cache): the compute inputs.
     #[serde(skip)]
     pub graph: [u64; 4],
+    /// The reserved graph's shape (for the compute estimates).
+    #[serde(skip)]
+    pub compute_graph: compute::Graph,
     /// `ssm_d_state`, `ssm_d_inner`, `ssm_n_group` (which SSM weights CUDA takes).
     #[serde(skip)]
     pub ssm: [u64; 3],
@@ -726,56 +730,48 @@ fn plan_inner(
         .saturating_add(embd_out)
         .saturating_mul(n_seq)
         .saturating_mul(4);
-    // The compute buffer is the peak of the graph llama.cpp reserves for one ubatch (ggml's
-    // allocator reuses memory, so it is the largest set of tensors alive at once). Fitted on
-    // llama.cpp@0c1e57098's `sched_reserve: CPU compute buffer size` for the Phi-3-mini and
-    // Qwen2.5-0.5B layouts at n_ctx 4096 and 16384 (see the tests):
-    //   output:    n_ubatch·n_vocab·4 (logits) + 3·n_ubatch·n_embd·4
-    //   attention: without flash attention n_ubatch·n_kv·n_head·4 (KQ) + n_ubatch·n_kv·4 (mask)
-    //              + 5·n_ubatch·n_embd·4; with it n_ubatch·n_kv·2 (f16 mask) + 5·n_ubatch·n_embd·4
+    // The compute buffer: see `compute.rs` (the peak of the graph `sched_reserve` builds).
     let ub = options.n_ubatch.min(n_ctx);
     let embd = cfg.map_or_else(|| hint("n_embd"), |c| c.embedding_length);
-    let heads = match (cfg, l) {
-        (Some(cfg), _) => (0..cfg.block_count)
-            .map(|il| cfg.layer(il).head_count)
-            .max()
-            .unwrap_or(0),
-        (None, Some(l)) => l
-            .layers
-            .iter()
-            .map(|x| u64::try_from(x.n_head).unwrap_or(0))
-            .max()
-            .unwrap_or(0),
-        (None, None) => 0,
-    };
     // The cells attention reads: the context, except for models without a KV cache (llama.cpp
     // builds none for encoders and diffusion models, whose batch attends to itself, and a
     // recurrent model has no attention at all).
     let has_kv = memory.buffers.iter().any(|b| b.kind == CacheKind::Kv);
-    let (n_kv, kv_name) = match (memory.class, has_kv) {
-        ("none", _) if l.is_some() => (ub, format!("n_kv (= n_ubatch, no KV cache) {ub}")),
-        (_, false) if l.is_some() => (0, "n_kv (no attention) 0".to_string()),
-        _ => (n_ctx, "n_ctx".to_string()),
+    let n_kv = match (memory.class, has_kv) {
+        ("none", _) if l.is_some() => ub,
+        (_, false) if l.is_some() => 0,
+        _ => n_ctx,
     };
-    let f32s = |n: u64| n.saturating_mul(4);
-    let output = f32s(ub.saturating_mul(n_vocab))
-        .saturating_add(f32s(ub.saturating_mul(embd).saturating_mul(3)));
-    let residual = f32s(ub.saturating_mul(embd).saturating_mul(5));
-    let attention = if options.flash_attn {
-        ub.saturating_mul(n_kv)
-            .saturating_mul(2)
-            .saturating_add(residual)
-    } else {
-        f32s(ub.saturating_mul(n_kv).saturating_mul(heads))
-            .saturating_add(f32s(ub.saturating_mul(n_kv)))
-            .saturating_add(residual)
+    // One KQ mask per cache some layer reads (`llm_graph_input_attn_kv_iswa` builds two, but a
+    // mask no layer uses is no graph node and takes no memory: LFM2's layers are all SWA).
+    let used = |swa: bool| {
+        u64::from(memory.buffers.iter().any(|b| {
+            b.kind == CacheKind::Kv
+                && !b.layers.is_empty()
+                && b.name.contains("swa") == swa
+                && !b.name.contains("indexer")
+        }))
     };
-    let compute_bytes = output.max(attention);
-    let compute_formula = if options.flash_attn {
-        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention (flash) n_ubatch*{kv_name}*2 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
-    } else {
-        format!("max(output n_ubatch*(n_vocab+3*n_embd)*4 = {output}, attention n_ubatch*{kv_name}*(n_head+1)*4 + 5*n_ubatch*n_embd*4 = {attention}) (estimate of llama.cpp's reserved graph)")
+    let masks = (used(false) + used(true)).max(1);
+    let graph = match (l, cfg) {
+        (Some(l), _) => compute::graph_from_table(
+            l,
+            &memory,
+            ub,
+            n_kv,
+            embd,
+            n_vocab,
+            masks,
+            options.flash_attn,
+        ),
+        (None, Some(cfg)) => {
+            compute::graph_from_spec(cfg, ub, n_kv, n_vocab, masks, options.flash_attn)
+        }
+        (None, None) => compute::Graph::default(),
     };
+    let est = compute::cpu(&graph);
+    let compute_bytes = est.bytes;
+    let compute_formula = est.formula;
     if !options.cpu_repack {
         cpu_repack_bytes = 0;
     }
@@ -788,13 +784,6 @@ fn plan_inner(
         .saturating_add(compute_bytes);
     tracing::info!(target: "ggufscope::memory", weights = weights_bytes, kv = kv_cache_bytes, recurrent = recurrent_state_bytes, output = output_bytes, compute = compute_bytes, n_ctx, "memory plan");
     let n_layer_all = n_layers;
-    let masks = 1 + u64::from(
-        has_kv
-            && memory
-                .buffers
-                .iter()
-                .any(|b| b.name.contains("swa") && !b.layers.is_empty()),
-    );
     let mut plan = MemoryPlan {
         options,
         n_ctx,
@@ -825,6 +814,7 @@ fn plan_inner(
         n_layer_all,
         ssm: ["ssm_d_state", "ssm_d_inner", "ssm_n_group"].map(hint),
         graph: [ub, n_kv, embd, masks],
+        compute_graph: graph,
     };
     // The CPU backend cannot fail to place.
     let _ = apply_placement(&mut plan, &PlacementOptions::default());
@@ -926,7 +916,7 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
 ///   inputs: the KQ masks (`n_ubatch × n_kv`, f16 with flash attention, else f32; one per
 ///   cache of an iSWA model) and the input embeddings (`get_rows` on the CPU-held
 ///   `token_embd`, `n_ubatch × n_embd` f32, and its copy), plus 64 KiB of small inputs.
-fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, _p: &Placement) -> Vec<u64> {
+fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<u64> {
     let gpus = placement::gpus(o);
     let mut out = vec![0u64; 1 + gpus.len()];
     if o.backend == Backend::Cpu {
@@ -943,8 +933,14 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, _p: &Placement) -> Vec
         .saturating_mul(masks)
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
+    let full = p.layer_devices.iter().all(|&d| d > 0);
+    let gpu = if full && plan.compute_graph.indexer_heads == 0 {
+        plan.cpu_compute_bytes
+    } else {
+        compute::partial_offload_gpu(&plan.compute_graph)
+    };
     for (i, c) in out.iter_mut().enumerate() {
-        *c = if i == 0 { host } else { plan.cpu_compute_bytes };
+        *c = if i == 0 { host } else { gpu };
     }
     out
 }

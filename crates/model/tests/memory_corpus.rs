@@ -16,11 +16,86 @@ use serde_json::Value as J;
 /// that exactly these differ, so a fix (or a new gap) shows.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-/// The CPU compute buffer is an estimate fitted on large models, not llama.cpp's graph (part 4
-/// of issue 12, open): on the corpus it is never over llama.cpp's and at worst 0.078 of it (the
-/// MLA/DSA architectures at n_ctx 512, whose graphs hold more than KQ and the mask). The range
-/// seen is held so a regression shows; `GGUFSCOPE_PRINT_COMPUTE=1` prints every figure.
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.075, 1.001);
+/// The CPU compute buffer is an estimate of the peak of llama.cpp's reserved graph
+/// (`crates/model/src/memory/compute.rs`, docs/memory.md "Compute buffer"). These figures are
+/// outside "10 % or 2 MiB, whichever is larger" of llama.cpp's, each with the reason; the test
+/// asserts that exactly these are, so a fix (or a new miss) shows.
+const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
+    (
+        "llama4-moe.gguf n_ctx_512",
+        "under: the shared expert beside the routed ones not counted",
+    ),
+    (
+        "qwen4exp-moe.gguf n_ctx_4096",
+        "QSA top-k scoring (qwen4exp.cpp:548-696) not modelled",
+    ),
+    (
+        "deepseek4-moe.gguf n_ctx_512",
+        "DeepSeek-V4 compressor/hyper-connection graph not modelled",
+    ),
+    (
+        "dots3note-moe.gguf n_ctx_4096",
+        "over: DSA indexer counted beside KQ",
+    ),
+    (
+        "glm5-next-moe.gguf n_ctx_4096",
+        "over: indexer with kpool counted as DSA's",
+    ),
+    (
+        "glm5-next-moe.gguf n_ctx_512",
+        "over: indexer with kpool counted as DSA's",
+    ),
+    (
+        "bailingmoe2-moe.gguf n_ctx_512",
+        "over: expert intermediates at 2 MiB + 0.02",
+    ),
+    (
+        "refact-moe.gguf n_ctx_512",
+        "over: expert intermediates at 2 MiB + 0.02",
+    ),
+    (
+        "minimax-m3-moe.gguf n_ctx_512",
+        "over: MSA's second mask counted",
+    ),
+    (
+        "minimax-m3-moe.gguf n_ctx_4096",
+        "over: MSA's second mask counted",
+    ),
+    (
+        "kimi-k3-moe.gguf n_ctx_512",
+        "over: MLA activations at the absorbed width",
+    ),
+    (
+        "kimi-linear-moe.gguf n_ctx_512",
+        "over: MLA activations at the absorbed width",
+    ),
+    (
+        "bailingmoe3-moe.gguf n_ctx_512",
+        "over: MLA activations at the absorbed width",
+    ),
+    (
+        "deepseek2-moe.gguf n_ctx_512",
+        "over: MLA activations at the absorbed width",
+    ),
+    (
+        "mistral4-moe.gguf n_ctx_512",
+        "over: MLA activations at the absorbed width",
+    ),
+];
+
+/// Figures where the total (weights + caches + output + compute) is under llama.cpp's by more
+/// than 1 % (an under-estimate is an out-of-memory at load); the test asserts exactly these.
+const TOTAL_UNDER: &[&str] = &[
+    "arctic-moe.gguf n_ctx_512",
+    "deepseek4-moe.gguf n_ctx_512",
+    "llama4-moe.gguf n_ctx_512",
+    "minimax-01-moe.gguf n_ctx_512",
+    "qwen4exp-moe.gguf n_ctx_512",
+    "qwen4exp-moe.gguf n_ctx_4096",
+];
+
+/// The range of ours / llama.cpp's seen (held so a regression shows).
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.248, 2.05);
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)
@@ -148,6 +223,8 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
     let mut cmp = Compared {
         figures: Vec::new(),
     };
+    // (figure, ours - llama.cpp's compute, llama.cpp's total) in MiB.
+    let mut totals: Vec<(String, f64, f64)> = Vec::new();
     for path in &files {
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
         let bytes = std::fs::read(path).unwrap();
@@ -221,8 +298,17 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
             }
             let compute = t["compute_mib"].as_f64().unwrap();
             let ours = plan.compute_bytes as f64 / 1048576.0;
+            if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
+                eprintln!("formula {file} {key}: {}", plan.compute_formula);
+            }
             cmp.figures
                 .push(("compute", format!("{file} {key}"), ours, compute));
+            let total: f64 = ["model_mib", "kv_mib", "recurrent_mib", "output_mib"]
+                .iter()
+                .map(|k| t[*k].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+                + compute;
+            totals.push((format!("{file} {key}"), ours - compute, total));
         }
         if errs.is_empty() == known_gap(&file) {
             let why = if errs.is_empty() {
@@ -269,6 +355,9 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
     }
     eprintln!("{summary}");
     let (lo, hi) = COMPUTE_RATIO_RANGE;
+    let mut outside = Vec::new();
+    let mut missed = Vec::new();
+    let mut within = 0;
     for f in cmp.figures.iter().filter(|f| f.0 == "compute") {
         let ratio = f.2 / f.3;
         if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
@@ -277,12 +366,47 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
                 f.1, f.2, f.3
             );
         }
-        assert!(
-            (lo..=hi).contains(&ratio),
-            "compute {}: ratio {ratio:.3} outside {lo}..{hi}",
-            f.1
-        );
+        if !(lo..=hi).contains(&ratio) {
+            outside.push(format!(
+                "compute {}: ratio {ratio:.3} outside {lo}..{hi}",
+                f.1
+            ));
+        }
+        let ok = (f.2 - f.3).abs() <= (0.1 * f.3).max(2.0);
+        let listed = COMPUTE_OUTSIDE.iter().any(|(n, _)| *n == f.1);
+        if ok {
+            within += 1;
+        }
+        if ok == listed {
+            missed.push(format!(
+                "compute {}: ours {:.2} MiB, llama.cpp {:.2} MiB ({})",
+                f.1,
+                f.2,
+                f.3,
+                if ok {
+                    "within tolerance but listed in COMPUTE_OUTSIDE"
+                } else {
+                    "outside 10 % or 2 MiB"
+                }
+            ));
+        }
     }
+    let under: Vec<&str> = totals
+        .iter()
+        .filter(|(_, diff, total)| *diff < -0.01 * total)
+        .map(|(n, _, _)| n.as_str())
+        .collect();
+    eprintln!(
+        "compute: {within}/{} within 10 % or 2 MiB; total under by more than 1 %: {}",
+        totals.len(),
+        under.len()
+    );
+    assert!(outside.is_empty(), "{}", outside.join("\n"));
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+    assert_eq!(
+        under, TOTAL_UNDER,
+        "figures whose total is under llama.cpp's by more than 1 %"
+    );
     let report: Vec<String> = failures
         .iter()
         .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))

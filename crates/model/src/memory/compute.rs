@@ -1,0 +1,398 @@
+//! The compute buffer: an estimate of the peak of the graph llama.cpp reserves.
+//!
+//! llama.cpp sizes its compute buffers by building the worst-case graph once
+//! (`llama_context::sched_reserve` → `graph_reserve`, `src/llama-context.cpp`: one ubatch of
+//! `n_ubatch` tokens with `n_outputs = n_ubatch`, every KV cell visible) and letting ggml's graph
+//! allocator place its tensors (`ggml_gallocr_alloc_graph_impl`, `ggml/src/ggml-alloc.c`): graph
+//! inputs first, then each node in order, a node's memory freed when its last consumer ran and
+//! element-wise ops (`ggml_op_can_inplace`, `ggml-alloc.c:22-51`: add, mul, scale, rms_norm,
+//! rope, unary, soft_max …) reusing their parent's. The buffer is the allocator's high-water
+//! mark, so it is a few large tensors alive at once plus the activations beside them.
+//!
+//! The estimate follows that structure without replaying the graph: the graph inputs that live
+//! through every layer (the KQ masks), plus the largest of the phases of one layer and of the
+//! output head, each the tensors the phase holds at its peak (formulas in `docs/memory.md`,
+//! "Compute buffer"). The widths come from the architecture table's run of llama.cpp's
+//! `load_hparams` (per layer: heads, head sizes, FFN and expert widths, recurrent layers).
+
+use serde::Serialize;
+
+/// What shapes the reserved graph, per layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerGraph {
+    /// `n_head(il)` (0: no attention in this layer).
+    pub n_head: u64,
+    /// `n_embd_head_k(il)`.
+    pub head_k: u64,
+    /// `n_ff(il)` (dense FFN width; 0 for none).
+    pub n_ff: u64,
+    /// `n_ff_exp(il)` (expert FFN width) with `n_expert_used(il)` experts (0: dense layer).
+    pub n_ff_exp: u64,
+    /// `n_expert_used(il)`.
+    pub n_expert_used: u64,
+    /// `is_recr(il)`: a recurrent (SSM / linear-attention) block.
+    pub recurrent: bool,
+    /// Whether the layer reads a KV cache (has attention over cached cells).
+    pub attention: bool,
+}
+
+/// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecurrentKind {
+    /// No recurrent layer.
+    #[default]
+    None,
+    /// Mamba-1 selective scan (`ssm_n_group == 0`): `src/models/mamba-base.cpp`.
+    Mamba1,
+    /// Mamba-2 (`ssm_n_group > 0`): `src/models/mamba-base.cpp` (`build_mamba2_layer`).
+    Mamba2,
+    /// LFM2's gated short convolution (`src/models/lfm2.cpp`, `build_shortconv_block`).
+    ShortConv,
+    /// Gated delta net / linear attention (`src/models/delta-net-base.cpp`), RWKV, short
+    /// convolutions, lightning attention: every other recurrent block.
+    Other,
+}
+
+/// The graph's shape: what the estimate reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Graph {
+    /// Tokens of the reserved ubatch: `min(n_ubatch, n_ctx)`.
+    pub ub: u64,
+    /// KV cells attention reads (the context; the ubatch for models without a cache).
+    pub n_kv: u64,
+    /// `n_embd`.
+    pub n_embd: u64,
+    /// Logit rows: `n_vocab`.
+    pub n_vocab: u64,
+    /// KQ masks built (one per cache an attention layer reads: 2 for iSWA).
+    pub masks: u64,
+    /// Extra `[n_kv, n_ubatch]` inputs beside the masks (DSA's indexer mask).
+    pub extra_masks: u64,
+    /// Flash attention (mask f16, no KQ matrix).
+    pub flash_attn: bool,
+    /// `ssm_d_inner` (0 without SSM).
+    pub ssm_d_inner: u64,
+    /// The recurrent family.
+    pub recurrent: RecurrentKind,
+    /// `indexer_n_head` of a DSA lightning indexer (0: none).
+    pub indexer_heads: u64,
+    /// `indexer_head_size`.
+    pub indexer_head_size: u64,
+    /// `n_expert` (router width).
+    pub n_expert: u64,
+    /// Per layer.
+    pub layers: Vec<LayerGraph>,
+}
+
+/// Activations of `n_embd` width beside the KQ matrix at the attention peak (the residual,
+/// the normed input, Q, K, V and the holes the allocator leaves between them).
+const ATTN_UNITS: u64 = 8;
+/// Extra activations of an iSWA graph's attention peak (two masks and two attention inputs).
+const ATTN_UNITS_ISWA: u64 = 2;
+/// With a lightning indexer, activations of the attention width beside KQ and the indexer.
+const ATTN_UNITS_INDEXER: u64 = 4;
+/// Activations beside the FFN intermediates (residual, FFN input, its norm).
+const FFN_UNITS: u64 = 3;
+/// Activations beside the expert intermediates (residual, FFN input, norm, router logits).
+const MOE_UNITS: u64 = 3;
+/// Activations beside the logits (the last hidden state, its norm, the output-row selection).
+const OUT_UNITS: u64 = 4;
+/// Activations beside an SSM block's intermediates (residual and its norm).
+const SSM_UNITS: u64 = 2;
+
+/// `[d_inner, n_ubatch]` f32 intermediates alive at a recurrent block's peak, per family:
+/// Mamba-1 (`build_mamba_layer`): `xz` (2), the conv input with its `d_conv - 1` cached columns,
+/// the conv output, `dt` and the scan output (`y` and the final states): 6; Mamba-2
+/// (`build_mamba2_layer`): `zxBCdt` (2 + groups), conv input and output over `x‖B‖C`, the scan
+/// output and the gated norm: 9; gated delta nets and other linear attention: q, k, v, gate,
+/// beta, decay and the chunked products: 13; LFM2's short convolution (`in_proj` to B, C, x,
+/// the gated product and the convolution output): 3.
+fn recurrent_factor(kind: RecurrentKind) -> u64 {
+    match kind {
+        RecurrentKind::None => 0,
+        RecurrentKind::Mamba1 => 6,
+        RecurrentKind::Mamba2 => 9,
+        RecurrentKind::ShortConv => 3,
+        RecurrentKind::Other => 13,
+    }
+}
+
+/// The estimate and how it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    /// Bytes.
+    pub bytes: u64,
+    /// The formula with its numbers.
+    pub formula: String,
+}
+
+/// llama.cpp's CPU compute buffer for this graph (the peak of `sched_reserve`'s graph).
+pub fn cpu(g: &Graph) -> Estimate {
+    let f32s = |n: u64| n.saturating_mul(4);
+    let ub = g.ub;
+    let u = f32s(ub.saturating_mul(g.n_embd));
+    let mask_elt = if g.flash_attn { 2 } else { 4 };
+    // Graph inputs alive through every layer: the KQ masks `[n_kv, n_ubatch]` (f16 with flash
+    // attention, `llm_graph_input_attn_kv::set_input`, src/llama-graph.cpp), tokens, positions
+    // (4 per token for M-RoPE) and the output ids.
+    let inputs = (g.masks + g.extra_masks)
+        .saturating_mul(g.n_kv)
+        .saturating_mul(ub)
+        .saturating_mul(mask_elt)
+        .saturating_add(f32s(ub.saturating_mul(8)));
+    let mut attn = 0u64;
+    let mut ffn = 0u64;
+    let mut moe = 0u64;
+    let mut recr = 0u64;
+    let iswa = g.masks > 1;
+    for l in &g.layers {
+        if l.attention && l.n_head > 0 {
+            // KQ = mul_mat(k, q) `[n_kv, n_ubatch, n_head]` f32, soft_max in place
+            // (build_attn_mha, src/llama-graph.cpp); with flash attention one
+            // `flash_attn_ext` output `[head_v, n_head, n_ubatch]` instead.
+            let kq = if g.flash_attn {
+                0
+            } else {
+                f32s(l.n_head.saturating_mul(g.n_kv).saturating_mul(ub))
+            };
+            // A DSA lightning indexer (deepseek32.cpp:226-315) runs before KQ: its queries
+            // `[indexer_head_size, indexer_n_head, n_ubatch]` and their Hadamard-rotated copy,
+            // then (fused on the CPU and CUDA, `cparams.fused_lid`, src/llama-context.cpp:237)
+            // one score row per cell `[n_kv, n_ubatch]` and the masked scores `ggml_top_k`
+            // reads.
+            let idx = if g.indexer_heads == 0 {
+                0
+            } else {
+                f32s(
+                    ub.saturating_mul(g.indexer_heads)
+                        .saturating_mul(g.indexer_head_size)
+                        .saturating_mul(2)
+                        .saturating_add(g.n_kv.saturating_mul(ub).saturating_mul(2)),
+                )
+            };
+            let width = g.n_embd.max(l.n_head.saturating_mul(l.head_k));
+            let units = if idx > 0 {
+                ATTN_UNITS_INDEXER
+            } else {
+                ATTN_UNITS + if iswa { ATTN_UNITS_ISWA } else { 0 }
+            };
+            let act = f32s(ub.saturating_mul(width)).saturating_mul(units);
+            attn = attn.max(kq.saturating_add(idx).saturating_add(act));
+        }
+        if l.n_ff_exp > 0 && l.n_expert_used > 0 {
+            // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
+            // (mul_mat_id), the GLU product, the down projection `[n_embd, n_used, n_ubatch]`.
+            let per_tok = l
+                .n_expert_used
+                .saturating_mul(l.n_ff_exp.saturating_mul(3).saturating_add(g.n_embd));
+            let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
+            moe = moe.max(
+                f32s(ub.saturating_mul(per_tok))
+                    .saturating_add(router)
+                    .saturating_add(u.saturating_mul(MOE_UNITS)),
+            );
+        }
+        if l.n_ff > 0 {
+            // build_ffn: up, gate (or one fused gate_up of twice the width) and the GLU
+            // product `[n_ff, n_ubatch]`.
+            ffn = ffn.max(
+                f32s(ub.saturating_mul(l.n_ff).saturating_mul(3))
+                    .saturating_add(u.saturating_mul(FFN_UNITS)),
+            );
+        }
+        if l.recurrent {
+            let d = g.ssm_d_inner.max(g.n_embd);
+            let mut r = f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
+                + u.saturating_mul(SSM_UNITS);
+            if l.attention && l.n_head > 0 {
+                // Falcon-H1: attention and SSM side by side in one layer, the attention output
+                // held while the SSM runs.
+                r = r.saturating_add(u.saturating_mul(2));
+            }
+            recr = recr.max(r);
+        }
+    }
+    // The output head: the logits `[n_vocab, n_outputs]` f32 (n_outputs = n_ubatch at reserve)
+    // beside the last hidden state; the masks are free by then (their memory may hold logits).
+    let output = f32s(ub.saturating_mul(g.n_vocab)).saturating_add(u.saturating_mul(OUT_UNITS));
+    let layer_peak = attn.max(ffn).max(moe).max(recr);
+    let bytes = inputs.saturating_add(layer_peak).max(output);
+    let formula = format!(
+        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}; estimate of llama.cpp's reserved graph)",
+        g.n_kv,
+        g.masks + g.extra_masks,
+        if g.flash_attn { ", flash attention" } else { "" }
+    );
+    Estimate { bytes, formula }
+}
+
+/// The recurrent block each architecture builds (its `src/models/*.cpp`): the one place this
+/// module names architectures. Architectures with recurrent layers not listed here build a
+/// gated delta net, RWKV, short-convolution or lightning-attention block
+/// ([`RecurrentKind::Other`]).
+const RECURRENT_BLOCKS: &[(&str, RecurrentKind)] = &[
+    // build_mamba_layer (src/models/mamba-base.cpp), used by mamba.cpp and jamba.cpp; plamo2's
+    // own Mamba block (plamo2.cpp) has the same intermediates.
+    ("mamba", RecurrentKind::Mamba1),
+    ("jamba", RecurrentKind::Mamba1),
+    ("plamo2", RecurrentKind::Mamba1),
+    // build_mamba2_layer (src/models/mamba-base.cpp).
+    ("mamba2", RecurrentKind::Mamba2),
+    ("falcon-h1", RecurrentKind::Mamba2),
+    ("nemotron_h", RecurrentKind::Mamba2),
+    ("nemotron_h_moe", RecurrentKind::Mamba2),
+    ("granitehybrid", RecurrentKind::Mamba2),
+    ("lfm2", RecurrentKind::ShortConv),
+    ("lfm2moe", RecurrentKind::ShortConv),
+];
+
+/// The graph of a model the architecture table ran llama.cpp's loader on.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn graph_from_table(
+    l: &crate::table::Loaded,
+    memory: &super::LlamaMemory,
+    ub: u64,
+    n_kv: u64,
+    n_embd: u64,
+    n_vocab: u64,
+    masks: u64,
+    flash_attn: bool,
+) -> Graph {
+    let hint = |name: &str| {
+        l.hparams
+            .int(name)
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0))
+    };
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    let in_kv = |il: u32| {
+        memory
+            .buffers
+            .iter()
+            .any(|b| b.kind == super::CacheKind::Kv && b.layers.iter().any(|x| x.layer == il))
+    };
+    let any_recurrent = l.layers.iter().any(|x| x.is_recurrent);
+    let recurrent = if any_recurrent {
+        RECURRENT_BLOCKS
+            .iter()
+            .find(|(a, _)| *a == l.arch)
+            .map_or(RecurrentKind::Other, |(_, k)| *k)
+    } else {
+        RecurrentKind::None
+    };
+    let n_layer = usize::try_from(l.n_layer).unwrap_or(l.layers.len());
+    // A layer routes to experts when the model has experts and the layer uses some (leading
+    // dense layers, `n_layer_dense_lead`, keep the dense FFN).
+    let lead = usize::try_from(hint("n_layer_dense_lead")).unwrap_or(0);
+    let n_expert = hint("n_expert");
+    let moe_layer = |x: &crate::table::LayerFacts| {
+        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead
+    };
+    let layers = l
+        .layers
+        .iter()
+        .take(n_layer.max(1))
+        .map(|x| LayerGraph {
+            n_head: u(x.n_head),
+            head_k: u(x.n_embd_head_k),
+            n_ff: if moe_layer(x) { 0 } else { u(x.n_ff) },
+            n_ff_exp: if moe_layer(x) {
+                u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })
+            } else {
+                0
+            },
+            n_expert_used: u(x.n_expert_used),
+            recurrent: x.is_recurrent,
+            attention: n_kv > 0
+                && x.n_head > 0
+                && (!x.is_recurrent || in_kv(x.index))
+                && (memory.class == "none" || in_kv(x.index) || !x.has_kv),
+        })
+        .collect();
+    let indexer_heads = if hint("indexer_head_size") > 0 {
+        hint("indexer_n_head")
+    } else {
+        0
+    };
+    Graph {
+        ub,
+        n_kv,
+        n_embd,
+        n_vocab,
+        masks,
+        extra_masks: u64::from(indexer_heads > 0),
+        flash_attn,
+        ssm_d_inner: hint("ssm_d_inner"),
+        recurrent,
+        indexer_heads,
+        indexer_head_size: if indexer_heads > 0 {
+            hint("indexer_head_size")
+        } else {
+            0
+        },
+        n_expert: hint("n_expert"),
+        layers,
+    }
+}
+
+/// The graph of a model planned from its GGUF metadata alone (no table run).
+pub(crate) fn graph_from_spec(
+    cfg: &crate::config::ModelConfig,
+    ub: u64,
+    n_kv: u64,
+    n_vocab: u64,
+    masks: u64,
+    flash_attn: bool,
+) -> Graph {
+    let layers = (0..cfg.block_count)
+        .map(|il| {
+            let d = cfg.layer(il);
+            LayerGraph {
+                n_head: d.head_count,
+                head_k: cfg.head_dim,
+                n_ff: d.feed_forward_length,
+                n_ff_exp: 0,
+                n_expert_used: 0,
+                recurrent: false,
+                attention: n_kv > 0 && d.head_count > 0,
+            }
+        })
+        .collect();
+    Graph {
+        ub,
+        n_kv,
+        n_embd: cfg.embedding_length,
+        n_vocab,
+        masks,
+        flash_attn,
+        layers,
+        ..Graph::default()
+    }
+}
+
+/// The first estimate (wave 1), kept for a CUDA GPU that holds only part of the layers (there
+/// llama.cpp's GPU buffer is the graph of the ops it takes over, op offload of CPU-held
+/// weights) and for models with a lightning indexer on CUDA (a fused op with its own
+/// intermediates): the phase model above does not follow those yet.
+/// `max(n_ubatch·(n_vocab + 3·n_embd)·4, n_ubatch·n_kv·(n_head·[no flash] + 1)·mask_elt +
+/// 5·n_ubatch·n_embd·4)`.
+pub fn partial_offload_gpu(g: &Graph) -> u64 {
+    let f32s = |n: u64| n.saturating_mul(4);
+    let ub = g.ub;
+    let heads = g.layers.iter().map(|l| l.n_head).max().unwrap_or(0);
+    let output = f32s(ub.saturating_mul(g.n_vocab))
+        .saturating_add(f32s(ub.saturating_mul(g.n_embd).saturating_mul(3)));
+    let residual = f32s(ub.saturating_mul(g.n_embd).saturating_mul(5));
+    let attention = if g.flash_attn {
+        ub.saturating_mul(g.n_kv)
+            .saturating_mul(2)
+            .saturating_add(residual)
+    } else {
+        f32s(
+            ub.saturating_mul(g.n_kv)
+                .saturating_mul(heads.saturating_add(1)),
+        )
+        .saturating_add(residual)
+    };
+    output.max(attention)
+}
