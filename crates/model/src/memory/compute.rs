@@ -77,6 +77,9 @@ pub struct Graph {
     pub recurrent: RecurrentKind,
     /// `indexer_n_head` of a DSA lightning indexer (0: none).
     pub indexer_heads: u64,
+    /// MLA (`n_lora_kv > 0`): `n_embd_head_v`, the width of the V view of the compressed
+    /// cache; 0 otherwise.
+    pub mla_v: u64,
     /// `indexer_head_size`.
     pub indexer_head_size: u64,
     /// `n_expert` (router width).
@@ -85,13 +88,13 @@ pub struct Graph {
     pub layers: Vec<LayerGraph>,
 }
 
-/// Activations of `n_embd` width beside the KQ matrix at the attention peak (the residual,
-/// the normed input, Q, K, V and the holes the allocator leaves between them).
+/// Activations beside the KQ matrix at the attention peak (the residual, the normed input, Q,
+/// K, V, their roped copies and the holes the allocator leaves between them) …
 const ATTN_UNITS: u64 = 8;
+/// … of which this many are Q-shaped (`n_head·n_embd_head_k` wide: Q and its roped copy).
+const ATTN_Q_UNITS: u64 = 2;
 /// Extra activations of an iSWA graph's attention peak (two masks and two attention inputs).
 const ATTN_UNITS_ISWA: u64 = 2;
-/// With a lightning indexer, activations of the attention width beside KQ and the indexer.
-const ATTN_UNITS_INDEXER: u64 = 4;
 /// Activations beside the FFN intermediates (residual, FFN input, its norm).
 const FFN_UNITS: u64 = 3;
 /// Activations beside the expert intermediates (residual, FFN input, norm, router logits).
@@ -171,14 +174,25 @@ pub fn cpu(g: &Graph) -> Estimate {
                         .saturating_add(g.n_kv.saturating_mul(ub).saturating_mul(2)),
                 )
             };
-            let width = g.n_embd.max(l.n_head.saturating_mul(l.head_k));
-            let units = if idx > 0 {
-                ATTN_UNITS_INDEXER
+            // Q and its roped (or, for MLA, absorbed) copy are `n_head·n_embd_head_k` wide; the
+            // other activations beside KQ (residual, norm, K, V, output) `n_embd` wide.
+            let q = f32s(ub.saturating_mul(l.n_head).saturating_mul(l.head_k));
+            let units = ATTN_UNITS + if iswa { ATTN_UNITS_ISWA } else { 0 };
+            let act = u
+                .saturating_mul(units - ATTN_Q_UNITS)
+                .saturating_add(q.max(u).saturating_mul(ATTN_Q_UNITS));
+            // MLA without flash attention: V is a view of the compressed K cache, transposed
+            // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
+            let v_t = if g.flash_attn {
+                0
             } else {
-                ATTN_UNITS + if iswa { ATTN_UNITS_ISWA } else { 0 }
+                g.mla_v.saturating_mul(g.n_kv).saturating_mul(2)
             };
-            let act = f32s(ub.saturating_mul(width)).saturating_mul(units);
-            attn = attn.max(kq.saturating_add(idx).saturating_add(act));
+            attn = attn.max(
+                kq.saturating_add(idx)
+                    .saturating_add(act)
+                    .saturating_add(v_t),
+            );
         }
         if l.n_ff_exp > 0 && l.n_expert_used > 0 {
             // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
@@ -325,6 +339,15 @@ pub(crate) fn graph_from_table(
         ssm_d_inner: hint("ssm_d_inner"),
         recurrent,
         indexer_heads,
+        mla_v: if hint("n_lora_kv") > 0 {
+            l.layers
+                .iter()
+                .map(|x| u(x.n_embd_head_v))
+                .max()
+                .unwrap_or(0)
+        } else {
+            0
+        },
         indexer_head_size: if indexer_heads > 0 {
             hint("indexer_head_size")
         } else {
