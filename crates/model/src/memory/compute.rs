@@ -34,6 +34,8 @@ pub struct LayerGraph {
     pub recurrent: bool,
     /// Whether the layer reads a KV cache (has attention over cached cells).
     pub attention: bool,
+    /// A dense FFN runs beside the routed experts and its output is held while they run.
+    pub dense_beside_experts: bool,
 }
 
 /// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
@@ -201,10 +203,11 @@ pub fn cpu(g: &Graph) -> Estimate {
                 .n_expert_used
                 .saturating_mul(l.n_ff_exp.saturating_mul(3).saturating_add(g.n_embd));
             let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
+            let units = MOE_UNITS + u64::from(l.dense_beside_experts);
             moe = moe.max(
                 f32s(ub.saturating_mul(per_tok))
                     .saturating_add(router)
-                    .saturating_add(u.saturating_mul(MOE_UNITS)),
+                    .saturating_add(u.saturating_mul(units)),
             );
         }
         if l.n_ff > 0 {
@@ -302,11 +305,22 @@ pub(crate) fn graph_from_table(
     let moe_layer = |x: &crate::table::LayerFacts| {
         n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead
     };
+    // A layer with a dense FFN beside its routed experts (arctic.cpp: `ffn_out` is added to the
+    // experts' output, so it is held while they run).
+    let dense_beside = |il: u32| {
+        let has = |suffix: &str| {
+            l.tensors
+                .iter()
+                .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
+        };
+        has(".ffn_up.weight") && has(".ffn_up_exps.weight")
+    };
     let layers = l
         .layers
         .iter()
         .take(n_layer.max(1))
         .map(|x| LayerGraph {
+            dense_beside_experts: moe_layer(x) && dense_beside(x.index),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
             n_ff: if moe_layer(x) { 0 } else { u(x.n_ff) },
@@ -378,6 +392,7 @@ pub(crate) fn graph_from_spec(
                 n_expert_used: 0,
                 recurrent: false,
                 attention: n_kv > 0 && d.head_count > 0,
+                dense_beside_experts: false,
             }
         })
         .collect();
