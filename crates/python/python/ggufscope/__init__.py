@@ -89,11 +89,15 @@ class StringArray(Sequence):
     def __getitem__(self, index):  # type: ignore[override]
         item = self._array[index]
         if isinstance(index, slice):
+            if self._array.element_type == "string":
+                return item
             return [_convert(v, self._endian) for v in item]
         return _convert(item, self._endian)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self.tolist())
+        if self._array.element_type == "string":
+            return iter(self._array.tolist())
+        return (_convert(v, self._endian) for v in self._array.tolist())
 
     def tolist(self) -> List[Any]:
         """Every element (nested arrays as lists)."""

@@ -296,7 +296,10 @@ class GGUFReader:
         self._wide = native.version >= 2
         self.endianess = 1 if big else 0  # gguf-py's GGUFEndian: LITTLE = 0, BIG = 1
         self.alignment = native.alignment
-        self.data_offset = native.data_offset
+        # gguf-py pads the end of the tensor infos to the alignment even when there is no
+        # tensor (llama.cpp's gguf.cpp, and so `GGUFFile.data_offset`, does not).
+        end = native.tensor_infos_end
+        self.data_offset = end + (-end % self.alignment)
         self._data: Optional[npt.NDArray[np.uint8]] = None
         self.fields: "OrderedDict[str, ReaderField]" = OrderedDict()
         n_tensors = native.tensor_count()
