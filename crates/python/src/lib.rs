@@ -281,9 +281,7 @@ impl File {
             .entries()
             .get(index)
             .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err(index))?;
-        value_object(py, &self.inner, kv.value(), || {
-            Array::top(&self.inner, index)
-        })
+        value_object(py, kv.value(), || Array::top(&self.inner, index))
     }
 
     /// The number of tensor infos.

@@ -42,7 +42,6 @@ pub fn array_typestr(value_type: &str, big_endian: bool) -> Option<String> {
 /// A value as a Python object; `array` makes the [`Array`] for an array value.
 pub(crate) fn value_object(
     py: Python<'_>,
-    _inner: &Arc<Inner>,
     value: Value<'_>,
     array: impl FnOnce() -> Array,
 ) -> PyResult<Py<PyAny>> {
@@ -137,7 +136,7 @@ impl Array {
             return Ok(key_text(py, bytes)?.unbind());
         }
         let value = a.get(index).ok_or_else(|| PyIndexError::new_err(index))?;
-        value_object(py, &self.inner, value, || {
+        value_object(py, value, || {
             let mut path = self.path.clone();
             path.push(index);
             Array {
