@@ -88,3 +88,16 @@ def test_remote_errors(server, tmp_path: Path) -> None:
     with pytest.raises(ggufscope.GGUFError) as e:
         ggufscope.open(f"{base}/cut.gguf")
     assert "truncated" in str(e.value)
+
+
+def test_hf_sources_resolve_against_hf_endpoint(server, tmp_path: Path, monkeypatch) -> None:
+    base, handler = server
+    phi3 = next(p for p in REAL if p.name == "ggml-vocab-phi-3.gguf")
+    where = tmp_path / "owner" / "repo" / "resolve" / "v1" / "sub"
+    where.mkdir(parents=True)
+    shutil.copy(phi3, where / phi3.name)
+    monkeypatch.setenv("HF_ENDPOINT", base)
+    f = ggufscope.open(f"hf://owner/repo/sub/{phi3.name}@v1")
+    assert f.remote and f.source == f"hf://owner/repo/sub/{phi3.name}@v1"
+    same_metadata(f, ggufscope.open(phi3))
+    assert f.config() == ggufscope.open(phi3).config()
