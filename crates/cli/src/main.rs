@@ -1,46 +1,7 @@
 //! `ggufscope`: tells the truth about a GGUF model before a GPU worker loads it.
 //!
-//! This file only wires things together: parse the arguments, start logging, run the command
-//! against a buffered stdout, and turn the outcome into an exit code (see [`exit`]). Every
-//! command writes to a `&mut dyn Write`, so it can be tested without a process.
+//! The command is the `ggufscope` library (`src/lib.rs`): this file only calls it.
 
-mod cli;
-mod cmd;
-mod exit;
-mod input;
-mod logging;
-mod render;
-mod report;
-mod source;
-mod views;
-
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::process::ExitCode;
-
-use clap::Parser;
-
-use crate::cli::Cli;
-use crate::render::Paint;
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let no_color = cli::no_color_env();
-    logging::init(
-        cli.verbosity(),
-        cli.color.enabled(io::stderr().is_terminal(), no_color),
-    );
-    let paint = Paint::new(cli.color.enabled(io::stdout().is_terminal(), no_color));
-    let mut out = BufWriter::new(io::stdout().lock());
-    let outcome = cmd::run(&cli.command, &mut out, paint).and_then(|status| {
-        out.flush()?;
-        Ok(status)
-    });
-    match outcome {
-        Ok(status) => status.into(),
-        Err(err) => {
-            // Whatever is still buffered belongs to a failed run; a broken pipe would fail again.
-            drop(out.into_parts());
-            exit::report_error(&err, &mut io::stderr().lock()).into()
-        }
-    }
+fn main() -> std::process::ExitCode {
+    ggufscope::main()
 }

@@ -84,6 +84,36 @@ impl Client {
         }
     }
 
+    /// Reads `len` bytes from `offset` (a tensor's data): one `Range` request (a server that
+    /// ignores `Range` is read up to the end of the range). Fewer bytes than asked is an error.
+    pub fn fetch_range(&self, file: &RemoteFile, offset: u64, len: u64) -> anyhow::Result<Vec<u8>> {
+        let mut t = Transfer {
+            agent: &self.agent,
+            url: file.url(),
+            token: file.token(),
+            held: offset,
+            file_len: None,
+            stream: None,
+            at_end: false,
+            requests: 0,
+            received: 0,
+        };
+        let mut buf = Vec::new();
+        let room = usize::try_from(len)
+            .ok()
+            .filter(|&room| buf.try_reserve_exact(room).is_ok())
+            .with_context(|| format!("could not reserve {len} bytes"))?;
+        t.read_at(offset, len, &mut buf)?;
+        if buf.len() < room {
+            bail!(
+                "asked for {len} bytes from byte {offset}, the file has only {}",
+                buf.len()
+            );
+        }
+        tracing::info!(url = %file.shown(), offset, bytes = len, requests = t.requests, "read a range of a remote file");
+        Ok(buf)
+    }
+
     fn fetch(&self, file: &RemoteFile) -> anyhow::Result<Head> {
         let mut t = Transfer {
             agent: &self.agent,
