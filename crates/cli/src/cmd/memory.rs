@@ -88,6 +88,7 @@ fn placement_options(args: &PlacementArgs) -> anyhow::Result<PlacementOptions> {
 pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
+    super::refuse_companion(&input, &gguf)?;
     let arch = super::architecture(&gguf);
     let options = MemoryOptions {
         n_ctx: args.ctx,
