@@ -54,13 +54,21 @@ impl CompanionReport {
             "{}",
             paint.heading(&format!("{} ({})", self.file, self.file_kind.as_str()))
         )?;
+        write_rows(out, &self.rows())?;
+        write_findings(out, &self.findings, paint)
+    }
+
+    /// The kind, the architecture (unless the facts carry it) and the facts, as rows.
+    fn rows(&self) -> Vec<(String, String)> {
+        let facts = fact_rows(&self.facts);
         let mut rows = vec![("file_kind".to_owned(), self.file_kind.as_str().to_owned())];
         if let Some(a) = &self.architecture {
-            rows.push(("architecture".into(), a.clone()));
+            if !facts.iter().any(|(k, _)| k == "architecture") {
+                rows.push(("architecture".into(), a.clone()));
+            }
         }
-        rows.extend(fact_rows(&self.facts));
-        write_rows(out, &rows)?;
-        write_findings(out, &self.findings, paint)
+        rows.extend(facts);
+        rows
     }
 
     /// Markdown (`report`).
@@ -74,11 +82,7 @@ impl CompanionReport {
             self.file
         )?;
         writeln!(out, "| fact | value |\n|---|---|")?;
-        writeln!(out, "| file_kind | {} |", self.file_kind.as_str())?;
-        if let Some(a) = &self.architecture {
-            writeln!(out, "| architecture | {a} |")?;
-        }
-        for (k, v) in fact_rows(&self.facts) {
+        for (k, v) in self.rows() {
             writeln!(out, "| {k} | {} |", v.replace('|', "\\|"))?;
         }
         writeln!(out, "\n## Findings\n")?;
