@@ -601,7 +601,10 @@ fn cvec(tensors: &[(&str, GgmlType, Vec<u64>)]) -> Vec<u8> {
     let mut w = GgufWriter::new();
     w.add_kv("general.architecture", "controlvector")
         .add_kv("controlvector.model_hint", "llama")
-        .add_kv("controlvector.layer_count", tensors.len() as i32);
+        .add_kv(
+            "controlvector.layer_count",
+            i32::try_from(tensors.len()).unwrap(),
+        );
     for (n, t, d) in tensors {
         w.add_tensor(*n, *t, d, TensorData::Zeros);
     }

@@ -247,7 +247,7 @@ pub fn self_check(companion: &Gguf<'_>) -> Vec<PairFinding> {
         FileKind::Imatrix => imatrix::self_check(companion),
         FileKind::Model | FileKind::VocabOnly => Vec::new(),
     };
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
@@ -267,7 +267,7 @@ pub fn pair(model: &Gguf<'_>, companion: &Gguf<'_>) -> PairCheck {
         FileKind::Imatrix => imatrix::pair(model, companion, &mut facts),
         FileKind::Model | FileKind::VocabOnly => draft::pair(model, companion, &mut facts),
     };
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     PairCheck {
         kind,
         facts,
