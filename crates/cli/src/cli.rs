@@ -263,6 +263,10 @@ pub struct MemoryArgs {
     #[arg(long, value_name = "TYPE", default_value = "f16")]
     pub assume_type: String,
 
+    /// Companion files whose weights are added (--mmproj, --lora, --draft).
+    #[command(flatten)]
+    pub companions: crate::cmd::pair::CompanionArgs,
+
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -252,3 +252,49 @@ fn companions_are_not_models_of_an_unknown_architecture() {
         );
     }
 }
+
+#[test]
+fn memory_adds_the_companions_weights() {
+    let case = with(
+        "llama-dense.gguf",
+        &[("lora.gguf", lora()), ("mmproj.gguf", projector(256))],
+    );
+    let plain = case
+        .cmd("memory", &["--ctx", "512", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(plain.get("companions").is_none());
+    let out = case
+        .cmd(
+            "memory",
+            &[
+                "--ctx",
+                "512",
+                "--json",
+                "--lora",
+                "lora.gguf",
+                "--mmproj",
+                "mmproj.gguf",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // lora_a [256, 8] + lora_b [8, 256] in F32; mm.2.weight [1024, 256] in F32.
+    assert_eq!(v["companions"][0]["file"], "mmproj.gguf");
+    assert_eq!(v["companions"][0]["weights_bytes"], 1024 * 256 * 4);
+    assert_eq!(v["companions"][1]["weights_bytes"], 2 * 256 * 8 * 4);
+    assert_eq!(v["total_bytes"], plain["total_bytes"]);
+    assert_eq!(
+        v["total_with_companions_bytes"].as_u64().unwrap(),
+        plain["total_bytes"].as_u64().unwrap() + 1024 * 256 * 4 + 2 * 256 * 8 * 4
+    );
+}

@@ -279,3 +279,41 @@ pub fn pair(model: &Gguf<'_>, companion: &Gguf<'_>) -> PairCheck {
 fn ne(t: &ggufscope_gguf::TensorInfo<'_>, i: usize) -> u64 {
     t.ne().get(i).copied().unwrap_or(1)
 }
+
+/// The weights a companion adds when llama.cpp loads it with a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompanionWeights {
+    /// Its kind (`model`/`vocab_only`: a draft model).
+    pub kind: FileKind,
+    /// Tensors llama.cpp allocates for it.
+    pub tensors: u64,
+    /// Their bytes, as stored (llama.cpp keeps the file's types: `ggml_dup_tensor` for LoRA,
+    /// `src/llama-adapter.cpp:373-376`; the projector's and a draft's tensors as loaded).
+    pub bytes: u64,
+}
+
+/// The weights of a companion: every tensor of a projector or a draft model; a LoRA adapter's
+/// `lora_a`/`lora_b` (its `*_norm.weight` tensors are skipped, `src/llama-adapter.cpp:290-292`);
+/// a control vector's `n_layer − 1` F32 rows of `n_embd` are allocated by llama.cpp from the
+/// model (`src/llama-adapter.cpp:66-77`), counted here as the file's directions; an importance
+/// matrix is not loaded by inference (0).
+pub fn weights(gguf: &Gguf<'_>) -> CompanionWeights {
+    let kind = file_kind(gguf);
+    let counted = |t: &&ggufscope_gguf::TensorInfo<'_>| match kind {
+        FileKind::LoraAdapter => t.name().ends_with(".lora_a") || t.name().ends_with(".lora_b"),
+        FileKind::Imatrix => false,
+        _ => true,
+    };
+    let (tensors, bytes) = gguf
+        .tensors()
+        .iter()
+        .filter(counted)
+        .fold((0u64, 0u64), |(n, b), t| {
+            (n + 1, b.saturating_add(t.n_bytes().unwrap_or(0)))
+        });
+    CompanionWeights {
+        kind,
+        tensors,
+        bytes,
+    }
+}
