@@ -243,8 +243,14 @@ fn companions_are_not_models_of_an_unknown_architecture() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("# mmproj.gguf — projector"));
     // Commands that need a model say what the file is: exit 1, not 3.
-    for cmd in ["compat", "memory"] {
-        let out = run(cmd, "lora.gguf", &[]);
+    for (cmd, extra) in [
+        ("compat", vec![]),
+        ("memory", vec![]),
+        ("tensors", vec!["--expected"]),
+        ("compare", vec!["llama-dense.gguf"]),
+        ("llamafy", vec!["-o", "out.gguf"]),
+    ] {
+        let out = run(cmd, "lora.gguf", &extra);
         assert_eq!(out.status.code(), Some(1), "{cmd}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("is a lora_adapter file, not a model"),
