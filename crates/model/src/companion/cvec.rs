@@ -82,7 +82,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
     if gguf.tensors().is_empty() {
         out.push(PairFinding::error(
             "cvec_no_directions",
-            "common/common.cpp:1900-1903,1972-1999",
+            "common/common.cpp:1901-1904,1997-2000",
             "no direction tensors found: the file gives no control vector and llama.cpp stops (\"no valid control vector files passed\")".into(),
         ));
     }
@@ -94,7 +94,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
                 out.push(
                     PairFinding::error(
                         "cvec_bad_layer",
-                        "common/common.cpp:1914-1918",
+                        "common/common.cpp:1919-1923",
                         format!("invalid/unparsable direction tensor layer index: {name}"),
                     )
                     .tensor(name),
@@ -105,7 +105,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
                 out.push(
                     PairFinding::error(
                         "cvec_layer_zero",
-                        "common/common.cpp:1918-1922",
+                        "common/common.cpp:1923-1927",
                         format!("invalid (zero) direction tensor layer index: {name}"),
                     )
                     .tensor(name),
@@ -118,7 +118,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
             out.push(
                 PairFinding::error(
                     "cvec_not_f32",
-                    "common/common.cpp:1924-1929",
+                    "common/common.cpp:1930-1934",
                     format!(
                         "invalid (non-F32) direction tensor type: {name} is {}",
                         t.ggml_type()
@@ -134,7 +134,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
             out.push(
                 PairFinding::error(
                     "cvec_not_1d",
-                    "common/common.cpp:1930-1934",
+                    "common/common.cpp:1935-1939",
                     format!(
                         "invalid (non-1D) direction tensor shape: {name} {:?}",
                         t.dims()
@@ -151,7 +151,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
                 out.push(
                     PairFinding::error(
                         "cvec_width_differs",
-                        "common/common.cpp:1936-1942",
+                        "common/common.cpp:1941-1947",
                         format!("direction tensor {name} ({n}) does not match previous dimensions ({w})"),
                     )
                     .tensor(name),

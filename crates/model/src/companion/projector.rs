@@ -403,7 +403,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
         out.push(
             PairFinding::error(
                 "projector_no_encoder",
-                "tools/mtmd/mtmd.cpp:586-588",
+                "tools/mtmd/mtmd.cpp:585-588",
                 "neither clip.has_vision_encoder nor clip.has_audio_encoder is true: \"Failed to load CLIP model\"".into(),
             )
             .key("clip.has_vision_encoder"),
@@ -415,7 +415,7 @@ pub(super) fn self_check(gguf: &Gguf<'_>) -> Vec<PairFinding> {
                 out.push(
                     PairFinding::error(
                         "projector_key_missing",
-                        "tools/mtmd/clip.cpp:1302-1340",
+                        "tools/mtmd/clip.cpp:1304-1345",
                         format!("{} encoder: key not found in model: {key}", m.name()),
                     )
                     .key(key),
