@@ -884,6 +884,17 @@ fn draft_vocabulary_rules() {
         errors(&pair(&corpus("llama-dense.gguf"), &phi3)),
         ["draft_vocab_type"]
     );
+    // Real vocabularies: llama-spm (32000 tokens, EOS 2) and phi-3 (32064, EOS 32000) are
+    // both SPM, add BOS 1, add no EOS (so EOS ids are not compared), are 64 apart and agree on
+    // every text from id 5: compatible; qwen2 (BPE) with phi-3 is not.
+    let real = |n: &str| std::fs::read(ggufscope_testkit::real_fixture(n)).unwrap();
+    let c = pair(&real("ggml-vocab-llama-spm.gguf"), &phi3);
+    assert!(c.ok(), "{:?}", c.findings);
+    assert_eq!(codes(&c, Level::Info), ["draft_vocab_size_differs"]);
+    assert_eq!(
+        errors(&pair(&real("ggml-vocab-qwen2.gguf"), &phi3)),
+        ["draft_vocab_type"]
+    );
     // 85-91: SPM adds BOS; ids 1 vs 3.
     let t = toks(300);
     let a = vocab("llama", &t, &[]);
