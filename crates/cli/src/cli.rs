@@ -63,6 +63,8 @@ pub enum Command {
     Verify(crate::cmd::verify::VerifyArgs),
     /// Render the chat template as transformers does; its capabilities and serving findings.
     Template(crate::cmd::template::TemplateArgs),
+    /// Whether llama.cpp would load a model with its projector, LoRA, control vector, imatrix or draft.
+    Pair(crate::cmd::pair::PairArgs),
 }
 
 /// Arguments of `inspect`.
@@ -260,6 +262,10 @@ pub struct MemoryArgs {
     /// For vocab-only files: the ggml type the weights are assumed to have.
     #[arg(long, value_name = "TYPE", default_value = "f16")]
     pub assume_type: String,
+
+    /// Companion files whose weights are added (--mmproj, --lora, --draft).
+    #[command(flatten)]
+    pub companions: crate::cmd::pair::CompanionArgs,
 
     /// Print one JSON object instead of text.
     #[arg(long)]

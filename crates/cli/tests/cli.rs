@@ -19,6 +19,7 @@ mod httpd;
 mod inspect;
 mod llama_models;
 mod memory;
+mod pair;
 mod process;
 mod remote;
 mod report;

@@ -54,6 +54,34 @@ pub enum FileKind {
     Model,
     /// Metadata and tokenizer only (no tensors).
     VocabOnly,
+    /// A multimodal projector (`general.architecture = clip`, `tools/mtmd/`).
+    Projector,
+    /// A LoRA adapter (`general.type = adapter`, `src/llama-adapter.cpp`).
+    LoraAdapter,
+    /// A control vector (`controlvector.*` keys, `direction.N` tensors).
+    ControlVector,
+    /// An importance matrix (`general.type = imatrix`, `tools/imatrix/imatrix.cpp`).
+    Imatrix,
+}
+
+impl FileKind {
+    /// The JSON name: `model`, `vocab_only`, `projector`, `lora_adapter`, `control_vector`,
+    /// `imatrix`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Model => "model",
+            FileKind::VocabOnly => "vocab_only",
+            FileKind::Projector => "projector",
+            FileKind::LoraAdapter => "lora_adapter",
+            FileKind::ControlVector => "control_vector",
+            FileKind::Imatrix => "imatrix",
+        }
+    }
+
+    /// Whether it is a companion file (not a model, not a vocab-only file).
+    pub fn is_companion(self) -> bool {
+        !matches!(self, FileKind::Model | FileKind::VocabOnly)
+    }
 }
 
 /// State-space (Mamba-style) sizes.

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
+pub mod companion;
 mod compare;
 mod compat;
 mod config;

@@ -8,6 +8,7 @@
     missing_docs
 )]
 
+mod companion;
 mod compare;
 mod compat;
 mod config;

@@ -19,6 +19,8 @@ use ggufscope_model::Model;
 pub fn run(args: &CompareArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let (a, b) = (Input::open(&args.a)?, Input::open(&args.b)?);
     let (ga, gb) = (a.parse()?, b.parse()?);
+    super::refuse_companion(&a, &ga)?;
+    super::refuse_companion(&b, &gb)?;
     let (arch_a, arch_b) = (super::architecture(&ga), super::architecture(&gb));
     let spec = |a: &str| ggufscope_model::lookup(a).is_some();
     let held = |a: &str| table::table().holds(a);

@@ -16,6 +16,7 @@ use crate::render::Paint;
 pub fn run(args: &CompatArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
+    super::refuse_companion(&input, &gguf)?;
     let plan = ggufscope_model::plan(&gguf);
     let report = CompatReport {
         file: input.name(),

@@ -8,6 +8,7 @@ use crate::cli::SourceArgs;
 use crate::exit::Status;
 use crate::input::Input;
 use crate::render::Paint;
+use crate::report::companion::CompanionReport;
 use crate::report::config::{ConfigReport, FactsReport};
 use ggufscope_model::table;
 use ggufscope_model::Model;
@@ -16,6 +17,16 @@ use ggufscope_model::Model;
 pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
+    // A companion file (projector, LoRA adapter, control vector, imatrix) is not a model of an
+    // unknown architecture: its own facts.
+    if let Some(report) = CompanionReport::of(input.name(), &gguf) {
+        if args.json {
+            super::write_json(out, &report)?;
+        } else {
+            report.render(out, paint)?;
+        }
+        return Ok(Status::Success);
+    }
     let arch = super::architecture(&gguf);
     // The five architectures with a hand-written spec keep their `ModelConfig` (and the
     // story's views); every other one is read by the architecture table alone, and one the

@@ -51,6 +51,7 @@ pub fn run(args: &LlamafyArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     }
     let input = Input::open(&args.input)?;
     let gguf = input.parse()?;
+    super::refuse_companion(&input, &gguf)?;
     if !input.is_single_local_file() {
         let shards = input.shards().len();
         let why = if shards > 1 {

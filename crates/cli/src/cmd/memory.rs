@@ -88,6 +88,7 @@ fn placement_options(args: &PlacementArgs) -> anyhow::Result<PlacementOptions> {
 pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
+    super::refuse_companion(&input, &gguf)?;
     let arch = super::architecture(&gguf);
     let options = MemoryOptions {
         n_ctx: args.ctx,
@@ -139,10 +140,19 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         plan,
         gpu_fit,
     };
-    if args.json {
+    let companions = super::pair::companion_memory(&args.companions)?;
+    if args.json && !companions.is_empty() {
+        let mut value = serde_json::to_value(&report)?;
+        let total = report.plan.total_bytes;
+        super::pair::write_companion_memory(out, Some(&mut value), total, &companions)?;
+        super::write_json(out, &value)?;
+    } else if args.json {
         super::write_json(out, &report)?;
     } else {
         report.render(out, paint)?;
+        if !companions.is_empty() {
+            super::pair::write_companion_memory(out, None, report.plan.total_bytes, &companions)?;
+        }
     }
     Ok(Status::Success)
 }

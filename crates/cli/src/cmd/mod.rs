@@ -7,6 +7,7 @@ pub mod config;
 pub mod inspect;
 pub mod llamafy;
 pub mod memory;
+pub mod pair;
 pub mod report;
 pub mod template;
 pub mod tensors;
@@ -15,6 +16,7 @@ pub mod verify;
 
 use std::io::Write;
 
+use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::Command;
@@ -35,6 +37,7 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Command::Memory(args) => memory::run(args, out, paint),
         Command::Verify(args) => verify::run(args, out, paint),
         Command::Template(args) => template::run(args, out, paint),
+        Command::Pair(args) => pair::run(args, out, paint),
     }
 }
 
@@ -42,6 +45,26 @@ pub fn run(command: &Command, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
 /// an I/O error (a closed pipe) reaches the caller as a plain `io::Error`.
 pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
     out.write_all(&json_bytes(value)?)?;
+    Ok(())
+}
+
+/// A companion file (projector, LoRA adapter, control vector, imatrix) given to a command that
+/// needs a model: exit 1 with what the file is and which commands fit it, instead of reading it
+/// as a model of an unknown architecture.
+pub fn refuse_companion(
+    input: &crate::input::Input,
+    gguf: &ggufscope_gguf::Gguf<'_>,
+) -> anyhow::Result<()> {
+    let kind = ggufscope_model::companion::file_kind(gguf);
+    if kind.is_companion() {
+        return Err(anyhow::anyhow!(
+            "{} is a {} file, not a model: `ggufscope config` shows its facts, `ggufscope pair MODEL {}` checks it against a model",
+            input.shown(),
+            kind.as_str(),
+            input.name()
+        ))
+        .context(crate::exit::Failure::new(Status::ProblemsFound, input.shown()));
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::cli::ReportArgs;
 use crate::exit::Status;
 use crate::input::{source_name, Input};
 use crate::report::analysis::{AnalysisReport, Model};
+use crate::report::companion::CompanionReport;
 use crate::report::compare::CompareReport;
 use crate::report::config::FactsReport;
 use crate::report::findings;
@@ -24,6 +25,16 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
     let other = args.compare.as_deref().map(Input::open).transpose()?;
     let gguf = input.parse()?;
+    if let Some(report) = CompanionReport::of(input.name(), &gguf) {
+        let bytes = if args.json {
+            super::json_bytes(&report)?
+        } else {
+            let mut text = Vec::new();
+            report.markdown(&mut text, &command_line(args))?;
+            text
+        };
+        return write_out(args, out, &bytes);
+    }
     let other_gguf = other.as_ref().map(Input::parse).transpose()?;
     let arch = super::architecture;
     let spec = |g: &ggufscope_gguf::Gguf<'_>| ggufscope_model::lookup(&arch(g)).is_some();

@@ -20,6 +20,7 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     let input = Input::open(&args.source)?;
     let gguf = input.parse()?;
     if args.expected {
+        super::refuse_companion(&input, &gguf)?;
         let arch = super::architecture(&gguf);
         // Architectures without a hand-written spec: the layout llama.cpp's own loader code
         // asks for (the table run against the file, or for a vocab-only file the required

@@ -75,14 +75,7 @@ impl FactsReport {
                 self.name.clone().unwrap_or_else(|| "none".into()),
                 "",
             ),
-            row(
-                "file_kind",
-                match f.file_kind {
-                    FileKind::Model => "model".into(),
-                    FileKind::VocabOnly => "vocab_only".into(),
-                },
-                "",
-            ),
+            row("file_kind", f.file_kind.as_str().into(), ""),
             row("context_length", n(f.context_length), ""),
             row("embedding_length", n(f.embedding_length), ""),
             row("block_count", n(f.block_count), "without MTP/NextN blocks"),

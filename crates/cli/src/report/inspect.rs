@@ -46,6 +46,13 @@ pub struct InspectReport {
     pub diagnostics: Vec<IssueView>,
     /// Layout findings (alignment, bounds, overlaps, contiguity…), by offset.
     pub findings: Vec<IssueView>,
+    /// For a companion file (projector, LoRA adapter, control vector, imatrix): its kind
+    /// (omitted for models and vocab-only files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_kind: Option<ggufscope_model::FileKind>,
+    /// For a companion file: its own facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub companion: Option<ggufscope_model::companion::CompanionFacts>,
 }
 
 /// One metadata entry.
@@ -128,6 +135,9 @@ impl InspectReport {
             unsizable_tensors,
             diagnostics: issues.diagnostics,
             findings: issues.layout,
+            file_kind: Some(ggufscope_model::companion::file_kind(gguf))
+                .filter(|k| k.is_companion()),
+            companion: ggufscope_model::companion::companion_facts(gguf),
         }
     }
 
@@ -164,6 +174,14 @@ impl InspectReport {
         ]);
         for (label, v) in lines {
             writeln!(out, "  {label:<12} {v}")?;
+        }
+        if let Some(kind) = self.file_kind {
+            writeln!(
+                out,
+                "  {:<12} {} (a companion file: `ggufscope config` shows its facts, `ggufscope pair MODEL FILE` checks it against a model)",
+                "kind",
+                kind.as_str()
+            )?;
         }
         if !self.shards.is_empty() {
             writeln!(out)?;

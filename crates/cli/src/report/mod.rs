@@ -2,6 +2,7 @@
 //! so that they can never disagree. Nothing here decides an exit status.
 
 pub mod analysis;
+pub mod companion;
 pub mod compare;
 pub mod compat;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod llama_layout;
 pub mod llamafy;
 pub mod markdown;
 pub mod memory;
+pub mod pair;
 pub mod table_report;
 pub mod template;
 pub mod tensor_table;

@@ -95,6 +95,8 @@ impl TableReport {
                 out,
                 "- It is a vocab-only file: the tensors llama.cpp's loader requires for this configuration hold {params} parameters (optional tensors not counted)."
             )?,
+            // Companion files never reach the model report (see `report::companion`).
+            kind => writeln!(out, "- It is a {} file.", kind.as_str())?,
         }
         if f.expert_count > 0 {
             writeln!(

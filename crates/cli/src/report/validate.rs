@@ -31,6 +31,11 @@ pub struct ValidateReport {
 /// number of tensors", `src/llama-model-loader.cpp:1396-1398`) and each refusal of the
 /// hyper-parameter code is an error naming the tensor or key and the llama.cpp line.
 pub fn schema_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
+    // A companion file (projector, adapter, control vector, imatrix) is not a model: its own
+    // checks replace the architecture's.
+    if ggufscope_model::companion::file_kind(gguf).is_companion() {
+        return crate::report::companion::as_findings(ggufscope_model::companion::self_check(gguf));
+    }
     let arch = gguf
         .metadata()
         .get_str("general.architecture")
