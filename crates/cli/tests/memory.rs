@@ -66,6 +66,73 @@ fn memory_refuses_an_unknown_cache_type_and_unsupported_architectures() {
     assert_eq!(out.status.code(), Some(3));
 }
 
+/// `docs/memory.schema.json`, compiled (JSON Schema draft 2020-12, by `boon`).
+struct MemorySchema {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+impl MemorySchema {
+    fn load() -> Self {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/memory.schema.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let url = "file:///ggufscope/docs/memory.schema.json";
+        compiler.add_resource(url, value).unwrap();
+        let index = compiler.compile(url, &mut schemas).unwrap();
+        Self { schemas, index }
+    }
+
+    /// Asserts that `v` is valid, and the sums the schema cannot say: each device's total is
+    /// its parts, the plan's totals are the devices', the plan's compute every device's.
+    fn check(&self, v: &serde_json::Value, what: &str) {
+        if let Err(e) = self.schemas.validate(v, self.index) {
+            panic!("{what}: memory --json does not meet docs/memory.schema.json: {e:#}");
+        }
+        check_sums(v, what);
+        for (i, point) in v["curve"].as_array().into_iter().flatten().enumerate() {
+            check_sums(point, &format!("{what}, curve[{i}]"));
+        }
+        if let Some(fit) = v.get("fit").filter(|f| !f.is_null()) {
+            check_sums(fit, &format!("{what}, fit"));
+        }
+    }
+}
+
+fn check_sums(v: &serde_json::Value, what: &str) {
+    let u = |d: &serde_json::Value, k: &str| d[k].as_u64().unwrap_or_else(|| panic!("{what}: {k}"));
+    let devices = v["devices"].as_array().unwrap();
+    for d in devices {
+        let parts = [
+            "weights_bytes",
+            "kv_cache_bytes",
+            "recurrent_state_bytes",
+            "compute_bytes",
+            "output_bytes",
+            "overhead_bytes",
+        ]
+        .iter()
+        .map(|k| u(d, k))
+        .sum::<u64>();
+        assert_eq!(u(d, "total_bytes"), parts, "{what}: device {}", d["name"]);
+        if let Some(budget) = d["budget_bytes"].as_u64() {
+            assert_eq!(
+                d["fits"],
+                u(d, "total_bytes") <= budget,
+                "{what}: {}",
+                d["name"]
+            );
+        }
+    }
+    for key in ["total_bytes", "compute_bytes"] {
+        let sum: u64 = devices.iter().map(|d| u(d, key)).sum();
+        assert_eq!(u(v, key), sum, "{what}: {key} is the devices' sum");
+    }
+}
+
 fn json(case: &Case, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["--json"];
     args.extend_from_slice(extra);
@@ -76,7 +143,81 @@ fn json(case: &Case, extra: &[&str]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let v = serde_json::from_slice(&out.stdout).unwrap();
+    MemorySchema::load().check(&v, &format!("memory {extra:?}"));
+    v
+}
+
+/// Every file of llama.cpp's test corpus under several option sets (CPU, CUDA, partial
+/// offload, two GPUs, experts on the host, a tensor split): each `memory --json` meets the
+/// schema and its sums hold.
+#[test]
+fn memory_json_meets_the_schema_on_the_corpus() {
+    let schema = MemorySchema::load();
+    let sets: &[&[&str]] = &[
+        &["--ctx", "512"],
+        &["--ctx", "4096", "--backend", "cuda"],
+        &["--ctx", "4096", "--ngl", "1"],
+        &["--ctx", "4096", "--gpu-mem", "24G,8G"],
+        &["--ctx", "4096", "--gpu-mem", "24G", "--n-cpu-moe", "1"],
+        &[
+            "--ctx",
+            "4096",
+            "--gpu-mem",
+            "1G,1G",
+            "--tensor-split",
+            "3,1",
+            "--no-kv-offload",
+        ],
+    ];
+    let files = ggufscope_testkit::llama_archs_files();
+    assert_eq!(files.len(), 128);
+    let mut checked = 0;
+    for file in &files {
+        let case = Case::at(file);
+        for set in sets {
+            let mut args = vec!["--json"];
+            args.extend_from_slice(set);
+            let out = case.cmd("memory", &args).output().unwrap();
+            let what = format!("{} {set:?}", file.display());
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            schema.check(&v, &what);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 128 * sets.len());
+}
+
+/// The schema refuses what it should: a missing key, a device of an unknown kind, a
+/// negative size, another schema version.
+#[test]
+fn memory_schema_refuses_wrong_shapes() {
+    let schema = MemorySchema::load();
+    let case = Case::fixture("ggml-vocab-phi-3.gguf");
+    let out = case
+        .cmd("memory", &["--json", "--ctx", "512"])
+        .output()
+        .unwrap();
+    let good: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema.schemas.validate(&good, schema.index).is_ok());
+    let bad = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        schema.schemas.validate(&v, schema.index).is_err()
+    };
+    assert!(bad(&|v| {
+        v.as_object_mut().unwrap().remove("kv_cache_bytes");
+    }));
+    assert!(bad(&|v| v["devices"][0]["kind"] = "gpu".into()));
+    assert!(bad(&|v| v["devices"][0]["weights_bytes"] = (-1).into()));
+    assert!(bad(&|v| v["schema_version"] = 2.into()));
+    assert!(bad(&|v| v["devices"] = serde_json::json!([])));
 }
 
 /// Encoders get no KV cache from llama.cpp (`src/llama-model.cpp:2358-2374`): bert, read by the

@@ -135,6 +135,7 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
     let gpu_fit =
         (!args.placement.gpu_mem.is_empty()).then(|| fit_gpus(&plan, &args.placement.gpu_mem));
     let report = MemoryReport {
+        schema_version: crate::report::memory::SCHEMA_VERSION,
         file: input.name(),
         plan,
         gpu_fit,

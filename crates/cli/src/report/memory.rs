@@ -5,9 +5,15 @@ use ggufscope_model::{Backend, CacheKind, GpuFit, MemoryPlan};
 use serde::Serialize;
 use std::io::Write;
 
+/// The version of `memory --json`'s shape (`docs/memory-json.md`, `docs/memory.schema.json`):
+/// raised when a key is removed, renamed or changes meaning; new keys keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The `memory` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemoryReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// The file name.
     pub file: String,
     /// The plan: `weights_bytes`, `kv_cache_bytes`, `recurrent_state_bytes`, `output_bytes`,
