@@ -13,12 +13,17 @@
 //! - compute buffer: an estimate (the formula is returned with the number).
 
 mod caches;
+mod fit;
 mod placement;
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
 
 pub use caches::{llama_memory, CacheBuffer, CacheKind, CacheLayer, CacheParams, LlamaMemory};
+pub use fit::{
+    fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,
+    DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,
+};
 pub use placement::{
     alloc_bytes, n_cpu_moe_overrides, place, Backend, DeviceMemory, LayerKind, OverrideTarget,
     Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode, TensorOverride,
