@@ -96,9 +96,6 @@ impl MemorySchema {
         for (i, point) in v["curve"].as_array().into_iter().flatten().enumerate() {
             check_sums(point, &format!("{what}, curve[{i}]"));
         }
-        if let Some(fit) = v.get("fit").filter(|f| !f.is_null()) {
-            check_sums(fit, &format!("{what}, fit"));
-        }
     }
 }
 
@@ -270,4 +267,107 @@ fn memory_of_table_architectures() {
     let windowed = json(&gemma3, &["--ctx", "4096"]);
     assert!(windowed["kv_cache_bytes"].as_u64() < full["kv_cache_bytes"].as_u64());
     snapshot!(jamba, "jamba_text", jamba.cmd("memory", &["--ctx", "4096"]));
+}
+
+/// `--plot FILE.svg`: a well-formed SVG with one line per device in each chart, whose numbers
+/// (in `<desc>`) are the plans' totals: by context, each point is `memory --ctx N`'s device
+/// totals; by layers, each point is `--ngl N`'s.
+#[test]
+fn memory_plot_is_an_svg_of_the_plan() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    let case = Case::at(&dir.join("llama-dense.gguf"));
+    let tmp = tempfile::TempDir::new().unwrap();
+    let svg_path = tmp.path().join("plot.svg");
+    let args = [
+        "--ctx",
+        "4096",
+        "--gpu-mem",
+        "24G",
+        "--plot",
+        svg_path.to_str().unwrap(),
+    ];
+    let v = json(&case, &args);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let desc = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "desc")
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(desc.text().unwrap()).unwrap();
+    // Two devices, both charts.
+    let names = |k: &str| -> Vec<String> {
+        data[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["device"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("by_context"), ["CPU", "CUDA0"]);
+    assert_eq!(names("by_layers"), ["CPU", "CUDA0"]);
+    // One polyline per line drawn (plus the legend's samples).
+    let lines = root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "polyline")
+        .count();
+    assert!(lines >= 4, "{lines} polylines");
+    // Contexts 512, 1024, 2048, 4096; each point is the plan at that context.
+    let ctx_points = data["by_context"][1]["points"].as_array().unwrap();
+    let ctxs: Vec<u64> = ctx_points.iter().map(|p| p[0].as_u64().unwrap()).collect();
+    assert_eq!(ctxs, [512, 1024, 2048, 4096]);
+    for (i, dev) in ["CPU", "CUDA0"].iter().enumerate() {
+        for p in data["by_context"][i]["points"].as_array().unwrap() {
+            let ctx = p[0].as_u64().unwrap().to_string();
+            let plan = json(&case, &["--ctx", &ctx, "--gpu-mem", "24G"]);
+            assert_eq!(plan["devices"][i]["name"], *dev);
+            assert_eq!(
+                p[1], plan["devices"][i]["total_bytes"],
+                "{dev} at n_ctx {ctx}"
+            );
+        }
+        let layers = data["by_layers"][i]["points"].as_array().unwrap();
+        assert_eq!(layers.len(), 4, "-ngl 0..=3");
+        for p in layers {
+            let ngl = p[0].as_u64().unwrap().to_string();
+            let plan = json(&case, &["--ctx", "4096", "--gpu-mem", "24G", "--ngl", &ngl]);
+            assert_eq!(
+                p[1], plan["devices"][i]["total_bytes"],
+                "{dev} at -ngl {ngl}"
+            );
+        }
+    }
+    // The plot's last context point is the plan printed with it.
+    assert_eq!(
+        ctx_points.last().unwrap()[1],
+        v["devices"][1]["total_bytes"]
+    );
+}
+
+/// `report --plot-dir DIR`: the SVG is written there and the markdown embeds it.
+#[test]
+fn report_embeds_the_memory_plot() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    let case = Case::at(&dir.join("llama-dense.gguf"));
+    let tmp = tempfile::TempDir::new().unwrap();
+    let plots = tmp.path().join("plots");
+    let out = case
+        .cmd("report", &["--plot-dir", plots.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    let svg = plots.join("llama-dense.gguf.memory.svg");
+    assert!(md.contains("## Memory plot"), "{md}");
+    assert!(
+        md.contains(&format!("![memory per device]({})", svg.display())),
+        "{md}"
+    );
+    roxmltree::Document::parse(&std::fs::read_to_string(&svg).unwrap()).unwrap();
 }

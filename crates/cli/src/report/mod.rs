@@ -13,6 +13,7 @@ pub mod llama_layout;
 pub mod llamafy;
 pub mod markdown;
 pub mod memory;
+pub mod memory_plot;
 pub mod table_report;
 pub mod template;
 pub mod tensor_table;
