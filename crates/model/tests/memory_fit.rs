@@ -266,3 +266,139 @@ fn offload_curve_steps_through_the_layers() {
     let gpu_w: Vec<u64> = curve.iter().map(|c| c.devices[1].weights_bytes).collect();
     assert!(gpu_w.windows(2).all(|w| w[0] < w[1]), "{gpu_w:?}");
 }
+
+/// The device of every tensor of a plan, by name (`blk.N.` kept; per-layer tensors without the
+/// prefix, such as `rope_freqs`, named by their layer).
+fn tensor_devices(plan: &MemoryPlan) -> Vec<(String, Option<u32>, String)> {
+    plan.tensors
+        .iter()
+        .zip(&plan.placement.tensors)
+        .map(|(t, &(d, _))| (t.name.clone(), t.layer, plan.devices[d].name.clone()))
+        .collect()
+}
+
+/// llama.cpp's layer device (`src/llama-model.cpp:1579-1614`), written out independently:
+/// `i_gpu_start = max(n_layer + 1 - ngl, 0)`, `act = min(ngl, n_layer + 1)`, a layer below
+/// `i_gpu_start` on the CPU, else on GPU `upper_bound(cumulative normalised splits,
+/// (il - i_gpu_start) / act)`; the output layer is layer `n_layer`; the input layer is always
+/// on the CPU (:1603-1605).
+fn llama_layer_device(il: u64, n_layer: u64, ngl: u64, split: &[f32]) -> String {
+    let i_gpu_start = (n_layer + 1).saturating_sub(ngl);
+    let act = ngl.min(n_layer + 1);
+    if il < i_gpu_start || il - i_gpu_start >= act {
+        return "CPU".into();
+    }
+    let sum: f32 = split.iter().sum();
+    let mut acc = 0.0;
+    let points: Vec<f32> = split
+        .iter()
+        .map(|s| {
+            acc += s;
+            acc / sum
+        })
+        .collect();
+    let x = (il - i_gpu_start) as f32 / act as f32;
+    let g = points
+        .iter()
+        .position(|&p| p > x)
+        .unwrap_or(split.len() - 1);
+    format!("CUDA{g}")
+}
+
+fn expected_device(
+    name: &str,
+    layer: Option<u32>,
+    n_layer: u64,
+    ngl: u64,
+    split: &[f32],
+) -> String {
+    if name.starts_with("token_embd") || name.starts_with("token_types") {
+        return "CPU".into();
+    }
+    match layer {
+        Some(il) => llama_layer_device(u64::from(il), n_layer, ngl, split),
+        None => llama_layer_device(n_layer, n_layer, ngl, split),
+    }
+}
+
+/// The placement table on an 8-layer file: `--ngl` 0 … 9 on one GPU, and `--tensor-split`
+/// 3,1 / 1,1 / 1,3 on two GPUs at several `--ngl`: every tensor on the device llama.cpp's
+/// loader gives it. cuda-truth.json's partial records (the 2-layer heads at -ngl 1 and 2) give
+/// the same counts of offloaded layers, checked in `memory_cuda.rs`.
+#[test]
+fn placement_table_on_eight_layers() {
+    let plan = planner("llama-dense.gguf", 8)(4096);
+    assert_eq!(plan.n_layer_all, 8);
+    let place = |ngl: u64, split: &[f32]| {
+        let mut p = plan.clone();
+        let o = PlacementOptions {
+            backend: Backend::Cuda,
+            n_gpu_layers: Some(ngl),
+            gpu_mem: vec![Some(24 << 30); split.len().max(1)],
+            tensor_split: split.iter().map(|&x| f64::from(x)).collect(),
+            ..PlacementOptions::default()
+        };
+        apply_placement(&mut p, &o).unwrap();
+        p
+    };
+    let mut checked = 0;
+    for ngl in 0..=9 {
+        let p = place(ngl, &[]);
+        for (name, layer, dev) in tensor_devices(&p) {
+            assert_eq!(
+                dev,
+                expected_device(&name, layer, 8, ngl, &[1.0]),
+                "-ngl {ngl}: {name}"
+            );
+            checked += 1;
+        }
+        assert_eq!(p.placement.offloaded_layers, ngl);
+    }
+    for split in [[3.0f32, 1.0], [1.0, 1.0], [1.0, 3.0]] {
+        for ngl in [3, 6, 9] {
+            let p = place(ngl, &split);
+            for (name, layer, dev) in tensor_devices(&p) {
+                let want = expected_device(&name, layer, 8, ngl, &split);
+                assert_eq!(dev, want, "-ts {split:?} -ngl {ngl}: {name}");
+                checked += 1;
+            }
+        }
+    }
+    // 3,1 with every layer: layers 0-6 (x < 0.75) on CUDA0, layer 7 and the output on CUDA1.
+    assert_eq!(
+        place(9, &[3.0, 1.0]).placement.layer_devices,
+        [1, 1, 1, 1, 1, 1, 1, 2, 2]
+    );
+    assert!(checked > 500, "{checked}");
+}
+
+/// `--n-cpu-moe N` on an 8-layer MoE file: the expert tensors of layers `< N` in host memory,
+/// everything else where `--ngl` puts it (`common/arg.cpp:2766-2775`, first matching override
+/// wins, `src/llama-model-loader.cpp:1235-1259`).
+#[test]
+fn n_cpu_moe_on_eight_layers() {
+    let plan = planner("qwen3moe-moe.gguf", 8)(4096);
+    for n in [0, 1, 4, 8] {
+        for ngl in [5, 9] {
+            let mut p = plan.clone();
+            let o = PlacementOptions {
+                backend: Backend::Cuda,
+                n_gpu_layers: Some(ngl),
+                overrides: ggufscope_model::n_cpu_moe_overrides(n),
+                ..PlacementOptions::default()
+            };
+            apply_placement(&mut p, &o).unwrap();
+            let mut experts = 0;
+            for (name, layer, dev) in tensor_devices(&p) {
+                let want = match layer {
+                    Some(il) if name.contains("_exps") && u64::from(il) < n => "CPU".to_string(),
+                    _ => expected_device(&name, layer, 8, ngl, &[1.0]),
+                };
+                experts += usize::from(name.contains("_exps"));
+                assert_eq!(dev, want, "--n-cpu-moe {n} -ngl {ngl}: {name}");
+            }
+            // The same expert tensors in every layer.
+            assert!(experts >= 8 * 3 && experts % 8 == 0, "{experts}");
+        }
+    }
+}
