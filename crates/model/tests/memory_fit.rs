@@ -157,9 +157,9 @@ fn fit_ctx_interpolates_the_context() {
     let (n_min, n_max) = (4096, 65536);
     let o = gpus(&[400 * MIB]);
     let margin = 8 * MIB;
-    let used_max = used(&plan(n_max), &o)[0] as i64;
-    let used_min = used(&plan(n_min), &o)[0] as i64;
-    let target = (400 * MIB - margin) as i64;
+    let used_max = i64::try_from(used(&plan(n_max), &o)[0]).unwrap();
+    let used_min = i64::try_from(used(&plan(n_min), &o)[0]).unwrap();
+    let target = i64::try_from(400 * MIB - margin).unwrap();
     assert!(
         used_max > target && used_min < target,
         "{used_min} {used_max}"
@@ -170,8 +170,11 @@ fn fit_ctx_interpolates_the_context() {
         &fit_options(FitMode::Ctx, margin, n_max),
     )
     .unwrap();
-    let mut want =
-        n_min + ((n_max - n_min) as i64 * (target - used_min) / (used_max - used_min)) as u64;
+    let mut want = n_min
+        + u64::try_from(
+            i64::try_from(n_max - n_min).unwrap() * (target - used_min) / (used_max - used_min),
+        )
+        .unwrap();
     want -= want % 256;
     assert_eq!(fit.changed, "context");
     assert_eq!(fit.n_ctx, want);
