@@ -313,6 +313,21 @@ fn memory_plot_is_an_svg_of_the_plan() {
         .filter(|n| n.tag_name().name() == "polyline")
         .count();
     assert!(lines >= 4, "{lines} polylines");
+    // Text is drawn as SVG <text> (no font feature): titles, axes and each device's legend.
+    let texts: Vec<&str> = root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    for want in [
+        "llama-dense.gguf: memory per device",
+        "n_gpu_layers",
+        "CPU",
+        "CUDA0",
+    ] {
+        assert!(texts.contains(&want), "{want} in {texts:?}");
+    }
     // Contexts 512, 1024, 2048, 4096; each point is the plan at that context.
     let ctx_points = data["by_context"][1]["points"].as_array().unwrap();
     let ctxs: Vec<u64> = ctx_points.iter().map(|p| p[0].as_u64().unwrap()).collect();
