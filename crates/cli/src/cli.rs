@@ -165,6 +165,10 @@ pub struct ReportArgs {
     /// Print the report's data as one JSON object instead of markdown.
     #[arg(long)]
     pub json: bool,
+
+    /// Also draw the memory plot (as `memory --plot`) into DIR and embed it in the markdown.
+    #[arg(long, value_name = "DIR", conflicts_with = "json")]
+    pub plot_dir: Option<PathBuf>,
 }
 
 /// The architecture `compat` checks against.
@@ -259,6 +263,10 @@ pub struct MemoryArgs {
     #[command(flatten)]
     pub placement: Box<PlacementArgs>,
 
+    /// What a scheduler asks: --fit, --ngl-step, --plot.
+    #[command(flatten)]
+    pub schedule: Box<ScheduleArgs>,
+
     /// For vocab-only files: the ggml type the weights are assumed to have.
     #[arg(long, value_name = "TYPE", default_value = "f16")]
     pub assume_type: String,
@@ -319,6 +327,32 @@ pub struct PlacementArgs {
     /// tests/fixtures/llama-archs/cuda-truth.json).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub device_overhead: Option<u64>,
+}
+
+/// `memory`'s scheduler questions.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    /// The largest -ngl (with `ctx`: first the largest context) that fits --gpu-mem, as
+    /// llama.cpp's llama-fit-params chooses it.
+    #[arg(long, value_name = "ngl|ctx", num_args = 0..=1, default_missing_value = "ngl", value_parser = ["ngl", "ctx"])]
+    pub fit: Option<String>,
+
+    /// Memory --fit leaves free on each GPU (llama.cpp --fit-target; default 1GiB), e.g.
+    /// 1GiB or 512MiB,2GiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, value_delimiter = ',')]
+    pub fit_target: Vec<u64>,
+
+    /// The smallest context --fit ctx may choose, per sequence (llama.cpp --fit-ctx).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub fit_ctx: u64,
+
+    /// The offload curve: one plan per K offloaded layers (0, K, 2K, …, all).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub ngl_step: Option<u64>,
+
+    /// Draw memory against context length and against offloaded layers, per device (SVG).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// Parses `8GiB`, `24GB`, `6000MiB`, `512M` or a plain byte count.

@@ -66,6 +66,70 @@ fn memory_refuses_an_unknown_cache_type_and_unsupported_architectures() {
     assert_eq!(out.status.code(), Some(3));
 }
 
+/// `docs/memory.schema.json`, compiled (JSON Schema draft 2020-12, by `boon`).
+struct MemorySchema {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+impl MemorySchema {
+    fn load() -> Self {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/memory.schema.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let url = "file:///ggufscope/docs/memory.schema.json";
+        compiler.add_resource(url, value).unwrap();
+        let index = compiler.compile(url, &mut schemas).unwrap();
+        Self { schemas, index }
+    }
+
+    /// Asserts that `v` is valid, and the sums the schema cannot say: each device's total is
+    /// its parts, the plan's totals are the devices', the plan's compute every device's.
+    fn check(&self, v: &serde_json::Value, what: &str) {
+        if let Err(e) = self.schemas.validate(v, self.index) {
+            panic!("{what}: memory --json does not meet docs/memory.schema.json: {e:#}");
+        }
+        check_sums(v, what);
+        for (i, point) in v["curve"].as_array().into_iter().flatten().enumerate() {
+            check_sums(point, &format!("{what}, curve[{i}]"));
+        }
+    }
+}
+
+fn check_sums(v: &serde_json::Value, what: &str) {
+    let u = |d: &serde_json::Value, k: &str| d[k].as_u64().unwrap_or_else(|| panic!("{what}: {k}"));
+    let devices = v["devices"].as_array().unwrap();
+    for d in devices {
+        let parts = [
+            "weights_bytes",
+            "kv_cache_bytes",
+            "recurrent_state_bytes",
+            "compute_bytes",
+            "output_bytes",
+            "overhead_bytes",
+        ]
+        .iter()
+        .map(|k| u(d, k))
+        .sum::<u64>();
+        assert_eq!(u(d, "total_bytes"), parts, "{what}: device {}", d["name"]);
+        if let Some(budget) = d["budget_bytes"].as_u64() {
+            assert_eq!(
+                d["fits"],
+                u(d, "total_bytes") <= budget,
+                "{what}: {}",
+                d["name"]
+            );
+        }
+    }
+    for key in ["total_bytes", "compute_bytes"] {
+        let sum: u64 = devices.iter().map(|d| u(d, key)).sum();
+        assert_eq!(u(v, key), sum, "{what}: {key} is the devices' sum");
+    }
+}
+
 fn json(case: &Case, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["--json"];
     args.extend_from_slice(extra);
@@ -76,7 +140,81 @@ fn json(case: &Case, extra: &[&str]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let v = serde_json::from_slice(&out.stdout).unwrap();
+    MemorySchema::load().check(&v, &format!("memory {extra:?}"));
+    v
+}
+
+/// Every file of llama.cpp's test corpus under several option sets (CPU, CUDA, partial
+/// offload, two GPUs, experts on the host, a tensor split): each `memory --json` meets the
+/// schema and its sums hold.
+#[test]
+fn memory_json_meets_the_schema_on_the_corpus() {
+    let schema = MemorySchema::load();
+    let sets: &[&[&str]] = &[
+        &["--ctx", "512"],
+        &["--ctx", "4096", "--backend", "cuda"],
+        &["--ctx", "4096", "--ngl", "1"],
+        &["--ctx", "4096", "--gpu-mem", "24G,8G"],
+        &["--ctx", "4096", "--gpu-mem", "24G", "--n-cpu-moe", "1"],
+        &[
+            "--ctx",
+            "4096",
+            "--gpu-mem",
+            "1G,1G",
+            "--tensor-split",
+            "3,1",
+            "--no-kv-offload",
+        ],
+    ];
+    let files = ggufscope_testkit::llama_archs_files();
+    assert_eq!(files.len(), 128);
+    let mut checked = 0;
+    for file in &files {
+        let case = Case::at(file);
+        for set in sets {
+            let mut args = vec!["--json"];
+            args.extend_from_slice(set);
+            let out = case.cmd("memory", &args).output().unwrap();
+            let what = format!("{} {set:?}", file.display());
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            schema.check(&v, &what);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 128 * sets.len());
+}
+
+/// The schema refuses what it should: a missing key, a device of an unknown kind, a
+/// negative size, another schema version.
+#[test]
+fn memory_schema_refuses_wrong_shapes() {
+    let schema = MemorySchema::load();
+    let case = Case::fixture("ggml-vocab-phi-3.gguf");
+    let out = case
+        .cmd("memory", &["--json", "--ctx", "512"])
+        .output()
+        .unwrap();
+    let good: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema.schemas.validate(&good, schema.index).is_ok());
+    let bad = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        schema.schemas.validate(&v, schema.index).is_err()
+    };
+    assert!(bad(&|v| {
+        v.as_object_mut().unwrap().remove("kv_cache_bytes");
+    }));
+    assert!(bad(&|v| v["devices"][0]["kind"] = "gpu".into()));
+    assert!(bad(&|v| v["devices"][0]["weights_bytes"] = (-1).into()));
+    assert!(bad(&|v| v["schema_version"] = 2.into()));
+    assert!(bad(&|v| v["devices"] = serde_json::json!([])));
 }
 
 /// Encoders get no KV cache from llama.cpp (`src/llama-model.cpp:2358-2374`): bert, read by the
@@ -129,4 +267,122 @@ fn memory_of_table_architectures() {
     let windowed = json(&gemma3, &["--ctx", "4096"]);
     assert!(windowed["kv_cache_bytes"].as_u64() < full["kv_cache_bytes"].as_u64());
     snapshot!(jamba, "jamba_text", jamba.cmd("memory", &["--ctx", "4096"]));
+}
+
+/// `--plot FILE.svg`: a well-formed SVG with one line per device in each chart, whose numbers
+/// (in `<desc>`) are the plans' totals: by context, each point is `memory --ctx N`'s device
+/// totals; by layers, each point is `--ngl N`'s.
+#[test]
+fn memory_plot_is_an_svg_of_the_plan() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    let case = Case::at(&dir.join("llama-dense.gguf"));
+    let tmp = tempfile::TempDir::new().unwrap();
+    let svg_path = tmp.path().join("plot.svg");
+    let args = [
+        "--ctx",
+        "4096",
+        "--gpu-mem",
+        "24G",
+        "--plot",
+        svg_path.to_str().unwrap(),
+    ];
+    let v = json(&case, &args);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let desc = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "desc")
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(desc.text().unwrap()).unwrap();
+    // Two devices, both charts.
+    let names = |k: &str| -> Vec<String> {
+        data[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["device"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("by_context"), ["CPU", "CUDA0"]);
+    assert_eq!(names("by_layers"), ["CPU", "CUDA0"]);
+    // One polyline per line drawn (plus the legend's samples).
+    let lines = root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "polyline")
+        .count();
+    assert!(lines >= 4, "{lines} polylines");
+    // Text is drawn as SVG <text> (no font feature): titles, axes and each device's legend.
+    let texts: Vec<&str> = root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    for want in [
+        "llama-dense.gguf: memory per device",
+        "n_gpu_layers",
+        "CPU",
+        "CUDA0",
+    ] {
+        assert!(texts.contains(&want), "{want} in {texts:?}");
+    }
+    // Contexts 512, 1024, 2048, 4096; each point is the plan at that context.
+    let ctx_points = data["by_context"][1]["points"].as_array().unwrap();
+    let ctxs: Vec<u64> = ctx_points.iter().map(|p| p[0].as_u64().unwrap()).collect();
+    assert_eq!(ctxs, [512, 1024, 2048, 4096]);
+    for (i, dev) in ["CPU", "CUDA0"].iter().enumerate() {
+        for p in data["by_context"][i]["points"].as_array().unwrap() {
+            let ctx = p[0].as_u64().unwrap().to_string();
+            let plan = json(&case, &["--ctx", &ctx, "--gpu-mem", "24G"]);
+            assert_eq!(plan["devices"][i]["name"], *dev);
+            assert_eq!(
+                p[1], plan["devices"][i]["total_bytes"],
+                "{dev} at n_ctx {ctx}"
+            );
+        }
+        let layers = data["by_layers"][i]["points"].as_array().unwrap();
+        assert_eq!(layers.len(), 4, "-ngl 0..=3");
+        for p in layers {
+            let ngl = p[0].as_u64().unwrap().to_string();
+            let plan = json(&case, &["--ctx", "4096", "--gpu-mem", "24G", "--ngl", &ngl]);
+            assert_eq!(
+                p[1], plan["devices"][i]["total_bytes"],
+                "{dev} at -ngl {ngl}"
+            );
+        }
+    }
+    // The plot's last context point is the plan printed with it.
+    assert_eq!(
+        ctx_points.last().unwrap()[1],
+        v["devices"][1]["total_bytes"]
+    );
+}
+
+/// `report --plot-dir DIR`: the SVG is written there and the markdown embeds it.
+#[test]
+fn report_embeds_the_memory_plot() {
+    let dir = ggufscope_testkit::llama_archs_dir();
+    let case = Case::at(&dir.join("llama-dense.gguf"));
+    let tmp = tempfile::TempDir::new().unwrap();
+    let plots = tmp.path().join("plots");
+    let out = case
+        .cmd("report", &["--plot-dir", plots.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    let svg = plots.join("llama-dense.gguf.memory.svg");
+    assert!(md.contains("## Memory plot"), "{md}");
+    assert!(
+        md.contains(&format!("![memory per device]({})", svg.display())),
+        "{md}"
+    );
+    roxmltree::Document::parse(&std::fs::read_to_string(&svg).unwrap()).unwrap();
 }

@@ -39,6 +39,10 @@ pub use memory::{
     MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode,
     TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
+pub use memory::{
+    fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,
+    DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,
+};
 pub use model::{LoadCheck, Model, TensorIndex};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
 pub use validate::{validate, SchemaIssue, SchemaReport};

@@ -14,12 +14,17 @@
 
 mod caches;
 pub mod compute;
+mod fit;
 mod placement;
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
 
 pub use caches::{llama_memory, CacheBuffer, CacheKind, CacheLayer, CacheParams, LlamaMemory};
+pub use fit::{
+    fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,
+    DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,
+};
 pub use placement::{
     alloc_bytes, n_cpu_moe_overrides, place, Backend, DeviceMemory, LayerKind, OverrideTarget,
     Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode, TensorOverride,

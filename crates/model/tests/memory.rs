@@ -305,3 +305,6 @@ fn gpu_fit_places_whole_layers_in_order() {
 
 #[path = "memory_cuda.rs"]
 mod memory_cuda;
+
+#[path = "memory_fit.rs"]
+mod memory_fit;

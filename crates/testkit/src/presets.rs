@@ -338,3 +338,75 @@ pub fn tiny_qwen2() -> ModelFixture {
     m.push_tensor("output_norm.weight", GgmlType::F32, &[n_embd]);
     m
 }
+
+/// A head of `tests/fixtures/llama-archs/` "extended to full length" (the fixture README's
+/// phrase): its metadata with `{arch}.block_count = n_layer`, its non-layer tensors, and layer
+/// `il`'s tensors shaped as the head's layer `il % n` (`n` the head's layer count), so that
+/// repeating patterns (dense/MoE, SWA) carry on. Per-layer metadata arrays of the head's length
+/// are repeated the same way. Sizes only: the data is zeros.
+pub fn extend_corpus_head(path: &std::path::Path, n_layer: u64) -> ModelFixture {
+    let bytes = std::fs::read(path).unwrap();
+    let g =
+        ggufscope_gguf::Gguf::parse_with(&bytes, ggufscope_gguf::ParseOptions::lenient()).unwrap();
+    let md = g.metadata();
+    let arch = md
+        .get_str("general.architecture")
+        .unwrap()
+        .unwrap()
+        .to_string();
+    let count_key = format!("{arch}.block_count");
+    let n_head = md.get_u64(&count_key).unwrap().unwrap();
+    let mut m = ModelFixture::default();
+    for kv in md.iter() {
+        let key = kv.key().to_str().unwrap().to_string();
+        let mut value = kv.value().to_owned_value();
+        if key.starts_with(&format!("{arch}.")) {
+            if let OwnedValue::Array(a) = &mut value {
+                if a.items.len() as u64 == n_head && n_head > 0 {
+                    let items = a.items.clone();
+                    a.items = (0..n_layer)
+                        .map(|il| items[(il % n_head) as usize].clone())
+                        .collect();
+                }
+            }
+        }
+        m.set_kv(&key, value);
+    }
+    m.set_kv(&count_key, OwnedValue::U32(n_layer as u32));
+    let layer_of = |name: &str| -> Option<(u64, String)> {
+        let rest = name.strip_prefix("blk.")?;
+        let (il, tail) = rest.split_once('.')?;
+        Some((il.parse().ok()?, tail.to_string()))
+    };
+    let fixture = |name: String, t: &ggufscope_gguf::TensorInfo<'_>| FixtureTensor {
+        name,
+        ggml_type: t.ggml_type(),
+        dims: t.dims().to_vec(),
+    };
+    let first_layer = g
+        .tensors()
+        .iter()
+        .position(|t| layer_of(t.name()).is_some());
+    let mut tail_tensors: Vec<FixtureTensor> = Vec::new();
+    for (i, t) in g.tensors().iter().enumerate() {
+        if layer_of(t.name()).is_some() {
+            continue;
+        }
+        let ft = fixture(t.name().to_string(), t);
+        match first_layer {
+            Some(f) if i > f => tail_tensors.push(ft),
+            _ => m.tensors.push(ft),
+        }
+    }
+    for il in 0..n_layer {
+        for t in g.tensors() {
+            if let Some((jl, tail)) = layer_of(t.name()) {
+                if jl == il % n_head {
+                    m.tensors.push(fixture(format!("blk.{il}.{tail}"), t));
+                }
+            }
+        }
+    }
+    m.tensors.extend(tail_tensors);
+    m
+}

@@ -5,6 +5,7 @@
 //! keep their configuration for the rest of the plan).
 
 use crate::report::memory::MemoryReport;
+use crate::report::memory_plot::MemoryPlot;
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -12,9 +13,10 @@ use anyhow::Context as _;
 use ggufscope_gguf::GgmlType;
 use ggufscope_model::table;
 use ggufscope_model::{
-    apply_placement, fit_gpus, memory_implausible, n_cpu_moe_overrides, plan_memory_with,
-    ArchError, Backend, MemoryOptions, Model, OverrideTarget, PlacementOptions, SplitMode,
-    TensorOverride, DEFAULT_CUDA_OVERHEAD,
+    apply_placement, fit_gpus, fit_params, memory_implausible, n_cpu_moe_overrides, offload_curve,
+    plan_memory_with, ArchError, Backend, FitMode, FitOptions, MemoryOptions, Model,
+    OverrideTarget, PlacementError, PlacementOptions, SplitMode, TensorOverride,
+    DEFAULT_CUDA_OVERHEAD,
 };
 
 use crate::cli::{MemoryArgs, PlacementArgs};
@@ -84,6 +86,54 @@ fn placement_options(args: &PlacementArgs) -> anyhow::Result<PlacementOptions> {
     })
 }
 
+/// Writes the plot's SVG to `path`.
+pub fn write_plot(plot: &MemoryPlot, path: &std::path::Path) -> anyhow::Result<()> {
+    let svg = plot
+        .svg()
+        .map_err(|e| anyhow::anyhow!("drawing the plot: {e}"))?;
+    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "memory plot written");
+    Ok(())
+}
+
+/// The plot `report --plot-dir` embeds: the file at llama.cpp's defaults (training context,
+/// f16 cache, one sequence) on one CUDA GPU with every layer offloaded, by context and by
+/// offloaded layers.
+pub fn default_plot(input: &Input, gguf: &ggufscope_gguf::Gguf<'_>) -> anyhow::Result<MemoryPlot> {
+    let model = Model::new(gguf).map_err(|e| input.config_error(e))?;
+    let arch = super::architecture(gguf);
+    let cfg = match ggufscope_model::lookup(&arch) {
+        Some(_) => Some(input.config(gguf)?),
+        None => None,
+    };
+    let n_ctx = u64::try_from(model.facts().context_length).unwrap_or(0);
+    if let Some(why) = memory_implausible(model.run(), n_ctx) {
+        return Err(anyhow::anyhow!(
+            "the configuration is too large to plan: {why}"
+        ))
+        .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
+    }
+    let mut replan = |n_ctx: u64| {
+        plan_memory_with(
+            gguf,
+            cfg.as_ref(),
+            model.run(),
+            MemoryOptions {
+                n_ctx,
+                ..MemoryOptions::default()
+            },
+        )
+    };
+    let placement = PlacementOptions {
+        backend: Backend::Cuda,
+        ..PlacementOptions::default()
+    };
+    let mut plan = replan(n_ctx);
+    let bad = |e: PlacementError| anyhow::anyhow!("{e}");
+    apply_placement(&mut plan, &placement).map_err(bad)?;
+    MemoryPlot::build(input.name(), &mut replan, &placement, n_ctx, &plan).map_err(bad)
+}
+
 /// Runs `memory`.
 pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
@@ -127,18 +177,98 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         Some(_) => Some(input.config(&gguf)?),
         None => None,
     };
-    let plan = plan_memory_with(&gguf, cfg.as_ref(), model.run(), options);
-    let mut plan = plan;
-    let placement = placement_options(&args.placement)?;
-    apply_placement(&mut plan, &placement)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| Failure::new(Status::BadInput, "memory"))?;
+    let mut replan = |n_ctx: u64| {
+        plan_memory_with(
+            &gguf,
+            cfg.as_ref(),
+            model.run(),
+            MemoryOptions { n_ctx, ..options },
+        )
+    };
+    let mut placement = placement_options(&args.placement)?;
+    let sched = &args.schedule;
+    if sched.ngl_step.is_some() && args.placement.backend.is_none() {
+        placement.backend = Backend::Cuda;
+    }
+    let bad = |e: PlacementError| {
+        anyhow::anyhow!("{e}").context(Failure::new(Status::BadInput, "memory"))
+    };
+    let (plan, fit) = match sched.fit.as_deref() {
+        Some(mode) => {
+            let run = model.run();
+            let n_expert = run
+                .hparams
+                .int("n_expert")
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0);
+            let mut fit = FitOptions {
+                mode: if mode == "ctx" {
+                    FitMode::Ctx
+                } else {
+                    FitMode::Ngl
+                },
+                margins: sched.fit_target.clone(),
+                n_ctx_min: sched.fit_ctx,
+                n_ctx_max: n_ctx,
+                n_streams: if options.kv_unified {
+                    1
+                } else {
+                    options.n_parallel.max(1)
+                },
+                n_expert,
+            };
+            // --fit ctx: the context is llama.cpp's to choose (`-c 0`), at most --ctx or the
+            // training context per sequence.
+            if fit.mode == FitMode::Ctx && args.ctx == 0 {
+                fit.n_ctx_max = u64::try_from(model.facts().context_length).unwrap_or(0);
+            }
+            let (outcome, plan) = fit_params(&mut replan, &placement, &fit).map_err(bad)?;
+            placement.n_gpu_layers = Some(outcome.n_gpu_layers);
+            if !outcome.tensor_split.is_empty() {
+                #[allow(clippy::cast_precision_loss)]
+                let ts = outcome.tensor_split.iter().map(|&x| x as f64).collect();
+                placement.tensor_split = ts;
+            }
+            for o in &outcome.overrides {
+                placement.overrides.push(TensorOverride {
+                    pattern: o.pattern.clone(),
+                    target: match o.buffer.strip_prefix("CUDA").and_then(|g| g.parse().ok()) {
+                        Some(g) => OverrideTarget::Gpu(g),
+                        None => OverrideTarget::Host,
+                    },
+                });
+            }
+            (plan, Some(outcome))
+        }
+        None => {
+            let mut plan = replan(options.n_ctx);
+            apply_placement(&mut plan, &placement).map_err(bad)?;
+            (plan, None)
+        }
+    };
+    let curve = match sched.ngl_step {
+        Some(k) => Some(offload_curve(&plan, &placement, k).map_err(bad)?),
+        None => None,
+    };
+    if let Some(path) = &sched.plot {
+        let max_ctx = if args.ctx == 0 {
+            n_ctx
+        } else {
+            args.ctx.max(n_ctx)
+        };
+        let plot = MemoryPlot::build(input.name(), &mut replan, &placement, max_ctx, &plan)
+            .map_err(bad)?;
+        write_plot(&plot, path)?;
+    }
     let gpu_fit =
         (!args.placement.gpu_mem.is_empty()).then(|| fit_gpus(&plan, &args.placement.gpu_mem));
     let report = MemoryReport {
+        schema_version: crate::report::memory::SCHEMA_VERSION,
         file: input.name(),
         plan,
         gpu_fit,
+        fit,
+        curve,
     };
     let companions = super::pair::companion_memory(&args.companions)?;
     if args.json && !companions.is_empty() {

@@ -42,7 +42,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     // An architecture without a hand-written spec (or a comparison with one): the report of
     // what the architecture table reads.
     if (!spec(&gguf) || !other_has_spec) && table::table().holds(&arch(&gguf)) {
-        let bytes = table_report(args, &input, &gguf, other.as_ref().zip(other_gguf.as_ref()))?;
+        let mut bytes = table_report(args, &input, &gguf, other.as_ref().zip(other_gguf.as_ref()))?;
+        plot_section(args, &input, &gguf, &mut bytes)?;
         return write_out(args, out, &bytes);
     }
     let config = input.config(&gguf)?;
@@ -64,14 +65,40 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
         config,
     };
     let report = AnalysisReport::new(command_line(args), model, other_model);
-    let bytes = if args.json {
+    let mut bytes = if args.json {
         super::json_bytes(&report)?
     } else {
         let mut text = Vec::new();
         report.markdown(&mut text)?;
         text
     };
+    plot_section(args, &input, &gguf, &mut bytes)?;
     write_out(args, out, &bytes)
+}
+
+/// With `--plot-dir DIR`: writes `DIR/<file>.memory.svg` and appends a section that embeds it
+/// (the link relative to the report's folder when `-o` is given and DIR is inside it).
+fn plot_section(
+    args: &ReportArgs,
+    input: &Input,
+    gguf: &ggufscope_gguf::Gguf<'_>,
+    markdown: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    let Some(dir) = &args.plot_dir else {
+        return Ok(());
+    };
+    let plot = super::memory::default_plot(input, gguf)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{}.memory.svg", input.name()));
+    super::memory::write_plot(&plot, &path)?;
+    let base = args
+        .output
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new(""));
+    let link = path.strip_prefix(base).unwrap_or(&path);
+    crate::report::memory_plot::markdown_section(&plot, &link.to_string_lossy(), markdown)?;
+    Ok(())
 }
 
 /// The report of a table-only architecture, as markdown or JSON bytes.
@@ -160,6 +187,9 @@ fn command_line(args: &ReportArgs) -> String {
     }
     if args.json {
         line.push_str(" --json");
+    }
+    if args.plot_dir.is_some() {
+        line.push_str(" --plot-dir DIR");
     }
     line
 }

@@ -1,21 +1,33 @@
 //! The `memory` report and its rendering (built and printed by `cmd/memory.rs`).
 
 use crate::render::{self, Paint};
-use ggufscope_model::{Backend, CacheKind, GpuFit, MemoryPlan};
+use ggufscope_model::{Backend, CacheKind, CurvePoint, FitMode, FitOutcome, GpuFit, MemoryPlan};
 use serde::Serialize;
 use std::io::Write;
+
+/// The version of `memory --json`'s shape (`docs/memory-json.md`, `docs/memory.schema.json`):
+/// raised when a key is removed, renamed or changes meaning; new keys keep it.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// The `memory` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemoryReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// The file name.
     pub file: String,
     /// The plan: `weights_bytes`, `kv_cache_bytes`, `recurrent_state_bytes`, `output_bytes`,
     /// `compute_bytes`, `total_bytes` and every term behind them.
     #[serde(flatten)]
     pub plan: MemoryPlan,
-    /// With `--gpu-mem`: where the layers go.
+    /// With `--gpu-mem`: where the layers go (wave 1's greedy estimate).
     pub gpu_fit: Option<GpuFit>,
+    /// With `--fit`: llama.cpp's fitted parameters (the plan is made with them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitOutcome>,
+    /// With `--ngl-step`: one plan per step of offloaded layers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curve: Option<Vec<CurvePoint>>,
 }
 
 impl MemoryReport {
@@ -138,6 +150,69 @@ impl MemoryReport {
                         _ => String::new(),
                     }
                 )?;
+            }
+        }
+        if let Some(f) = &self.fit {
+            writeln!(
+                out,
+                "\n{} (llama.cpp's common_fit_params; margin {} per GPU)",
+                paint.heading(match f.mode {
+                    FitMode::Ngl => "Fit: the most layers on the GPUs",
+                    FitMode::Ctx => "Fit: the largest context, then the most layers",
+                }),
+                f.margin_bytes
+                    .iter()
+                    .map(|&m| render::human_bytes(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            match &f.failure {
+                Some(why) => writeln!(out, "  failed: {why}")?,
+                None => writeln!(
+                    out,
+                    "  {}: {}",
+                    match f.changed {
+                        "none" => "fits as given",
+                        "context" => "fits by reducing the context",
+                        _ => "fitted",
+                    },
+                    f.args
+                )?,
+            }
+            writeln!(
+                out,
+                "  n_ctx {}, n_gpu_layers {}{}; every GPU keeps its margin: {}",
+                f.n_ctx,
+                f.n_gpu_layers,
+                if f.overrides.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} tensor overrides", f.overrides.len())
+                },
+                if f.meets_margins { "yes" } else { "NO" }
+            )?;
+        }
+        if let Some(curve) = &self.curve {
+            writeln!(
+                out,
+                "\n{}",
+                paint.heading("Offload curve (totals per device)")
+            )?;
+            let names: Vec<&str> = curve
+                .first()
+                .map(|c| c.devices.iter().map(|d| d.name.as_str()).collect())
+                .unwrap_or_default();
+            write!(out, "  {:>5}", "ngl")?;
+            for n in &names {
+                write!(out, " {n:>10}")?;
+            }
+            writeln!(out, " {:>10}", "total")?;
+            for c in curve {
+                write!(out, "  {:>5}", c.n_gpu_layers)?;
+                for d in &c.devices {
+                    write!(out, " {:>10}", render::human_bytes(d.total_bytes))?;
+                }
+                writeln!(out, " {:>10}", render::human_bytes(c.total_bytes))?;
             }
         }
         if let Some(fit) = self.gpu_fit.as_ref().filter(|_| p.backend == Backend::Cpu) {

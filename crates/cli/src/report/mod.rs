@@ -14,6 +14,7 @@ pub mod llama_layout;
 pub mod llamafy;
 pub mod markdown;
 pub mod memory;
+pub mod memory_plot;
 pub mod pair;
 pub mod table_report;
 pub mod template;

@@ -158,6 +158,9 @@ pub enum PlacementError {
     /// `--main-gpu` past the GPUs.
     #[error("invalid value for main_gpu: {0} (available devices: {1}) (src/llama.cpp:293-296)")]
     BadMainGpu(usize, usize),
+    /// `--fit` without a GPU memory (`--gpu-mem`).
+    #[error("--fit needs the GPUs' memory (--gpu-mem); llama.cpp only reduces the context to host memory without GPUs (common/fit.cpp:459-461)")]
+    NoGpuForFit,
 }
 
 /// llama.cpp's layer kind of a tensor (`llm_tensor_layer`).
