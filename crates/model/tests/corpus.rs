@@ -4,12 +4,14 @@
 //! printed (`llama-truth.json`, `print_info`), and find planted defects as llama.cpp would.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ggufscope_gguf::{GgmlType, Gguf, GgufWriter, ParseOptions, TensorData};
 use ggufscope_model::table::{self, Loaded, TensorMode};
 use ggufscope_model::ArchFacts;
-use ggufscope_testkit::{llama_archs_dir, llama_archs_files};
+use ggufscope_testkit::{
+    gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+};
 use serde_json::Value as J;
 
 /// Corpus files the table cannot yet run as llama.cpp does, each with the reason. A test
@@ -21,13 +23,63 @@ const KNOWN_GAPS: &[(&str, &str)] = &[(
      `created(tn(…, i))` for block-indexed ones",
 )];
 
+/// The same gaps at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each
+/// with the reason; the same exactness rule.
+const KNOWN_SIZED_GAPS: &[(&str, &str)] = &[
+    (
+        "s512/hrm_text-dense.gguf",
+        "as hrm_text-dense.gguf in KNOWN_GAPS",
+    ),
+    (
+        "s384/hrm_text-dense.gguf",
+        "as hrm_text-dense.gguf in KNOWN_GAPS",
+    ),
+];
+
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)
 }
 
+/// `set/file` of a sized-set file, the key of [`KNOWN_SIZED_GAPS`].
+fn sized_key(set: &Path, file: &str) -> String {
+    format!("{}/{file}", set.file_name().unwrap().to_str().unwrap())
+}
+
 fn truth() -> J {
-    let text = std::fs::read_to_string(llama_archs_dir().join("llama-truth.json")).unwrap();
+    truth_in(&llama_archs_dir())
+}
+
+fn truth_in(dir: &Path) -> J {
+    let text = std::fs::read_to_string(dir.join("llama-truth.json")).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// Every sized set with its files; each set holds files (a set that lost every file is a
+/// failure of the generator, not a pass).
+fn sized_sets() -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let sets: Vec<_> = llama_archs_sized_sets()
+        .into_iter()
+        .map(|set| {
+            let files = gguf_files_in(&set);
+            assert!(
+                files.len() > 100,
+                "{}: {} files",
+                set.display(),
+                files.len()
+            );
+            (set, files)
+        })
+        .collect();
+    assert!(sets.len() >= 2, "{} sized sets", sets.len());
+    sets
+}
+
+fn report(failures: &BTreeMap<String, Vec<String>>) -> String {
+    failures
+        .iter()
+        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn arch_of(g: &Gguf<'_>) -> String {
@@ -62,11 +114,49 @@ fn printed(values: &[i64]) -> String {
 
 #[test]
 fn every_corpus_file_loads_and_reads_as_llama_cpp_printed() {
-    let truth = truth();
-    let mut failures = BTreeMap::new();
     let files = llama_archs_files();
     assert_eq!(files.len(), 128);
-    for path in &files {
+    let failures = facts_differences(&truth(), &files, &|file| file.to_string(), &known_gap);
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files differ from llama.cpp:\n{}",
+        failures.len(),
+        files.len(),
+        report(&failures)
+    );
+}
+
+/// The same architectures at other sizes (`tests/fixtures/llama-archs-sized/`, see its README):
+/// the table is not fitted to the corpus's one size.
+#[test]
+fn every_sized_file_loads_and_reads_as_llama_cpp_printed() {
+    let known = |key: &str| KNOWN_SIZED_GAPS.iter().any(|(k, _)| *k == key);
+    let mut failures = BTreeMap::new();
+    let mut n = 0;
+    for (set, files) in sized_sets() {
+        n += files.len();
+        let key = |file: &str| sized_key(&set, file);
+        failures.extend(facts_differences(&truth_in(&set), &files, &key, &known));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} sized files differ from llama.cpp:\n{}",
+        failures.len(),
+        report(&failures)
+    );
+}
+
+/// For each file: what differs from llama.cpp's load of the full file (refusals, validation
+/// problems, unexpected tensors, the printed facts, the parameter count), keyed by `key(file)`;
+/// a file `known(key)` must differ (else it is reported as fixed).
+fn facts_differences(
+    truth: &J,
+    files: &[PathBuf],
+    key: &dyn Fn(&str) -> String,
+    known: &dyn Fn(&str) -> bool,
+) -> BTreeMap<String, Vec<String>> {
+    let mut failures = BTreeMap::new();
+    for path in files {
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
         let t = &truth["n_ctx_4096"][&file];
         let info = &t["print_info"];
@@ -118,26 +208,17 @@ fn every_corpus_file_loads_and_reads_as_llama_cpp_printed() {
                 }
             }
         }
-        if errs.is_empty() == known_gap(&file) {
+        let k = key(&file);
+        if errs.is_empty() == known(&k) {
             let why = if errs.is_empty() {
-                vec!["listed in KNOWN_GAPS but now matches llama.cpp: remove it".to_string()]
+                vec!["listed as a known gap but now matches llama.cpp: remove it".to_string()]
             } else {
                 errs
             };
-            failures.insert(file, why);
+            failures.insert(k, why);
         }
     }
-    let report: Vec<String> = failures
-        .iter()
-        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} corpus files differ from llama.cpp:\n{}",
-        failures.len(),
-        files.len(),
-        report.join("\n")
-    );
+    failures
 }
 
 /// Rewrites a head with the project's writer: `edit` changes the tensor list.
@@ -166,13 +247,41 @@ fn load_file(path: &Path) -> Vec<u8> {
 
 #[test]
 fn planted_defects_are_found_in_every_corpus_file_and_named() {
+    let failures = planted_defect_failures(&llama_archs_files(), &|file| known_gap(file));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// At one other size (the smaller set, to keep the test short): the planted defects are found.
+#[test]
+fn planted_defects_are_found_in_every_s384_file_and_named() {
     let mut failures = Vec::new();
-    for path in llama_archs_files() {
+    for (set, files) in sized_sets()
+        .into_iter()
+        .filter(|(s, _)| s.ends_with("s384"))
+    {
+        let known = |file: &str| {
+            let k = sized_key(&set, file);
+            KNOWN_SIZED_GAPS.iter().any(|(g, _)| *g == k)
+        };
+        failures.extend(
+            planted_defect_failures(&files, &known)
+                .into_iter()
+                .map(|f| format!("{}/{f}", set.file_name().unwrap().to_str().unwrap())),
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// In each file not `skip`ped: a required tensor removed, one of its dimensions changed, and a
+/// tensor name the architecture never creates are each found and named.
+fn planted_defect_failures(files: &[PathBuf], skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let mut failures = Vec::new();
+    for path in files {
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
-        if known_gap(&file) {
+        if skip(&file) {
             continue;
         }
-        let bytes = load_file(&path);
+        let bytes = load_file(path);
         let (_, clean) = run(&bytes);
         if clean.hparams_refusal.is_some() || clean.tensors_refusal.is_some() {
             failures.push(format!("{file}: clean file refused"));
@@ -227,7 +336,7 @@ fn planted_defects_are_found_in_every_corpus_file_and_named() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    failures
 }
 
 /// `kv_bytes_per_token` is what llama.cpp's caches grow by per token: on the files without a
@@ -235,15 +344,45 @@ fn planted_defects_are_found_in_every_corpus_file_and_named() {
 /// llama.cpp's printed precision.
 #[test]
 fn kv_bytes_per_token_matches_llama_cpp_kv_cache() {
-    let truth = truth();
+    let (checked, failures) =
+        kv_per_token_failures(&truth(), &llama_archs_files(), &|file| known_gap(file));
+    assert!(checked > 80, "{checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn kv_bytes_per_token_matches_llama_cpp_kv_cache_at_other_sizes() {
+    for (set, files) in sized_sets() {
+        let known = |file: &str| {
+            let k = sized_key(&set, file);
+            KNOWN_SIZED_GAPS.iter().any(|(g, _)| *g == k)
+        };
+        let (checked, failures) = kv_per_token_failures(&truth_in(&set), &files, &known);
+        assert!(checked > 80, "{}: {checked}", set.display());
+        assert!(
+            failures.is_empty(),
+            "{}:\n{}",
+            set.display(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Files without a sliding window (and not `skip`ped): the number checked and the ones whose
+/// `kv_bytes_per_token × 4096` is not llama.cpp's KV buffer at n_ctx 4096.
+fn kv_per_token_failures(
+    truth: &J,
+    files: &[PathBuf],
+    skip: &dyn Fn(&str) -> bool,
+) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     let mut checked = 0;
-    for path in llama_archs_files() {
+    for path in files {
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
-        if known_gap(&file) {
+        if skip(&file) {
             continue;
         }
-        let bytes = std::fs::read(&path).unwrap();
+        let bytes = std::fs::read(path).unwrap();
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
         let (facts, _) = ArchFacts::read(&g, &arch_of(&g)).unwrap();
         if facts.sliding_window.is_some() {
@@ -258,8 +397,7 @@ fn kv_bytes_per_token_matches_llama_cpp_kv_cache() {
             ));
         }
     }
-    assert!(checked > 80, "{checked}");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    (checked, failures)
 }
 
 /// The front door: one `Model` per file gives the facts, the validation, the comparison and the

@@ -42,8 +42,26 @@ pub fn llama_archs_dir() -> PathBuf {
 
 /// Every `.gguf` head in [`llama_archs_dir`], sorted by name.
 pub fn llama_archs_files() -> Vec<PathBuf> {
-    let dir = llama_archs_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    gguf_files_in(&llama_archs_dir())
+}
+
+/// The same architectures at other sizes: one folder per size set under
+/// `tests/fixtures/llama-archs-sized/` (heads written by `tools/llama-ref/`, each set with its own
+/// `llama-truth.json`), sorted by name.
+pub fn llama_archs_sized_sets() -> Vec<PathBuf> {
+    let dir = fixtures_dir().join("llama-archs-sized");
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    sets.sort();
+    sets
+}
+
+/// Every `.gguf` file in `dir`, sorted by name.
+pub fn gguf_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "gguf"))
