@@ -8,8 +8,8 @@
 # that llama.cpp refuses at this size is logged and skipped), the patched generator writes the full
 # model(s) into a scratch folder; llama-ref-load loads each full file at n_ctx 512 and 4096 (the
 # settings of llama-truth.json) and cuts its head into DEST; the full file is then deleted. DEST gets
-# the heads, llama-truth.json (same layout as tests/fixtures/llama-archs/llama-truth.json) and,
-# when any, failures.txt (architectures not written or not loaded, with llama.cpp's message).
+# the heads (gzip -9n: NAME.gguf.gz; UNCOMPRESSED=1 keeps NAME.gguf), llama-truth.json (same
+# layout as tests/fixtures/llama-archs/llama-truth.json) and, when any, failures.txt (architectures not written or not loaded, with llama.cpp's message).
 # Without size options the output is the corpus itself (the check of the pipeline).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -70,6 +70,8 @@ for name in sorted(os.listdir(src)):
                 fh.write(f"{f}: llama.cpp did not load it at {k}: {' | '.join(last[-3:])}\n")
         os.remove(os.path.join(dest, f))
         continue
+    if not os.environ.get("UNCOMPRESSED"):
+        os.system(f"gzip -9nf '{os.path.join(dest, f)}'")
     # the corpus's layout: the model's own figures on the n_ctx 4096 record only
     for k in ("n_params", "model_size", "n_ctx"):
         rec["n_ctx_512"].pop(k, None)
@@ -79,5 +81,5 @@ with open(os.path.join(dest, "llama-truth.json"), "w") as fh:
     json.dump(out, fh, indent=1, sort_keys=True)
     fh.write("\n")
 PY
-echo "$(ls "$DEST"/*.gguf 2>/dev/null | wc -l) heads in $DEST; failures: $(wc -l < "$DEST/failures.txt")"
+echo "$(ls "$DEST"/*.gguf* 2>/dev/null | wc -l) heads in $DEST; failures: $(wc -l < "$DEST/failures.txt")"
 [ -s "$DEST/failures.txt" ] || rm -f "$DEST/failures.txt"

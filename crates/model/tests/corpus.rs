@@ -10,7 +10,8 @@ use ggufscope_gguf::{GgmlType, Gguf, GgufWriter, ParseOptions, TensorData};
 use ggufscope_model::table::{self, Loaded, TensorMode};
 use ggufscope_model::ArchFacts;
 use ggufscope_testkit::{
-    gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+    fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+    read_fixture,
 };
 use serde_json::Value as J;
 
@@ -157,10 +158,10 @@ fn facts_differences(
 ) -> BTreeMap<String, Vec<String>> {
     let mut failures = BTreeMap::new();
     for path in files {
-        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let file = fixture_name(path);
         let t = &truth["n_ctx_4096"][&file];
         let info = &t["print_info"];
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = read_fixture(path);
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
         let arch = arch_of(&g);
         let mut errs = Vec::new();
@@ -242,7 +243,7 @@ fn rewrite(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, GgmlType, Vec<u64>)
 }
 
 fn load_file(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap()
+    read_fixture(path)
 }
 
 #[test]
@@ -277,7 +278,7 @@ fn planted_defects_are_found_in_every_s384_file_and_named() {
 fn planted_defect_failures(files: &[PathBuf], skip: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut failures = Vec::new();
     for path in files {
-        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let file = fixture_name(path);
         if skip(&file) {
             continue;
         }
@@ -378,11 +379,11 @@ fn kv_per_token_failures(
     let mut failures = Vec::new();
     let mut checked = 0;
     for path in files {
-        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let file = fixture_name(path);
         if skip(&file) {
             continue;
         }
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = read_fixture(path);
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
         let (facts, _) = ArchFacts::read(&g, &arch_of(&g)).unwrap();
         if facts.sliding_window.is_some() {

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use ggufscope_gguf::{Gguf, ParseOptions};
 use ggufscope_model::{plan_memory_table, CacheKind, MemoryOptions, MemoryPlan};
 use ggufscope_testkit::{
-    gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+    fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+    read_fixture,
 };
 use serde_json::Value as J;
 
@@ -533,9 +534,9 @@ fn memory_differences(
 ) -> BTreeMap<String, Vec<String>> {
     let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for path in files {
-        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let file = fixture_name(path);
         let name = name_of(&file);
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = read_fixture(path);
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
         let arch = g
             .metadata()
