@@ -102,6 +102,8 @@ static void usage(char ** argv) {
     LOG("  -b, --backend <backend>  Run only on the given backend device\n");
     LOG("  --n-embd, --n-head, --n-head-kv, --n-ff, --n-layer, --n-vocab, --n-ctx-train <N>\n");
     LOG("                           (ggufscope patch) generate at this size set instead of upstream's\n");
+    LOG("  --model-only             (ggufscope patch) save without creating a context\n");
+    LOG("  --kv KEY=N[,N...]        (ggufscope patch) set a u32 key (or u32 array) after the generator's\n");
     LOG("  -h, --help               Show this help message\n\n");
     LOG("Examples:\n");
     LOG("  %s\n", argv[0]);
@@ -137,6 +139,12 @@ struct size_set {
     uint32_t n_ctx_train = 256;
 };
 static size_set g_sizes;
+// ggufscope patch: `--model-only` saves the model without creating a context (the graph is not
+// built), so that files llama.cpp loads but cannot run can be written and studied.
+static bool g_model_only = false;
+// ggufscope patch: `--kv KEY=u32` / `--kv KEY=u32,u32,...` overrides one metadata key after
+// get_gguf_ctx (to write defects on purpose).
+static std::vector<std::pair<std::string, std::vector<uint32_t>>> g_kv_overrides;
 
 // The per-architecture overrides of upstream's get_gguf_ctx, for a custom size set: each keeps the
 // constraint upstream's comment names (fixed layer counts, head sizes, vocab minimums) and scales
@@ -856,9 +864,29 @@ static int save_models(const std::string & arch_filter, const size_t seed, const
             const std::string path = dir + "/" + llm_arch_name(arch) + (moe ? "-moe.gguf" : "-dense.gguf");
             try {
                 gguf_context_ptr gguf_ctx = get_gguf_ctx(arch, moe);
-                auto model_and_ctx = get_model_and_ctx(gguf_ctx.get(), nullptr, seed, stdev, {});
-                LOG_INF("%s: Saving %s model (%s) to %s...\n", __func__, llm_arch_name(arch), moe ? "MoE" : "dense", path.c_str());
-                llama_model_save_to_file(model_and_ctx.first.get(), path.c_str());
+                for (const auto & kv : g_kv_overrides) {
+                    gguf_remove_key(gguf_ctx.get(), kv.first.c_str());
+                    if (kv.second.size() == 1) {
+                        gguf_set_val_u32(gguf_ctx.get(), kv.first.c_str(), kv.second[0]);
+                    } else {
+                        gguf_set_arr_data(gguf_ctx.get(), kv.first.c_str(), GGUF_TYPE_UINT32, kv.second.data(), kv.second.size());
+                    }
+                }
+                if (g_model_only) {
+                    llama_model_params model_params = llama_model_default_params();
+                    model_params.progress_callback = silent_model_load_progress;
+                    tensor_data_params tensor_params = { seed, stdev };
+                    llama_model_ptr model(llama_model_init_from_user(gguf_ctx.get(), set_tensor_data, &tensor_params, model_params));
+                    if (!model) {
+                        throw std::runtime_error("failed to create llama model");
+                    }
+                    LOG_INF("%s: Saving %s model (%s) to %s...\n", __func__, llm_arch_name(arch), moe ? "MoE" : "dense", path.c_str());
+                    llama_model_save_to_file(model.get(), path.c_str());
+                } else {
+                    auto model_and_ctx = get_model_and_ctx(gguf_ctx.get(), nullptr, seed, stdev, {});
+                    LOG_INF("%s: Saving %s model (%s) to %s...\n", __func__, llm_arch_name(arch), moe ? "MoE" : "dense", path.c_str());
+                    llama_model_save_to_file(model_and_ctx.first.get(), path.c_str());
+                }
             } catch (const std::exception & err) {
                 // ggufscope patch: one architecture that llama.cpp refuses at this size does not stop the rest
                 LOG_ERR("%s: %s model (%s) not written: %s\n", __func__, llm_arch_name(arch), moe ? "MoE" : "dense", err.what());
@@ -1157,6 +1185,27 @@ int main(int argc, char ** argv) {
             } else {
                 g_sizes.n_ctx_train = v;
             }
+        } else if (strcmp(argv[i], "--model-only") == 0) {
+            g_model_only = true; // ggufscope patch
+        } else if (strcmp(argv[i], "--kv") == 0 && i + 1 < argc) {
+            // ggufscope patch: KEY=u32[,u32...]
+            const std::string arg = argv[++i];
+            const size_t eq = arg.find('=');
+            if (eq == std::string::npos) {
+                usage(argv);
+                return 1;
+            }
+            std::vector<uint32_t> vals;
+            size_t pos = eq + 1;
+            while (pos <= arg.size()) {
+                size_t comma = arg.find(',', pos);
+                if (comma == std::string::npos) {
+                    comma = arg.size();
+                }
+                vals.push_back((uint32_t) std::stoul(arg.substr(pos, comma - pos)));
+                pos = comma + 1;
+            }
+            g_kv_overrides.emplace_back(arg.substr(0, eq), vals);
         } else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) {
             if (i + 1 < argc) {
                 out = argv[++i];
