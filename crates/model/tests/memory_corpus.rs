@@ -6,10 +6,14 @@
 //! and `recurrent_mib` are the sums of those lines).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use ggufscope_gguf::{Gguf, ParseOptions};
 use ggufscope_model::{plan_memory_table, CacheKind, MemoryOptions, MemoryPlan};
-use ggufscope_testkit::{llama_archs_dir, llama_archs_files};
+use ggufscope_testkit::{
+    fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
+    read_fixture,
+};
 use serde_json::Value as J;
 
 /// Corpus files whose memory figures we cannot yet match, each with the reason. A test asserts
@@ -22,12 +26,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 /// asserts that exactly these are, so a fix (or a new miss) shows.
 const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
     (
-        "llama4-moe.gguf n_ctx_512",
-        "under: the shared expert beside the routed ones not counted",
-    ),
-    (
         "qwen4exp-moe.gguf n_ctx_4096",
-        "QSA top-k scoring (qwen4exp.cpp:548-696) not modelled",
+        "under: QSA's queries and block scores are counted, the rest of its top-k (qwen4exp.cpp:548-696) is not",
     ),
     (
         "deepseek4-moe.gguf n_ctx_512",
@@ -80,15 +80,46 @@ const TOTAL_UNDER: &[&str] = &[
 ];
 
 /// The range of ours / llama.cpp's seen (held so a regression shows).
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.254, 1.93);
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.55, 1.93);
+
+/// The same at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each with the
+/// reason; the same exactness rule.
+const KNOWN_SIZED_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)
 }
 
 fn truth() -> J {
-    let text = std::fs::read_to_string(llama_archs_dir().join("llama-truth.json")).unwrap();
+    truth_in(&llama_archs_dir())
+}
+
+fn truth_in(dir: &Path) -> J {
+    let text = std::fs::read_to_string(dir.join("llama-truth.json")).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// Every sized set with its files, each file keyed `set/file`.
+fn sized_files() -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let sets: Vec<_> = llama_archs_sized_sets()
+        .into_iter()
+        .map(|set| {
+            let files = gguf_files_in(&set);
+            assert!(
+                files.len() > 100,
+                "{}: {} files",
+                set.display(),
+                files.len()
+            );
+            (set, files)
+        })
+        .collect();
+    assert!(sets.len() >= 2, "{} sized sets", sets.len());
+    sets
+}
+
+fn sized_key(set: &Path, file: &str) -> String {
+    format!("{}/{file}", set.file_name().unwrap().to_str().unwrap())
 }
 
 /// What llama.cpp prints for a buffer: `%.2f` of its MiB.
@@ -201,144 +232,26 @@ struct Compared {
 
 #[test]
 fn memory_of_every_corpus_file_matches_llama_cpp() {
-    let truth = truth();
     let files = llama_archs_files();
     assert_eq!(files.len(), 128);
-    let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cmp = Compared {
         figures: Vec::new(),
     };
+    let failures = memory_differences(
+        &truth(),
+        &files,
+        &|file| file.to_string(),
+        &known_gap,
+        &mut cmp,
+    );
+    eprintln!("{}", summary(&cmp));
     // (figure, ours - llama.cpp's compute, llama.cpp's total) in MiB.
-    let mut totals: Vec<(String, f64, f64)> = Vec::new();
-    for path in &files {
-        let file = path.file_name().unwrap().to_str().unwrap().to_string();
-        let bytes = std::fs::read(path).unwrap();
-        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-        let arch = g
-            .metadata()
-            .get_str("general.architecture")
-            .unwrap()
-            .unwrap()
-            .to_string();
-        let mut errs = Vec::new();
-        for (key, n_ctx) in [("n_ctx_512", 512u64), ("n_ctx_4096", 4096)] {
-            let t = &truth[key][&file];
-            let (plan, l) = plan_memory_table(&g, &arch, options(n_ctx)).unwrap();
-            if let Some(r) = &l.hparams_refusal {
-                errs.push(format!("hparams refused: {} ({})", r.message, r.source));
-                continue;
-            }
-            if let Some(size) = t["model_size"].as_u64() {
-                cmp.figures.push((
-                    "weights",
-                    file.clone(),
-                    plan.weights_bytes as f64,
-                    size as f64,
-                ));
-                if plan.weights_bytes != size {
-                    errs.push(format!(
-                        "{key} weights: ours {}, llama.cpp {size}",
-                        plan.weights_bytes
-                    ));
-                }
-            }
-            let rows = [
-                ("kv", logged(&plan, CacheKind::Kv), "kv_mib"),
-                (
-                    "recurrent",
-                    logged(&plan, CacheKind::Recurrent),
-                    "recurrent_mib",
-                ),
-                ("output", printed_mib(plan.output_bytes), "output_mib"),
-            ];
-            for (class, ours, field) in rows {
-                let theirs = t[field].as_f64().unwrap();
-                cmp.figures
-                    .push((class, format!("{file} {key}"), ours, theirs));
-                if !same(ours, theirs) {
-                    errs.push(format!(
-                        "{key} {class}: ours {ours:.2} MiB, llama.cpp {theirs:.2} MiB ({})",
-                        plan.memory_class
-                    ));
-                }
-            }
-            let theirs_lines: Vec<&str> = t["memory_lines"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap())
-                .filter(|v| {
-                    v.starts_with("llama_kv_cache:")
-                        || v.starts_with("llama_memory_recurrent:")
-                        || v.starts_with("llama_dsv4_comp_state:")
-                })
-                .collect();
-            let ours_lines = log_lines(&plan, l.n_layer);
-            if ours_lines != theirs_lines {
-                errs.push(format!(
-                    "{key} log lines differ:\n      ours      {}\n      llama.cpp {}",
-                    ours_lines.join("\n                "),
-                    theirs_lines.join("\n                ")
-                ));
-            }
-            let compute = t["compute_mib"].as_f64().unwrap();
-            let ours = plan.compute_bytes as f64 / 1048576.0;
-            if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
-                eprintln!("formula {file} {key}: {}", plan.compute_formula);
-            }
-            cmp.figures
-                .push(("compute", format!("{file} {key}"), ours, compute));
-            let total: f64 = ["model_mib", "kv_mib", "recurrent_mib", "output_mib"]
-                .iter()
-                .map(|k| t[*k].as_f64().unwrap_or(0.0))
-                .sum::<f64>()
-                + compute;
-            totals.push((format!("{file} {key}"), ours - compute, total));
-        }
-        if errs.is_empty() == known_gap(&file) {
-            let why = if errs.is_empty() {
-                vec!["listed in KNOWN_GAPS but now matches llama.cpp: remove it".to_string()]
-            } else {
-                errs
-            };
-            failures.insert(file, why);
-        }
-    }
-    // The closing figures: per class, how many match and the worst relative error.
-    let mut summary = String::new();
-    for class in ["weights", "kv", "recurrent", "output", "compute"] {
-        let rows: Vec<_> = cmp.figures.iter().filter(|f| f.0 == class).collect();
-        let rel = |f: &&(&str, String, f64, f64)| {
-            if f.3 == 0.0 {
-                if f.2 == 0.0 {
-                    0.0
-                } else {
-                    f64::INFINITY
-                }
-            } else {
-                (f.2 - f.3).abs() / f.3
-            }
-        };
-        let matching = rows.iter().filter(|f| same(f.2, f.3)).count();
-        let worst = rows
-            .iter()
-            .max_by(|a, b| rel(a).total_cmp(&rel(b)))
-            .map(|f| {
-                format!(
-                    "{:.4} ({}: ours {:.2}, llama.cpp {:.2})",
-                    rel(f),
-                    f.1,
-                    f.2,
-                    f.3
-                )
-            })
-            .unwrap_or_default();
-        summary.push_str(&format!(
-            "{class}: {matching}/{} equal, worst relative error {worst}\n",
-            rows.len()
-        ));
-    }
-    eprintln!("{summary}");
+    let totals: Vec<(String, f64, f64)> = cmp
+        .figures
+        .iter()
+        .filter(|f| f.0 == "total")
+        .map(|f| (f.1.clone(), f.2 - f.3, f.3))
+        .collect();
     let (lo, hi) = COMPUTE_RATIO_RANGE;
     let mut outside = Vec::new();
     let mut missed = Vec::new();
@@ -376,6 +289,11 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
             ));
         }
     }
+    if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
+        for (n, diff, total) in totals.iter().filter(|(_, d, _)| *d < 0.0) {
+            eprintln!("total {n}: under by {:.2} %", -100.0 * diff / total);
+        }
+    }
     let under: Vec<&str> = totals
         .iter()
         .filter(|(_, diff, total)| *diff < -0.01 * total)
@@ -392,17 +310,476 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
         under, TOTAL_UNDER,
         "figures whose total is under llama.cpp's by more than 1 %"
     );
-    let report: Vec<String> = failures
-        .iter()
-        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
-        .collect();
     assert!(
         failures.is_empty(),
         "{} of {} corpus files differ from llama.cpp:\n{}",
         failures.len(),
         files.len(),
-        report.join("\n")
+        report(&failures)
     );
+}
+
+/// The same architectures at other sizes (`tests/fixtures/llama-archs-sized/`, see its README):
+/// weights, KV cache, recurrent state, output buffer and the cache log lines as llama.cpp's,
+/// so the plan is not fitted to the corpus's one size. (The compute buffer: the next test.)
+#[test]
+fn memory_of_every_sized_file_matches_llama_cpp() {
+    let known = |key: &str| KNOWN_SIZED_GAPS.iter().any(|(k, _)| *k == key);
+    let mut failures = BTreeMap::new();
+    let mut cmp = Compared {
+        figures: Vec::new(),
+    };
+    let mut n = 0;
+    for (set, files) in sized_files() {
+        n += files.len();
+        let key = |file: &str| sized_key(&set, file);
+        failures.extend(memory_differences(
+            &truth_in(&set),
+            &files,
+            &key,
+            &known,
+            &mut cmp,
+        ));
+    }
+    eprintln!("{}", summary(&cmp));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} sized files differ from llama.cpp:\n{}",
+        failures.len(),
+        report(&failures)
+    );
+}
+
+/// Sized-set compute buffers (`set/file n_ctx_N`) outside issue 12's tolerance today. The CPU
+/// compute estimate is being rewritten (issue 12, part 3); this list is what the test tolerates
+/// until then: an entry that comes within tolerance is printed (remove it), an entry not listed
+/// that falls outside fails the test. Empty it to hold every file to the tolerance. At this
+/// commit: 200 of 512 figures, ratios 0.135 (s384/hy_v4-moe.gguf n_ctx_512, an MLA/DSA graph) to
+/// 1.101 (over llama.cpp's, s384 dense models at n_ctx 512).
+const KNOWN_COMPUTE_OUT_OF_TOLERANCE: &[&str] = &[
+    "s384/afmoe-moe.gguf n_ctx_512",
+    "s384/afmoe-moe.gguf n_ctx_4096",
+    "s384/arctic-moe.gguf n_ctx_512",
+    "s384/bailingmoe-moe.gguf n_ctx_512",
+    "s384/bailingmoe2-moe.gguf n_ctx_512",
+    "s384/bailingmoe3-moe.gguf n_ctx_512",
+    "s384/bailingmoe3-moe.gguf n_ctx_4096",
+    "s384/cohere2-dense.gguf n_ctx_512",
+    "s384/cohere2-dense.gguf n_ctx_4096",
+    "s384/cohere2moe-moe.gguf n_ctx_512",
+    "s384/cohere2moe-moe.gguf n_ctx_4096",
+    "s384/dbrx-moe.gguf n_ctx_512",
+    "s384/deepseek-moe.gguf n_ctx_512",
+    "s384/deepseek2-moe.gguf n_ctx_512",
+    "s384/deepseek2-moe.gguf n_ctx_4096",
+    "s384/deepseek32-moe.gguf n_ctx_512",
+    "s384/deepseek32-moe.gguf n_ctx_4096",
+    "s384/deepseek4-moe.gguf n_ctx_512",
+    "s384/deepseek4-moe.gguf n_ctx_4096",
+    "s384/dots1-moe.gguf n_ctx_512",
+    "s384/dots3note-moe.gguf n_ctx_512",
+    "s384/dots3note-moe.gguf n_ctx_4096",
+    "s384/ernie4_5-moe-moe.gguf n_ctx_512",
+    "s384/exaone-moe-moe.gguf n_ctx_512",
+    "s384/exaone-moe-moe.gguf n_ctx_4096",
+    "s384/falcon-h1-dense.gguf n_ctx_512",
+    "s384/gemma2-dense.gguf n_ctx_512",
+    "s384/gemma2-dense.gguf n_ctx_4096",
+    "s384/gemma3-dense.gguf n_ctx_512",
+    "s384/gemma3-dense.gguf n_ctx_4096",
+    "s384/glm-dsa-moe.gguf n_ctx_512",
+    "s384/glm-dsa-moe.gguf n_ctx_4096",
+    "s384/glm4moe-moe.gguf n_ctx_512",
+    "s384/glm5-next-moe.gguf n_ctx_512",
+    "s384/glm5-next-moe.gguf n_ctx_4096",
+    "s384/gpt-oss-moe.gguf n_ctx_512",
+    "s384/gpt-oss-moe.gguf n_ctx_4096",
+    "s384/granite-moe.gguf n_ctx_512",
+    "s384/granite_swa-dense.gguf n_ctx_512",
+    "s384/granite_swa-dense.gguf n_ctx_4096",
+    "s384/granitehybrid-dense.gguf n_ctx_512",
+    "s384/granitemoe-moe.gguf n_ctx_512",
+    "s384/grok-moe.gguf n_ctx_512",
+    "s384/grovemoe-moe.gguf n_ctx_512",
+    "s384/hunyuan-moe-moe.gguf n_ctx_512",
+    "s384/hy_v3-moe.gguf n_ctx_512",
+    "s384/hy_v4-moe.gguf n_ctx_512",
+    "s384/hy_v4-moe.gguf n_ctx_4096",
+    "s384/kimi-k3-moe.gguf n_ctx_512",
+    "s384/kimi-k3-moe.gguf n_ctx_4096",
+    "s384/kimi-linear-moe.gguf n_ctx_512",
+    "s384/kimi-linear-moe.gguf n_ctx_4096",
+    "s384/laguna-moe.gguf n_ctx_512",
+    "s384/laguna-moe.gguf n_ctx_4096",
+    "s384/lfm2moe-moe.gguf n_ctx_512",
+    "s384/llada-moe-moe.gguf n_ctx_512",
+    "s384/llada-moe-moe.gguf n_ctx_4096",
+    "s384/llama-moe.gguf n_ctx_512",
+    "s384/llama4-moe.gguf n_ctx_512",
+    "s384/llama4-moe.gguf n_ctx_4096",
+    "s384/mamba-dense.gguf n_ctx_512",
+    "s384/mamba-dense.gguf n_ctx_4096",
+    "s384/mamba2-dense.gguf n_ctx_512",
+    "s384/mamba2-dense.gguf n_ctx_4096",
+    "s384/maple-moe.gguf n_ctx_512",
+    "s384/maple-moe.gguf n_ctx_4096",
+    "s384/mellum-moe.gguf n_ctx_512",
+    "s384/mellum-moe.gguf n_ctx_4096",
+    "s384/mimo2-moe.gguf n_ctx_512",
+    "s384/mimo2-moe.gguf n_ctx_4096",
+    "s384/minicpm-moe.gguf n_ctx_512",
+    "s384/minimax-01-moe.gguf n_ctx_512",
+    "s384/minimax-m2-moe.gguf n_ctx_512",
+    "s384/minimax-m3-moe.gguf n_ctx_512",
+    "s384/mistral3-moe.gguf n_ctx_512",
+    "s384/mistral4-moe.gguf n_ctx_512",
+    "s384/mistral4-moe.gguf n_ctx_4096",
+    "s384/muse-glimmer-dense.gguf n_ctx_512",
+    "s384/muse-glimmer-dense.gguf n_ctx_4096",
+    "s384/nemotron_h-dense.gguf n_ctx_512",
+    "s384/nemotron_h_moe-dense.gguf n_ctx_512",
+    "s384/olmo2-dense.gguf n_ctx_4096",
+    "s384/olmoe-moe.gguf n_ctx_512",
+    "s384/phimoe-moe.gguf n_ctx_512",
+    "s384/plamo3-dense.gguf n_ctx_4096",
+    "s384/qwen2moe-moe.gguf n_ctx_512",
+    "s384/qwen35moe-moe.gguf n_ctx_512",
+    "s384/qwen3moe-moe.gguf n_ctx_512",
+    "s384/qwen3next-moe.gguf n_ctx_512",
+    "s384/qwen3vlmoe-moe.gguf n_ctx_512",
+    "s384/qwen4exp-moe.gguf n_ctx_512",
+    "s384/qwen4exp-moe.gguf n_ctx_4096",
+    "s384/rnd1-moe.gguf n_ctx_512",
+    "s384/rnd1-moe.gguf n_ctx_4096",
+    "s384/smallthinker-moe.gguf n_ctx_512",
+    "s384/smallthinker-moe.gguf n_ctx_4096",
+    "s384/spark2_5-dense.gguf n_ctx_512",
+    "s384/spark2_5-dense.gguf n_ctx_4096",
+    "s512/afmoe-moe.gguf n_ctx_512",
+    "s512/afmoe-moe.gguf n_ctx_4096",
+    "s512/arctic-moe.gguf n_ctx_512",
+    "s512/bailingmoe-moe.gguf n_ctx_512",
+    "s512/bailingmoe2-moe.gguf n_ctx_512",
+    "s512/bailingmoe3-moe.gguf n_ctx_512",
+    "s512/bailingmoe3-moe.gguf n_ctx_4096",
+    "s512/cohere2-dense.gguf n_ctx_512",
+    "s512/cohere2-dense.gguf n_ctx_4096",
+    "s512/cohere2moe-moe.gguf n_ctx_512",
+    "s512/cohere2moe-moe.gguf n_ctx_4096",
+    "s512/dbrx-moe.gguf n_ctx_512",
+    "s512/deepseek-moe.gguf n_ctx_512",
+    "s512/deepseek2-moe.gguf n_ctx_512",
+    "s512/deepseek2-moe.gguf n_ctx_4096",
+    "s512/deepseek32-moe.gguf n_ctx_512",
+    "s512/deepseek32-moe.gguf n_ctx_4096",
+    "s512/deepseek4-moe.gguf n_ctx_512",
+    "s512/deepseek4-moe.gguf n_ctx_4096",
+    "s512/dots1-moe.gguf n_ctx_512",
+    "s512/dots3note-moe.gguf n_ctx_512",
+    "s512/dots3note-moe.gguf n_ctx_4096",
+    "s512/ernie4_5-moe-moe.gguf n_ctx_512",
+    "s512/exaone-moe-moe.gguf n_ctx_512",
+    "s512/exaone-moe-moe.gguf n_ctx_4096",
+    "s512/falcon-h1-dense.gguf n_ctx_512",
+    "s512/gemma2-dense.gguf n_ctx_512",
+    "s512/gemma2-dense.gguf n_ctx_4096",
+    "s512/gemma3-dense.gguf n_ctx_512",
+    "s512/gemma3-dense.gguf n_ctx_4096",
+    "s512/glm-dsa-moe.gguf n_ctx_512",
+    "s512/glm-dsa-moe.gguf n_ctx_4096",
+    "s512/glm4moe-moe.gguf n_ctx_512",
+    "s512/glm5-next-moe.gguf n_ctx_512",
+    "s512/glm5-next-moe.gguf n_ctx_4096",
+    "s512/gpt-oss-moe.gguf n_ctx_512",
+    "s512/gpt-oss-moe.gguf n_ctx_4096",
+    "s512/granite-moe.gguf n_ctx_512",
+    "s512/granite_swa-dense.gguf n_ctx_512",
+    "s512/granite_swa-dense.gguf n_ctx_4096",
+    "s512/granitehybrid-dense.gguf n_ctx_512",
+    "s512/granitemoe-moe.gguf n_ctx_512",
+    "s512/grok-moe.gguf n_ctx_512",
+    "s512/grovemoe-moe.gguf n_ctx_512",
+    "s512/hrm_text-dense.gguf n_ctx_512",
+    "s512/hunyuan-moe-moe.gguf n_ctx_512",
+    "s512/hy_v3-moe.gguf n_ctx_512",
+    "s512/hy_v4-moe.gguf n_ctx_512",
+    "s512/hy_v4-moe.gguf n_ctx_4096",
+    "s512/kimi-k3-moe.gguf n_ctx_512",
+    "s512/kimi-k3-moe.gguf n_ctx_4096",
+    "s512/kimi-linear-moe.gguf n_ctx_512",
+    "s512/kimi-linear-moe.gguf n_ctx_4096",
+    "s512/laguna-moe.gguf n_ctx_512",
+    "s512/laguna-moe.gguf n_ctx_4096",
+    "s512/lfm2moe-moe.gguf n_ctx_512",
+    "s512/llada-moe-moe.gguf n_ctx_512",
+    "s512/llada-moe-moe.gguf n_ctx_4096",
+    "s512/llama-moe.gguf n_ctx_512",
+    "s512/llama4-moe.gguf n_ctx_512",
+    "s512/llama4-moe.gguf n_ctx_4096",
+    "s512/mamba-dense.gguf n_ctx_512",
+    "s512/mamba-dense.gguf n_ctx_4096",
+    "s512/mamba2-dense.gguf n_ctx_512",
+    "s512/mamba2-dense.gguf n_ctx_4096",
+    "s512/maple-moe.gguf n_ctx_512",
+    "s512/maple-moe.gguf n_ctx_4096",
+    "s512/mellum-moe.gguf n_ctx_512",
+    "s512/mellum-moe.gguf n_ctx_4096",
+    "s512/mimo2-moe.gguf n_ctx_512",
+    "s512/mimo2-moe.gguf n_ctx_4096",
+    "s512/minicpm-moe.gguf n_ctx_512",
+    "s512/minimax-01-moe.gguf n_ctx_512",
+    "s512/minimax-01-moe.gguf n_ctx_4096",
+    "s512/minimax-m2-moe.gguf n_ctx_512",
+    "s512/minimax-m3-moe.gguf n_ctx_512",
+    "s512/mistral3-moe.gguf n_ctx_512",
+    "s512/mistral4-moe.gguf n_ctx_512",
+    "s512/mistral4-moe.gguf n_ctx_4096",
+    "s512/muse-glimmer-dense.gguf n_ctx_512",
+    "s512/muse-glimmer-dense.gguf n_ctx_4096",
+    "s512/nemotron_h-dense.gguf n_ctx_512",
+    "s512/nemotron_h_moe-dense.gguf n_ctx_512",
+    "s512/olmo2-dense.gguf n_ctx_512",
+    "s512/olmo2-dense.gguf n_ctx_4096",
+    "s512/olmoe-moe.gguf n_ctx_512",
+    "s512/phimoe-moe.gguf n_ctx_512",
+    "s512/qwen2moe-moe.gguf n_ctx_512",
+    "s512/qwen35-dense.gguf n_ctx_512",
+    "s512/qwen35moe-moe.gguf n_ctx_512",
+    "s512/qwen3moe-moe.gguf n_ctx_512",
+    "s512/qwen3next-moe.gguf n_ctx_512",
+    "s512/qwen3vlmoe-moe.gguf n_ctx_512",
+    "s512/qwen4exp-moe.gguf n_ctx_512",
+    "s512/qwen4exp-moe.gguf n_ctx_4096",
+    "s512/rnd1-moe.gguf n_ctx_512",
+    "s512/rnd1-moe.gguf n_ctx_4096",
+    "s512/smallthinker-moe.gguf n_ctx_512",
+    "s512/smallthinker-moe.gguf n_ctx_4096",
+    "s512/spark2_5-dense.gguf n_ctx_512",
+    "s512/spark2_5-dense.gguf n_ctx_4096",
+    "s512/talkie-dense.gguf n_ctx_512",
+];
+
+/// Issue 12's tolerance for the CPU compute buffer: within 10% or 2 MiB of llama.cpp's,
+/// whichever is larger.
+fn compute_within_tolerance(ours_mib: f64, theirs_mib: f64) -> bool {
+    (ours_mib - theirs_mib).abs() <= (0.10 * theirs_mib).max(2.0)
+}
+
+/// The CPU compute buffer on the sized sets against issue 12's tolerance, apart from the
+/// entries of [`KNOWN_COMPUTE_OUT_OF_TOLERANCE`]. `GGUFSCOPE_PRINT_COMPUTE=1` prints every figure.
+#[test]
+fn compute_buffer_of_sized_files_within_issue_12_tolerance() {
+    let mut cmp = Compared {
+        figures: Vec::new(),
+    };
+    for (set, files) in sized_files() {
+        let key = |file: &str| sized_key(&set, file);
+        // The other figures are held by memory_of_every_sized_file_matches_llama_cpp.
+        let _ = memory_differences(&truth_in(&set), &files, &key, &|_| false, &mut cmp);
+    }
+    let print = std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some();
+    let mut outside = Vec::new();
+    let mut fixed = Vec::new();
+    let mut n = 0;
+    for f in cmp.figures.iter().filter(|f| f.0 == "compute") {
+        n += 1;
+        let ok = compute_within_tolerance(f.2, f.3);
+        let known = KNOWN_COMPUTE_OUT_OF_TOLERANCE.contains(&f.1.as_str());
+        if print {
+            eprintln!(
+                "compute {}: ours {:.2} MiB, llama.cpp {:.2} MiB, ratio {:.3}{}",
+                f.1,
+                f.2,
+                f.3,
+                f.2 / f.3,
+                if ok { "" } else { " OUT" }
+            );
+        }
+        if !ok && !known {
+            outside.push(format!(
+                "{}: ours {:.2} MiB, llama.cpp {:.2} MiB",
+                f.1, f.2, f.3
+            ));
+        }
+        if ok && known {
+            fixed.push(f.1.clone());
+        }
+    }
+    assert!(n > 400, "{n} compute figures");
+    if !fixed.is_empty() {
+        eprintln!(
+            "now within tolerance, remove from KNOWN_COMPUTE_OUT_OF_TOLERANCE:\n{}",
+            fixed.join("\n")
+        );
+    }
+    assert!(
+        outside.is_empty(),
+        "{} of {n} sized compute buffers outside 10% / 2 MiB of llama.cpp's:\n{}",
+        outside.len(),
+        outside.join("\n")
+    );
+}
+
+fn report(failures: &BTreeMap<String, Vec<String>>) -> String {
+    failures
+        .iter()
+        .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// For each file: which memory figures differ from llama.cpp's at n_ctx 512 and 4096, keyed by
+/// `name_of(file)` (a file `known(name)` must differ, else it is reported as fixed); every figure
+/// compared goes to `cmp`.
+fn memory_differences(
+    truth: &J,
+    files: &[PathBuf],
+    name_of: &dyn Fn(&str) -> String,
+    known: &dyn Fn(&str) -> bool,
+    cmp: &mut Compared,
+) -> BTreeMap<String, Vec<String>> {
+    let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for path in files {
+        let file = fixture_name(path);
+        let name = name_of(&file);
+        let bytes = read_fixture(path);
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = g
+            .metadata()
+            .get_str("general.architecture")
+            .unwrap()
+            .unwrap()
+            .to_string();
+        let mut errs = Vec::new();
+        for (key, n_ctx) in [("n_ctx_512", 512u64), ("n_ctx_4096", 4096)] {
+            let t = &truth[key][&file];
+            let (plan, l) = plan_memory_table(&g, &arch, options(n_ctx)).unwrap();
+            if let Some(r) = &l.hparams_refusal {
+                errs.push(format!("hparams refused: {} ({})", r.message, r.source));
+                continue;
+            }
+            if let Some(size) = t["model_size"].as_u64() {
+                cmp.figures.push((
+                    "weights",
+                    name.clone(),
+                    plan.weights_bytes as f64,
+                    size as f64,
+                ));
+                if plan.weights_bytes != size {
+                    errs.push(format!(
+                        "{key} weights: ours {}, llama.cpp {size}",
+                        plan.weights_bytes
+                    ));
+                }
+            }
+            let rows = [
+                ("kv", logged(&plan, CacheKind::Kv), "kv_mib"),
+                (
+                    "recurrent",
+                    logged(&plan, CacheKind::Recurrent),
+                    "recurrent_mib",
+                ),
+                ("output", printed_mib(plan.output_bytes), "output_mib"),
+            ];
+            for (class, ours, field) in rows {
+                let theirs = t[field].as_f64().unwrap();
+                cmp.figures
+                    .push((class, format!("{name} {key}"), ours, theirs));
+                if !same(ours, theirs) {
+                    errs.push(format!(
+                        "{key} {class}: ours {ours:.2} MiB, llama.cpp {theirs:.2} MiB ({})",
+                        plan.memory_class
+                    ));
+                }
+            }
+            let theirs_lines: Vec<&str> = t["memory_lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .filter(|v| {
+                    v.starts_with("llama_kv_cache:")
+                        || v.starts_with("llama_memory_recurrent:")
+                        || v.starts_with("llama_dsv4_comp_state:")
+                })
+                .collect();
+            let ours_lines = log_lines(&plan, l.n_layer);
+            if ours_lines != theirs_lines {
+                errs.push(format!(
+                    "{key} log lines differ:\n      ours      {}\n      llama.cpp {}",
+                    ours_lines.join("\n                "),
+                    theirs_lines.join("\n                ")
+                ));
+            }
+            let compute = t["compute_mib"].as_f64().unwrap();
+            let ours = plan.compute_bytes as f64 / 1048576.0;
+            cmp.figures
+                .push(("compute", format!("{name} {key}"), ours, compute));
+            if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
+                eprintln!("formula {name} {key}: {}", plan.compute_formula);
+            }
+            // The total: llama.cpp's buffers, with our compute in place of its compute (the
+            // other figures are compared exactly above).
+            let total: f64 = ["model_mib", "kv_mib", "recurrent_mib", "output_mib"]
+                .iter()
+                .map(|k| t[*k].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+                + compute;
+            cmp.figures.push((
+                "total",
+                format!("{name} {key}"),
+                total + ours - compute,
+                total,
+            ));
+        }
+        if errs.is_empty() == known(&name) {
+            let why = if errs.is_empty() {
+                vec!["listed as a known gap but now matches llama.cpp: remove it".to_string()]
+            } else {
+                errs
+            };
+            failures.insert(name, why);
+        }
+    }
+    failures
+}
+
+/// The closing figures: per class, how many match and the worst relative error.
+fn summary(cmp: &Compared) -> String {
+    let mut summary = String::new();
+    for class in ["weights", "kv", "recurrent", "output", "compute"] {
+        let rows: Vec<_> = cmp.figures.iter().filter(|f| f.0 == class).collect();
+        let rel = |f: &&(&str, String, f64, f64)| {
+            if f.3 == 0.0 {
+                if f.2 == 0.0 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                (f.2 - f.3).abs() / f.3
+            }
+        };
+        let matching = rows.iter().filter(|f| same(f.2, f.3)).count();
+        let worst = rows
+            .iter()
+            .max_by(|a, b| rel(a).total_cmp(&rel(b)))
+            .map(|f| {
+                format!(
+                    "{:.4} ({}: ours {:.2}, llama.cpp {:.2})",
+                    rel(f),
+                    f.1,
+                    f.2,
+                    f.3
+                )
+            })
+            .unwrap_or_default();
+        summary.push_str(&format!(
+            "{class}: {matching}/{} equal, worst relative error {worst}\n",
+            rows.len()
+        ));
+    }
+    summary
 }
 
 fn corpus_plan(file: &str, options: MemoryOptions) -> MemoryPlan {

@@ -42,14 +42,55 @@ pub fn llama_archs_dir() -> PathBuf {
 
 /// Every `.gguf` head in [`llama_archs_dir`], sorted by name.
 pub fn llama_archs_files() -> Vec<PathBuf> {
-    let dir = llama_archs_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    gguf_files_in(&llama_archs_dir())
+}
+
+/// The same architectures at other sizes: one folder per size set under
+/// `tests/fixtures/llama-archs-sized/` (heads written by `tools/llama-ref/`, stored
+/// gzip-compressed as `NAME.gguf.gz`, each set with its own `llama-truth.json`), sorted by name.
+/// Read them with [`read_fixture`], name them with [`fixture_name`].
+pub fn llama_archs_sized_sets() -> Vec<PathBuf> {
+    let dir = fixtures_dir().join("llama-archs-sized");
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "gguf"))
+        .filter(|path| path.is_dir())
+        .collect();
+    sets.sort();
+    sets
+}
+
+/// Every `.gguf` (or gzip-compressed `.gguf.gz`) file in `dir`, sorted by name.
+pub fn gguf_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(".gguf") || name.ends_with(".gguf.gz")
+        })
         .collect();
     files.sort();
     files
+}
+
+/// A fixture's bytes: read as is, or decompressed when its name ends in `.gz`.
+pub fn read_fixture(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    if path.extension().is_some_and(|ext| ext == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
+            .unwrap_or_else(|e| panic!("decompressing {}: {e}", path.display()));
+        out
+    } else {
+        bytes
+    }
+}
+
+/// A fixture's file name without the `.gz` of a compressed one: the key of its truth file.
+pub fn fixture_name(path: &Path) -> String {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    name.strip_suffix(".gz").unwrap_or(name).to_string()
 }
 
 /// The path of one real fixture, e.g. `real_fixture("ggml-vocab-phi-3.gguf")`, in [`real_dir`].

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use ggufscope_testkit::{
-    fixtures_dir, llama_archs_dir, llama_archs_files, real_fixture, REAL_FIXTURES,
+    fixture_name, fixtures_dir, gguf_files_in, llama_archs_dir, llama_archs_files,
+    llama_archs_sized_sets, read_fixture, real_fixture, REAL_FIXTURES,
 };
 
 /// Sizes of the real files (their sha256 sums are in `tests/fixtures/README.md`).
@@ -51,6 +52,30 @@ fn llama_archs_heads_are_in_the_repository() {
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         assert_eq!(&bytes[..4], b"GGUF", "{}", file.display());
+    }
+}
+
+#[test]
+fn llama_archs_sized_heads_are_in_the_repository() {
+    let sets = llama_archs_sized_sets();
+    let names: Vec<_> = sets
+        .iter()
+        .map(|s| s.file_name().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["s384", "s512"]);
+    let corpus: Vec<String> = llama_archs_files()
+        .iter()
+        .map(|p| fixture_name(p))
+        .collect();
+    for set in &sets {
+        assert!(set.join("llama-truth.json").is_file(), "{}", set.display());
+        let files = gguf_files_in(set);
+        // The corpus's 128 files, gzip-compressed heads.
+        let sized: Vec<String> = files.iter().map(|p| fixture_name(p)).collect();
+        assert_eq!(sized, corpus, "{}", set.display());
+        for file in &files {
+            assert_eq!(&read_fixture(file)[..4], b"GGUF", "{}", file.display());
+        }
     }
 }
 
