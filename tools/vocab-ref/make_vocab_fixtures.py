@@ -25,6 +25,12 @@ CHATML = (
 def write(path, model, tokens, types=None, pre=None, merges=True, extra=None, arrays=None):
     w = gguf.GGUFWriter(path, "llama")
     w.add_string("general.name", os.path.basename(path)[: -len(".gguf")])
+    # A small llama's hyper-parameters, so that only the vocabulary differs from a loadable file.
+    for key, value in [("block_count", 2), ("context_length", 512), ("embedding_length", 64),
+                       ("feed_forward_length", 128), ("attention.head_count", 4),
+                       ("attention.head_count_kv", 4), ("rope.dimension_count", 16)]:
+        w.add_uint32("llama." + key, value)
+    w.add_float32("llama.attention.layer_norm_rms_epsilon", 1e-5)
     w.add_string("tokenizer.ggml.model", model)
     if pre is not None:
         w.add_string("tokenizer.ggml.pre", pre)

@@ -84,10 +84,10 @@ pub struct TokenTypes {
 /// A problem with the vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VocabFinding {
-    /// `error` (llama.cpp refuses the model) or `warning`.
+    /// `error` (llama.cpp refuses the model), `warning` or `info`.
     pub severity: &'static str,
     /// A stable code: `vocab-load`, `pre-tokenizer-unknown`, `pre-tokenizer-missing`,
-    /// `special-token-out-of-range`, `eot-not-eog`.
+    /// `special-token-out-of-range`, `eot-dropped-from-eog`.
     pub code: &'static str,
     /// What is wrong, with llama.cpp's source line.
     pub message: String,
@@ -464,6 +464,50 @@ fn type_defaults(model: &str) -> Option<TypeDefaults> {
     })
 }
 
+/// The llama.cpp line that throws a load error.
+fn cite(error: &str) -> &'static str {
+    const LINES: &[(&str, &str)] = &[
+        ("key not found", "src/llama-model-loader.cpp:281"),
+        ("key tokenizer", "src/llama-model-loader.cpp:168"),
+        ("unknown tokenizer", "src/llama-vocab.cpp:2151"),
+        ("unknown pre-tokenizer", "src/llama-vocab.cpp:2428"),
+        (
+            "cannot find tokenizer merges",
+            "src/llama-vocab.cpp:2003, 2116",
+        ),
+        (
+            "invalid gguf type for tokenizer.ggml.merges",
+            "src/llama-vocab.cpp:2010, 2121",
+        ),
+        ("cannot find tokenizer vocab", "src/llama-vocab.cpp:2463"),
+        (
+            "invalid gguf type for tokenizer.ggml.tokens",
+            "src/llama-vocab.cpp:2468",
+        ),
+        (
+            "invalid gguf type for tokenizer.ggml.scores",
+            "src/llama-vocab.cpp:2482",
+        ),
+        (
+            "Index out of array bounds for scores",
+            "src/llama-vocab.cpp:2485",
+        ),
+        (
+            "invalid gguf type for tokenizer.ggml.token_type",
+            "src/llama-vocab.cpp:2499",
+        ),
+        (
+            "Index out of array bounds for toktypes",
+            "src/llama-vocab.cpp:2503",
+        ),
+        ("GGML_ASSERT", "src/llama-vocab.cpp:2544"),
+    ];
+    LINES
+        .iter()
+        .find(|(p, _)| error.starts_with(p))
+        .map_or("src/llama-vocab.cpp:1939", |(_, l)| l)
+}
+
 /// A key read as llama.cpp's `get_key` reads it: absent, or of exactly this GGUF type (any
 /// other type throws "key %s has wrong type %s but expected type %s",
 /// src/llama-model-loader.cpp:168).
@@ -520,6 +564,7 @@ impl Vocab {
             load_error: None,
         };
         if let Err(e) = v.load(gguf.metadata()) {
+            let line = cite(&e);
             v.findings.push(VocabFinding {
                 severity: "error",
                 code: if e.starts_with("unknown pre-tokenizer") {
@@ -528,7 +573,7 @@ impl Vocab {
                     "vocab-load"
                 },
                 message: format!(
-                    "llama.cpp refuses the vocabulary: \"{}\" (src/llama-vocab.cpp, llama_vocab::impl::load)",
+                    "llama.cpp refuses the vocabulary: \"{}\" ({line})",
                     e.trim_end()
                 ),
             });
@@ -878,14 +923,15 @@ impl Vocab {
                 candidates: cands,
             });
         }
-        // An EOT llama.cpp knows but does not stop on: only the <|end|> rule above can do it.
+        // An EOT llama.cpp knows but does not stop on: only the <|end|> rule above does it, on
+        // purpose (gpt-oss, solar-open: a message ends there, generation does not).
         if let Some(eot) = id_of("eot") {
             if !eog.contains(&eot) {
                 self.findings.push(VocabFinding {
-                    severity: "warning",
-                    code: "eot-not-eog",
+                    severity: "info",
+                    code: "eot-dropped-from-eog",
                     message: format!(
-                        "the end-of-turn token {eot} ({}) is not in the end-of-generation set: llama.cpp drops `<|end|>` from it beside `<|return|>`/`<|call|>` (src/llama-vocab.cpp:2960-3002), so generation does not stop there",
+                        "the end-of-turn token {eot} ({}) is not end-of-generation: llama.cpp removes `<|end|>` from the set beside `<|return|>` and `<|call|>` or `<|calls|>` and `<|flush|>` (src/llama-vocab.cpp:2960-3002), so generation goes on past it",
                         text_of(eot).unwrap_or_default()
                     ),
                 });

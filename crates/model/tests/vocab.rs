@@ -295,7 +295,7 @@ fn planted_defects_are_findings() {
     // <|end|> is the file's EOT, and llama.cpp drops it from the EOG set beside <|return|> and
     // <|call|> (src/llama-vocab.cpp:2960-3002).
     let harmony = read("harmony-end.gguf");
-    assert_eq!(codes(&harmony), ["eot-not-eog"]);
+    assert_eq!(codes(&harmony), ["eot-dropped-from-eog"]);
     assert_eq!(harmony.id("eot"), Some(9));
     assert!(!harmony.is_eog(9));
     // Clean files have none.

@@ -20,3 +20,4 @@ pub mod tensors;
 pub mod validate;
 pub mod value;
 pub mod verify;
+pub mod vocab;
