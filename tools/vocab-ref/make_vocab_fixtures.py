@@ -100,6 +100,17 @@ def main(out):
           pre="llama-bpe",
           extra={"tokenizer.ggml.eos_token_id": ("u32", 8), "tokenizer.ggml.bos_token_id": ("u32", 8),
                  "tokenizer.chat_template": ("str", CHATML.replace("im_start", "turn_start").replace("im_end", "turn_end"))})
+    # A default template and a named one (`tokenizer.chat_template.tool_use`) that takes tools.
+    tools = (
+        "{% if tools %}<|im_start|>system\nTools: {{ tools | tojson }}<|im_end|>\n{% endif %}"
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{% if m.tool_calls %}{% for c in m.tool_calls %}"
+        "<tool_call>{{ c.function | tojson }}</tool_call>{% endfor %}{% else %}{{ m.content }}{% endif %}"
+        "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    write(p("named-templates"), "gpt2", BASE + ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>",
+                                                "</tool_call>"], pre="qwen2",
+          extra={"tokenizer.ggml.eos_token_id": ("u32", 10), "tokenizer.chat_template": ("str", CHATML),
+                 "tokenizer.chat_template.tool_use": ("str", tools)})
     # T5 (UGM): EOS 1 added, no BOS.
     write(p("t5-defaults"), "t5", ["<pad>", "</s>", "<unk>"] + BASE,
           types=[CONTROL, CONTROL, UNKNOWN] + [NORMAL] * len(BASE), merges=False)

@@ -256,7 +256,7 @@ pub fn differences(vocab: &Vocab, want: &Value) -> Vec<String> {
 #[test]
 fn vocab_matches_llama_cpp_on_every_reference_file() {
     let cases = cases();
-    assert_eq!(cases.len(), 17, "4 real + 13 planted files");
+    assert_eq!(cases.len(), 18, "4 real + 14 planted files");
     let mut failures = Vec::new();
     for (path, want) in &cases {
         let bytes = std::fs::read(path).unwrap();

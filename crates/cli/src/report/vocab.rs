@@ -330,7 +330,7 @@ impl TokenizerReport {
                 } else {
                     t.findings
                         .iter()
-                        .map(|f| f.code)
+                        .map(|f| snake(f.code))
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -349,7 +349,11 @@ impl TokenizerReport {
         let rows: Vec<Vec<String>> = self
             .rows()
             .into_iter()
-            .map(|[f, v, n]| vec![format!("`{f}`"), v.replace('|', "\\|"), n])
+            .map(|[f, v, n]| {
+                // Token texts in code spans, so that `<s>` is not read as HTML.
+                let v = if v.contains('"') { format!("`{v}`") } else { v };
+                vec![format!("`{f}`"), v, n]
+            })
             .collect();
         markdown_table(out, &["field", "value", "note"], &rows, &[])?;
         if self.chat_templates.is_empty() {
@@ -372,7 +376,7 @@ impl TokenizerReport {
                     } else {
                         t.findings
                             .iter()
-                            .map(|f| format!("`{}`", f.code))
+                            .map(|f| format!("`{}`", snake(f.code)))
                             .collect::<Vec<_>>()
                             .join(", ")
                     },
