@@ -638,14 +638,13 @@ impl Vocab {
                 None if model == "gemma4" || pre.as_deref() != Some("kimi-k2") => {
                     return Err("cannot find tokenizer merges in model file".to_owned())
                 }
-                None => {}
-                Some(m) => {
+                Some(m)
                     if m.as_array()
-                        .is_none_or(|a| a.element_type() != ValueType::String)
-                    {
-                        return Err("invalid gguf type for tokenizer.ggml.merges".to_owned());
-                    }
+                        .is_none_or(|a| a.element_type() != ValueType::String) =>
+                {
+                    return Err("invalid gguf type for tokenizer.ggml.merges".to_owned());
                 }
+                _ => {}
             }
         }
         if model == "gemma4" {
@@ -880,7 +879,7 @@ impl Vocab {
         if let Some(end) = has(&eog, "<|end|>") {
             let ret = has(&eog, "<|return|>").is_some();
             let flush = has(&eog, "<|flush|>").is_some();
-            if (ret && has_call) || (has_call && flush) {
+            if has_call && (ret || flush) {
                 eog.retain(|id| *id != end);
             }
         }
