@@ -37,7 +37,9 @@ pub struct SpecialToken {
     /// `bos`, `eos`, `eot`, `eom`, `unk`, `sep`, `pad`, `mask`, `fim_pre`, `fim_suf`,
     /// `fim_mid`, `fim_pad`, `fim_rep`, `fim_sep`.
     pub role: &'static str,
-    /// The id, `None` when several tokens match by text (see `candidates`).
+    /// The id. Found by text among several tokens: the first in `token_to_id`'s iteration
+    /// order as libstdc++ (GCC, Linux builds) lays it out; `None` for a vocabulary too large for
+    /// that emulation.
     pub id: Option<u32>,
     /// The token's text.
     pub text: Option<String>,
@@ -45,7 +47,7 @@ pub struct SpecialToken {
     pub source: IdSource,
     /// When found by text and several tokens match: all of them. llama.cpp takes the first its
     /// `std::unordered_map` yields (src/llama-vocab.cpp:2686), an order that depends on the C++
-    /// library, so no single id can be named.
+    /// library: `id` is libstdc++'s pick, a libc++ or MSVC build may take another of these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<TokenRef>,
 }
@@ -730,20 +732,24 @@ impl Vocab {
             }
         };
         // An empty token becomes "[EMPTY_i]" (src/llama-vocab.cpp:2512-2515).
-        let texts: Vec<String> = tokens
+        let raw: Vec<Vec<u8>> = tokens
             .strings()
             .map(|it| {
                 it.enumerate()
                     .map(|(i, s)| {
                         if s.is_empty() {
-                            format!("[EMPTY_{i}]")
+                            format!("[EMPTY_{i}]").into_bytes()
                         } else {
-                            String::from_utf8_lossy(s.as_bytes()).into_owned()
+                            s.as_bytes().to_vec()
                         }
                     })
                     .collect()
             })
             .unwrap_or_default();
+        let texts: Vec<String> = raw
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
         self.n_vocab = n;
         if let Some(t) = &types {
             let mut h = TokenTypes::default();
@@ -821,7 +827,9 @@ impl Vocab {
             default: add_sep,
             from_key: ks.is_some(),
         };
-        // Found by text when still unset (src/llama-vocab.cpp:2686-2845).
+        // Found by text when still unset (src/llama-vocab.cpp:2686-2845): the first match in
+        // `token_to_id`'s iteration order, which is libstdc++'s on Linux (emulated below).
+        let order = gnu_iteration_rank(&raw);
         let mut candidates: Vec<(&'static str, Vec<TokenRef>)> = Vec::new();
         for (role, list) in BY_TEXT {
             let Some(e) = ids.iter_mut().find(|e| e.0 == *role) else {
@@ -848,6 +856,12 @@ impl Vocab {
                 }
                 _ => {
                     e.2 = IdSource::Text;
+                    e.1 = order.as_ref().and_then(|rank| {
+                        found
+                            .iter()
+                            .min_by_key(|t| rank.get(t.id as usize).copied().unwrap_or(u32::MAX))
+                            .map(|t| t.id)
+                    });
                     candidates.push((role, found));
                 }
             }
@@ -937,5 +951,182 @@ impl Vocab {
             }
         }
         Ok(())
+    }
+}
+
+/// GCC's `std::hash<std::string>`: `_Hash_bytes(p, len, 0xc70f6907)`, the 64-bit branch of
+/// libstdc++'s libsupc++/hash_bytes.cc.
+fn gnu_hash(bytes: &[u8]) -> u64 {
+    const MUL: u64 = (0xc6a4_a793_u64 << 32) + 0x5bd1_e995;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    let mut hash = 0xc70f_6907_u64 ^ len.wrapping_mul(MUL);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let data = shift_mix(u64::from_le_bytes(word).wrapping_mul(MUL)).wrapping_mul(MUL);
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let data = rest
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| (acc << 8) + u64::from(*b));
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    hash = shift_mix(hash).wrapping_mul(MUL);
+    shift_mix(hash)
+}
+
+/// The bucket counts libstdc++'s `_Prime_rehash_policy` (max load factor 1, growth factor 2)
+/// moves to, as (elements after the insertion that triggers it, new bucket count); printed by
+/// GCC 12's libstdc++ for an `unordered_map<string, int>` filled one key at a time.
+const GNU_REHASHES: &[(usize, u64)] = &[
+    (1, 13),
+    (14, 29),
+    (30, 59),
+    (60, 127),
+    (128, 257),
+    (258, 541),
+    (542, 1109),
+    (1110, 2357),
+    (2358, 5087),
+    (5088, 10273),
+    (10274, 20753),
+    (20754, 42043),
+    (42044, 85229),
+    (85230, 172933),
+    (172934, 351061),
+    (351062, 712697),
+    (712698, 1447153),
+    (1447154, 2938679),
+    (2938680, 5967347),
+];
+
+/// Each token id's rank in the iteration order of llama.cpp's `token_to_id`
+/// (`std::unordered_map<std::string, llama_token>`, filled in id order,
+/// src/llama-vocab.cpp:2517) as libstdc++ (GCC, the Linux builds) lays it out: a singly linked
+/// list where a node whose bucket is empty goes to the front and a node whose bucket is not goes
+/// first in its bucket, rebuilt the same way at each rehash (bits/hashtable.h,
+/// `_M_insert_bucket_begin` and `_M_rehash_aux`). Other C++ libraries (libc++, MSVC) order it
+/// differently. `None` past the last bucket count above.
+fn gnu_iteration_rank(keys: &[Vec<u8>]) -> Option<Vec<u32>> {
+    const NIL: usize = usize::MAX;
+    const BEFORE: usize = usize::MAX - 1;
+    if keys.len() >= GNU_REHASHES.last().map_or(0, |r| r.0) {
+        return None;
+    }
+    let codes: Vec<u64> = keys.iter().map(|k| gnu_hash(k)).collect();
+    let code = |i: usize| codes.get(i).copied().unwrap_or(0);
+    let mut next: Vec<usize> = vec![NIL; keys.len()];
+    let mut head = NIL;
+    let mut buckets: Vec<usize> = vec![NIL; 1];
+    let mut n_buckets: u64 = 1;
+    let slot = |c: u64, n: u64| usize::try_from(c % n).unwrap_or(0);
+    for i in 0..keys.len() {
+        if let Some((_, n)) = GNU_REHASHES.iter().find(|(at, _)| *at == i + 1) {
+            // _M_rehash_aux(n, true_type)
+            let mut fresh: Vec<usize> = vec![NIL; usize::try_from(*n).ok()?];
+            let mut p = head;
+            head = NIL;
+            let mut bbegin = 0usize;
+            while p != NIL {
+                let after = next.get(p).copied().unwrap_or(NIL);
+                let b = slot(code(p), *n);
+                let before = fresh.get(b).copied().unwrap_or(NIL);
+                if before == NIL {
+                    *next.get_mut(p)? = head;
+                    head = p;
+                    *fresh.get_mut(b)? = BEFORE;
+                    if next.get(p).copied().unwrap_or(NIL) != NIL {
+                        *fresh.get_mut(bbegin)? = p;
+                    }
+                    bbegin = b;
+                } else {
+                    let was = if before == BEFORE {
+                        head
+                    } else {
+                        next.get(before).copied().unwrap_or(NIL)
+                    };
+                    *next.get_mut(p)? = was;
+                    if before == BEFORE {
+                        head = p;
+                    } else {
+                        *next.get_mut(before)? = p;
+                    }
+                }
+                p = after;
+            }
+            buckets = fresh;
+            n_buckets = *n;
+        }
+        // _M_insert_bucket_begin
+        let b = slot(code(i), n_buckets);
+        let before = buckets.get(b).copied().unwrap_or(NIL);
+        if before == NIL {
+            *next.get_mut(i)? = head;
+            head = i;
+            let after = next.get(i).copied().unwrap_or(NIL);
+            if after != NIL {
+                *buckets.get_mut(slot(code(after), n_buckets))? = i;
+            }
+            *buckets.get_mut(b)? = BEFORE;
+        } else if before == BEFORE {
+            *next.get_mut(i)? = head;
+            head = i;
+        } else {
+            *next.get_mut(i)? = next.get(before).copied().unwrap_or(NIL);
+            *next.get_mut(before)? = i;
+        }
+    }
+    let mut rank = vec![u32::MAX; keys.len()];
+    let mut p = head;
+    let mut r = 0u32;
+    while p != NIL {
+        *rank.get_mut(p)? = r;
+        r += 1;
+        p = next.get(p).copied().unwrap_or(NIL);
+    }
+    Some(rank)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::{gnu_hash, gnu_iteration_rank};
+
+    /// Values GCC 12's `std::hash<std::string>` and `unordered_map<string, int>` gave for the
+    /// same inputs (a C++ program printing the hashes and the first ids of the iteration).
+    #[test]
+    fn the_emulation_matches_libstdcxx() {
+        assert_eq!(gnu_hash(b""), 0x553e_9390_1e46_2a6e);
+        assert_eq!(gnu_hash(b"<|end|>"), 0x27bf_bfd8_aa57_6743);
+        assert_eq!(
+            gnu_hash(b"hello world, a long string"),
+            0xa3b4_79ac_4356_e273
+        );
+        for (n, first) in [
+            (5, &[2u32, 3, 1, 4, 0][..]),
+            (
+                200,
+                &[199, 196, 195, 191, 189, 187, 184, 197, 182, 179, 178, 177],
+            ),
+            (
+                3000,
+                &[
+                    2998, 2996, 2994, 2992, 2991, 2990, 2987, 2986, 2985, 2984, 2982, 2980,
+                ],
+            ),
+        ] {
+            let keys: Vec<Vec<u8>> = (0..n).map(|i| format!("tok{i}").into_bytes()).collect();
+            let rank = gnu_iteration_rank(&keys).unwrap();
+            let mut ids: Vec<u32> = (0..n).collect();
+            ids.sort_by_key(|i| rank[*i as usize]);
+            assert_eq!(&ids[..first.len()], first, "{n} keys");
+        }
     }
 }

@@ -221,22 +221,27 @@ impl TokenizerReport {
             ));
         }
         for s in &v.special {
+            let others: Vec<String> = s
+                .candidates
+                .iter()
+                .filter(|c| Some(c.id) != s.id)
+                .map(|c| format!("{} {:?}", c.id, c.text))
+                .collect();
             let value = match (&s.id, &s.text) {
                 (Some(id), Some(text)) => format!("{id} {text:?}"),
-                _ => s
-                    .candidates
-                    .iter()
-                    .map(|c| format!("{} {:?}", c.id, c.text))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
+                _ => others.join(" or "),
             };
             let note = match s.source {
                 IdSource::Key => "key".to_owned(),
                 IdSource::Default => format!("llama.cpp's {} default", v.vocab_type.unwrap_or("?")),
+                IdSource::Text if others.is_empty() => "by text".to_owned(),
                 IdSource::Text if s.id.is_none() => {
                     "by text; llama.cpp takes whichever its hash map yields first".to_owned()
                 }
-                IdSource::Text => "by text".to_owned(),
+                IdSource::Text => format!(
+                    "by text, first in libstdc++'s hash order (Linux builds; libc++/MSVC builds may take {})",
+                    others.join(" or ")
+                ),
             };
             rows.push(row(s.role, value, note));
         }
