@@ -6,6 +6,8 @@
 //! set exactly as `special_eog_ids` is built. What makes llama.cpp refuse the vocabulary is the
 //! error it throws, word for word.
 
+use std::borrow::Cow;
+
 use ggufscope_gguf::{Gguf, Metadata, Value, ValueType};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -732,24 +734,21 @@ impl Vocab {
             }
         };
         // An empty token becomes "[EMPTY_i]" (src/llama-vocab.cpp:2512-2515).
-        let raw: Vec<Vec<u8>> = tokens
+        let raw: Vec<Cow<'_, [u8]>> = tokens
             .strings()
             .map(|it| {
                 it.enumerate()
                     .map(|(i, s)| {
                         if s.is_empty() {
-                            format!("[EMPTY_{i}]").into_bytes()
+                            Cow::Owned(format!("[EMPTY_{i}]").into_bytes())
                         } else {
-                            s.as_bytes().to_vec()
+                            Cow::Borrowed(s.as_bytes())
                         }
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let texts: Vec<String> = raw
-            .iter()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .collect();
+        let texts: Vec<Cow<'_, str>> = raw.iter().map(|b| String::from_utf8_lossy(b)).collect();
         self.n_vocab = n;
         if let Some(t) = &types {
             let mut h = TokenTypes::default();
@@ -766,10 +765,12 @@ impl Vocab {
             }
             self.token_types = Some(h);
         }
-        let mut by_text: FxHashMap<&str, u32> = FxHashMap::default();
-        for (i, t) in texts.iter().enumerate() {
+        // Keyed by the bytes, as llama.cpp's std::string keys are.
+        let mut by_text: FxHashMap<&[u8], u32> =
+            FxHashMap::with_capacity_and_hasher(texts.len(), Default::default());
+        for (i, (b, t)) in raw.iter().zip(&texts).enumerate() {
             if let Ok(id) = u32::try_from(i) {
-                if by_text.insert(t.as_str(), id).is_some() {
+                if by_text.insert(b.as_ref(), id).is_some() {
                     // src/llama-vocab.cpp:2544: a text twice aborts the process.
                     return Err(format!(
                         "GGML_ASSERT(id_to_token.size() == token_to_id.size()) failed: the token text {t:?} occurs twice"
@@ -777,7 +778,7 @@ impl Vocab {
                 }
             }
         }
-        let text_of = |id: u32| texts.get(id as usize).cloned();
+        let text_of = |id: u32| texts.get(id as usize).map(|t| t.to_string());
         // Special-token keys (src/llama-vocab.cpp:2614-2634): a default out of range is
         // disabled; a key out of range keeps the default.
         for (role, key) in ROLES {
@@ -841,7 +842,7 @@ impl Vocab {
             let mut found: Vec<TokenRef> = list
                 .iter()
                 .filter_map(|t| {
-                    by_text.get(t).map(|id| TokenRef {
+                    by_text.get(t.as_bytes()).map(|id| TokenRef {
                         id: *id,
                         text: (*t).to_owned(),
                     })
@@ -873,7 +874,7 @@ impl Vocab {
             eog.extend(id_of(r));
         }
         for t in EOG_TEXTS {
-            eog.extend(by_text.get(t).copied());
+            eog.extend(by_text.get(t.as_bytes()).copied());
         }
         // Sanity checks: EOS, EOT, EOM are always EOG (src/llama-vocab.cpp:2944-2958). An EOT
         // found by text among several candidates is one of them, all of which are EOG texts.
@@ -885,7 +886,7 @@ impl Vocab {
         let has = |eog: &[u32], text: &str| {
             eog.iter()
                 .copied()
-                .find(|id| texts.get(*id as usize).is_some_and(|t| t == text))
+                .find(|id| texts.get(*id as usize).is_some_and(|t| t.as_ref() == text))
         };
         // <|end|> is not EOG beside <|return|> and <|call|> (o200k_harmony) or beside
         // <|calls|>/<|call|> and <|flush|> (solar-open) (src/llama-vocab.cpp:2960-3002).
@@ -1014,13 +1015,13 @@ const GNU_REHASHES: &[(usize, u64)] = &[
 /// first in its bucket, rebuilt the same way at each rehash (bits/hashtable.h,
 /// `_M_insert_bucket_begin` and `_M_rehash_aux`). Other C++ libraries (libc++, MSVC) order it
 /// differently. `None` past the last bucket count above.
-fn gnu_iteration_rank(keys: &[Vec<u8>]) -> Option<Vec<u32>> {
+fn gnu_iteration_rank<K: AsRef<[u8]>>(keys: &[K]) -> Option<Vec<u32>> {
     const NIL: usize = usize::MAX;
     const BEFORE: usize = usize::MAX - 1;
     if keys.len() >= GNU_REHASHES.last().map_or(0, |r| r.0) {
         return None;
     }
-    let codes: Vec<u64> = keys.iter().map(|k| gnu_hash(k)).collect();
+    let codes: Vec<u64> = keys.iter().map(|k| gnu_hash(k.as_ref())).collect();
     let code = |i: usize| codes.get(i).copied().unwrap_or(0);
     let mut next: Vec<usize> = vec![NIL; keys.len()];
     let mut head = NIL;

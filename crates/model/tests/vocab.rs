@@ -332,3 +332,31 @@ fn real_files_have_no_vocab_findings_and_their_flags_sources() {
     // llama.cpp (built with GCC) took <|end|>: the libstdc++ iteration order puts it first.
     assert_eq!(eot.id, Some(32007));
 }
+
+/// llama.cpp loaded every head of `tests/fixtures/llama-archs/` (`llama-truth.json`): none of
+/// their vocabularies (the `test` tokenizer) is refused or warned about.
+#[test]
+fn every_vocabulary_llama_cpp_loaded_is_clean() {
+    let dir = fixtures_dir().join("llama-archs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("gguf") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let gguf =
+            ggufscope_gguf::Gguf::parse_with(&bytes, ggufscope_gguf::ParseOptions::lenient())
+                .unwrap();
+        let v = Vocab::read(&gguf);
+        assert_eq!(v.vocab_type, Some("TEST"), "{}", path.display());
+        assert!(
+            v.findings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            v.findings
+        );
+        n += 1;
+    }
+    assert_eq!(n, 128);
+}
