@@ -748,11 +748,10 @@ impl Vocab {
                     .collect()
             })
             .unwrap_or_default();
-        let texts: Vec<Cow<'_, str>> = raw.iter().map(|b| String::from_utf8_lossy(b)).collect();
         self.n_vocab = n;
         if let Some(t) = &types {
             let mut h = TokenTypes::default();
-            for ty in t.iter().take(texts.len()) {
+            for ty in t.iter().take(raw.len()) {
                 match ty {
                     1 => h.normal += 1,
                     2 => h.unknown += 1,
@@ -767,18 +766,22 @@ impl Vocab {
         }
         // Keyed by the bytes, as llama.cpp's std::string keys are.
         let mut by_text: FxHashMap<&[u8], u32> =
-            FxHashMap::with_capacity_and_hasher(texts.len(), Default::default());
-        for (i, (b, t)) in raw.iter().zip(&texts).enumerate() {
+            FxHashMap::with_capacity_and_hasher(raw.len(), Default::default());
+        for (i, b) in raw.iter().enumerate() {
             if let Ok(id) = u32::try_from(i) {
                 if by_text.insert(b.as_ref(), id).is_some() {
                     // src/llama-vocab.cpp:2544: a text twice aborts the process.
                     return Err(format!(
-                        "GGML_ASSERT(id_to_token.size() == token_to_id.size()) failed: the token text {t:?} occurs twice"
+                        "GGML_ASSERT(id_to_token.size() == token_to_id.size()) failed: the token text {:?} occurs twice",
+                        String::from_utf8_lossy(b)
                     ));
                 }
             }
         }
-        let text_of = |id: u32| texts.get(id as usize).map(|t| t.to_string());
+        let text_of = |id: u32| {
+            raw.get(id as usize)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
         // Special-token keys (src/llama-vocab.cpp:2614-2634): a default out of range is
         // disabled; a key out of range keeps the default.
         for (role, key) in ROLES {
@@ -830,7 +833,7 @@ impl Vocab {
         };
         // Found by text when still unset (src/llama-vocab.cpp:2686-2845): the first match in
         // `token_to_id`'s iteration order, which is libstdc++'s on Linux (emulated below).
-        let order = gnu_iteration_rank(&raw);
+        let mut order: Option<Option<Vec<u32>>> = None;
         let mut candidates: Vec<(&'static str, Vec<TokenRef>)> = Vec::new();
         for (role, list) in BY_TEXT {
             let Some(e) = ids.iter_mut().find(|e| e.0 == *role) else {
@@ -857,12 +860,17 @@ impl Vocab {
                 }
                 _ => {
                     e.2 = IdSource::Text;
-                    e.1 = order.as_ref().and_then(|rank| {
-                        found
-                            .iter()
-                            .min_by_key(|t| rank.get(t.id as usize).copied().unwrap_or(u32::MAX))
-                            .map(|t| t.id)
-                    });
+                    e.1 = order
+                        .get_or_insert_with(|| gnu_iteration_rank(&raw))
+                        .as_ref()
+                        .and_then(|rank| {
+                            found
+                                .iter()
+                                .min_by_key(|t| {
+                                    rank.get(t.id as usize).copied().unwrap_or(u32::MAX)
+                                })
+                                .map(|t| t.id)
+                        });
                     candidates.push((role, found));
                 }
             }
@@ -884,9 +892,10 @@ impl Vocab {
         eog.sort_unstable();
         eog.dedup();
         let has = |eog: &[u32], text: &str| {
-            eog.iter()
-                .copied()
-                .find(|id| texts.get(*id as usize).is_some_and(|t| t.as_ref() == text))
+            eog.iter().copied().find(|id| {
+                raw.get(*id as usize)
+                    .is_some_and(|t| t.as_ref() == text.as_bytes())
+            })
         };
         // <|end|> is not EOG beside <|return|> and <|call|> (o200k_harmony) or beside
         // <|calls|>/<|call|> and <|flush|> (solar-open) (src/llama-vocab.cpp:2960-3002).
