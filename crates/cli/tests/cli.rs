@@ -29,6 +29,7 @@ mod tensors;
 mod util;
 mod validate;
 mod verify;
+mod vocab;
 
 /// The `write_preset` example of ggufscope-testkit, included so that the tests build files
 /// exactly as the documented command does.

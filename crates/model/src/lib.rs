@@ -16,6 +16,7 @@ mod model;
 mod schema;
 pub mod story;
 pub mod table;
+pub mod tokenizer;
 mod validate;
 
 pub use arch::{
@@ -45,4 +46,5 @@ pub use memory::{
 };
 pub use model::{LoadCheck, Model, TensorIndex};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};
+pub use tokenizer::Vocab;
 pub use validate::{validate, SchemaIssue, SchemaReport};

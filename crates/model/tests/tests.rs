@@ -17,6 +17,7 @@ mod forward;
 mod memory;
 mod memory_corpus;
 mod schema;
+mod vocab;
 
 use ggufscope_gguf::{open, Gguf, Mapped, ParseOptions};
 use ggufscope_testkit::presets::ModelFixture;

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::render::{RenderError, RenderInput, Renderer};
 
-/// The tokenizer facts the checks need (from the GGUF's `tokenizer.ggml.*` keys).
+/// The tokenizer facts the checks need, as llama.cpp loads them (the caller fills them from
+/// `ggufscope_model::tokenizer::Vocab`, which computes them as src/llama-vocab.cpp does).
 #[derive(Debug, Clone, Default)]
 pub struct Tokenizer {
     /// `tokenizer.ggml.model` (`llama`, `gpt2`, …).
@@ -16,22 +17,21 @@ pub struct Tokenizer {
     /// `tokenizer.ggml.token_type` (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
     /// 6 byte), empty when absent.
     pub token_types: Vec<i32>,
-    /// `tokenizer.ggml.bos_token_id`.
+    /// BOS id (the file's key or llama.cpp's default for the vocabulary type).
     pub bos: Option<u32>,
-    /// `tokenizer.ggml.eos_token_id`.
+    /// EOS id.
     pub eos: Option<u32>,
-    /// `tokenizer.ggml.eot_token_id`.
-    pub eot: Option<u32>,
-    /// `tokenizer.ggml.eom_token_id`.
-    pub eom: Option<u32>,
-    /// `tokenizer.ggml.unknown_token_id`.
+    /// UNK id.
     pub unk: Option<u32>,
-    /// `tokenizer.ggml.padding_token_id`.
+    /// PAD id.
     pub pad: Option<u32>,
-    /// `tokenizer.ggml.fim_pad_token_id`, `fim_rep`, `fim_sep`.
-    pub fim: Vec<u32>,
     /// `tokenizer.ggml.add_bos_token`, when present.
     pub add_bos: Option<bool>,
+    /// Whether llama.cpp adds BOS (the key, else the default of the vocabulary type and
+    /// pre-tokenizer, src/llama-vocab.cpp:2154-2656).
+    pub adds_bos: bool,
+    /// llama.cpp's end-of-generation set (`special_eog_ids`), ascending.
+    pub eog: Vec<u32>,
 }
 
 impl Tokenizer {
@@ -64,56 +64,14 @@ impl Tokenizer {
         .collect()
     }
 
-    /// Whether llama.cpp adds BOS when tokenizing with special tokens: `add_bos_token` when
-    /// present, else the tokenizer type's default (src/llama-vocab.cpp: SPM and UGM-less `llama`
-    /// models add it, `gpt2`/BPE and the others do not).
+    /// Whether llama.cpp adds BOS when tokenizing with special tokens.
     pub fn adds_bos(&self) -> bool {
-        self.add_bos.unwrap_or(matches!(
-            self.model.as_str(),
-            "llama" | "t5" | "bert" | "plamo2"
-        ))
+        self.adds_bos
     }
 
-    /// The end-of-generation set as llama.cpp computes it (src/llama-vocab.cpp:2874-2957): the
-    /// FIM pad/rep/sep ids, every token whose text is one of llama.cpp's end-of-turn texts, and
-    /// EOS, EOT and EOM.
+    /// The end-of-generation set as llama.cpp computes it.
     pub fn eog_ids(&self) -> Vec<u32> {
-        const TEXTS: &[&str] = &[
-            "<|eot_id|>",
-            "<|im_end|>",
-            "<|end|>",
-            "<|return|>",
-            "<|call|>",
-            "<|flush|>",
-            "<|calls|>",
-            "<end_of_turn>",
-            "<|endoftext|>",
-            "</s>",
-            "<|eom_id|>",
-            "<EOT>",
-            "_<EOT>",
-            "[EOT]",
-            "[EOS]",
-            "<|end_of_text|>",
-            "<end_of_utterance>",
-            "<eos>",
-            "<turn|>",
-            "<|tool_response>",
-            "<｜end▁of▁sentence｜>",
-            "[e~[",
-        ];
-        let mut ids: Vec<u32> = self.fim.clone();
-        for (i, t) in self.tokens.iter().enumerate() {
-            if TEXTS.contains(&t.as_str()) {
-                ids.extend(u32::try_from(i).ok());
-            }
-        }
-        ids.extend(self.eos);
-        ids.extend(self.eot);
-        ids.extend(self.eom);
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        self.eog.clone()
     }
 }
 
@@ -341,7 +299,7 @@ pub fn check(template: &str, tok: &Tokenizer, renderer: &Renderer) -> Vec<Findin
                         severity: "error",
                         code: "eot-not-eog",
                         message: format!(
-                            "the template ends an assistant turn with `{eot}` (token {id}), which is not in llama.cpp's end-of-generation set {eog:?} (src/llama-vocab.cpp:2874-2957): generation will run past the turn"
+                            "the template ends an assistant turn with `{eot}` (token {id}), which is not in llama.cpp's end-of-generation set {eog:?} (src/llama-vocab.cpp:2871-3032): generation will run past the turn"
                         ),
                         line: line_of(template, &eot),
                     });

@@ -10,6 +10,7 @@ use crate::input::Input;
 use crate::render::Paint;
 use crate::report::companion::CompanionReport;
 use crate::report::config::{ConfigReport, FactsReport};
+use crate::report::vocab::TokenizerReport;
 use ggufscope_model::table;
 use ggufscope_model::Model;
 
@@ -28,6 +29,7 @@ pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         return Ok(Status::Success);
     }
     let arch = super::architecture(&gguf);
+    let tokenizer = TokenizerReport::of(&gguf);
     // The five architectures with a hand-written spec keep their `ModelConfig` (and the
     // story's views); every other one is read by the architecture table alone, and one the
     // table does not hold gets the keys every architecture has (llama.cpp's
@@ -44,18 +46,33 @@ pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         }
         let report = FactsReport::of(&model);
         if args.json {
-            super::write_json(out, &report)?;
+            super::write_json(out, &with_tokenizer(&report, &tokenizer)?)?;
         } else {
             report.render(out, paint)?;
+            tokenizer.render(out, paint)?;
         }
         return Ok(Status::Success);
     }
     let config = input.config(&gguf)?;
     let report = ConfigReport::new(&gguf, config);
     if args.json {
-        super::write_json(out, &report)?;
+        super::write_json(out, &with_tokenizer(&report, &tokenizer)?)?;
     } else {
         report.render(out, paint)?;
+        tokenizer.render(out, paint)?;
     }
     Ok(Status::Success)
+}
+
+/// A report's JSON object with the tokenizer section's keys added (`vocab`,
+/// `chat_templates`).
+fn with_tokenizer(
+    report: &impl serde::Serialize,
+    tokenizer: &TokenizerReport,
+) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(report)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        tokenizer.insert_into(map)?;
+    }
+    Ok(value)
 }

@@ -11,14 +11,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use ggufscope_gguf::{Gguf, ValueType};
-use ggufscope_template::{Clock, RenderInput, Renderer, Tokenizer};
+use ggufscope_model::tokenizer::Vocab;
+use ggufscope_template::{Clock, RenderInput, Renderer};
 use serde_json::{json, Value as Json};
 
 use crate::exit::{Failure, Status};
 use crate::input::Input;
 use crate::render::Paint;
 use crate::report::template::TemplateReport;
+use crate::report::vocab::template_tokenizer;
 
 /// Arguments of `template`.
 #[derive(Debug, Clone, Args)]
@@ -71,66 +72,6 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Json> {
         .with_context(|| Failure::new(Status::BadInput, format!("{} is not JSON", path.display())))
 }
 
-fn ids(gguf: &Gguf<'_>, key: &str) -> Option<u32> {
-    gguf.metadata().get_u32(key).ok().flatten()
-}
-
-/// The tokenizer facts of a file.
-pub fn tokenizer(gguf: &Gguf<'_>) -> Tokenizer {
-    let md = gguf.metadata();
-    let tokens = md
-        .get_array("tokenizer.ggml.tokens", Some(ValueType::String))
-        .ok()
-        .flatten()
-        .and_then(|a| {
-            a.strings().map(|s| {
-                s.map(|t| t.to_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
-    let token_types = md
-        .get_array("tokenizer.ggml.token_type", None)
-        .ok()
-        .flatten()
-        .map(|a| {
-            a.iter()
-                .map(|v| {
-                    v.as_integer()
-                        .and_then(|i| i32::try_from(i).ok())
-                        .unwrap_or(0)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let fim = [
-        "tokenizer.ggml.fim_pad_token_id",
-        "tokenizer.ggml.fim_rep_token_id",
-        "tokenizer.ggml.fim_sep_token_id",
-    ]
-    .iter()
-    .filter_map(|k| ids(gguf, k))
-    .collect();
-    Tokenizer {
-        model: md
-            .get_str("tokenizer.ggml.model")
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .to_string(),
-        tokens,
-        token_types,
-        bos: ids(gguf, "tokenizer.ggml.bos_token_id"),
-        eos: ids(gguf, "tokenizer.ggml.eos_token_id"),
-        eot: ids(gguf, "tokenizer.ggml.eot_token_id"),
-        eom: ids(gguf, "tokenizer.ggml.eom_token_id"),
-        unk: ids(gguf, "tokenizer.ggml.unknown_token_id"),
-        pad: ids(gguf, "tokenizer.ggml.padding_token_id"),
-        fim,
-        add_bos: md.get_bool("tokenizer.ggml.add_bos_token").ok().flatten(),
-    }
-}
-
 /// Runs `template`.
 pub fn run(args: &TemplateArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Result<Status> {
     let input = Input::open(&args.source)?;
@@ -167,7 +108,8 @@ pub fn run(args: &TemplateArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Re
         }
     }
     let tools = args.tools.as_ref().map(read_json).transpose()?;
-    let tok = tokenizer(&gguf);
+    let vocab = Vocab::present(&gguf).then(|| Vocab::read(&gguf));
+    let tok = template_tokenizer(&gguf, vocab.as_ref());
     let renderer = Renderer::new(Clock::System);
     let render_input = RenderInput {
         messages,

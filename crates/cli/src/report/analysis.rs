@@ -16,6 +16,7 @@ use crate::report::findings::{self, Finding};
 use crate::report::llama_layout::LlamaLayout;
 use crate::report::tensor_table::TensorTable;
 use crate::report::validate::{model_findings, schema_findings};
+use crate::report::vocab::TokenizerReport;
 
 /// `general.description`. TODO(model): move to `ggufscope_model::keys`, the home of key
 /// strings (that crate is being edited elsewhere).
@@ -112,6 +113,8 @@ pub struct AnalysisReport {
     pub comparison: Option<CompareReport>,
     /// The story's assumptions checked against the file.
     pub assumptions: Vec<ClaimCheck>,
+    /// The vocabulary as llama.cpp loads it and the chat templates' capabilities.
+    pub tokenizer: TokenizerReport,
 }
 
 fn input_file(m: &Model<'_, '_>) -> InputFile {
@@ -151,6 +154,8 @@ impl AnalysisReport {
             Some(m) if m.in_table() => model_findings(m),
             _ => schema_findings(gguf),
         }));
+        let tokenizer = TokenizerReport::of(gguf);
+        all_findings.extend(tokenizer.findings());
         let comparison = other.as_ref().map(|o| {
             CompareReport::new(
                 (model.file.clone(), gguf, cfg),
@@ -182,6 +187,7 @@ impl AnalysisReport {
             findings: all_findings,
             comparison,
             assumptions,
+            tokenizer,
         };
         report.summary = report.summarise();
         report

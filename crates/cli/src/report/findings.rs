@@ -17,14 +17,18 @@ pub enum FindingSource {
     Format,
     /// The architecture: configuration and tensor schema.
     Schema,
+    /// The tokenizer and chat templates: what llama.cpp's vocabulary loader refuses or does
+    /// differently from what the template expects.
+    Tokenizer,
 }
 
 impl FindingSource {
-    /// `"format"` or `"schema"`.
+    /// `"format"`, `"schema"` or `"tokenizer"`.
     pub fn as_str(self) -> &'static str {
         match self {
             FindingSource::Format => "format",
             FindingSource::Schema => "schema",
+            FindingSource::Tokenizer => "tokenizer",
         }
     }
 }

@@ -76,6 +76,7 @@ impl AnalysisReport {
             .collect();
         markdown_table(out, &["group", "field", "value", "note"], &rows, &[])?;
         self.seed_view(out)?;
+        self.tokenizer.markdown(out)?;
 
         writeln!(out, "\n## Derived facts\n")?;
         let rows: Vec<Vec<String>> = self

@@ -23,3 +23,4 @@ pub mod tensors;
 pub mod validate;
 pub mod value;
 pub mod verify;
+pub mod vocab;

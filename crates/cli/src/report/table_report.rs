@@ -12,6 +12,7 @@ use crate::render;
 use crate::report::compare::CompareReport;
 use crate::report::config::FactsReport;
 use crate::report::findings::Finding;
+use crate::report::vocab::TokenizerReport;
 
 /// The report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +31,8 @@ pub struct TableReport {
     pub llama_compatibility: AdapterPlan,
     /// The comparison with `--compare`'s file.
     pub comparison: Option<CompareReport>,
+    /// The vocabulary as llama.cpp loads it and the chat templates' capabilities.
+    pub tokenizer: TokenizerReport,
 }
 
 impl TableReport {
@@ -43,6 +46,9 @@ impl TableReport {
         findings: Vec<Finding>,
         comparison: Option<CompareReport>,
     ) -> Self {
+        let tokenizer = TokenizerReport::of(gguf);
+        let mut findings = findings;
+        findings.extend(tokenizer.findings());
         Self {
             command,
             file,
@@ -51,6 +57,7 @@ impl TableReport {
             config,
             findings,
             comparison,
+            tokenizer,
         }
     }
 
@@ -164,6 +171,8 @@ impl TableReport {
             writeln!(out)?;
         }
 
+        self.tokenizer.markdown(out)?;
+        writeln!(out)?;
         writeln!(out, "## Findings\n")?;
         if self.findings.is_empty() {
             writeln!(out, "None.\n")?;

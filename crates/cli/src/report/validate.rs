@@ -13,13 +13,15 @@ use serde::Serialize;
 use crate::render::{self, Paint};
 use crate::report::findings::{self, Finding, FindingSource};
 use crate::report::issues::FormatIssues;
+use crate::report::vocab::TokenizerReport;
 
 /// The `validate` report (also its JSON shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidateReport {
     /// No finding is an error.
     pub ok: bool,
-    /// Format findings (file order, then by offset), then schema findings (check order).
+    /// Format findings (file order, then by offset), then schema findings (check order), then
+    /// tokenizer and chat-template findings.
     pub findings: Vec<Finding>,
 }
 
@@ -217,6 +219,9 @@ impl ValidateReport {
         let mut all = findings::format_findings(issues);
         // The format findings are capped by the format layer; the schema ones here.
         all.extend(findings::cap_repeated(schema_findings(gguf)));
+        // What llama.cpp's vocabulary loader refuses, and what breaks serving the chat
+        // templates.
+        all.extend(TokenizerReport::of(gguf).findings());
         for f in &all {
             tracing::info!(
                 severity = f.severity,
