@@ -926,7 +926,20 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         return out;
     }
     let [ub, n_kv, embd, masks] = plan.graph;
-    let mask_elt = if plan.options.flash_attn { 2 } else { 4 };
+    // `--flash-attn on` is llama.cpp's default `auto`, resolved per model and placement.
+    let on_gpu = |il: usize| p.layer_devices.get(il).is_some_and(|&d| d > 0);
+    let fa = compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu);
+    let resolved;
+    let graph = if fa == plan.compute_graph.flash_attn {
+        &plan.compute_graph
+    } else {
+        resolved = compute::Graph {
+            flash_attn: fa,
+            ..plan.compute_graph.clone()
+        };
+        &resolved
+    };
+    let mask_elt = if graph.flash_attn { 2 } else { 4 };
     let host = ub
         .saturating_mul(n_kv)
         .saturating_mul(mask_elt)
@@ -934,10 +947,14 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
     let full = p.layer_devices.iter().all(|&d| d > 0);
-    let gpu = if full && plan.compute_graph.indexer_heads == 0 {
-        plan.cpu_compute_bytes
+    let gpu = if full && graph.indexer_heads == 0 {
+        if fa == plan.compute_graph.flash_attn {
+            plan.cpu_compute_bytes
+        } else {
+            compute::cpu(graph).bytes
+        }
     } else {
-        compute::partial_offload_gpu(&plan.compute_graph)
+        compute::partial_offload_gpu(graph)
     };
     for (i, c) in out.iter_mut().enumerate() {
         *c = if i == 0 { host } else { gpu };

@@ -24,6 +24,10 @@ pub struct LayerGraph {
     pub n_head: u64,
     /// `n_embd_head_k(il)`.
     pub head_k: u64,
+    /// `n_embd_head_v(il)`.
+    pub head_v: u64,
+    /// `n_head_kv(il)` (1 for MLA's compressed cache).
+    pub n_head_kv: u64,
     /// `n_ff(il)` (dense FFN width; 0 for none).
     pub n_ff: u64,
     /// `n_ff_exp(il)` (expert FFN width) with `n_expert_used(il)` experts (0: dense layer).
@@ -323,6 +327,8 @@ pub(crate) fn graph_from_table(
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
+            head_v: u(x.n_embd_head_v),
+            n_head_kv: u(x.n_head_kv),
             n_ff: if moe_layer(x) { 0 } else { u(x.n_ff) },
             n_ff_exp: if moe_layer(x) {
                 u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })
@@ -349,7 +355,9 @@ pub(crate) fn graph_from_table(
         n_vocab,
         masks,
         extra_masks: u64::from(indexer_heads > 0),
-        flash_attn,
+        // llama.cpp turns flash attention off for Grok on every backend
+        // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
+        flash_attn: flash_attn && l.arch != "grok",
         ssm_d_inner: hint("ssm_d_inner"),
         recurrent,
         indexer_heads,
@@ -387,6 +395,8 @@ pub(crate) fn graph_from_spec(
             LayerGraph {
                 n_head: d.head_count,
                 head_k: cfg.head_dim,
+                head_v: cfg.head_dim,
+                n_head_kv: d.head_count_kv,
                 n_ff: d.feed_forward_length,
                 n_ff_exp: 0,
                 n_expert_used: 0,
@@ -433,4 +443,36 @@ pub fn partial_offload_gpu(g: &Graph) -> u64 {
         .saturating_add(residual)
     };
     output.max(attention)
+}
+
+/// Whether CUDA runs `flash_attn_ext` for an attention layer of these shapes
+/// (`ggml_cuda_get_best_fattn_kernel`, ggml/src/ggml-cuda/fattn.cu:541-616; the grouped-query
+/// optimisation the wide heads need applies from `gqa_ratio = n_head / n_head_kv >= 2`, with the
+/// reserve graph's mask and a KV length padded to 256).
+pub fn cuda_supports_flash_attn(l: &LayerGraph) -> bool {
+    let gqa = if l.n_head_kv > 0 {
+        l.n_head / l.n_head_kv
+    } else {
+        0
+    };
+    match l.head_k {
+        40 | 64 | 72 | 80 | 96 | 112 | 128 | 256 => l.head_v == l.head_k,
+        192 => l.head_v == 128 && gqa >= 2 && gqa % 8 == 0,
+        320 => l.head_v == 256 && gqa >= 2 && gqa % 32 == 0,
+        512 => l.head_v == 512 && gqa >= 2,
+        576 => l.head_v == 512 && gqa >= 2,
+        _ => false,
+    }
+}
+
+/// llama.cpp's `auto` flash attention on CUDA: `resolve_fused_ops` (src/llama-context.cpp:
+/// 510-560) reserves a one-token graph and turns flash attention off when some layer's
+/// `flash_attn_ext` is not on that layer's device, which happens when the layer is on a GPU
+/// whose backend does not support the op for its shapes (the scheduler then runs it on the
+/// CPU). `on_gpu(il)`: the layer is on a CUDA device.
+pub fn cuda_flash_attn_auto(g: &Graph, on_gpu: impl Fn(usize) -> bool) -> bool {
+    g.flash_attn
+        && g.layers.iter().enumerate().all(|(il, l)| {
+            !(l.attention && l.n_head > 0 && on_gpu(il)) || cuda_supports_flash_attn(l)
+        })
 }
