@@ -27,7 +27,7 @@ const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
     ),
     (
         "qwen4exp-moe.gguf n_ctx_4096",
-        "QSA top-k scoring (qwen4exp.cpp:548-696) not modelled",
+        "under: QSA's queries and block scores are counted, the rest of its top-k (qwen4exp.cpp:548-696) is not",
     ),
     (
         "deepseek4-moe.gguf n_ctx_512",
@@ -80,7 +80,7 @@ const TOTAL_UNDER: &[&str] = &[
 ];
 
 /// The range of ours / llama.cpp's seen (held so a regression shows).
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.254, 1.93);
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.55, 1.93);
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)

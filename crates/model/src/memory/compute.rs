@@ -88,6 +88,9 @@ pub struct Graph {
     pub mla_v: u64,
     /// `indexer_head_size`.
     pub indexer_head_size: u64,
+    /// Qwen4exp's QSA indexer (`build_qsa_top_k`): the smallest `compress_ratio` of its blocks
+    /// (0: none, or DSA's fused indexer).
+    pub qsa_ratio: u64,
     /// `n_expert` (router width).
     pub n_expert: u64,
     /// Per layer.
@@ -172,6 +175,17 @@ pub fn cpu(g: &Graph) -> Estimate {
             // reads.
             let idx = if g.indexer_heads == 0 {
                 0
+            } else if g.qsa_ratio > 0 {
+                // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
+                // `[indexer_head_size, indexer_n_head, n_ubatch]` (norm and rope in place), one
+                // score per block and head `[n_kv / ratio, indexer_n_head, n_ubatch]` (relu in
+                // place, alive until the heads are summed) and the per-block sum.
+                let blocks = g.n_kv.div_ceil(g.qsa_ratio);
+                f32s(
+                    ub.saturating_mul(g.indexer_heads)
+                        .saturating_mul(g.indexer_head_size.saturating_add(blocks))
+                        .saturating_add(blocks.saturating_mul(ub)),
+                )
             } else {
                 f32s(
                     ub.saturating_mul(g.indexer_heads)
@@ -376,6 +390,17 @@ pub(crate) fn graph_from_table(
             0
         },
         n_expert: hint("n_expert"),
+        qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
+            l.hparams
+                .ints("dsv4_compress_ratios")
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| u64::try_from(r).ok().filter(|&r| r > 0))
+                .min()
+                .unwrap_or(0)
+        } else {
+            0
+        },
         layers,
     }
 }
