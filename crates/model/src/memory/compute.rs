@@ -93,6 +93,9 @@ pub struct Graph {
     pub qsa_ratio: u64,
     /// `n_expert` (router width).
     pub n_expert: u64,
+    /// The router's weights scale the expert input before the experts run (llama4:
+    /// `weight_before_ffn`, src/llama-graph.cpp:2034, 2173-2177).
+    pub moe_weight_before: bool,
     /// Per layer.
     pub layers: Vec<LayerGraph>,
 }
@@ -217,9 +220,16 @@ pub fn cpu(g: &Graph) -> Estimate {
         if l.n_ff_exp > 0 && l.n_expert_used > 0 {
             // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
             // (mul_mat_id), the GLU product, the down projection `[n_embd, n_used, n_ubatch]`.
-            let per_tok = l
-                .n_expert_used
-                .saturating_mul(l.n_ff_exp.saturating_mul(3).saturating_add(g.n_embd));
+            // With `weight_before_ffn` the input is first repeated per expert and scaled
+            // (`ggml_repeat_4d` then an in-place `ggml_mul`): `[n_embd, n_used, n_ubatch]`,
+            // alive until the up and gate projections have read it.
+            let weighted = if g.moe_weight_before { g.n_embd } else { 0 };
+            let per_tok = l.n_expert_used.saturating_mul(
+                l.n_ff_exp
+                    .saturating_mul(3)
+                    .saturating_add(g.n_embd)
+                    .saturating_add(weighted),
+            );
             let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
             let units = MOE_UNITS + u64::from(l.dense_beside_experts);
             moe = moe.max(
@@ -390,6 +400,7 @@ pub(crate) fn graph_from_table(
             0
         },
         n_expert: hint("n_expert"),
+        moe_weight_before: l.arch == "llama4",
         qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
             l.hparams
                 .ints("dsv4_compress_ratios")
