@@ -372,6 +372,11 @@ fn memory_of_every_corpus_file_matches_llama_cpp() {
             ));
         }
     }
+    if std::env::var_os("GGUFSCOPE_PRINT_COMPUTE").is_some() {
+        for (n, diff, total) in totals.iter().filter(|(_, d, _)| *d < 0.0) {
+            eprintln!("total {n}: under by {:.2} %", -100.0 * diff / total);
+        }
+    }
     let under: Vec<&str> = totals
         .iter()
         .filter(|(_, diff, total)| *diff < -0.01 * total)

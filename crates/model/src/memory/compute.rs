@@ -55,6 +55,9 @@ pub enum RecurrentKind {
     Mamba2,
     /// LFM2's gated short convolution (`src/models/lfm2.cpp`, `build_shortconv_block`).
     ShortConv,
+    /// MiniMax-01's lightning attention (`src/models/minimax-01.cpp:284-416`): per-head
+    /// `[n_ubatch, n_ubatch]` products beside the activations.
+    Lightning,
     /// Gated delta net / linear attention (`src/models/delta-net-base.cpp`), RWKV, short
     /// convolutions, lightning attention: every other recurrent block.
     Other,
@@ -122,13 +125,17 @@ const SSM_UNITS: u64 = 2;
 /// (`build_mamba2_layer`): `zxBCdt` (2 + groups), conv input and output over `x‖B‖C`, the scan
 /// output and the gated norm: 9; gated delta nets and other linear attention: q, k, v, gate,
 /// beta, decay and the chunked products: 13; LFM2's short convolution (`in_proj` to B, C, x,
-/// the gated product and the convolution output): 3.
+/// the gated product and the convolution output): 3; MiniMax-01's lightning attention: 6 beside
+/// its `[n_ubatch, n_ubatch, n_head]` products.
 fn recurrent_factor(kind: RecurrentKind) -> u64 {
     match kind {
         RecurrentKind::None => 0,
         RecurrentKind::Mamba1 => 6,
         RecurrentKind::Mamba2 => 9,
         RecurrentKind::ShortConv => 3,
+        // minimax-01.cpp:294-357, alive when `qk` is computed: QKVcur (3, silu in place), q_s,
+        // qkv_none_diag and the contiguous v_trans (built before qk, qkv_diag's first source).
+        RecurrentKind::Lightning => 6,
         RecurrentKind::Other => 13,
     }
 }
@@ -250,6 +257,14 @@ pub fn cpu(g: &Graph) -> Estimate {
             let d = g.ssm_d_inner.max(g.n_embd);
             let mut r = f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
                 + u.saturating_mul(SSM_UNITS);
+            if g.recurrent == RecurrentKind::Lightning {
+                // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
+                // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
+                // in place (minimax-01.cpp:233, 330, 348-351).
+                r = r.saturating_add(
+                    f32s(ub.saturating_mul(ub).saturating_mul(l.n_head)).saturating_mul(2),
+                );
+            }
             if l.attention && l.n_head > 0 {
                 // Falcon-H1: attention and SSM side by side in one layer, the attention output
                 // held while the SSM runs.
@@ -290,6 +305,7 @@ const RECURRENT_BLOCKS: &[(&str, RecurrentKind)] = &[
     ("granitehybrid", RecurrentKind::Mamba2),
     ("lfm2", RecurrentKind::ShortConv),
     ("lfm2moe", RecurrentKind::ShortConv),
+    ("minimax-01", RecurrentKind::Lightning),
 ];
 
 /// The graph of a model the architecture table ran llama.cpp's loader on.
