@@ -928,7 +928,13 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     let [ub, n_kv, embd, masks] = plan.graph;
     // `--flash-attn on` is llama.cpp's default `auto`, resolved per model and placement.
     let on_gpu = |il: usize| p.layer_devices.get(il).is_some_and(|&d| d > 0);
-    let fa = compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu);
+    // A quantized cache turns `auto` into `enabled` before any probe
+    // (`llama_init_from_model`, src/llama-context.cpp:3840-3844).
+    let fa = if plan.options.kv_type.is_quantized() {
+        plan.compute_graph.flash_attn
+    } else {
+        compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu)
+    };
     let resolved;
     let graph = if fa == plan.compute_graph.flash_attn {
         &plan.compute_graph

@@ -59,7 +59,7 @@ pub enum RecurrentKind {
     /// `[n_ubatch, n_ubatch]` products beside the activations.
     Lightning,
     /// Gated delta net / linear attention (`src/models/delta-net-base.cpp`), RWKV, short
-    /// convolutions, lightning attention: every other recurrent block.
+    /// convolutions: every other recurrent block.
     Other,
 }
 
@@ -289,7 +289,7 @@ pub fn cpu(g: &Graph) -> Estimate {
 
 /// The recurrent block each architecture builds (its `src/models/*.cpp`): the one place this
 /// module names architectures. Architectures with recurrent layers not listed here build a
-/// gated delta net, RWKV, short-convolution or lightning-attention block
+/// gated delta net, RWKV or short-convolution block
 /// ([`RecurrentKind::Other`]).
 const RECURRENT_BLOCKS: &[(&str, RecurrentKind)] = &[
     // build_mamba_layer (src/models/mamba-base.cpp), used by mamba.cpp and jamba.cpp; plamo2's
@@ -518,7 +518,7 @@ pub fn cuda_supports_flash_attn(l: &LayerGraph) -> bool {
 }
 
 /// llama.cpp's `auto` flash attention on CUDA: `resolve_fused_ops` (src/llama-context.cpp:
-/// 510-560) reserves a one-token graph and turns flash attention off when some layer's
+/// 507-560) reserves a one-token graph and turns flash attention off when some layer's
 /// `flash_attn_ext` is not on that layer's device, which happens when the layer is on a GPU
 /// whose backend does not support the op for its shapes (the scheduler then runs it on the
 /// CPU). `on_gpu(il)`: the layer is on a CUDA device.
