@@ -502,11 +502,7 @@ pub fn partial_offload_gpu(g: &Graph) -> u64 {
 /// optimisation the wide heads need applies from `gqa_ratio = n_head / n_head_kv >= 2`, with the
 /// reserve graph's mask and a KV length padded to 256).
 pub fn cuda_supports_flash_attn(l: &LayerGraph) -> bool {
-    let gqa = if l.n_head_kv > 0 {
-        l.n_head / l.n_head_kv
-    } else {
-        0
-    };
+    let gqa = l.n_head.checked_div(l.n_head_kv).unwrap_or(0);
     match l.head_k {
         40 | 64 | 72 | 80 | 96 | 112 | 128 | 256 => l.head_v == l.head_k,
         192 => l.head_v == 128 && gqa >= 2 && gqa % 8 == 0,
