@@ -891,6 +891,17 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
             }
         }
     }
+    // A plan placed again (`--fit`, `--ngl-step`) keeps only the latest placement's note.
+    const FA_NOTE: &str = "; CUDA: flash attention auto resolved off";
+    if let Some(i) = plan.compute_formula.find(FA_NOTE) {
+        plan.compute_formula.truncate(i);
+    }
+    if o.backend == Backend::Cuda && plan.compute_graph.flash_attn && !cuda_flash_attn(plan, &p) {
+        plan.compute_formula.push_str(FA_NOTE);
+        plan.compute_formula.push_str(
+            " (an attention layer on the GPU has head sizes without a CUDA kernel), GPU graph and masks without it",
+        );
+    }
     for (d, c) in devs.iter_mut().zip(compute_split(plan, o, &p)) {
         d.compute_bytes = c;
     }
@@ -931,7 +942,19 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         return out;
     }
     let [ub, n_kv, embd, masks] = plan.graph;
-    let mask_elt = if plan.options.flash_attn { 2 } else { 4 };
+    // `--flash-attn on` is llama.cpp's default `auto`, resolved per model and placement.
+    let fa = cuda_flash_attn(plan, p);
+    let resolved;
+    let graph = if fa == plan.compute_graph.flash_attn {
+        &plan.compute_graph
+    } else {
+        resolved = compute::Graph {
+            flash_attn: fa,
+            ..plan.compute_graph.clone()
+        };
+        &resolved
+    };
+    let mask_elt = if graph.flash_attn { 2 } else { 4 };
     let host = ub
         .saturating_mul(n_kv)
         .saturating_mul(mask_elt)
@@ -939,15 +962,32 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
     let full = p.layer_devices.iter().all(|&d| d > 0);
-    let gpu = if full && plan.compute_graph.indexer_heads == 0 {
-        plan.cpu_compute_bytes
+    let gpu = if full && graph.indexer_heads == 0 {
+        if fa == plan.compute_graph.flash_attn {
+            plan.cpu_compute_bytes
+        } else {
+            compute::cpu(graph).bytes
+        }
     } else {
-        compute::partial_offload_gpu(&plan.compute_graph)
+        compute::partial_offload_gpu(graph)
     };
     for (i, c) in out.iter_mut().enumerate() {
         *c = if i == 0 { host } else { gpu };
     }
     out
+}
+
+/// Flash attention on CUDA for this placement: `--flash-attn on` is llama.cpp's default `auto`,
+/// resolved per model and placement ([`compute::cuda_flash_attn_auto`]); a quantized cache turns
+/// `auto` into `enabled` before any probe (`llama_init_from_model`,
+/// src/llama-context.cpp:3840-3844).
+fn cuda_flash_attn(plan: &MemoryPlan, p: &Placement) -> bool {
+    let on_gpu = |il: usize| p.layer_devices.get(il).is_some_and(|&d| d > 0);
+    if plan.options.kv_type.is_quantized() {
+        plan.compute_graph.flash_attn
+    } else {
+        compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu)
+    }
 }
 
 /// Layers placed on one GPU.

@@ -24,6 +24,10 @@ pub struct LayerGraph {
     pub n_head: u64,
     /// `n_embd_head_k(il)`.
     pub head_k: u64,
+    /// `n_embd_head_v(il)`.
+    pub head_v: u64,
+    /// `n_head_kv(il)` (1 for MLA's compressed cache).
+    pub n_head_kv: u64,
     /// `n_ff(il)` (dense FFN width; 0 for none).
     pub n_ff: u64,
     /// `n_ff_exp(il)` (expert FFN width) with `n_expert_used(il)` experts (0: dense layer).
@@ -51,8 +55,11 @@ pub enum RecurrentKind {
     Mamba2,
     /// LFM2's gated short convolution (`src/models/lfm2.cpp`, `build_shortconv_block`).
     ShortConv,
+    /// MiniMax-01's lightning attention (`src/models/minimax-01.cpp:284-416`): per-head
+    /// `[n_ubatch, n_ubatch]` products beside the activations.
+    Lightning,
     /// Gated delta net / linear attention (`src/models/delta-net-base.cpp`), RWKV, short
-    /// convolutions, lightning attention: every other recurrent block.
+    /// convolutions: every other recurrent block.
     Other,
 }
 
@@ -84,8 +91,14 @@ pub struct Graph {
     pub mla_v: u64,
     /// `indexer_head_size`.
     pub indexer_head_size: u64,
+    /// Qwen4exp's QSA indexer (`build_qsa_top_k`): the smallest `compress_ratio` of its blocks
+    /// (0: none, or DSA's fused indexer).
+    pub qsa_ratio: u64,
     /// `n_expert` (router width).
     pub n_expert: u64,
+    /// The router's weights scale the expert input before the experts run (llama4:
+    /// `weight_before_ffn`, src/llama-graph.cpp:2034, 2173-2177).
+    pub moe_weight_before: bool,
     /// Per layer.
     pub layers: Vec<LayerGraph>,
 }
@@ -112,13 +125,17 @@ const SSM_UNITS: u64 = 2;
 /// (`build_mamba2_layer`): `zxBCdt` (2 + groups), conv input and output over `x‖B‖C`, the scan
 /// output and the gated norm: 9; gated delta nets and other linear attention: q, k, v, gate,
 /// beta, decay and the chunked products: 13; LFM2's short convolution (`in_proj` to B, C, x,
-/// the gated product and the convolution output): 3.
+/// the gated product and the convolution output): 3; MiniMax-01's lightning attention: 6 beside
+/// its `[n_ubatch, n_ubatch, n_head]` products.
 fn recurrent_factor(kind: RecurrentKind) -> u64 {
     match kind {
         RecurrentKind::None => 0,
         RecurrentKind::Mamba1 => 6,
         RecurrentKind::Mamba2 => 9,
         RecurrentKind::ShortConv => 3,
+        // minimax-01.cpp:294-357, alive when `qk` is computed: QKVcur (3, silu in place), q_s,
+        // qkv_none_diag and the contiguous v_trans (built before qk, qkv_diag's first source).
+        RecurrentKind::Lightning => 6,
         RecurrentKind::Other => 13,
     }
 }
@@ -168,6 +185,17 @@ pub fn cpu(g: &Graph) -> Estimate {
             // reads.
             let idx = if g.indexer_heads == 0 {
                 0
+            } else if g.qsa_ratio > 0 {
+                // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
+                // `[indexer_head_size, indexer_n_head, n_ubatch]` (norm and rope in place), one
+                // score per block and head `[n_kv / ratio, indexer_n_head, n_ubatch]` (relu in
+                // place, alive until the heads are summed) and the per-block sum.
+                let blocks = g.n_kv.div_ceil(g.qsa_ratio);
+                f32s(
+                    ub.saturating_mul(g.indexer_heads)
+                        .saturating_mul(g.indexer_head_size.saturating_add(blocks))
+                        .saturating_add(blocks.saturating_mul(ub)),
+                )
             } else {
                 f32s(
                     ub.saturating_mul(g.indexer_heads)
@@ -199,9 +227,16 @@ pub fn cpu(g: &Graph) -> Estimate {
         if l.n_ff_exp > 0 && l.n_expert_used > 0 {
             // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
             // (mul_mat_id), the GLU product, the down projection `[n_embd, n_used, n_ubatch]`.
-            let per_tok = l
-                .n_expert_used
-                .saturating_mul(l.n_ff_exp.saturating_mul(3).saturating_add(g.n_embd));
+            // With `weight_before_ffn` the input is first repeated per expert and scaled
+            // (`ggml_repeat_4d` then an in-place `ggml_mul`): `[n_embd, n_used, n_ubatch]`,
+            // alive until the up and gate projections have read it.
+            let weighted = if g.moe_weight_before { g.n_embd } else { 0 };
+            let per_tok = l.n_expert_used.saturating_mul(
+                l.n_ff_exp
+                    .saturating_mul(3)
+                    .saturating_add(g.n_embd)
+                    .saturating_add(weighted),
+            );
             let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
             let units = MOE_UNITS + u64::from(l.dense_beside_experts);
             moe = moe.max(
@@ -222,6 +257,14 @@ pub fn cpu(g: &Graph) -> Estimate {
             let d = g.ssm_d_inner.max(g.n_embd);
             let mut r = f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
                 + u.saturating_mul(SSM_UNITS);
+            if g.recurrent == RecurrentKind::Lightning {
+                // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
+                // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
+                // in place (minimax-01.cpp:233, 330, 348-351).
+                r = r.saturating_add(
+                    f32s(ub.saturating_mul(ub).saturating_mul(l.n_head)).saturating_mul(2),
+                );
+            }
             if l.attention && l.n_head > 0 {
                 // Falcon-H1: attention and SSM side by side in one layer, the attention output
                 // held while the SSM runs.
@@ -246,7 +289,7 @@ pub fn cpu(g: &Graph) -> Estimate {
 
 /// The recurrent block each architecture builds (its `src/models/*.cpp`): the one place this
 /// module names architectures. Architectures with recurrent layers not listed here build a
-/// gated delta net, RWKV, short-convolution or lightning-attention block
+/// gated delta net, RWKV or short-convolution block
 /// ([`RecurrentKind::Other`]).
 const RECURRENT_BLOCKS: &[(&str, RecurrentKind)] = &[
     // build_mamba_layer (src/models/mamba-base.cpp), used by mamba.cpp and jamba.cpp; plamo2's
@@ -262,6 +305,7 @@ const RECURRENT_BLOCKS: &[(&str, RecurrentKind)] = &[
     ("granitehybrid", RecurrentKind::Mamba2),
     ("lfm2", RecurrentKind::ShortConv),
     ("lfm2moe", RecurrentKind::ShortConv),
+    ("minimax-01", RecurrentKind::Lightning),
 ];
 
 /// The graph of a model the architecture table ran llama.cpp's loader on.
@@ -323,6 +367,8 @@ pub(crate) fn graph_from_table(
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
+            head_v: u(x.n_embd_head_v),
+            n_head_kv: u(x.n_head_kv),
             n_ff: if moe_layer(x) { 0 } else { u(x.n_ff) },
             n_ff_exp: if moe_layer(x) {
                 u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })
@@ -349,7 +395,9 @@ pub(crate) fn graph_from_table(
         n_vocab,
         masks,
         extra_masks: u64::from(indexer_heads > 0),
-        flash_attn,
+        // llama.cpp turns flash attention off for Grok on every backend
+        // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
+        flash_attn: flash_attn && l.arch != "grok",
         ssm_d_inner: hint("ssm_d_inner"),
         recurrent,
         indexer_heads,
@@ -368,6 +416,18 @@ pub(crate) fn graph_from_table(
             0
         },
         n_expert: hint("n_expert"),
+        moe_weight_before: l.arch == "llama4",
+        qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
+            l.hparams
+                .ints("dsv4_compress_ratios")
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| u64::try_from(r).ok().filter(|&r| r > 0))
+                .min()
+                .unwrap_or(0)
+        } else {
+            0
+        },
         layers,
     }
 }
@@ -387,6 +447,8 @@ pub(crate) fn graph_from_spec(
             LayerGraph {
                 n_head: d.head_count,
                 head_k: cfg.head_dim,
+                head_v: cfg.head_dim,
+                n_head_kv: d.head_count_kv,
                 n_ff: d.feed_forward_length,
                 n_ff_exp: 0,
                 n_expert_used: 0,
@@ -433,4 +495,32 @@ pub fn partial_offload_gpu(g: &Graph) -> u64 {
         .saturating_add(residual)
     };
     output.max(attention)
+}
+
+/// Whether CUDA runs `flash_attn_ext` for an attention layer of these shapes
+/// (`ggml_cuda_get_best_fattn_kernel`, ggml/src/ggml-cuda/fattn.cu:541-616; the grouped-query
+/// optimisation the wide heads need applies from `gqa_ratio = n_head / n_head_kv >= 2`, with the
+/// reserve graph's mask and a KV length padded to 256).
+pub fn cuda_supports_flash_attn(l: &LayerGraph) -> bool {
+    let gqa = l.n_head.checked_div(l.n_head_kv).unwrap_or(0);
+    match l.head_k {
+        40 | 64 | 72 | 80 | 96 | 112 | 128 | 256 => l.head_v == l.head_k,
+        192 => l.head_v == 128 && gqa >= 2 && gqa % 8 == 0,
+        320 => l.head_v == 256 && gqa >= 2 && gqa % 32 == 0,
+        512 => l.head_v == 512 && gqa >= 2,
+        576 => l.head_v == 512 && gqa >= 2,
+        _ => false,
+    }
+}
+
+/// llama.cpp's `auto` flash attention on CUDA: `resolve_fused_ops` (src/llama-context.cpp:
+/// 507-560) reserves a one-token graph and turns flash attention off when some layer's
+/// `flash_attn_ext` is not on that layer's device, which happens when the layer is on a GPU
+/// whose backend does not support the op for its shapes (the scheduler then runs it on the
+/// CPU). `on_gpu(il)`: the layer is on a CUDA device.
+pub fn cuda_flash_attn_auto(g: &Graph, on_gpu: impl Fn(usize) -> bool) -> bool {
+    g.flash_attn
+        && g.layers.iter().enumerate().all(|(il, l)| {
+            !(l.attention && l.n_head > 0 && on_gpu(il)) || cuda_supports_flash_attn(l)
+        })
 }
