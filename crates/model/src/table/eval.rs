@@ -1,6 +1,5 @@
 //! The archc interpreter: runs llama.cpp's loader code from the table against one file.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::parse::{AssignOp, BinOp, Expr, Function, Interner, LValue, Stmt, StmtKind, Sym, UnOp};
@@ -19,7 +18,7 @@ pub(crate) enum Value {
     /// `LLM_TENSOR_X`: an index into the tensor-name table.
     TensorKind(u32),
     /// A tensor name built by `tn(…)`.
-    Tn(Rc<TnValue>),
+    Tn(TnValue),
     /// The result of `create_tensor`: index of the request.
     Tensor(u32),
     /// A file tensor looked up without being created (`get_tensor_meta`).
@@ -38,13 +37,18 @@ impl PartialEq for FuncRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A `tn(…)` value: the name's parts, the suffix an interned symbol ([`NO_SUFFIX`] when
+/// there is none), so building and comparing one allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct TnValue {
     pub kind: u32,
-    pub suffix: Option<Rc<str>>,
+    pub suffix: Sym,
     pub bid: i64,
     pub xid: i64,
 }
+
+/// [`TnValue::suffix`] of a name without suffix.
+pub(crate) const NO_SUFFIX: Sym = Sym::MAX;
 
 impl Value {
     pub fn truthy(&self) -> bool {
@@ -117,7 +121,7 @@ pub(crate) trait Host {
     /// A metadata value by full key.
     fn meta(&self, key: &str) -> Option<Meta>;
     /// The shape of a tensor of the file, by name.
-    fn tensor(&self, name: &str) -> Option<Vec<u64>>;
+    fn tensor(&self, name: &str) -> Option<&[u64]>;
     /// The ggml type id of a tensor of the file.
     fn tensor_type(&self, name: &str) -> Option<i64>;
 }
@@ -192,9 +196,9 @@ pub(crate) struct Interp<'h> {
     pub globals: Vec<Value>,
     locals: Vec<(Sym, Value)>,
     frame_base: usize,
-    pub functions: HashMap<Sym, Rc<Function>>,
+    pub functions: rustc_hash::FxHashMap<Sym, Rc<Function>>,
     /// `@fn` sections not parsed yet: body, first line, source file.
-    pub lazy_functions: HashMap<Sym, (&'static str, u32, &'static str)>,
+    pub lazy_functions: rustc_hash::FxHashMap<Sym, (&'static str, u32, &'static str)>,
     pub host: &'h dyn Host,
     pub prefix: String,
     pub tables: Tables,
@@ -229,8 +233,8 @@ impl<'h> Interp<'h> {
             interner,
             locals: Vec::new(),
             frame_base: 0,
-            functions: HashMap::new(),
-            lazy_functions: HashMap::new(),
+            functions: rustc_hash::FxHashMap::default(),
+            lazy_functions: rustc_hash::FxHashMap::default(),
             host,
             prefix,
             tables,
@@ -468,8 +472,10 @@ impl<'h> Interp<'h> {
                             .collect();
                         let names = &self.created_names;
                         let tables = &self.tables;
-                        self.created_tns
-                            .retain(|t| names.contains(&tn_string(&tables.tensor_fmt, t)));
+                        let interner = &self.interner;
+                        self.created_tns.retain(|t| {
+                            names.contains(&tn_string(&tables.tensor_fmt, interner, t))
+                        });
                         self.n_created = created;
                         self.scoped(handler)
                     }
@@ -776,7 +782,7 @@ impl<'h> Interp<'h> {
         if let Some(f) = self.functions.get(&sym).cloned() {
             return self.call_fn(&f, args, line);
         }
-        let name = self.interner.name(sym).to_string();
+        let name = self.interner.name_rc(sym);
         self.builtin(&name, args, line)
     }
 
@@ -1121,9 +1127,9 @@ impl<'h> Interp<'h> {
                 // (src/llama-arch.h): a number in second place is the layer.
                 let second = self.opt_arg(args, 1, Value::Null)?;
                 let (suffix, rest) = match second {
-                    Value::Str(s) => (Some(s), 2),
-                    Value::Int(b) => (None, if b >= 0 || args.len() > 2 { 1 } else { 2 }),
-                    _ => (None, 2),
+                    Value::Str(s) => (self.interner.intern(&s), 2),
+                    Value::Int(b) => (NO_SUFFIX, if b >= 0 || args.len() > 2 { 1 } else { 2 }),
+                    _ => (NO_SUFFIX, 2),
                 };
                 let bid = self
                     .opt_arg(args, rest, Value::Int(-1))?
@@ -1133,12 +1139,12 @@ impl<'h> Interp<'h> {
                     .opt_arg(args, rest + 1, Value::Int(-1))?
                     .as_i64()
                     .unwrap_or(-1);
-                Ok(Value::Tn(Rc::new(TnValue {
+                Ok(Value::Tn(TnValue {
                     kind,
                     suffix,
                     bid,
                     xid,
-                })))
+                }))
             }
             "has_tensor" => {
                 let n = self.arg(args, 0, line)?;
@@ -1173,7 +1179,7 @@ impl<'h> Interp<'h> {
                 // Keyed by the name's parts, so the generic pass's thousands of tests build no
                 // strings.
                 let found = match self.arg(args, 0, line)? {
-                    Value::Tn(t) => self.created_tns.contains(&*t),
+                    Value::Tn(t) => self.created_tns.contains(&t),
                     Value::Str(s) => self.created_names.contains(&*s),
                     other => {
                         return self.err(line, format!("a tensor name is needed, got {other:?}"))
@@ -1338,7 +1344,7 @@ impl<'h> Interp<'h> {
     }
 
     pub fn tn_str(&self, t: &TnValue) -> String {
-        tn_string(&self.tables.tensor_fmt, t)
+        tn_string(&self.tables.tensor_fmt, &self.interner, t)
     }
 
     /// Whether the tensor exists, in the current mode; `required` is the flag of the request
@@ -1381,18 +1387,19 @@ impl<'h> Interp<'h> {
             .copied()
             .unwrap_or(false);
         let src_line = self.src_line(line);
-        let file_shape = match self.tensor_mode {
-            TensorMode::File => self.host.tensor(&name),
+        let host = self.host;
+        let file_shape: Option<std::borrow::Cow<'_, [u64]>> = match self.tensor_mode {
+            TensorMode::File => host.tensor(&name).map(std::borrow::Cow::Borrowed),
             TensorMode::Required => {
                 if not_required {
                     None
                 } else {
-                    Some(
+                    Some(std::borrow::Cow::Owned(
                         shape
                             .iter()
                             .map(|&d| u64::try_from(d).unwrap_or(0))
                             .collect::<Vec<u64>>(),
-                    )
+                    ))
                 }
             }
         };
@@ -1472,7 +1479,7 @@ impl<'h> Interp<'h> {
                 file: self.cur_file.clone(),
                 code: "wrong_shape",
             });
-            req.shape_mismatch = Some(cur);
+            req.shape_mismatch = Some(cur.into_owned());
             // llama.cpp stops here; ggufscope goes on as if created, to report everything.
         }
         if skip || op_none {
@@ -1486,7 +1493,7 @@ impl<'h> Interp<'h> {
         if !duplicated {
             self.n_created += 1;
         }
-        self.created_tns.insert(t.clone());
+        self.created_tns.insert(*t);
         let idx = self.push_request(req);
         Ok(Value::Tensor(idx))
     }
@@ -1501,7 +1508,7 @@ impl<'h> Interp<'h> {
 }
 
 /// `LLM_TN_IMPL::str()`: the name of a `tn(…)` value.
-fn tn_string(formats: &[Rc<str>], t: &TnValue) -> String {
+fn tn_string(formats: &[Rc<str>], interner: &Interner, t: &TnValue) -> String {
     use std::fmt::Write as _;
     let fmt = formats.get(t.kind as usize).map_or("__missing__", |s| s);
     let mut name = String::with_capacity(fmt.len() + 24);
@@ -1515,9 +1522,9 @@ fn tn_string(formats: &[Rc<str>], t: &TnValue) -> String {
         }
         _ => name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]),
     }
-    if let Some(s) = &t.suffix {
+    if t.suffix != NO_SUFFIX {
         name.push('.');
-        name.push_str(s);
+        name.push_str(interner.name(t.suffix));
     }
     name
 }

@@ -12,7 +12,6 @@ mod eval;
 mod lex;
 mod parse;
 
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -81,9 +80,9 @@ pub struct Table {
     pub version: &'static str,
     sections: Vec<Section<'static>>,
     /// `general.architecture` → index of its `@arch` section.
-    archs: HashMap<&'static str, usize>,
+    archs: rustc_hash::FxHashMap<&'static str, usize>,
     /// `general.architecture` → rope type name.
-    rope: HashMap<&'static str, &'static str>,
+    rope: rustc_hash::FxHashMap<&'static str, &'static str>,
     /// `LLM_ARCH_X` → architecture string.
     arch_consts: Vec<(&'static str, &'static str)>,
     /// Tensor names: `LLM_TENSOR_X`, format, layer kind, op.
@@ -105,10 +104,16 @@ pub struct TensorName {
 
 /// `IDENT = "text" tail;`: the identifier, the quoted text and the rest (trimmed).
 fn quoted_line(line: &'static str) -> Option<(&'static str, &'static str, &'static str)> {
-    let (ident, rest) = line.split_once('=')?;
-    let q = rest.trim().trim_end_matches(';').strip_prefix('"')?;
-    let (text, tail) = q.split_once('"')?;
-    Some((ident.trim(), text, tail.trim()))
+    let b = line.as_bytes();
+    let eq = memchr::memchr(b'=', b)?;
+    let q1 = eq + 1 + memchr::memchr(b'"', b.get(eq + 1..)?)?;
+    if !line.get(eq + 1..q1)?.trim().is_empty() {
+        return None;
+    }
+    let q2 = q1 + 1 + memchr::memchr(b'"', b.get(q1 + 1..)?)?;
+    let tail = line.get(q2 + 1..)?.trim_end();
+    let tail = tail.strip_suffix(';').unwrap_or(tail).trim();
+    Some((line.get(..eq)?.trim(), line.get(q1 + 1..q2)?, tail))
 }
 
 /// The table, parsed once.
@@ -122,8 +127,8 @@ impl Table {
     pub fn parse(text: &'static str) -> Table {
         let sections = sections(text);
         let mut version = "";
-        let mut archs = HashMap::new();
-        let mut rope = HashMap::new();
+        let mut archs = rustc_hash::FxHashMap::default();
+        let mut rope = rustc_hash::FxHashMap::default();
         let mut arch_consts = Vec::new();
         let mut tensor_names = Vec::new();
         for (i, s) in sections.iter().enumerate() {
@@ -200,7 +205,6 @@ impl Table {
 /// A metadata and tensor view of a parsed file.
 struct FileHost<'g, 'a> {
     gguf: &'g Gguf<'a>,
-    tensors: HashMap<&'a str, Vec<u64>>,
 }
 
 fn convert(v: GValue<'_>) -> Value {
@@ -241,8 +245,8 @@ impl Host for FileHost<'_, '_> {
         }
     }
 
-    fn tensor(&self, name: &str) -> Option<Vec<u64>> {
-        self.tensors.get(name).cloned()
+    fn tensor(&self, name: &str) -> Option<&[u64]> {
+        self.gguf.tensor(name).map(|t| t.dims())
     }
 
     fn tensor_type(&self, name: &str) -> Option<i64> {
@@ -380,7 +384,7 @@ pub struct Refusal {
 /// Hyper-parameters as llama.cpp holds them after `load_hparams`.
 #[derive(Debug, Clone, Default)]
 pub struct Hparams {
-    values: HashMap<String, HValue>,
+    values: rustc_hash::FxHashMap<String, HValue>,
 }
 
 /// One hyper-parameter value.
@@ -595,14 +599,7 @@ fn load_sections(
     secs: &[Section<'static>],
     mode: TensorMode,
 ) -> Result<Loaded, TableError> {
-    let host = FileHost {
-        gguf,
-        tensors: gguf
-            .tensors()
-            .iter()
-            .map(|ti| (ti.name(), ti.dims().to_vec()))
-            .collect(),
-    };
+    let host = FileHost { gguf };
     let mut interner = Interner::default();
     // Parse the common bodies and the architecture's.
     let mut common: Vec<(&Section<'static>, Vec<Stmt>)> = Vec::new();
@@ -849,7 +846,7 @@ fn load_sections(
     }
     let mut unexpected = Vec::new();
     if mode == TensorMode::File && hparams_refusal.is_none() && tensors_refusal.is_none() {
-        let asked: std::collections::HashSet<&str> = it
+        let asked: rustc_hash::FxHashSet<&str> = it
             .requests
             .iter()
             .filter(|r| r.present)
@@ -927,7 +924,8 @@ impl Interp<'_> {
                 _ => return None,
             })
         }
-        let mut values = HashMap::new();
+        let mut values = rustc_hash::FxHashMap::default();
+        values.reserve(self.globals.len() / 2);
         for (i, v) in self.globals.iter().enumerate() {
             let Some(h) = conv(v) else { continue };
             let name = self.interner.name(u32::try_from(i).unwrap_or(u32::MAX));
