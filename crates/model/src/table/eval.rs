@@ -181,8 +181,29 @@ pub enum TensorMode {
     Required,
 }
 
+/// A value the table names (`@consts`, `@keys`, `@tensor_names`, `@archs`), bound to the
+/// run's globals when a parsed body first uses the name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Lit {
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    TensorKind(u32),
+}
+
+impl Lit {
+    fn value(self) -> Value {
+        match self {
+            Lit::Int(v) => Value::Int(v),
+            Lit::Float(v) => Value::Float(v),
+            Lit::Str(s) => Value::Str(Rc::from(s)),
+            Lit::TensorKind(k) => Value::TensorKind(k),
+        }
+    }
+}
+
 pub(crate) struct Tables {
-    pub tensor_fmt: Vec<Rc<str>>,
+    pub tensor_fmt: Vec<&'static str>,
     pub tensor_op_none: Vec<bool>,
     pub tensor_layer: Vec<u8>,
     pub flag_not_required: i64,
@@ -222,12 +243,22 @@ pub(crate) struct Interp<'h> {
     steps: u64,
     /// The base line of the body being run, to turn token lines into source lines.
     pub line_base: i64,
+    /// The table's named values ([`Lit`]).
+    named: &'h rustc_hash::FxHashMap<&'static str, Lit>,
+    /// Symbols below this have been checked against `named`.
+    bound_upto: usize,
 }
 
 const MAX_STEPS: u64 = 50_000_000;
 
 impl<'h> Interp<'h> {
-    pub fn new(interner: Interner, host: &'h dyn Host, prefix: String, tables: Tables) -> Self {
+    pub fn new(
+        interner: Interner,
+        host: &'h dyn Host,
+        prefix: String,
+        tables: Tables,
+        named: &'h rustc_hash::FxHashMap<&'static str, Lit>,
+    ) -> Self {
         Self {
             globals: Vec::new(),
             interner,
@@ -251,7 +282,25 @@ impl<'h> Interp<'h> {
             depth: 0,
             steps: 0,
             line_base: 0,
+            named,
+            bound_upto: 0,
         }
+    }
+
+    /// Binds the table's named values for every symbol interned since the last call (each
+    /// parse of a body), unless the symbol already holds a value.
+    pub fn bind_named(&mut self) {
+        let n = self.interner.len();
+        for i in self.bound_upto..n {
+            let Ok(sym) = Sym::try_from(i) else { break };
+            let Some(lit) = self.named.get(self.interner.name(sym)).copied() else {
+                continue;
+            };
+            if self.globals.get(i).is_none_or(|v| *v == Value::Undef) {
+                self.set_global(sym, lit.value());
+            }
+        }
+        self.bound_upto = n;
     }
 
     fn src_line(&self, line: u32) -> u32 {
@@ -775,6 +824,7 @@ impl<'h> Interp<'h> {
                         let s = self.interner.intern(&name);
                         self.functions.insert(s, Rc::new(f));
                     }
+                    self.bind_named();
                 }
                 Err((l, m)) => return self.err(line, format!("@fn {file}:{l}: {m}")),
             }
@@ -1508,9 +1558,9 @@ impl<'h> Interp<'h> {
 }
 
 /// `LLM_TN_IMPL::str()`: the name of a `tn(…)` value.
-fn tn_string(formats: &[Rc<str>], interner: &Interner, t: &TnValue) -> String {
+fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
     use std::fmt::Write as _;
-    let fmt = formats.get(t.kind as usize).map_or("__missing__", |s| s);
+    let fmt = formats.get(t.kind as usize).copied().unwrap_or("__missing__");
     let mut name = String::with_capacity(fmt.len() + 24);
     // Most names have at most one `%d` (the layer): format those without the general printf.
     match fmt.split_once("%d") {

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use ggufscope_gguf::{Gguf, Value as GValue, ValueType};
 
-use eval::{Host, Interp, Meta, Stop, Tables, Value};
+use eval::{Host, Interp, Lit, Meta, Stop, Tables, Value};
 pub use eval::{LoadProblem, TensorMode, TensorRequest};
 use parse::{Interner, Parser, Stmt};
 
@@ -83,10 +83,13 @@ pub struct Table {
     archs: rustc_hash::FxHashMap<&'static str, usize>,
     /// `general.architecture` → rope type name.
     rope: rustc_hash::FxHashMap<&'static str, &'static str>,
-    /// `LLM_ARCH_X` → architecture string.
-    arch_consts: Vec<(&'static str, &'static str)>,
     /// Tensor names: `LLM_TENSOR_X`, format, layer kind, op.
     tensor_names: Vec<TensorName>,
+    /// The names `@consts`, `@keys`, `@tensor_names` and `@archs` define, with their values:
+    /// a run binds only the names its code uses.
+    named: rustc_hash::FxHashMap<&'static str, Lit>,
+    /// `@consts`/`@keys` sections that are not plain `NAME = literal;` lines (run in full).
+    complex: Vec<usize>,
 }
 
 /// One `LLM_TENSOR_*` entry.
@@ -131,9 +134,15 @@ impl Table {
         let mut rope = rustc_hash::FxHashMap::default();
         let mut arch_consts = Vec::new();
         let mut tensor_names = Vec::new();
+        let mut named = rustc_hash::FxHashMap::default();
+        let mut complex = Vec::new();
         for (i, s) in sections.iter().enumerate() {
             match s.words[0] {
                 "@version" => version = s.words[1],
+                "@consts" | "@keys" => match simple_assignments(s.body) {
+                    Some(v) => named.extend(v),
+                    None => complex.push(i),
+                },
                 "@arch" => {
                     archs.insert(s.words[1], i);
                 }
@@ -159,13 +168,20 @@ impl Table {
                 _ => {}
             }
         }
+        for (i, n) in tensor_names.iter().enumerate() {
+            named.insert(n.ident, Lit::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)));
+        }
+        for (ident, name) in &arch_consts {
+            named.insert(ident, Lit::Str(name));
+        }
         Table {
             version,
             sections,
             archs,
             rope,
-            arch_consts,
             tensor_names,
+            named,
+            complex,
         }
     }
 
@@ -258,7 +274,7 @@ impl Host for FileHost<'_, '_> {
 
 /// A section of `NAME = literal;` lines (`@consts`, `@keys`) read without the general parser
 /// (it is most of the table's common text); `None` when a line is anything else.
-fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> {
+fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Lit)>> {
     let mut out = Vec::new();
     for line in body.lines() {
         let line = line.trim();
@@ -276,14 +292,14 @@ fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> 
             if text.contains('"') || text.contains('\\') {
                 return None;
             }
-            Value::Str(Rc::from(text))
+            Lit::Str(text)
         } else if let Ok(i) = lit.parse::<i64>() {
-            Value::Int(i)
+            Lit::Int(i)
         } else if lit
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         {
-            Value::Float(lit.parse::<f64>().ok()?)
+            Lit::Float(lit.parse::<f64>().ok()?)
         } else {
             return None;
         };
@@ -298,7 +314,7 @@ fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> 
 #[allow(clippy::type_complexity)]
 fn simple_declarations(
     body: &'static str,
-    consts: &[&(&'static str, Value)],
+    consts: &rustc_hash::FxHashMap<&'static str, Lit>,
 ) -> Option<Vec<(&'static str, Option<&'static str>, Value)>> {
     let number = |t: &str| -> Option<Value> {
         let t = t.trim();
@@ -350,7 +366,10 @@ fn simple_declarations(
             let n = n.trim();
             let len = match n.parse::<i64>() {
                 Ok(k) => k,
-                Err(_) => consts.iter().find(|(c, _)| *c == n)?.1.as_i64()?,
+                Err(_) => match consts.get(n)? {
+                    Lit::Int(v) => *v,
+                    _ => return None,
+                },
             };
             let len = usize::try_from(len).ok()?.min(1 << 16);
             Value::Array(vec![number(v)?; len])
@@ -605,15 +624,13 @@ fn load_sections(
     let mut common: Vec<(&Section<'static>, Vec<Stmt>)> = Vec::new();
     let mut simple: Vec<Vec<(&'static str, Value)>> = Vec::new();
     let mut lazy_fns: Vec<(&'static str, (&'static str, u32, &'static str))> = Vec::new();
-    for s in &t.sections {
+    for (i, s) in t.sections.iter().enumerate() {
         match s.words[0] {
-            "@consts" | "@keys" => match simple_assignments(s.body) {
-                Some(v) => simple.push(v),
-                None => common.push((s, parse_body(s, &mut interner)?)),
-            },
+            "@consts" | "@keys" if t.complex.contains(&i) => {
+                common.push((s, parse_body(s, &mut interner)?));
+            }
             "@defaults" => {
-                let consts: Vec<&(&'static str, Value)> = simple.iter().flatten().collect();
-                match simple_declarations(s.body, &consts) {
+                match simple_declarations(s.body, &t.named) {
                     Some(decls) => {
                         let mut v = Vec::with_capacity(decls.len());
                         for (name, ty, value) in decls {
@@ -684,7 +701,7 @@ fn load_sections(
         flag_allow_reshape: 16,
     };
     for n in &t.tensor_names {
-        tables.tensor_fmt.push(Rc::from(n.format));
+        tables.tensor_fmt.push(n.format);
         tables.tensor_op_none.push(n.op == "none");
         tables.tensor_layer.push(match n.layer {
             "input" => 0,
@@ -692,15 +709,8 @@ fn load_sections(
             _ => 1,
         });
     }
-    let mut it = Interp::new(interner, &host, arch.to_string(), tables);
-    for (i, n) in t.tensor_names.iter().enumerate() {
-        let sym = it.interner.intern(n.ident);
-        it.set_global(sym, Value::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)));
-    }
-    for (ident, name) in &t.arch_consts {
-        let sym = it.interner.intern(ident);
-        it.set_global(sym, Value::Str(Rc::from(*name)));
-    }
+    let mut it = Interp::new(interner, &host, arch.to_string(), tables, &t.named);
+    it.bind_named();
     for (name, src) in lazy_fns {
         let sym = it.interner.intern(name);
         it.lazy_functions.insert(sym, src);

@@ -48,7 +48,6 @@ impl Interner {
             .map_or("?", |s| s)
     }
 
-    #[allow(dead_code)]
     pub fn len(&self) -> usize {
         self.names.len()
     }
