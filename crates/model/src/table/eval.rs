@@ -228,6 +228,8 @@ pub(crate) struct Interp<'h> {
     created_names: rustc_hash::FxHashSet<String>,
     /// The same tensors by `tn(…)` parts.
     created_tns: rustc_hash::FxHashSet<TnValue>,
+    /// Layer slots holding another block's tensors (`layer_slot`, `copy_layer`): slot → block.
+    slot_block: rustc_hash::FxHashMap<i64, i64>,
     pub problems: Vec<LoadProblem>,
     pub tensor_mode: TensorMode,
     pub n_created: usize,
@@ -272,6 +274,7 @@ impl<'h> Interp<'h> {
             requests: Vec::new(),
             created_names: rustc_hash::FxHashSet::default(),
             created_tns: rustc_hash::FxHashSet::default(),
+            slot_block: rustc_hash::FxHashMap::default(),
             problems: Vec::new(),
             tensor_mode: TensorMode::File,
             n_created: 0,
@@ -1036,6 +1039,15 @@ impl<'h> Interp<'h> {
                             _ => usize::MAX,
                         };
                         let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                        if n_max == usize::MAX && elem == "bool" {
+                            // The std::vector overload has no BOOL case
+                            // (src/llama-model-loader.cpp:320-328), the std::array one has
+                            // (365-369).
+                            return self.throw(
+                                line,
+                                format!("{key} is not a string/float32/uint32/int32/uint64 array"),
+                            );
+                        }
                         self.check_array_type(&key, elem, expected, line)?;
 
                         if len > n_max {
@@ -1236,6 +1248,40 @@ impl<'h> Interp<'h> {
                     }
                 };
                 Ok(Value::Int(i64::from(found)))
+            }
+            "layer_has" => {
+                // `layer.X` of `layers[i]` (the generic pass, src/llama-model.cpp:1636-1782):
+                // whether the tensor was created for the block slot `i` holds.
+                let found = match self.arg(args, 0, line)? {
+                    Value::Tn(mut t) => {
+                        if let Some(&b) = self.slot_block.get(&t.bid) {
+                            t.bid = b;
+                        }
+                        self.created_tns.contains(&t)
+                    }
+                    other => {
+                        return self.err(line, format!("a tensor name is needed, got {other:?}"))
+                    }
+                };
+                Ok(Value::Int(i64::from(found)))
+            }
+            "layer_slot" | "copy_layer" => {
+                // `auto & layer = layers[slot]` filled with block `b`'s tensors (hrm_text,
+                // src/models/hrm-text.cpp:68-71), `layers[dst] = layers[src]` (hrm-text.cpp:64,
+                // nanbeige.cpp:70): the slot holds that block's tensors.
+                let slot = self.arg(args, 0, line)?.as_i64().unwrap_or(-1);
+                let b = self.arg(args, 1, line)?.as_i64().unwrap_or(-1);
+                let block = if name == "copy_layer" {
+                    self.slot_block.get(&b).copied().unwrap_or(b)
+                } else {
+                    b
+                };
+                if block == slot {
+                    self.slot_block.remove(&slot);
+                } else {
+                    self.slot_block.insert(slot, block);
+                }
+                Ok(Value::Null)
             }
             "get_tensor_meta" => {
                 let name = self.name_arg(args, line)?;

@@ -1131,6 +1131,47 @@ for (int i = 0; i < n_layer; ++i) {
     }
 
     #[test]
+    fn a_bool_array_is_refused_for_a_vector_and_read_into_a_per_layer_array() {
+        // get_arr into a std::vector has no BOOL case (src/llama-model-loader.cpp:320-328);
+        // into a std::array it reads 0/1 (365-369, 392-396).
+        let with = |read: &str| -> &'static str {
+            Box::leak(
+                MINI.replace(
+                    "get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps);",
+                    &format!("get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps); {read}"),
+                )
+                .replace("@tensor_names", "LLM_KV_FLAGS = \"%s.flags\";\n@tensor_names")
+                .into_boxed_str(),
+            )
+        };
+        let mut m = tiny_llama();
+        m.set_kv(
+            "llama.flags",
+            ggufscope_gguf::OwnedValue::array(
+                ggufscope_gguf::ValueType::Bool,
+                [true, false].map(ggufscope_gguf::OwnedValue::from),
+            ),
+        );
+        let bytes = m.to_bytes();
+        let g = Gguf::parse(&bytes).expect("parse");
+        let vector = Table::parse(with(
+            "uint32_t flags = array(0, 0); get_arr(LLM_KV_FLAGS, flags, false);",
+        ));
+        let l = load_with(&vector, &g, "llama", TensorMode::File).expect("load");
+        let r = l.hparams_refusal.expect("refused");
+        assert_eq!(
+            r.message,
+            "llama.flags is not a string/float32/uint32/int32/uint64 array"
+        );
+        assert_eq!(r.source, "src/models/llama.cpp:3");
+        let array = Table::parse(with("get_arr(LLM_KV_FLAGS, n_ff_arr, false);"));
+        let l = load_with(&array, &g, "llama", TensorMode::File).expect("load");
+        assert_eq!(l.hparams_refusal, None);
+        let n_ff = l.hparams.ints("n_ff_arr").expect("n_ff_arr");
+        assert_eq!(n_ff.get(..3), Some(&[1, 0, 0][..]));
+    }
+
+    #[test]
     fn required_mode_lists_the_layout_of_a_tensorless_file() {
         let mut m = tiny_llama();
         m.tensors.clear();
