@@ -1606,7 +1606,10 @@ impl<'h> Interp<'h> {
 /// `LLM_TN_IMPL::str()`: the name of a `tn(…)` value.
 fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
     use std::fmt::Write as _;
-    let fmt = formats.get(t.kind as usize).copied().unwrap_or("__missing__");
+    let fmt = formats
+        .get(t.kind as usize)
+        .copied()
+        .unwrap_or("__missing__");
     let mut name = String::with_capacity(fmt.len() + 24);
     // Most names have at most one `%d` (the layer): format those without the general printf.
     match fmt.split_once("%d") {

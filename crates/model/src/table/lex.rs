@@ -94,7 +94,9 @@ fn punct(rest: &[u8]) -> Option<&'static str> {
         (b'&', b'&') => "&&",
         (b'|', b'|') => "||",
         _ => {
-            let i = PUNCTS.iter().position(|p| p.len() == 1 && p.as_bytes().first() == Some(&c))?;
+            let i = PUNCTS
+                .iter()
+                .position(|p| p.len() == 1 && p.as_bytes().first() == Some(&c))?;
             PUNCTS.get(i).copied()?
         }
     })

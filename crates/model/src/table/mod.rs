@@ -169,7 +169,10 @@ impl Table {
             }
         }
         for (i, n) in tensor_names.iter().enumerate() {
-            named.insert(n.ident, Lit::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)));
+            named.insert(
+                n.ident,
+                Lit::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)),
+            );
         }
         for (ident, name) in &arch_consts {
             named.insert(ident, Lit::Str(name));
@@ -629,22 +632,20 @@ fn load_sections(
             "@consts" | "@keys" if t.complex.contains(&i) => {
                 common.push((s, parse_body(s, &mut interner)?));
             }
-            "@defaults" => {
-                match simple_declarations(s.body, &t.named) {
-                    Some(decls) => {
-                        let mut v = Vec::with_capacity(decls.len());
-                        for (name, ty, value) in decls {
-                            let sym = interner.intern(name);
-                            if let Some(t) = ty {
-                                interner.types.entry(sym).or_insert(t);
-                            }
-                            v.push((name, value));
+            "@defaults" => match simple_declarations(s.body, &t.named) {
+                Some(decls) => {
+                    let mut v = Vec::with_capacity(decls.len());
+                    for (name, ty, value) in decls {
+                        let sym = interner.intern(name);
+                        if let Some(t) = ty {
+                            interner.types.entry(sym).or_insert(t);
                         }
-                        simple.push(v);
+                        v.push((name, value));
                     }
-                    None => common.push((s, parse_body(s, &mut interner)?)),
+                    simple.push(v);
                 }
-            }
+                None => common.push((s, parse_body(s, &mut interner)?)),
+            },
             "@generic" => {
                 common.push((s, parse_body(s, &mut interner)?));
             }
@@ -1140,7 +1141,10 @@ for (int i = 0; i < n_layer; ++i) {
                     "get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps);",
                     &format!("get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps); {read}"),
                 )
-                .replace("@tensor_names", "LLM_KV_FLAGS = \"%s.flags\";\n@tensor_names")
+                .replace(
+                    "@tensor_names",
+                    "LLM_KV_FLAGS = \"%s.flags\";\n@tensor_names",
+                )
                 .into_boxed_str(),
             )
         };
