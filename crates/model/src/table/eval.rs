@@ -1085,6 +1085,13 @@ impl<'h> Interp<'h> {
                 let Some(n) = self.lv_array_len(&lv) else {
                     return self.err(line, "fill needs an array");
                 };
+                // In place: std::fill over the array the name holds.
+                if let LValue::Name(sym) = lv {
+                    if let Value::Array(a) = self.slot_mut(sym) {
+                        a.fill(v);
+                        return Ok(Value::Null);
+                    }
+                }
                 self.assign(&lv, AssignOp::Set, Value::Array(vec![v; n]), line)?;
                 Ok(Value::Null)
             }
@@ -1267,7 +1274,7 @@ impl<'h> Interp<'h> {
             }
             "layer_slot" | "copy_layer" => {
                 // `auto & layer = layers[slot]` filled with block `b`'s tensors (hrm_text,
-                // src/models/hrm-text.cpp:68-71), `layers[dst] = layers[src]` (hrm-text.cpp:64,
+                // src/models/hrm-text.cpp:70-71), `layers[dst] = layers[src]` (hrm-text.cpp:64,
                 // nanbeige.cpp:70): the slot holds that block's tensors.
                 let slot = self.arg(args, 0, line)?.as_i64().unwrap_or(-1);
                 let b = self.arg(args, 1, line)?.as_i64().unwrap_or(-1);
@@ -1605,7 +1612,6 @@ impl<'h> Interp<'h> {
 
 /// `LLM_TN_IMPL::str()`: the name of a `tn(…)` value.
 fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
-    use std::fmt::Write as _;
     let fmt = formats
         .get(t.kind as usize)
         .copied()
@@ -1616,7 +1622,7 @@ fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
         None if !fmt.contains('%') => name.push_str(fmt),
         Some((a, b)) if !a.contains('%') && !b.contains('%') => {
             name.push_str(a);
-            let _ = write!(name, "{}", t.bid);
+            push_int(&mut name, t.bid);
             name.push_str(b);
         }
         _ => name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]),
@@ -1626,6 +1632,31 @@ fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
         name.push_str(interner.name(t.suffix));
     }
     name
+}
+
+/// Appends `v` in decimal (without the formatting machinery: the tensor phase names hundreds
+/// of tensors).
+fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        if let Some(d) = digits.get_mut(k) {
+            // `n % 10` is below 10.
+            *d = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        }
+        n /= 10;
+        if n == 0 || k == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(k..).unwrap_or(&[]) {
+        out.push(char::from(d));
+    }
 }
 
 fn lv_sym_of(lv: &LValue) -> Sym {
