@@ -978,6 +978,11 @@ OVERRIDES = {
         "uint32_t n_cls_labels = 0; ml.get_arr_n(LLM_KV_CLASSIFIER_OUTPUT_LABELS, n_cls_labels, false);",
     ("llama-model.cpp", "if (!classifier_labels.empty()) {"): "if (n_cls_labels > 0) {",
     ("llama-model.cpp", "hparams.n_cls_out = classifier_labels.size();"): "hparams.n_cls_out = n_cls_labels;",
+    # layer slots that hold other blocks' tensors (the generic .scale pass asks by slot,
+    # src/llama-model.cpp:1636-1637): hrm_text's slot/block binding and its aliases, nanbeige's loops
+    ("hrm-text.cpp", "auto &    layer = layers[slot_base + il];"): "layer_slot(slot_base + il, blk_base + il);",
+    ("hrm-text.cpp", "layers[slot_base + il] = layers[src_base + il];"): "copy_layer(slot_base + il, src_base + il);",
+    ("nanbeige.cpp", "layers[i + j * n_phys] = layers[i];"): "copy_layer(i + j * n_phys, i);",
     # dflash hparams: target_layer_ids (a model vector) and its log-only join
     ("dflash.cpp", "std::string layers;"): "",
     ("dflash.cpp", 'const char * sep = "";'): "",
@@ -1522,7 +1527,9 @@ def generate(root):
             T, S, b = mc.group(1), mc.group(2), mc.group(3)
             bid = (", " + b) if b else ""
             if mi:
-                rep = "if (!created(tn(%s, %s%s)) && created(tn(%s, \"weight\"%s))) {" % (T, S, bid, T, bid)
+                # `layer.X` is a member of layers[i]: `layer_has` asks through the slot map
+                # (hrm_text and nanbeige alias slots to other blocks' tensors)
+                rep = "if (!created(tn(%s, %s%s)) && layer_has(tn(%s, \"weight\"%s))) {" % (T, S, bid, T, bid)
             else:
                 rep = "if (!created(tn(%s, %s%s))) {" % (T, S, bid)
             OVERRIDES[("src/llama-model.cpp", k + 1)] = rep

@@ -38,7 +38,7 @@ fn printed(v: &J) -> String {
 }
 
 /// Files whose table run is known to differ from llama.cpp (see crates/model/tests/corpus.rs).
-const KNOWN_GAPS: &[&str] = &["hrm_text-dense.gguf"];
+const KNOWN_GAPS: &[&str] = &[];
 
 #[test]
 fn corpus_config_and_validate_agree_with_llama_cpp() {

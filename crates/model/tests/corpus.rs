@@ -17,12 +17,7 @@ use serde_json::Value as J;
 
 /// Corpus files the table cannot yet run as llama.cpp does, each with the reason. A test
 /// asserts that exactly these differ, so a fix (or a new gap) shows.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "hrm_text-dense.gguf",
-    "hrm_text stores blocks in aliased layer slots (src/models/hrm-text.cpp:55-66); llama.cpp's \
-     generic .scale pass asks for slot-indexed names (src/llama-model.cpp:1636), the table's \
-     `created(tn(…, i))` for block-indexed ones",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// The same gaps at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each
 /// with the reason; the same exactness rule.

@@ -1,6 +1,5 @@
 //! The archc interpreter: runs llama.cpp's loader code from the table against one file.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::parse::{AssignOp, BinOp, Expr, Function, Interner, LValue, Stmt, StmtKind, Sym, UnOp};
@@ -19,7 +18,7 @@ pub(crate) enum Value {
     /// `LLM_TENSOR_X`: an index into the tensor-name table.
     TensorKind(u32),
     /// A tensor name built by `tn(…)`.
-    Tn(Rc<TnValue>),
+    Tn(TnValue),
     /// The result of `create_tensor`: index of the request.
     Tensor(u32),
     /// A file tensor looked up without being created (`get_tensor_meta`).
@@ -38,13 +37,18 @@ impl PartialEq for FuncRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A `tn(…)` value: the name's parts, the suffix an interned symbol ([`NO_SUFFIX`] when
+/// there is none), so building and comparing one allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct TnValue {
     pub kind: u32,
-    pub suffix: Option<Rc<str>>,
+    pub suffix: Sym,
     pub bid: i64,
     pub xid: i64,
 }
+
+/// [`TnValue::suffix`] of a name without suffix.
+pub(crate) const NO_SUFFIX: Sym = Sym::MAX;
 
 impl Value {
     pub fn truthy(&self) -> bool {
@@ -117,7 +121,7 @@ pub(crate) trait Host {
     /// A metadata value by full key.
     fn meta(&self, key: &str) -> Option<Meta>;
     /// The shape of a tensor of the file, by name.
-    fn tensor(&self, name: &str) -> Option<Vec<u64>>;
+    fn tensor(&self, name: &str) -> Option<&[u64]>;
     /// The ggml type id of a tensor of the file.
     fn tensor_type(&self, name: &str) -> Option<i64>;
 }
@@ -177,8 +181,29 @@ pub enum TensorMode {
     Required,
 }
 
+/// A value the table names (`@consts`, `@keys`, `@tensor_names`, `@archs`), bound to the
+/// run's globals when a parsed body first uses the name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Lit {
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    TensorKind(u32),
+}
+
+impl Lit {
+    fn value(self) -> Value {
+        match self {
+            Lit::Int(v) => Value::Int(v),
+            Lit::Float(v) => Value::Float(v),
+            Lit::Str(s) => Value::Str(Rc::from(s)),
+            Lit::TensorKind(k) => Value::TensorKind(k),
+        }
+    }
+}
+
 pub(crate) struct Tables {
-    pub tensor_fmt: Vec<Rc<str>>,
+    pub tensor_fmt: Vec<&'static str>,
     pub tensor_op_none: Vec<bool>,
     pub tensor_layer: Vec<u8>,
     pub flag_not_required: i64,
@@ -192,9 +217,9 @@ pub(crate) struct Interp<'h> {
     pub globals: Vec<Value>,
     locals: Vec<(Sym, Value)>,
     frame_base: usize,
-    pub functions: HashMap<Sym, Rc<Function>>,
+    pub functions: rustc_hash::FxHashMap<Sym, Rc<Function>>,
     /// `@fn` sections not parsed yet: body, first line, source file.
-    pub lazy_functions: HashMap<Sym, (&'static str, u32, &'static str)>,
+    pub lazy_functions: rustc_hash::FxHashMap<Sym, (&'static str, u32, &'static str)>,
     pub host: &'h dyn Host,
     pub prefix: String,
     pub tables: Tables,
@@ -203,6 +228,8 @@ pub(crate) struct Interp<'h> {
     created_names: rustc_hash::FxHashSet<String>,
     /// The same tensors by `tn(…)` parts.
     created_tns: rustc_hash::FxHashSet<TnValue>,
+    /// Layer slots holding another block's tensors (`layer_slot`, `copy_layer`): slot → block.
+    slot_block: rustc_hash::FxHashMap<i64, i64>,
     pub problems: Vec<LoadProblem>,
     pub tensor_mode: TensorMode,
     pub n_created: usize,
@@ -218,25 +245,36 @@ pub(crate) struct Interp<'h> {
     steps: u64,
     /// The base line of the body being run, to turn token lines into source lines.
     pub line_base: i64,
+    /// The table's named values ([`Lit`]).
+    named: &'h rustc_hash::FxHashMap<&'static str, Lit>,
+    /// Symbols below this have been checked against `named`.
+    bound_upto: usize,
 }
 
 const MAX_STEPS: u64 = 50_000_000;
 
 impl<'h> Interp<'h> {
-    pub fn new(interner: Interner, host: &'h dyn Host, prefix: String, tables: Tables) -> Self {
+    pub fn new(
+        interner: Interner,
+        host: &'h dyn Host,
+        prefix: String,
+        tables: Tables,
+        named: &'h rustc_hash::FxHashMap<&'static str, Lit>,
+    ) -> Self {
         Self {
             globals: Vec::new(),
             interner,
             locals: Vec::new(),
             frame_base: 0,
-            functions: HashMap::new(),
-            lazy_functions: HashMap::new(),
+            functions: rustc_hash::FxHashMap::default(),
+            lazy_functions: rustc_hash::FxHashMap::default(),
             host,
             prefix,
             tables,
             requests: Vec::new(),
             created_names: rustc_hash::FxHashSet::default(),
             created_tns: rustc_hash::FxHashSet::default(),
+            slot_block: rustc_hash::FxHashMap::default(),
             problems: Vec::new(),
             tensor_mode: TensorMode::File,
             n_created: 0,
@@ -247,7 +285,25 @@ impl<'h> Interp<'h> {
             depth: 0,
             steps: 0,
             line_base: 0,
+            named,
+            bound_upto: 0,
         }
+    }
+
+    /// Binds the table's named values for every symbol interned since the last call (each
+    /// parse of a body), unless the symbol already holds a value.
+    pub fn bind_named(&mut self) {
+        let n = self.interner.len();
+        for i in self.bound_upto..n {
+            let Ok(sym) = Sym::try_from(i) else { break };
+            let Some(lit) = self.named.get(self.interner.name(sym)).copied() else {
+                continue;
+            };
+            if self.globals.get(i).is_none_or(|v| *v == Value::Undef) {
+                self.set_global(sym, lit.value());
+            }
+        }
+        self.bound_upto = n;
     }
 
     fn src_line(&self, line: u32) -> u32 {
@@ -468,8 +524,10 @@ impl<'h> Interp<'h> {
                             .collect();
                         let names = &self.created_names;
                         let tables = &self.tables;
-                        self.created_tns
-                            .retain(|t| names.contains(&tn_string(&tables.tensor_fmt, t)));
+                        let interner = &self.interner;
+                        self.created_tns.retain(|t| {
+                            names.contains(&tn_string(&tables.tensor_fmt, interner, t))
+                        });
                         self.n_created = created;
                         self.scoped(handler)
                     }
@@ -769,6 +827,7 @@ impl<'h> Interp<'h> {
                         let s = self.interner.intern(&name);
                         self.functions.insert(s, Rc::new(f));
                     }
+                    self.bind_named();
                 }
                 Err((l, m)) => return self.err(line, format!("@fn {file}:{l}: {m}")),
             }
@@ -776,7 +835,7 @@ impl<'h> Interp<'h> {
         if let Some(f) = self.functions.get(&sym).cloned() {
             return self.call_fn(&f, args, line);
         }
-        let name = self.interner.name(sym).to_string();
+        let name = self.interner.name_rc(sym);
         self.builtin(&name, args, line)
     }
 
@@ -980,6 +1039,15 @@ impl<'h> Interp<'h> {
                             _ => usize::MAX,
                         };
                         let expected = self.interner.types.get(&lv_sym_of(&lv)).copied();
+                        if n_max == usize::MAX && elem == "bool" {
+                            // The std::vector overload has no BOOL case
+                            // (src/llama-model-loader.cpp:320-328), the std::array one has
+                            // (365-369).
+                            return self.throw(
+                                line,
+                                format!("{key} is not a string/float32/uint32/int32/uint64 array"),
+                            );
+                        }
                         self.check_array_type(&key, elem, expected, line)?;
 
                         if len > n_max {
@@ -1017,6 +1085,13 @@ impl<'h> Interp<'h> {
                 let Some(n) = self.lv_array_len(&lv) else {
                     return self.err(line, "fill needs an array");
                 };
+                // In place: std::fill over the array the name holds.
+                if let LValue::Name(sym) = lv {
+                    if let Value::Array(a) = self.slot_mut(sym) {
+                        a.fill(v);
+                        return Ok(Value::Null);
+                    }
+                }
                 self.assign(&lv, AssignOp::Set, Value::Array(vec![v; n]), line)?;
                 Ok(Value::Null)
             }
@@ -1121,9 +1196,9 @@ impl<'h> Interp<'h> {
                 // (src/llama-arch.h): a number in second place is the layer.
                 let second = self.opt_arg(args, 1, Value::Null)?;
                 let (suffix, rest) = match second {
-                    Value::Str(s) => (Some(s), 2),
-                    Value::Int(b) => (None, if b >= 0 || args.len() > 2 { 1 } else { 2 }),
-                    _ => (None, 2),
+                    Value::Str(s) => (self.interner.intern(&s), 2),
+                    Value::Int(b) => (NO_SUFFIX, if b >= 0 || args.len() > 2 { 1 } else { 2 }),
+                    _ => (NO_SUFFIX, 2),
                 };
                 let bid = self
                     .opt_arg(args, rest, Value::Int(-1))?
@@ -1133,12 +1208,12 @@ impl<'h> Interp<'h> {
                     .opt_arg(args, rest + 1, Value::Int(-1))?
                     .as_i64()
                     .unwrap_or(-1);
-                Ok(Value::Tn(Rc::new(TnValue {
+                Ok(Value::Tn(TnValue {
                     kind,
                     suffix,
                     bid,
                     xid,
-                })))
+                }))
             }
             "has_tensor" => {
                 let n = self.arg(args, 0, line)?;
@@ -1173,13 +1248,47 @@ impl<'h> Interp<'h> {
                 // Keyed by the name's parts, so the generic pass's thousands of tests build no
                 // strings.
                 let found = match self.arg(args, 0, line)? {
-                    Value::Tn(t) => self.created_tns.contains(&*t),
+                    Value::Tn(t) => self.created_tns.contains(&t),
                     Value::Str(s) => self.created_names.contains(&*s),
                     other => {
                         return self.err(line, format!("a tensor name is needed, got {other:?}"))
                     }
                 };
                 Ok(Value::Int(i64::from(found)))
+            }
+            "layer_has" => {
+                // `layer.X` of `layers[i]` (the generic pass, src/llama-model.cpp:1636-1782):
+                // whether the tensor was created for the block slot `i` holds.
+                let found = match self.arg(args, 0, line)? {
+                    Value::Tn(mut t) => {
+                        if let Some(&b) = self.slot_block.get(&t.bid) {
+                            t.bid = b;
+                        }
+                        self.created_tns.contains(&t)
+                    }
+                    other => {
+                        return self.err(line, format!("a tensor name is needed, got {other:?}"))
+                    }
+                };
+                Ok(Value::Int(i64::from(found)))
+            }
+            "layer_slot" | "copy_layer" => {
+                // `auto & layer = layers[slot]` filled with block `b`'s tensors (hrm_text,
+                // src/models/hrm-text.cpp:70-71), `layers[dst] = layers[src]` (hrm-text.cpp:64,
+                // nanbeige.cpp:70): the slot holds that block's tensors.
+                let slot = self.arg(args, 0, line)?.as_i64().unwrap_or(-1);
+                let b = self.arg(args, 1, line)?.as_i64().unwrap_or(-1);
+                let block = if name == "copy_layer" {
+                    self.slot_block.get(&b).copied().unwrap_or(b)
+                } else {
+                    b
+                };
+                if block == slot {
+                    self.slot_block.remove(&slot);
+                } else {
+                    self.slot_block.insert(slot, block);
+                }
+                Ok(Value::Null)
             }
             "get_tensor_meta" => {
                 let name = self.name_arg(args, line)?;
@@ -1338,7 +1447,7 @@ impl<'h> Interp<'h> {
     }
 
     pub fn tn_str(&self, t: &TnValue) -> String {
-        tn_string(&self.tables.tensor_fmt, t)
+        tn_string(&self.tables.tensor_fmt, &self.interner, t)
     }
 
     /// Whether the tensor exists, in the current mode; `required` is the flag of the request
@@ -1381,18 +1490,19 @@ impl<'h> Interp<'h> {
             .copied()
             .unwrap_or(false);
         let src_line = self.src_line(line);
-        let file_shape = match self.tensor_mode {
-            TensorMode::File => self.host.tensor(&name),
+        let host = self.host;
+        let file_shape: Option<std::borrow::Cow<'_, [u64]>> = match self.tensor_mode {
+            TensorMode::File => host.tensor(&name).map(std::borrow::Cow::Borrowed),
             TensorMode::Required => {
                 if not_required {
                     None
                 } else {
-                    Some(
+                    Some(std::borrow::Cow::Owned(
                         shape
                             .iter()
                             .map(|&d| u64::try_from(d).unwrap_or(0))
                             .collect::<Vec<u64>>(),
-                    )
+                    ))
                 }
             }
         };
@@ -1472,7 +1582,7 @@ impl<'h> Interp<'h> {
                 file: self.cur_file.clone(),
                 code: "wrong_shape",
             });
-            req.shape_mismatch = Some(cur);
+            req.shape_mismatch = Some(cur.into_owned());
             // llama.cpp stops here; ggufscope goes on as if created, to report everything.
         }
         if skip || op_none {
@@ -1486,7 +1596,7 @@ impl<'h> Interp<'h> {
         if !duplicated {
             self.n_created += 1;
         }
-        self.created_tns.insert(t.clone());
+        self.created_tns.insert(*t);
         let idx = self.push_request(req);
         Ok(Value::Tensor(idx))
     }
@@ -1501,25 +1611,52 @@ impl<'h> Interp<'h> {
 }
 
 /// `LLM_TN_IMPL::str()`: the name of a `tn(…)` value.
-fn tn_string(formats: &[Rc<str>], t: &TnValue) -> String {
-    use std::fmt::Write as _;
-    let fmt = formats.get(t.kind as usize).map_or("__missing__", |s| s);
+fn tn_string(formats: &[&str], interner: &Interner, t: &TnValue) -> String {
+    let fmt = formats
+        .get(t.kind as usize)
+        .copied()
+        .unwrap_or("__missing__");
     let mut name = String::with_capacity(fmt.len() + 24);
     // Most names have at most one `%d` (the layer): format those without the general printf.
     match fmt.split_once("%d") {
         None if !fmt.contains('%') => name.push_str(fmt),
         Some((a, b)) if !a.contains('%') && !b.contains('%') => {
             name.push_str(a);
-            let _ = write!(name, "{}", t.bid);
+            push_int(&mut name, t.bid);
             name.push_str(b);
         }
         _ => name = cformat(fmt, &[Value::Int(t.bid), Value::Int(t.xid)]),
     }
-    if let Some(s) = &t.suffix {
+    if t.suffix != NO_SUFFIX {
         name.push('.');
-        name.push_str(s);
+        name.push_str(interner.name(t.suffix));
     }
     name
+}
+
+/// Appends `v` in decimal (without the formatting machinery: the tensor phase names hundreds
+/// of tensors).
+fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        if let Some(d) = digits.get_mut(k) {
+            // `n % 10` is below 10.
+            *d = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        }
+        n /= 10;
+        if n == 0 || k == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(k..).unwrap_or(&[]) {
+        out.push(char::from(d));
+    }
 }
 
 fn lv_sym_of(lv: &LValue) -> Sym {

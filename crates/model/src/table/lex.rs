@@ -3,21 +3,47 @@
 use std::fmt;
 
 /// One token with the (table-relative) line it starts on.
-#[derive(Debug, Clone, PartialEq)]
+/// One token with the (table-relative) line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Token {
     pub kind: Tok,
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Tok {
     Ident(&'static str),
     Int(i64),
     Float(f64),
-    Str(String),
+    /// A string literal's text between the quotes, escapes not yet resolved (see
+    /// [`unescape`]).
+    Str(&'static str),
     /// Punctuation and operators, longest match (`<<=`, `&&`, `::` …).
     Punct(&'static str),
     Eof,
+}
+
+/// A string literal's value: `\n`, `\t`, `\0` and `\x` (any other `x`) resolved.
+pub(crate) fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('\\') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut s = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            s.push(c);
+            continue;
+        }
+        s.push(match chars.next() {
+            Some('n') => '\n',
+            Some('t') => '\t',
+            Some('0') => '\0',
+            Some(other) => other,
+            None => '\\',
+        });
+    }
+    std::borrow::Cow::Owned(s)
 }
 
 impl fmt::Display for Tok {
@@ -41,27 +67,39 @@ const PUNCTS: &[&str] = &[
 
 /// The longest punctuation token at the start of `rest`.
 fn punct(rest: &[u8]) -> Option<&'static str> {
-    let two = rest.get(..2);
-    let three = rest.get(..3);
-    if let Some(t) = three {
-        if t == b"<<=" || t == b">>=" {
-            return PUNCTS.iter().copied().find(|p| p.as_bytes() == t);
-        }
-    }
-    if let Some(t) = two {
-        if let Some(p) = PUNCTS
-            .iter()
-            .copied()
-            .find(|p| p.len() == 2 && p.as_bytes() == t)
-        {
-            return Some(p);
-        }
-    }
     let c = *rest.first()?;
-    PUNCTS
-        .iter()
-        .copied()
-        .find(|p| p.len() == 1 && p.as_bytes().first() == Some(&c))
+    let n = rest.get(1).copied().unwrap_or(0);
+    let n2 = rest.get(2).copied().unwrap_or(0);
+    Some(match (c, n) {
+        (b'<', b'<') if n2 == b'=' => "<<=",
+        (b'>', b'>') if n2 == b'=' => ">>=",
+        (b':', b':') => "::",
+        (b'-', b'>') => "->",
+        (b'+', b'+') => "++",
+        (b'-', b'-') => "--",
+        (b'+', b'=') => "+=",
+        (b'-', b'=') => "-=",
+        (b'*', b'=') => "*=",
+        (b'/', b'=') => "/=",
+        (b'%', b'=') => "%=",
+        (b'&', b'=') => "&=",
+        (b'|', b'=') => "|=",
+        (b'^', b'=') => "^=",
+        (b'<', b'<') => "<<",
+        (b'>', b'>') => ">>",
+        (b'<', b'=') => "<=",
+        (b'>', b'=') => ">=",
+        (b'=', b'=') => "==",
+        (b'!', b'=') => "!=",
+        (b'&', b'&') => "&&",
+        (b'|', b'|') => "||",
+        _ => {
+            let i = PUNCTS
+                .iter()
+                .position(|p| p.len() == 1 && p.as_bytes().first() == Some(&c))?;
+            PUNCTS.get(i).copied()?
+        }
+    })
 }
 
 /// A lexing error: line and message.
@@ -70,7 +108,7 @@ pub(crate) type LexError = (u32, String);
 /// Splits `src` (whose first line is line `first_line`) into tokens; comments are skipped.
 pub(crate) fn lex(src: &'static str, first_line: u32) -> Result<Vec<Token>, LexError> {
     let bytes = src.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(src.len() / 5 + 1);
     let mut i = 0usize;
     let mut line = first_line;
     while let Some(&c) = bytes.get(i) {
@@ -79,7 +117,7 @@ pub(crate) fn lex(src: &'static str, first_line: u32) -> Result<Vec<Token>, LexE
             i += 1;
             continue;
         }
-        if c.is_ascii_whitespace() {
+        if c == b' ' || c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
@@ -193,39 +231,26 @@ pub(crate) fn lex(src: &'static str, first_line: u32) -> Result<Vec<Token>, LexE
         if c == b'"' || c == b'\'' {
             let quote = c;
             i += 1;
-            let mut s = String::new();
+            let s = i;
             loop {
                 match bytes.get(i) {
                     None | Some(b'\n') => return Err((line, "unterminated string".into())),
-                    Some(&b) if b == quote => {
-                        i += 1;
-                        break;
-                    }
-                    Some(b'\\') => {
-                        let esc = bytes.get(i + 1).copied().unwrap_or(b'\\');
-                        s.push(match esc {
-                            b'n' => '\n',
-                            b't' => '\t',
-                            b'0' => '\0',
-                            other => char::from(other),
-                        });
-                        i += 2;
-                    }
-                    Some(_) => {
-                        // Copy one UTF-8 character.
-                        let ch = src
-                            .get(i..)
-                            .and_then(|r| r.chars().next())
-                            .unwrap_or('\u{fffd}');
-                        s.push(ch);
-                        i += ch.len_utf8();
-                    }
+                    Some(&b) if b == quote => break,
+                    Some(b'\\') => i += 2,
+                    Some(_) => i += 1,
                 }
             }
+            let raw = src.get(s..i).unwrap_or_default();
+            i += 1;
             let kind = if quote == b'\'' {
-                Tok::Int(s.chars().next().map_or(0, |ch| i64::from(u32::from(ch))))
+                Tok::Int(
+                    unescape(raw)
+                        .chars()
+                        .next()
+                        .map_or(0, |ch| i64::from(u32::from(ch))),
+                )
             } else {
-                Tok::Str(s)
+                Tok::Str(raw)
             };
             out.push(Token {
                 kind,

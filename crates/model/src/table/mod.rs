@@ -12,13 +12,12 @@ mod eval;
 mod lex;
 mod parse;
 
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
 use ggufscope_gguf::{Gguf, Value as GValue, ValueType};
 
-use eval::{Host, Interp, Meta, Stop, Tables, Value};
+use eval::{Host, Interp, Lit, Meta, Stop, Tables, Value};
 pub use eval::{LoadProblem, TensorMode, TensorRequest};
 use parse::{Interner, Parser, Stmt};
 
@@ -81,13 +80,16 @@ pub struct Table {
     pub version: &'static str,
     sections: Vec<Section<'static>>,
     /// `general.architecture` → index of its `@arch` section.
-    archs: HashMap<&'static str, usize>,
+    archs: rustc_hash::FxHashMap<&'static str, usize>,
     /// `general.architecture` → rope type name.
-    rope: HashMap<&'static str, &'static str>,
-    /// `LLM_ARCH_X` → architecture string.
-    arch_consts: Vec<(&'static str, &'static str)>,
+    rope: rustc_hash::FxHashMap<&'static str, &'static str>,
     /// Tensor names: `LLM_TENSOR_X`, format, layer kind, op.
     tensor_names: Vec<TensorName>,
+    /// The names `@consts`, `@keys`, `@tensor_names` and `@archs` define, with their values:
+    /// a run binds only the names its code uses.
+    named: rustc_hash::FxHashMap<&'static str, Lit>,
+    /// `@consts`/`@keys` sections that are not plain `NAME = literal;` lines (run in full).
+    complex: Vec<usize>,
 }
 
 /// One `LLM_TENSOR_*` entry.
@@ -105,10 +107,16 @@ pub struct TensorName {
 
 /// `IDENT = "text" tail;`: the identifier, the quoted text and the rest (trimmed).
 fn quoted_line(line: &'static str) -> Option<(&'static str, &'static str, &'static str)> {
-    let (ident, rest) = line.split_once('=')?;
-    let q = rest.trim().trim_end_matches(';').strip_prefix('"')?;
-    let (text, tail) = q.split_once('"')?;
-    Some((ident.trim(), text, tail.trim()))
+    let b = line.as_bytes();
+    let eq = memchr::memchr(b'=', b)?;
+    let q1 = eq + 1 + memchr::memchr(b'"', b.get(eq + 1..)?)?;
+    if !line.get(eq + 1..q1)?.trim().is_empty() {
+        return None;
+    }
+    let q2 = q1 + 1 + memchr::memchr(b'"', b.get(q1 + 1..)?)?;
+    let tail = line.get(q2 + 1..)?.trim_end();
+    let tail = tail.strip_suffix(';').unwrap_or(tail).trim();
+    Some((line.get(..eq)?.trim(), line.get(q1 + 1..q2)?, tail))
 }
 
 /// The table, parsed once.
@@ -122,13 +130,19 @@ impl Table {
     pub fn parse(text: &'static str) -> Table {
         let sections = sections(text);
         let mut version = "";
-        let mut archs = HashMap::new();
-        let mut rope = HashMap::new();
+        let mut archs = rustc_hash::FxHashMap::default();
+        let mut rope = rustc_hash::FxHashMap::default();
         let mut arch_consts = Vec::new();
         let mut tensor_names = Vec::new();
+        let mut named = rustc_hash::FxHashMap::default();
+        let mut complex = Vec::new();
         for (i, s) in sections.iter().enumerate() {
             match s.words[0] {
                 "@version" => version = s.words[1],
+                "@consts" | "@keys" => match simple_assignments(s.body) {
+                    Some(v) => named.extend(v),
+                    None => complex.push(i),
+                },
                 "@arch" => {
                     archs.insert(s.words[1], i);
                 }
@@ -154,13 +168,23 @@ impl Table {
                 _ => {}
             }
         }
+        for (i, n) in tensor_names.iter().enumerate() {
+            named.insert(
+                n.ident,
+                Lit::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)),
+            );
+        }
+        for (ident, name) in &arch_consts {
+            named.insert(ident, Lit::Str(name));
+        }
         Table {
             version,
             sections,
             archs,
             rope,
-            arch_consts,
             tensor_names,
+            named,
+            complex,
         }
     }
 
@@ -200,7 +224,6 @@ impl Table {
 /// A metadata and tensor view of a parsed file.
 struct FileHost<'g, 'a> {
     gguf: &'g Gguf<'a>,
-    tensors: HashMap<&'a str, Vec<u64>>,
 }
 
 fn convert(v: GValue<'_>) -> Value {
@@ -241,8 +264,8 @@ impl Host for FileHost<'_, '_> {
         }
     }
 
-    fn tensor(&self, name: &str) -> Option<Vec<u64>> {
-        self.tensors.get(name).cloned()
+    fn tensor(&self, name: &str) -> Option<&[u64]> {
+        self.gguf.tensor(name).map(|t| t.dims())
     }
 
     fn tensor_type(&self, name: &str) -> Option<i64> {
@@ -254,7 +277,7 @@ impl Host for FileHost<'_, '_> {
 
 /// A section of `NAME = literal;` lines (`@consts`, `@keys`) read without the general parser
 /// (it is most of the table's common text); `None` when a line is anything else.
-fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> {
+fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Lit)>> {
     let mut out = Vec::new();
     for line in body.lines() {
         let line = line.trim();
@@ -272,14 +295,14 @@ fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> 
             if text.contains('"') || text.contains('\\') {
                 return None;
             }
-            Value::Str(Rc::from(text))
+            Lit::Str(text)
         } else if let Ok(i) = lit.parse::<i64>() {
-            Value::Int(i)
+            Lit::Int(i)
         } else if lit
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         {
-            Value::Float(lit.parse::<f64>().ok()?)
+            Lit::Float(lit.parse::<f64>().ok()?)
         } else {
             return None;
         };
@@ -294,7 +317,7 @@ fn simple_assignments(body: &'static str) -> Option<Vec<(&'static str, Value)>> 
 #[allow(clippy::type_complexity)]
 fn simple_declarations(
     body: &'static str,
-    consts: &[&(&'static str, Value)],
+    consts: &rustc_hash::FxHashMap<&'static str, Lit>,
 ) -> Option<Vec<(&'static str, Option<&'static str>, Value)>> {
     let number = |t: &str| -> Option<Value> {
         let t = t.trim();
@@ -346,7 +369,10 @@ fn simple_declarations(
             let n = n.trim();
             let len = match n.parse::<i64>() {
                 Ok(k) => k,
-                Err(_) => consts.iter().find(|(c, _)| *c == n)?.1.as_i64()?,
+                Err(_) => match consts.get(n)? {
+                    Lit::Int(v) => *v,
+                    _ => return None,
+                },
             };
             let len = usize::try_from(len).ok()?.min(1 << 16);
             Value::Array(vec![number(v)?; len])
@@ -380,7 +406,7 @@ pub struct Refusal {
 /// Hyper-parameters as llama.cpp holds them after `load_hparams`.
 #[derive(Debug, Clone, Default)]
 pub struct Hparams {
-    values: HashMap<String, HValue>,
+    values: rustc_hash::FxHashMap<String, HValue>,
 }
 
 /// One hyper-parameter value.
@@ -595,42 +621,31 @@ fn load_sections(
     secs: &[Section<'static>],
     mode: TensorMode,
 ) -> Result<Loaded, TableError> {
-    let host = FileHost {
-        gguf,
-        tensors: gguf
-            .tensors()
-            .iter()
-            .map(|ti| (ti.name(), ti.dims().to_vec()))
-            .collect(),
-    };
+    let host = FileHost { gguf };
     let mut interner = Interner::default();
     // Parse the common bodies and the architecture's.
     let mut common: Vec<(&Section<'static>, Vec<Stmt>)> = Vec::new();
     let mut simple: Vec<Vec<(&'static str, Value)>> = Vec::new();
     let mut lazy_fns: Vec<(&'static str, (&'static str, u32, &'static str))> = Vec::new();
-    for s in &t.sections {
+    for (i, s) in t.sections.iter().enumerate() {
         match s.words[0] {
-            "@consts" | "@keys" => match simple_assignments(s.body) {
-                Some(v) => simple.push(v),
+            "@consts" | "@keys" if t.complex.contains(&i) => {
+                common.push((s, parse_body(s, &mut interner)?));
+            }
+            "@defaults" => match simple_declarations(s.body, &t.named) {
+                Some(decls) => {
+                    let mut v = Vec::with_capacity(decls.len());
+                    for (name, ty, value) in decls {
+                        let sym = interner.intern(name);
+                        if let Some(t) = ty {
+                            interner.types.entry(sym).or_insert(t);
+                        }
+                        v.push((name, value));
+                    }
+                    simple.push(v);
+                }
                 None => common.push((s, parse_body(s, &mut interner)?)),
             },
-            "@defaults" => {
-                let consts: Vec<&(&'static str, Value)> = simple.iter().flatten().collect();
-                match simple_declarations(s.body, &consts) {
-                    Some(decls) => {
-                        let mut v = Vec::with_capacity(decls.len());
-                        for (name, ty, value) in decls {
-                            let sym = interner.intern(name);
-                            if let Some(t) = ty {
-                                interner.types.entry(sym).or_insert(t);
-                            }
-                            v.push((name, value));
-                        }
-                        simple.push(v);
-                    }
-                    None => common.push((s, parse_body(s, &mut interner)?)),
-                }
-            }
             "@generic" => {
                 common.push((s, parse_body(s, &mut interner)?));
             }
@@ -687,7 +702,7 @@ fn load_sections(
         flag_allow_reshape: 16,
     };
     for n in &t.tensor_names {
-        tables.tensor_fmt.push(Rc::from(n.format));
+        tables.tensor_fmt.push(n.format);
         tables.tensor_op_none.push(n.op == "none");
         tables.tensor_layer.push(match n.layer {
             "input" => 0,
@@ -695,15 +710,8 @@ fn load_sections(
             _ => 1,
         });
     }
-    let mut it = Interp::new(interner, &host, arch.to_string(), tables);
-    for (i, n) in t.tensor_names.iter().enumerate() {
-        let sym = it.interner.intern(n.ident);
-        it.set_global(sym, Value::TensorKind(u32::try_from(i).unwrap_or(u32::MAX)));
-    }
-    for (ident, name) in &t.arch_consts {
-        let sym = it.interner.intern(ident);
-        it.set_global(sym, Value::Str(Rc::from(*name)));
-    }
+    let mut it = Interp::new(interner, &host, arch.to_string(), tables, &t.named);
+    it.bind_named();
     for (name, src) in lazy_fns {
         let sym = it.interner.intern(name);
         it.lazy_functions.insert(sym, src);
@@ -849,7 +857,7 @@ fn load_sections(
     }
     let mut unexpected = Vec::new();
     if mode == TensorMode::File && hparams_refusal.is_none() && tensors_refusal.is_none() {
-        let asked: std::collections::HashSet<&str> = it
+        let asked: rustc_hash::FxHashSet<&str> = it
             .requests
             .iter()
             .filter(|r| r.present)
@@ -927,7 +935,8 @@ impl Interp<'_> {
                 _ => return None,
             })
         }
-        let mut values = HashMap::new();
+        let mut values = rustc_hash::FxHashMap::default();
+        values.reserve(self.globals.len() / 2);
         for (i, v) in self.globals.iter().enumerate() {
             let Some(h) = conv(v) else { continue };
             let name = self.interner.name(u32::try_from(i).unwrap_or(u32::MAX));
@@ -1120,6 +1129,50 @@ for (int i = 0; i < n_layer; ++i) {
         let l = run(&m, TensorMode::File);
         assert_eq!(l.hparams_refusal, None);
         assert_eq!(l.layers[1].n_head_kv, 2);
+    }
+
+    #[test]
+    fn a_bool_array_is_refused_for_a_vector_and_read_into_a_per_layer_array() {
+        // get_arr into a std::vector has no BOOL case (src/llama-model-loader.cpp:320-328);
+        // into a std::array it reads 0/1 (365-369, 392-396).
+        let with = |read: &str| -> &'static str {
+            Box::leak(
+                MINI.replace(
+                    "get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps);",
+                    &format!("get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, f_norm_rms_eps); {read}"),
+                )
+                .replace(
+                    "@tensor_names",
+                    "LLM_KV_FLAGS = \"%s.flags\";\n@tensor_names",
+                )
+                .into_boxed_str(),
+            )
+        };
+        let mut m = tiny_llama();
+        m.set_kv(
+            "llama.flags",
+            ggufscope_gguf::OwnedValue::array(
+                ggufscope_gguf::ValueType::Bool,
+                [true, false].map(ggufscope_gguf::OwnedValue::from),
+            ),
+        );
+        let bytes = m.to_bytes();
+        let g = Gguf::parse(&bytes).expect("parse");
+        let vector = Table::parse(with(
+            "uint32_t flags = array(0, 0); get_arr(LLM_KV_FLAGS, flags, false);",
+        ));
+        let l = load_with(&vector, &g, "llama", TensorMode::File).expect("load");
+        let r = l.hparams_refusal.expect("refused");
+        assert_eq!(
+            r.message,
+            "llama.flags is not a string/float32/uint32/int32/uint64 array"
+        );
+        assert_eq!(r.source, "src/models/llama.cpp:3");
+        let array = Table::parse(with("get_arr(LLM_KV_FLAGS, n_ff_arr, false);"));
+        let l = load_with(&array, &g, "llama", TensorMode::File).expect("load");
+        assert_eq!(l.hparams_refusal, None);
+        let n_ff = l.hparams.ints("n_ff_arr").expect("n_ff_arr");
+        assert_eq!(n_ff.get(..3), Some(&[1, 0, 0][..]));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::lex::{lex, Tok, Token};
+use super::lex::{lex, unescape, Tok, Token};
 
 /// An interned name.
 pub(crate) type Sym = u32;
@@ -33,6 +33,14 @@ impl Interner {
         self.ids.get(name).copied()
     }
 
+    /// The name, shared (no copy of the text).
+    pub fn name_rc(&self, sym: Sym) -> Rc<str> {
+        usize::try_from(sym)
+            .ok()
+            .and_then(|i| self.names.get(i))
+            .map_or_else(|| Rc::from("?"), Rc::clone)
+    }
+
     pub fn name(&self, sym: Sym) -> &str {
         usize::try_from(sym)
             .ok()
@@ -40,7 +48,6 @@ impl Interner {
             .map_or("?", |s| s)
     }
 
-    #[allow(dead_code)]
     pub fn len(&self) -> usize {
         self.names.len()
     }
@@ -227,7 +234,7 @@ impl<'i> Parser<'i> {
     }
 
     fn bump(&mut self) -> Tok {
-        let t = self.peek().clone();
+        let t = *self.peek();
         if self.pos < self.toks.len() {
             self.pos += 1;
         }
@@ -258,9 +265,9 @@ impl<'i> Parser<'i> {
         }
     }
 
-    fn ident(&mut self) -> Result<String, ParseError> {
+    fn ident(&mut self) -> Result<&'static str, ParseError> {
         match self.bump() {
-            Tok::Ident(s) => Ok(s.to_string()),
+            Tok::Ident(s) => Ok(s),
             other => Err((self.line(), format!("expected a name, found {other}"))),
         }
     }
@@ -293,7 +300,7 @@ impl<'i> Parser<'i> {
             } else {
                 None
             };
-            params.push((self.interner.intern(&p), default));
+            params.push((self.interner.intern(p), default));
             if !self.eat(",") {
                 self.expect(")")?;
                 break;
@@ -311,7 +318,7 @@ impl<'i> Parser<'i> {
             body.push(self.stmt()?);
         }
         Ok((
-            name,
+            name.to_string(),
             Function {
                 params,
                 body,
@@ -324,7 +331,7 @@ impl<'i> Parser<'i> {
     fn skip_type(&mut self) -> Result<(), ParseError> {
         let mut any = false;
         loop {
-            match self.peek().clone() {
+            match *self.peek() {
                 Tok::Ident(s) if is_type_word(s) => {
                     self.pos += 1;
                     any = true;
@@ -425,14 +432,18 @@ impl<'i> Parser<'i> {
         })
     }
 
-    fn dotted_name(&mut self) -> Result<String, ParseError> {
-        let mut name = self.ident()?;
+    fn dotted_name(&mut self) -> Result<std::borrow::Cow<'static, str>, ParseError> {
+        let first = self.ident()?;
+        if !(self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_))) {
+            return Ok(std::borrow::Cow::Borrowed(first));
+        }
+        let mut name = first.to_string();
         while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
             self.pos += 1;
             name.push('.');
-            name.push_str(&self.ident()?);
+            name.push_str(self.ident()?);
         }
-        Ok(name)
+        Ok(std::borrow::Cow::Owned(name))
     }
 
     fn block_or_stmt(&mut self) -> Result<Stmt, ParseError> {
@@ -441,7 +452,7 @@ impl<'i> Parser<'i> {
 
     pub fn stmt(&mut self) -> Result<Stmt, ParseError> {
         let line = self.line();
-        let kind = match self.peek().clone() {
+        let kind = match *self.peek() {
             Tok::Punct(";") => {
                 self.pos += 1;
                 StmtKind::Empty
@@ -698,7 +709,7 @@ impl<'i> Parser<'i> {
         }
         // A cast `(T) e`.
         if self.is_punct("(") {
-            if let Tok::Ident(s) = self.peek_at(1).clone() {
+            if let Tok::Ident(s) = *self.peek_at(1) {
                 if is_type_word(s) || s == "std" {
                     let save = self.pos;
                     self.pos += 1;
@@ -732,12 +743,15 @@ impl<'i> Parser<'i> {
         match self.bump() {
             Tok::Int(v) => Ok(Expr::Int(v)),
             Tok::Float(v) => Ok(Expr::Float(v)),
-            Tok::Str(s) => {
+            Tok::Str(raw) => {
                 // Adjacent literals concatenate.
-                let mut s = s;
-                while let Tok::Str(more) = self.peek().clone() {
+                if !matches!(self.peek(), Tok::Str(_)) {
+                    return Ok(Expr::Str(Rc::from(unescape(raw).as_ref())));
+                }
+                let mut s = unescape(raw).into_owned();
+                while let Tok::Str(more) = *self.peek() {
                     self.pos += 1;
-                    s.push_str(&more);
+                    s.push_str(&unescape(more));
                 }
                 Ok(Expr::Str(Rc::from(s.as_str())))
             }
@@ -760,7 +774,7 @@ impl<'i> Parser<'i> {
                     self.skip_type()?;
                     let _ = self.eat("&");
                     let p = self.ident()?;
-                    params.push((self.interner.intern(&p), None));
+                    params.push((self.interner.intern(p), None));
                     if !self.eat(",") {
                         self.expect(")")?;
                         break;
@@ -825,7 +839,7 @@ impl<'i> Parser<'i> {
                     while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
                         self.pos += 1;
                         name.push('.');
-                        name.push_str(&self.ident()?);
+                        name.push_str(self.ident()?);
                     }
                     self.interner.intern(&name)
                 } else {
