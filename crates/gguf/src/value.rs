@@ -348,6 +348,21 @@ impl<'a> Array<'a> {
         }
     }
 
+    /// The elements as `i32`, if the element type is `I32`: decoded straight from the raw bytes
+    /// (no [`Value`] per element), for large arrays such as `tokenizer.ggml.token_type`.
+    pub fn i32s(&self) -> Option<impl Iterator<Item = i32> + 'a> {
+        let endian = self.endian;
+        (self.element_type == ValueType::I32).then(|| {
+            self.raw_bytes().chunks_exact(4).map(move |c| {
+                let b = <[u8; 4]>::try_from(c).unwrap_or_default();
+                match endian {
+                    Endian::Little => i32::from_le_bytes(b),
+                    Endian::Big => i32::from_be_bytes(b),
+                }
+            })
+        })
+    }
+
     /// The elements as strings, if the element type is string.
     pub fn strings(&self) -> Option<impl Iterator<Item = GgufStr<'a>> + 'a> {
         (self.element_type == ValueType::String)

@@ -722,15 +722,7 @@ impl Vocab {
                         a.len()
                     ));
                 }
-                Some(
-                    a.iter()
-                        .map(|v| {
-                            v.as_integer()
-                                .and_then(|i| i32::try_from(i).ok())
-                                .unwrap_or(0)
-                        })
-                        .collect(),
-                )
+                a.i32s().map(Iterator::collect)
             }
         };
         // An empty token becomes "[EMPTY_i]" (src/llama-vocab.cpp:2512-2515).

@@ -2,6 +2,8 @@
 //! llama.cpp's engine (0c1e570) does not parse; special tokens in it disagree with the
 //! tokenizer; BOS would be added twice; the end-of-generation set lacks its end-of-turn token.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::render::{RenderError, RenderInput, Renderer};
@@ -9,11 +11,12 @@ use crate::render::{RenderError, RenderInput, Renderer};
 /// The tokenizer facts the checks need, as llama.cpp loads them (the caller fills them from
 /// `ggufscope_model::tokenizer::Vocab`, which computes them as src/llama-vocab.cpp does).
 #[derive(Debug, Clone, Default)]
-pub struct Tokenizer {
+pub struct Tokenizer<'a> {
     /// `tokenizer.ggml.model` (`llama`, `gpt2`, …).
     pub model: String,
-    /// `tokenizer.ggml.tokens`.
-    pub tokens: Vec<String>,
+    /// `tokenizer.ggml.tokens`, the bytes as the file holds them (borrowed; decoded only for
+    /// the tokens a check shows).
+    pub tokens: Vec<&'a [u8]>,
     /// `tokenizer.ggml.token_type` (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
     /// 6 byte), empty when absent.
     pub token_types: Vec<i32>,
@@ -34,19 +37,19 @@ pub struct Tokenizer {
     pub eog: Vec<u32>,
 }
 
-impl Tokenizer {
-    /// The text of token `id`.
-    pub fn text(&self, id: Option<u32>) -> Option<&str> {
+impl Tokenizer<'_> {
+    /// The text of token `id` (invalid UTF-8 replaced, as Python's tokenizer would show it).
+    pub fn text(&self, id: Option<u32>) -> Option<Cow<'_, str>> {
         self.tokens
             .get(usize::try_from(id?).ok()?)
-            .map(String::as_str)
+            .map(|b| String::from_utf8_lossy(b))
     }
 
     /// The id of the token whose text is `text`.
     pub fn id_of(&self, text: &str) -> Option<u32> {
         self.tokens
             .iter()
-            .position(|t| t == text)
+            .position(|t| *t == text.as_bytes())
             .and_then(|i| u32::try_from(i).ok())
     }
 
@@ -205,7 +208,7 @@ const ASSISTANT_TEXT: &str = "Hi there. How can I help?";
 
 /// The token the template puts right after an assistant turn (its end-of-turn), if it is a
 /// token of the vocabulary.
-pub fn end_of_turn_token(rendered: &str, tok: &Tokenizer) -> Option<String> {
+pub fn end_of_turn_token(rendered: &str, tok: &Tokenizer<'_>) -> Option<String> {
     let at = rendered.find(ASSISTANT_TEXT)? + ASSISTANT_TEXT.len();
     let after = rendered.get(at..)?;
     // The longest vocabulary token among the literal token-like prefixes.
@@ -217,7 +220,7 @@ pub fn end_of_turn_token(rendered: &str, tok: &Tokenizer) -> Option<String> {
 }
 
 /// All findings for `template` with the tokenizer `tok`.
-pub fn check(template: &str, tok: &Tokenizer, renderer: &Renderer) -> Vec<Finding> {
+pub fn check(template: &str, tok: &Tokenizer<'_>, renderer: &Renderer) -> Vec<Finding> {
     let mut out = Vec::new();
     // 1. Parse and render with a plain multi-turn conversation.
     let input = RenderInput {
@@ -277,6 +280,7 @@ pub fn check(template: &str, tok: &Tokenizer, renderer: &Renderer) -> Vec<Findin
     }
     // 4. BOS twice.
     if let (Some(text), Some(bos)) = (&rendered, tok.text(tok.bos)) {
+        let bos = bos.as_ref();
         if tok.adds_bos() && !bos.is_empty() && text.starts_with(bos) {
             out.push(Finding {
                 severity: "warning",

@@ -37,32 +37,19 @@ pub struct TokenizerReport {
 }
 
 /// The facts the template checks need, from the vocabulary as llama.cpp loads it.
-pub fn template_tokenizer(gguf: &Gguf<'_>, vocab: Option<&Vocab>) -> Tokenizer {
+pub fn template_tokenizer<'a>(gguf: &Gguf<'a>, vocab: Option<&Vocab>) -> Tokenizer<'a> {
     let md = gguf.metadata();
     let tokens = md
         .get_array("tokenizer.ggml.tokens", Some(ValueType::String))
         .ok()
         .flatten()
-        .and_then(|a| {
-            a.strings().map(|s| {
-                s.map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
-                    .collect()
-            })
-        })
+        .and_then(|a| a.strings().map(|s| s.map(|t| t.as_bytes()).collect()))
         .unwrap_or_default();
     let token_types = md
         .get_array("tokenizer.ggml.token_type", None)
         .ok()
         .flatten()
-        .map(|a| {
-            a.iter()
-                .map(|v| {
-                    v.as_integer()
-                        .and_then(|i| i32::try_from(i).ok())
-                        .unwrap_or(0)
-                })
-                .collect()
-        })
+        .and_then(|a| a.i32s().map(Iterator::collect))
         .unwrap_or_default();
     let id = |role: &str| vocab.and_then(|v| v.id(role));
     Tokenizer {
