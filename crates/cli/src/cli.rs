@@ -63,7 +63,7 @@ pub enum Command {
     Verify(crate::cmd::verify::VerifyArgs),
     /// Render the chat template as transformers does; its capabilities and serving findings.
     Template(crate::cmd::template::TemplateArgs),
-    /// Whether llama.cpp would load a model with its projector, LoRA, control vector, imatrix or draft.
+    /// Would llama.cpp load the model with a projector, LoRA, control vector, imatrix or draft.
     Pair(crate::cmd::pair::PairArgs),
 }
 

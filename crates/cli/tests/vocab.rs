@@ -8,89 +8,15 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::util::Case;
+use ggufscope_testkit::vocab_ref::{PRE_TYPES, VOCAB_TYPES};
 
 /// `tests/fixtures/` of this checkout.
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// llama.cpp's `LLAMA_VOCAB_TYPE_*` by number (include/llama.h:73-80).
-const VOCAB_TYPES: &[&str] = &["NONE", "SPM", "BPE", "WPM", "UGM", "RWKV", "PLAMO2", "TEST"];
-
-/// `LLAMA_VOCAB_PRE_TYPE_*` by number (src/llama-vocab.h:11-70).
-const PRE_TYPES: &[&str] = &[
-    "DEFAULT",
-    "LLAMA3",
-    "DEEPSEEK_LLM",
-    "DEEPSEEK_CODER",
-    "FALCON",
-    "MPT",
-    "STARCODER",
-    "GPT2",
-    "REFACT",
-    "COMMAND_R",
-    "STABLELM2",
-    "QWEN2",
-    "OLMO",
-    "DBRX",
-    "SMAUG",
-    "PORO",
-    "CHATGLM3",
-    "CHATGLM4",
-    "VIKING",
-    "JAIS",
-    "TEKKEN",
-    "SMOLLM",
-    "CODESHELL",
-    "BLOOM",
-    "GPT3_FINNISH",
-    "EXAONE",
-    "CHAMELEON",
-    "MINERVA",
-    "DEEPSEEK3_LLM",
-    "GPT4O",
-    "SUPERBPE",
-    "TRILLION",
-    "BAILINGMOE",
-    "LLAMA4",
-    "PIXTRAL",
-    "SEED_CODER",
-    "HUNYUAN",
-    "KIMI_K2",
-    "HUNYUAN_DENSE",
-    "GROK_2",
-    "GRANITE_DOCLING",
-    "MINIMAX_M2",
-    "AFMOE",
-    "SOLAR_OPEN",
-    "YOUTU",
-    "EXAONE_MOE",
-    "QWEN35",
-    "TINY_AYA",
-    "JOYAI_LLM",
-    "JAIS2",
-    "GEMMA4",
-    "SARVAM_MOE",
-    "MINICPM5",
-    "WHITESPACE",
-    "GRANITE_EMB_MULTI",
-    "MELLUM2",
-    "LAGUNA",
-    "HY_V4",
-    "SPARK2_5",
-    "UFAKZEKA",
-];
-
 fn reference() -> Vec<(PathBuf, Value)> {
-    let mut out = Vec::new();
-    for dir in [fixtures().join("real"), fixtures().join("vocab")] {
-        let text = std::fs::read_to_string(dir.join("llama-vocab.jsonl")).unwrap();
-        for line in text.lines() {
-            let v: Value = serde_json::from_str(line).unwrap();
-            out.push((dir.join(v["file"].as_str().unwrap()), v));
-        }
-    }
-    out
+    ggufscope_testkit::vocab_ref::cases(&fixtures())
 }
 
 fn json_of(case: &Case, command: &str) -> Value {

@@ -21,16 +21,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// The same gaps at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each
 /// with the reason; the same exactness rule.
-const KNOWN_SIZED_GAPS: &[(&str, &str)] = &[
-    (
-        "s512/hrm_text-dense.gguf",
-        "as hrm_text-dense.gguf in KNOWN_GAPS",
-    ),
-    (
-        "s384/hrm_text-dense.gguf",
-        "as hrm_text-dense.gguf in KNOWN_GAPS",
-    ),
-];
+const KNOWN_SIZED_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)

@@ -5,6 +5,7 @@
 //! - [`presets`]: real model layouts (Phi-3-mini-4k, Qwen2.5-0.5B, tiny ones) as
 //!   [`presets::ModelFixture`]s that tests can alter and write, sparse when large.
 //! - [`rng::Rng`]: SplitMix64, for seeded sweeps, corpora and generated benchmark files.
+//! - [`vocab_ref`]: llama.cpp's vocabulary loader's answers for the vocab fixtures.
 #![deny(missing_docs)]
 #![allow(
     clippy::unwrap_used,
@@ -19,6 +20,7 @@
 pub mod presets;
 pub mod raw;
 pub mod rng;
+pub mod vocab_ref;
 
 use std::path::{Path, PathBuf};
 
