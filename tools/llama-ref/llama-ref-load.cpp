@@ -34,6 +34,20 @@
 
 static std::string g_log;
 static llama_flash_attn_type g_flash_attn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+static ggml_type g_type_k = GGML_TYPE_F16;
+static ggml_type g_type_v = GGML_TYPE_F16;
+
+// A ggml type by its name (`q8_0`), as common/arg.cpp's kv_cache_type_from_str reads -ctk/-ctv.
+static bool type_of(const char * name, ggml_type * out) {
+    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
+        const char * n = ggml_type_name((ggml_type) t);
+        if (n != nullptr && strcmp(n, name) == 0) {
+            *out = (ggml_type) t;
+            return true;
+        }
+    }
+    return false;
+}
 
 static void log_cb(enum ggml_log_level /*level*/, const char * text, void * /*ud*/) {
     g_log += text;
@@ -123,8 +137,8 @@ static std::string run(const char * path, uint32_t n_ctx) {
     cp.n_batch         = 512;
     cp.n_ubatch        = 512;
     cp.n_seq_max       = 1;
-    cp.type_k          = GGML_TYPE_F16;
-    cp.type_v          = GGML_TYPE_F16;
+    cp.type_k          = g_type_k;
+    cp.type_v          = g_type_v;
     cp.flash_attn_type = g_flash_attn;
     cp.swa_full        = true;
     cp.kv_unified      = false;
@@ -238,10 +252,20 @@ int main(int argc, char ** argv) {
     if (argc == 4 && strcmp(argv[1], "--head") == 0) {
         return write_head(argv[2], argv[3]);
     }
-    if (argc > 2 && strcmp(argv[1], "--fa") == 0) {
-        g_flash_attn = strcmp(argv[2], "on") == 0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED
-                     : strcmp(argv[2], "auto") == 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
-                     : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    // Leading options: --fa on|auto|off, --ctk TYPE, --ctv TYPE (f16 K and V by default).
+    while (argc > 2 && strncmp(argv[1], "--", 2) == 0) {
+        if (strcmp(argv[1], "--fa") == 0) {
+            g_flash_attn = strcmp(argv[2], "on") == 0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED
+                         : strcmp(argv[2], "auto") == 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
+                         : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        } else if (strcmp(argv[1], "--ctk") == 0 || strcmp(argv[1], "--ctv") == 0) {
+            if (!type_of(argv[2], strcmp(argv[1], "--ctk") == 0 ? &g_type_k : &g_type_v)) {
+                fprintf(stderr, "unknown type %s\n", argv[2]);
+                return 2;
+            }
+        } else {
+            break;
+        }
         argv += 2;
         argc -= 2;
     }

@@ -7,6 +7,16 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::logging::Verbosity;
 
+/// The cache types llama.cpp's `-ctk`/`-ctv` accept (the model crate's `KV_CACHE_TYPES`,
+/// common/arg.cpp:304-314).
+fn kv_types() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        ggufscope_model::KV_CACHE_TYPES
+            .iter()
+            .filter_map(|t| t.name()),
+    )
+}
+
 /// Tells the truth about a GGUF model before a GPU worker loads it.
 #[derive(Debug, Parser)]
 #[command(name = "ggufscope", version, about, max_term_width = 100)]
@@ -242,9 +252,21 @@ pub struct MemoryArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub parallel: u64,
 
-    /// KV cache type.
-    #[arg(long, value_name = "TYPE", default_value = "f16", value_parser = ["f16", "bf16", "q8_0", "q4_0", "f32"])]
+    /// K and V cache type (f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl q5_0 q5_1).
+    #[arg(long, value_name = "TYPE", default_value = "f16", value_parser = kv_types())]
     pub kv_type: String,
+
+    /// K cache type (llama.cpp `-ctk`), overrides --kv-type.
+    #[arg(long, visible_alias = "ctk", value_name = "TYPE", value_parser = kv_types())]
+    pub cache_type_k: Option<String>,
+
+    /// V cache type (llama.cpp `-ctv`), overrides --kv-type.
+    #[arg(long, visible_alias = "ctv", value_name = "TYPE", value_parser = kv_types())]
+    pub cache_type_v: Option<String>,
+
+    /// One KV stream for every sequence (llama.cpp `--kv-unified`).
+    #[arg(long)]
+    pub kv_unified: bool,
 
     /// Full-size cache for sliding-window layers (llama.cpp `--swa-full`).
     #[arg(long)]

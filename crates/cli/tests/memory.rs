@@ -386,3 +386,56 @@ fn report_embeds_the_memory_plot() {
     );
     roxmltree::Document::parse(&std::fs::read_to_string(&svg).unwrap()).unwrap();
 }
+
+/// `-ctk`/`-ctv` of every llama.cpp cache type, apart or together, and the contexts llama.cpp
+/// refuses to create (exit 1 with its reason); `--kv-unified`.
+#[test]
+fn memory_cache_types_and_refused_contexts() {
+    let llama = Case::at(&ggufscope_testkit::llama_archs_dir().join("llama-dense.gguf"));
+    let v = json(
+        &llama,
+        &["--ctx", "4096", "--ctk", "q4_1", "--cache-type-v", "iq4_nl"],
+    );
+    assert_eq!(v["options"]["kv_type"], "q4_1/iq4_nl");
+    assert_eq!(v["options"]["cache_type_k"], "q4_1");
+    assert_eq!(v["options"]["cache_type_v"], "iq4_nl");
+    // Two layers of 4096 cells, 256-wide rows: 8 blocks of 20 bytes (q4_1) and of 18 bytes
+    // (iq4_nl): llama.cpp's `K (q4_1): 1.25 MiB, V (iq4_nl): 1.12 MiB`.
+    assert_eq!(v["kv_cache_bytes"], 2 * 4096 * 8 * (20 + 18));
+    let v = json(&llama, &["--ctx", "4096", "--kv-type", "q5_1"]);
+    assert_eq!(v["kv_cache_bytes"], 2 * 2 * 4096 * 8 * 24);
+    let v = json(
+        &llama,
+        &["--kv-unified", "--parallel", "4", "--ctx", "4096"],
+    );
+    assert_eq!(v["options"]["kv_unified"], true);
+
+    let refused = |case: &Case, args: &[&str], why: &str| {
+        let out = case.cmd("memory", args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    };
+    refused(
+        &llama,
+        &["--kv-type", "q8_0", "--flash-attn", "off"],
+        "quantized V cache requires flash_attn to be enabled",
+    );
+    let mla = Case::at(&ggufscope_testkit::llama_archs_dir().join("deepseek2-moe.gguf"));
+    refused(
+        &mla,
+        &["--ctk", "q8_0", "--ctv", "f16"],
+        "model does not support different K (q8_0) and V (f16) cache types",
+    );
+    let head48 = Case::temp(
+        "llama-head48-dense.gguf",
+        &ggufscope_testkit::read_fixture(
+            &ggufscope_testkit::fixtures_dir().join("cache-types/llama-head48-dense.gguf.gz"),
+        ),
+    );
+    refused(
+        &head48,
+        &["--ctk", "q4_0"],
+        "K cache type q4_0 with block size 32 does not divide n_embd_head_k=48",
+    );
+}

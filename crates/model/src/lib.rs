@@ -33,12 +33,12 @@ pub use error::{ArchError, Inconsistency};
 pub use facts::{ArchFacts, FileKind, LayerEntry, PerLayer, SsmFacts};
 pub use llamafy::{llamafy, neox_to_norm_order, LlamafyError};
 pub use memory::{
-    alloc_bytes, apply_placement, fit_gpus, implausible as memory_implausible, llama_memory,
-    n_cpu_moe_overrides, place, plan_memory, plan_memory_loaded, plan_memory_table,
+    alloc_bytes, apply_placement, cache_type_refusal, fit_gpus, implausible as memory_implausible,
+    llama_memory, n_cpu_moe_overrides, place, plan_memory, plan_memory_loaded, plan_memory_table,
     plan_memory_with, swa_layers, Backend, CacheBuffer, CacheKind, CacheLayer, CacheParams,
     DeviceMemory, GpuFit, GpuPlacement, LayerKind, LayerMemory, LlamaMemory, MemoryOptions,
     MemoryPlan, OverrideTarget, Placement, PlacementError, PlacementOptions, PlanTensor, SplitMode,
-    TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
+    TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX, KV_CACHE_TYPES,
 };
 pub use memory::{
     fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,

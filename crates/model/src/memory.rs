@@ -38,7 +38,7 @@ use crate::schema::expected_layout;
 use crate::table::{self, Loaded, TableError, TensorMode};
 
 /// Runtime parameters of the plan (llama.cpp's names and defaults).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryOptions {
     /// Context length requested (`--ctx`); 0 = the model's training context.
     pub n_ctx: u64,
@@ -48,9 +48,10 @@ pub struct MemoryOptions {
     pub n_ubatch: u64,
     /// Parallel sequences (`-np`, default 1).
     pub n_parallel: u64,
-    /// KV cache type (`-ctk/-ctv`, default f16).
-    #[serde(serialize_with = "type_name")]
-    pub kv_type: GgmlType,
+    /// K cache type (`-ctk`, default f16; one of [`KV_CACHE_TYPES`]).
+    pub type_k: GgmlType,
+    /// V cache type (`-ctv`, default f16; one of [`KV_CACHE_TYPES`]).
+    pub type_v: GgmlType,
     /// Full-size cache for sliding-window layers (`--swa-full`).
     pub swa_full: bool,
     /// One KV stream for every sequence (`--kv-unified`; llama.cpp's default is one stream
@@ -64,12 +65,108 @@ pub struct MemoryOptions {
     /// and iq4_nl matrices (`CPU_REPACK model buffer`; not `token_embd`, read by row lookups).
     pub cpu_repack: bool,
     /// For vocab-only files: the type weights are assumed to have.
-    #[serde(serialize_with = "type_name")]
     pub assumed_weight_type: GgmlType,
 }
 
-fn type_name<S: serde::Serializer>(t: &GgmlType, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(t)
+/// The JSON form (`options` in docs/memory-json.md): wave 1's `kv_type` (one name, or
+/// `K/V` when they differ) beside `cache_type_k` and `cache_type_v`.
+impl Serialize for MemoryOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("MemoryOptions", 12)?;
+        m.serialize_field("n_ctx", &self.n_ctx)?;
+        m.serialize_field("n_batch", &self.n_batch)?;
+        m.serialize_field("n_ubatch", &self.n_ubatch)?;
+        m.serialize_field("n_parallel", &self.n_parallel)?;
+        m.serialize_field("kv_type", &self.kv_type_name())?;
+        m.serialize_field("cache_type_k", &self.type_k.to_string())?;
+        m.serialize_field("cache_type_v", &self.type_v.to_string())?;
+        m.serialize_field("swa_full", &self.swa_full)?;
+        m.serialize_field("kv_unified", &self.kv_unified)?;
+        m.serialize_field("flash_attn", &self.flash_attn)?;
+        m.serialize_field("cpu_repack", &self.cpu_repack)?;
+        m.serialize_field("assumed_weight_type", &self.assumed_weight_type.to_string())?;
+        m.end()
+    }
+}
+
+/// The cache types llama.cpp's `-ctk`/`-ctv` accept (`kv_cache_types`,
+/// common/arg.cpp:304-314).
+pub const KV_CACHE_TYPES: [GgmlType; 9] = [
+    GgmlType::F32,
+    GgmlType::F16,
+    GgmlType::BF16,
+    GgmlType::Q8_0,
+    GgmlType::Q4_0,
+    GgmlType::Q4_1,
+    GgmlType::IQ4_NL,
+    GgmlType::Q5_0,
+    GgmlType::Q5_1,
+];
+
+impl MemoryOptions {
+    /// The K/V cache type as one name: `q8_0`, or `q8_0/f16` when K and V differ.
+    pub fn kv_type_name(&self) -> String {
+        if self.type_k == self.type_v {
+            self.type_k.to_string()
+        } else {
+            format!("{}/{}", self.type_k, self.type_v)
+        }
+    }
+}
+
+/// Why llama.cpp refuses to create a context with these cache types and flash-attention
+/// setting for this model (`llama_init_from_model`, src/llama-context.cpp:3835-3871, and
+/// src/llama-context.cpp:466-467), or `None`. `options.flash_attn` is llama.cpp's `auto`
+/// (which a quantized V cache turns on) when true, `disabled` when false.
+pub fn cache_type_refusal(l: &Loaded, options: &MemoryOptions) -> Option<String> {
+    let (tk, tv) = (options.type_k, options.type_v);
+    let is_mla = l.hparams.int("n_embd_head_k_mla_impl").unwrap_or(0) != 0
+        && l.hparams.int("n_embd_head_v_mla_impl").unwrap_or(0) != 0;
+    if (is_mla || l.arch == "deepseek4") && tk != tv {
+        return Some(format!(
+            "model does not support different K ({tk}) and V ({tv}) cache types \
+             (src/llama-context.cpp:3835-3838)"
+        ));
+    }
+    if tv.is_quantized() && !options.flash_attn {
+        return Some(
+            "quantized V cache requires flash_attn to be enabled (src/llama-context.cpp:3840-3849)"
+                .to_string(),
+        );
+    }
+    if !options.flash_attn {
+        return None;
+    }
+    let n_layer = usize::try_from(l.n_layer).unwrap_or(0);
+    for (t, what, line) in [(tk, "K", "3851-3860"), (tv, "V", "3862-3871")] {
+        if !t.is_quantized() {
+            continue;
+        }
+        let blck = i64::try_from(t.block_size().unwrap_or(1))
+            .unwrap_or(1)
+            .max(1);
+        for x in l.layers.iter().take(n_layer) {
+            let head = if what == "K" {
+                x.n_embd_head_k
+            } else {
+                x.n_embd_head_v
+            };
+            if head % blck != 0 {
+                let field = if what == "K" {
+                    "n_embd_head_k"
+                } else {
+                    "n_embd_head_v"
+                };
+                return Some(format!(
+                    "{what} cache type {t} with block size {blck} does not divide {field}={head} \
+                     (layer {}, src/llama-context.cpp:{line})",
+                    x.index
+                ));
+            }
+        }
+    }
+    None
 }
 
 impl Default for MemoryOptions {
@@ -79,7 +176,8 @@ impl Default for MemoryOptions {
             n_batch: 2048,
             n_ubatch: 512,
             n_parallel: 1,
-            kv_type: GgmlType::F16,
+            type_k: GgmlType::F16,
+            type_v: GgmlType::F16,
             swa_full: false,
             kv_unified: false,
             flash_attn: true,
@@ -647,8 +745,8 @@ fn plan_inner(
         n_seq_max: n_seq,
         unified: options.kv_unified,
         n_ubatch: options.n_ubatch,
-        type_k: options.kv_type,
-        type_v: options.kv_type,
+        type_k: options.type_k,
+        type_v: options.type_v,
         v_trans: !options.flash_attn,
         swa_full: options.swa_full,
     };
@@ -867,9 +965,9 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
     }
     for b in &plan.caches {
         let rows = b.cells.saturating_mul(b.streams).max(1);
-        let ty = match b.kind {
-            CacheKind::Kv => plan.options.kv_type,
-            _ => GgmlType::F32,
+        let (ty_k, ty_v) = match b.kind {
+            CacheKind::Kv => (plan.options.type_k, plan.options.type_v),
+            _ => (GgmlType::F32, GgmlType::F32),
         };
         for x in &b.layers {
             let dev = if o.no_kv_offload {
@@ -877,12 +975,12 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
             } else {
                 p.layer_devices.get(x.layer as usize).copied().unwrap_or(0)
             };
-            let size = |bytes: u64| {
+            let size = |ty: GgmlType, bytes: u64| {
                 let ne0 = (bytes / rows / ty.type_size().unwrap_or(1).max(1))
                     * ty.block_size().unwrap_or(1);
                 alloc_bytes(dev, ty, ne0, bytes)
             };
-            let bytes = size(x.k_bytes) + size(x.v_bytes) + size(x.p_bytes);
+            let bytes = size(ty_k, x.k_bytes) + size(ty_v, x.v_bytes) + size(ty_k, x.p_bytes);
             if let Some(d) = devs.get_mut(dev) {
                 match b.kind {
                     CacheKind::Kv => d.kv_cache_bytes += bytes,
@@ -978,12 +1076,12 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
 }
 
 /// Flash attention on CUDA for this placement: `--flash-attn on` is llama.cpp's default `auto`,
-/// resolved per model and placement ([`compute::cuda_flash_attn_auto`]); a quantized cache turns
+/// resolved per model and placement ([`compute::cuda_flash_attn_auto`]); a quantized V cache turns
 /// `auto` into `enabled` before any probe (`llama_init_from_model`,
 /// src/llama-context.cpp:3840-3844).
 fn cuda_flash_attn(plan: &MemoryPlan, p: &Placement) -> bool {
     let on_gpu = |il: usize| p.layer_devices.get(il).is_some_and(|&d| d > 0);
-    if plan.options.kv_type.is_quantized() {
+    if plan.options.type_v.is_quantized() {
         plan.compute_graph.flash_attn
     } else {
         compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu)

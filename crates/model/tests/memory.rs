@@ -184,7 +184,8 @@ fn context_is_padded_to_256_and_kv_type_counts() {
         &cfg,
         MemoryOptions {
             n_ctx: 1024,
-            kv_type: GgmlType::Q8_0,
+            type_k: GgmlType::Q8_0,
+            type_v: GgmlType::Q8_0,
             ..MemoryOptions::default()
         },
     );

@@ -156,13 +156,15 @@ fn log_lines(plan: &MemoryPlan, n_layer: i64) -> Vec<String> {
                     ));
                 }
                 out.push(format!(
-                    "llama_kv_cache: size = {:7.2} MiB ({:6} cells, {:3} layers, {:2}/{} seqs), K (f16): {:7.2} MiB, V (f16): {:7.2} MiB",
+                    "llama_kv_cache: size = {:7.2} MiB ({:6} cells, {:3} layers, {:2}/{} seqs), K ({}): {:7.2} MiB, V ({}): {:7.2} MiB",
                     fmib(b.k_bytes + b.v_bytes),
                     b.cells,
                     b.layers.len(),
                     plan.options.n_parallel,
                     b.streams,
+                    plan.options.type_k,
                     fmib(b.k_bytes),
+                    plan.options.type_v,
                     fmib(b.v_bytes)
                 ));
             }
@@ -793,11 +795,93 @@ fn quantized_cache_rows() {
         "llama-dense.gguf",
         MemoryOptions {
             n_ctx: 4096,
-            kv_type: ggufscope_gguf::GgmlType::Q8_0,
+            type_k: ggufscope_gguf::GgmlType::Q8_0,
+            type_v: ggufscope_gguf::GgmlType::Q8_0,
             ..MemoryOptions::default()
         },
     );
     // 256-wide K and V rows: 512 bytes in f16, 8 blocks of 34 bytes in q8_0.
     assert_eq!(f16.kv_cache_bytes, 2 * 2 * 4096 * 512);
     assert_eq!(q8.kv_cache_bytes, 2 * 2 * 4096 * 8 * 34);
+}
+
+/// Every cache type of llama.cpp's `-ctk`/`-ctv` (and mixed pairs, with and without flash
+/// attention) on four memory classes, against what llama.cpp allocated and refused
+/// (`tests/fixtures/cache-types/`, `tools/llama-ref/make-cache-types.sh`): the KV buffer to the
+/// printed MiB, llama.cpp's KV log lines rebuilt word for word, and a refusal (MLA with two
+/// types, quantized V without flash attention, a block size that does not divide 48-wide heads)
+/// exactly where llama.cpp refuses, with llama.cpp's message.
+#[test]
+fn every_cache_type_as_llama_cpp_allocates_and_refuses() {
+    let fixtures = ggufscope_testkit::fixtures_dir();
+    let truth: J = serde_json::from_str(
+        &std::fs::read_to_string(fixtures.join("cache-types/cache-types.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    let mut refused = 0;
+    let mut types = std::collections::BTreeSet::new();
+    for (file, cases) in truth["files"].as_object().unwrap() {
+        let bytes = read_fixture(&fixtures.join(file));
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = g
+            .metadata()
+            .get_str("general.architecture")
+            .unwrap()
+            .unwrap()
+            .to_string();
+        for (case, rec) in cases.as_object().unwrap() {
+            let mut it = case.split(':');
+            let (fa, k, v) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+            let ty = |n: &str| ggufscope_gguf::GgmlType::from_name(n).unwrap();
+            types.insert(k.to_string());
+            let o = MemoryOptions {
+                flash_attn: fa == "on",
+                type_k: ty(k),
+                type_v: ty(v),
+                ..options(4096)
+            };
+            let (plan, loaded) = plan_memory_table(&g, &arch, o).unwrap();
+            let refusal = ggufscope_model::cache_type_refusal(&loaded, &o);
+            let what = format!("{file} {case}");
+            if rec["created"].as_bool().unwrap() {
+                assert_eq!(refusal, None, "{what}: llama.cpp created the context");
+                assert!(
+                    same(
+                        logged(&plan, CacheKind::Kv),
+                        rec["kv_mib"].as_f64().unwrap()
+                    ),
+                    "{what}: KV {} MiB, llama.cpp {}",
+                    logged(&plan, CacheKind::Kv),
+                    rec["kv_mib"]
+                );
+                let theirs: Vec<String> = rec["kv_lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_string())
+                    .collect();
+                let ours: Vec<String> = log_lines(&plan, loaded.n_layer)
+                    .into_iter()
+                    .filter(|l| l.starts_with("llama_kv_cache"))
+                    .collect();
+                assert_eq!(ours, theirs, "{what}");
+                checked += 1;
+            } else {
+                let msg = rec["error"][0].as_str().unwrap();
+                let msg = msg.strip_prefix("llama_init_from_model: ").unwrap();
+                let ours = refusal.unwrap_or_else(|| panic!("{what}: llama.cpp refused: {msg}"));
+                assert!(
+                    ours.starts_with(msg),
+                    "{what}: ours `{ours}`, llama.cpp `{msg}`"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(types.len(), ggufscope_model::KV_CACHE_TYPES.len());
+    assert!(
+        checked >= 50 && refused >= 10,
+        "{checked} created, {refused} refused"
+    );
 }

@@ -129,6 +129,10 @@ def test_analyses_on_the_phi3_vocab_file() -> None:
     m8 = f.memory(ctx=4096, kv_type="q8_0")
     # q8_0 rows: 3072 / 32 blocks of 34 bytes
     assert m8["kv_cache_bytes"] == 32 * 2 * (3072 // 32 * 34) * 4096
+    # -ctk q4_1 (blocks of 20 bytes) and -ctv iq4_nl (18 bytes), one stream for 2 sequences
+    mk = f.memory(ctx=4096, cache_type_k="q4_1", cache_type_v="iq4_nl", kv_unified=True, parallel=2)
+    assert mk["options"]["kv_type"] == "q4_1/iq4_nl" and mk["options"]["kv_unified"] is True
+    assert mk["kv_cache_bytes"] == 32 * (3072 // 32) * (20 + 18) * 4096
     gpu = f.memory(ctx=4096, gpu_mem=["8G"], ngl=10)
     fit = gpu["gpu_fit"]
     assert fit["layers_on_gpus"] + fit["layers_on_host"] == 32

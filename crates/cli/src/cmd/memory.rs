@@ -13,10 +13,10 @@ use anyhow::Context as _;
 use ggufscope_gguf::GgmlType;
 use ggufscope_model::table;
 use ggufscope_model::{
-    apply_placement, fit_gpus, fit_params, memory_implausible, n_cpu_moe_overrides, offload_curve,
-    plan_memory_with, ArchError, Backend, FitMode, FitOptions, MemoryOptions, Model,
-    OverrideTarget, PlacementError, PlacementOptions, SplitMode, TensorOverride,
-    DEFAULT_CUDA_OVERHEAD,
+    apply_placement, cache_type_refusal, fit_gpus, fit_params, memory_implausible,
+    n_cpu_moe_overrides, offload_curve, plan_memory_with, ArchError, Backend, FitMode, FitOptions,
+    MemoryOptions, Model, OverrideTarget, PlacementError, PlacementOptions, SplitMode,
+    TensorOverride, DEFAULT_CUDA_OVERHEAD,
 };
 
 use crate::cli::{MemoryArgs, PlacementArgs};
@@ -145,9 +145,10 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         n_batch: args.batch,
         n_ubatch: args.ubatch,
         n_parallel: args.parallel,
-        kv_type: ggml_type(&args.kv_type)?,
+        type_k: ggml_type(args.cache_type_k.as_deref().unwrap_or(&args.kv_type))?,
+        type_v: ggml_type(args.cache_type_v.as_deref().unwrap_or(&args.kv_type))?,
         swa_full: args.swa_full,
-        kv_unified: false,
+        kv_unified: args.kv_unified,
         flash_attn: args.flash_attn == "on",
         cpu_repack: args.cpu_repack,
         assumed_weight_type: ggml_type(&args.assume_type)?,
@@ -172,6 +173,10 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
             "the configuration is too large to plan: {why}"
         ))
         .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
+    }
+    if let Some(why) = cache_type_refusal(model.run(), &options) {
+        return Err(anyhow::anyhow!("llama.cpp refuses this context: {why}"))
+            .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
     }
     let cfg = match ggufscope_model::lookup(&arch) {
         Some(_) => Some(input.config(&gguf)?),

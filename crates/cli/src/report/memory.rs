@@ -42,7 +42,7 @@ impl MemoryReport {
             p.n_ctx,
             p.options.n_ubatch,
             p.options.n_parallel,
-            p.options.kv_type
+            p.options.kv_type_name()
         )?;
         let est = if p.weights_estimated {
             " (estimate: vocab-only file, expected layout as the assumed type)"

@@ -243,6 +243,9 @@ MEMORY_OPTIONS = frozenset(
         "ubatch",
         "parallel",
         "kv_type",
+        "cache_type_k",
+        "cache_type_v",
+        "kv_unified",
         "swa_full",
         "flash_attn",
         "cpu_repack",
@@ -336,7 +339,8 @@ class GGUFFile:
         """``ggufscope memory --json``: weights, caches, output and compute buffers, placement.
 
         Keyword arguments are the command's options with ``_`` for ``-``: ``ctx``, ``batch``,
-        ``ubatch``, ``parallel``, ``kv_type``, ``swa_full``, ``flash_attn`` (``"on"``/``"off"``),
+        ``ubatch``, ``parallel``, ``kv_type``, ``cache_type_k``, ``cache_type_v``,
+        ``kv_unified``, ``swa_full``, ``flash_attn`` (``"on"``/``"off"``),
         ``cpu_repack``, ``assume_type``, ``gpu_mem`` (e.g. ``["24G", "24G"]``), ``backend``,
         ``ngl``, ``tensor_split``, ``split_mode``, ``main_gpu``, ``n_cpu_moe``,
         ``override_tensor``, ``no_kv_offload``, ``no_mmap``, ``device_overhead``. ``True`` sets
