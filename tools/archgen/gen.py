@@ -1031,6 +1031,72 @@ OVERRIDES = {
 # source model: classes, bodies
 # --------------------------------------------------------------------------------------------
 
+# Graph-build rules: what llama.cpp's graph code (src/models/*.cpp, build_arch_graph) asserts
+# or cannot build, for files whose every tensor the loader accepts. Written by hand: a graph is
+# ggml calls, not loader code. Each rule cites the graph line that fails and is emitted as a
+# `@graph FILE LINE` section of its architecture, run once the tensors are loaded; the generator
+# stops when the cited line no longer holds `snippet` (llama.cpp changed: re-read the graph).
+# Rules marked verified were checked by llama.cpp itself (tests/fixtures/llama-archs-refused);
+# the MLA rule of the other architectures follows the same graph code as deepseek2's.
+_MLA_K_ONE_HEAD = (
+    'for (int il = 0; il < n_layer(); ++il) { if (%s) { assert(n_head_kv(il) == 1, '
+    'format("the graph builds K with one head (MLA, compressed KV), the KV cache has %%u '
+    '(attention.head_count_kv must be 1)", n_head_kv(il))); } }'
+)
+GRAPH_RULES = {
+    # verified: olmoe-gqa.gguf aborts at ggml.c:2273 ggml_can_repeat
+    "olmoe": [("src/models/olmoe.cpp", 95, "Kcur = build_norm(Kcur, model.layers[il].attn_k_norm",
+               'for (int il = 0; il < n_layer(); ++il) { assert(n_embd_k_gqa(il) % n_embd == 0, '
+               'format("attn_k_norm is {%u} but K is {%u}: the K norm cannot broadcast (ggml_can_repeat)",'
+               ' n_embd, n_embd_k_gqa(il))); }')],
+    # verified: dots1-gqa.gguf aborts at ggml.c:3758 reshape
+    "dots1": [("src/models/dots1.cpp", 103, "build_qkv(model.layers[il], cur,",
+               'for (int il = 0; il < n_layer(); ++il) { assert(n_head_kv(il) == n_head(il), '
+               'format("attn_k is made with head_count (%u) heads, the graph reshapes K to head_count_kv '
+               '(%u) heads", n_head(il), n_head_kv(il))); }')],
+    # verified: minicpm3-gqa.gguf aborts at ggml.c:4014 mul_mat
+    "minicpm3": [("src/models/minicpm3.cpp", 149, "k_nope = ggml_view_3d(ctx0, kv, n_embd_head_qk_nope, n_head",
+                  'for (int il = 0; il < n_layer(); ++il) { assert(n_head_kv(il) == n_head(il), '
+                  'format("the graph builds K with head_count (%u) heads, the KV cache has head_count_kv '
+                  '(%u)", n_head(il), n_head_kv(il))); }')],
+    # verified (MLA): deepseek2-mla-kv-heads.gguf aborts at ggml.c:4014 mul_mat
+    "deepseek2": [
+        ("src/models/deepseek2.cpp", 576, "Kcur = ggml_concat(ctx0, kv_cmpr, k_pe, 0)", _MLA_K_ONE_HEAD % "is_mla()"),
+        ("src/models/deepseek2.cpp", 630, "MLA without the absorption optimization converts into MHA",
+         'for (int il = 0; il < n_layer(); ++il) { if (!is_mla()) { assert(n_head_kv(il) == n_head(il), '
+         'format("MLA without absorption builds K with head_count (%u) heads, the KV cache has '
+         'head_count_kv (%u)", n_head(il), n_head_kv(il))); } }'),
+    ],
+    "deepseek32": [("src/models/deepseek32.cpp", 386, "kv_cmpr = ggml_reshape_3d(ctx0, kv_cmpr, kv_lora_rank, 1, n_tokens)",
+                    _MLA_K_ONE_HEAD % "is_mla()")],
+    "dots3note": [("src/models/dots3note.cpp", 364, "kv_cmpr = ggml_reshape_3d(ctx0, kv_cmpr, kv_lora_rank, 1, n_tokens)",
+                   _MLA_K_ONE_HEAD % "is_mla()")],
+    "glm-dsa": [("src/models/glm-dsa.cpp", 430, "kv_cmpr = ggml_reshape_3d(ctx0, kv_cmpr, kv_lora_rank, 1, n_tokens)",
+                 _MLA_K_ONE_HEAD % "is_mla()")],
+    "kimi-linear": [("src/models/kimi-linear.cpp", 440, "kv_cmpr = ggml_reshape_3d(ctx0, kv_cmpr, kv_lora_rank, 1, n_tokens)",
+                     _MLA_K_ONE_HEAD % "is_mla() && !is_recr(il)")],
+    # verified: deepseek4-heads-not-groups.gguf aborts at deepseek4.cpp:900
+    "deepseek4": [
+        ("src/models/deepseek4.cpp", 899, "GGML_ASSERT(n_embd_head == n_embd_head_v);",
+         'assert(n_embd_head_k() == n_embd_head_v(), "GGML_ASSERT(n_embd_head == n_embd_head_v) failed");'),
+        ("src/models/deepseek4.cpp", 900, "GGML_ASSERT(n_head % n_groups == 0);",
+         'for (int il = 0; il < n_layer(); ++il) { assert(dsv4_o_group_count != 0 && n_head() % dsv4_o_group_count == 0, '
+         'format("GGML_ASSERT(n_head %% n_groups == 0) failed: head_count %u, o_group_count %u", n_head(), '
+         'dsv4_o_group_count)); }'),
+    ],
+}
+
+
+def graph_sections(src, arch):
+    out = []
+    for rel, line, snippet, body in GRAPH_RULES.get(arch, []):
+        if snippet not in src.lines(rel)[line - 1]:
+            raise SystemExit("GRAPH_RULES %s: %s:%d no longer reads %r" % (arch, rel, line, snippet))
+        out.append("@graph %s %d" % (rel, line))
+        out.append(body)
+    return out
+
+
 def find_function(lines, pattern, start=0):
     """find a function definition whose first line matches pattern; returns
     (sig_line_idx, open_brace_line_idx, close_brace_line_idx) 0-based"""
@@ -1606,9 +1672,13 @@ def generate(root):
                 mem_lines.extend(ml_)
                 members_used.update(m[1] for m in mem)
         s[n_head_lines:n_head_lines] = mem_lines
+        s.extend(graph_sections(src, arch_str[name]))
         s.append("@end")
         arch_secs.append(s)
         per_arch.append((arch_str[name], n_unsup))
+    unknown_rules = set(GRAPH_RULES) - {a for a, _ in per_arch}
+    if unknown_rules:
+        raise SystemExit("GRAPH_RULES for architectures the table does not hold: %s" % sorted(unknown_rules))
 
     # static helpers actually called from the translated bodies
     called = set()
@@ -1744,9 +1814,9 @@ def check_table(text, stats):
     for head, arch, lines in sections:
         tag = head.split()[0]
         if tag not in ("@defaults", "@fn", "@generic", "@generic_post", "@generic_tensors", "@hparams", "@tensors",
-                       "@members"):
+                       "@members", "@graph"):
             continue
-        key = arch if tag in ("@hparams", "@tensors", "@members") else head
+        key = arch if tag in ("@hparams", "@tensors", "@members", "@graph") else head
         try:
             toks = merge_std_string([t for t in tokenize("\n".join(lines)) if t.k != "nl"])
         except SyntaxError as e:

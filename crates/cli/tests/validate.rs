@@ -251,3 +251,39 @@ fn repeated_schema_findings_are_capped_with_their_count() {
     );
     assert_eq!(last["severity"], "error");
 }
+
+/// A file llama.cpp loads but cannot run (olmoe with fewer KV heads than heads: its graph's K
+/// norm is `{n_embd}` wide, `src/models/olmoe.cpp:95`): `validate` names the graph line, and
+/// `memory` refuses the context, as llama.cpp aborts creating one.
+#[test]
+fn a_file_llama_cpp_cannot_run_is_an_error() {
+    let dir = ggufscope_testkit::fixtures_dir().join("llama-archs-refused");
+    let case = Case::temp(
+        "olmoe-gqa.gguf",
+        &ggufscope_testkit::read_fixture(&dir.join("olmoe-gqa.gguf.gz")),
+    );
+    let out = case.cmd("validate", &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "llama_cannot_run")
+        .collect();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["severity"], "error");
+    let msg = found[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("attn_k_norm is {384} but K is {128}")
+            && msg.contains("src/models/olmoe.cpp:95"),
+        "{msg}"
+    );
+    let out = case.cmd("memory", &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("llama.cpp refuses this context") && err.contains("olmoe.cpp:95"),
+        "{err}"
+    );
+}

@@ -60,6 +60,8 @@ pub struct LoadCheck<'m> {
     pub problems: &'m [LoadProblem],
     /// The tensor code threw.
     pub tensors_refusal: Option<&'m Refusal>,
+    /// llama.cpp loads the file but its graph code aborts creating a context.
+    pub graph_refusal: Option<&'m Refusal>,
     /// Tensors llama.cpp never creates for this architecture ("wrong number of tensors").
     pub unexpected: &'m [String],
     /// The file has no tensors: nothing was checked against the file.
@@ -71,6 +73,7 @@ impl LoadCheck<'_> {
     pub fn loads(&self) -> bool {
         self.hparams_refusal.is_none()
             && self.tensors_refusal.is_none()
+            && self.graph_refusal.is_none()
             && self.problems.is_empty()
             && self.unexpected.is_empty()
     }
@@ -192,6 +195,7 @@ impl<'g, 'a> Model<'g, 'a> {
             hparams_refusal: self.run.hparams_refusal.as_ref(),
             problems: &self.run.problems,
             tensors_refusal: self.run.tensors_refusal.as_ref(),
+            graph_refusal: self.run.graph_refusal.as_ref(),
             unexpected: &self.run.unexpected,
             vocab_only: self.gguf.tensors().is_empty(),
         }

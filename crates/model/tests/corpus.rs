@@ -160,6 +160,9 @@ fn facts_differences(
                 if let Some(r) = &l.tensors_refusal {
                     errs.push(format!("tensors refused: {} ({})", r.message, r.source));
                 }
+                if let Some(r) = &l.graph_refusal {
+                    errs.push(format!("graph refused: {} ({})", r.message, r.source));
+                }
                 for p in &l.problems {
                     errs.push(format!("{}: {}", p.code, p.message));
                 }
@@ -270,7 +273,10 @@ fn planted_defect_failures(files: &[PathBuf], skip: &dyn Fn(&str) -> bool) -> Ve
         }
         let bytes = load_file(path);
         let (_, clean) = run(&bytes);
-        if clean.hparams_refusal.is_some() || clean.tensors_refusal.is_some() {
+        if clean.hparams_refusal.is_some()
+            || clean.tensors_refusal.is_some()
+            || clean.graph_refusal.is_some()
+        {
             failures.push(format!("{file}: clean file refused"));
             continue;
         }
@@ -434,34 +440,10 @@ fn model_front_door_on_corpus_files() {
 }
 
 /// Files llama.cpp 0c1e570 loads but cannot run (`tests/fixtures/llama-archs-refused/`, see its
-/// README): it aborts building the graph when it creates a context. Not flagged by the table
-/// today, each with the reason; a test asserts that exactly these go unflagged, so a check that
-/// catches one shows.
-const KNOWN_NOT_FLAGGED: &[(&str, &str)] = &[
-    (
-        "olmoe-gqa.gguf",
-        "olmoe with fewer KV heads: every tensor has llama.cpp's shape (attn_k_norm is {n_embd}, \
-         src/models/olmoe.cpp:29), the graph's K norm then cannot broadcast",
-    ),
-    (
-        "dots1-gqa.gguf",
-        "dots1 with fewer KV heads: tensors as llama.cpp creates them, its graph reshapes K with \
-         n_head",
-    ),
-    (
-        "minicpm3-gqa.gguf",
-        "minicpm3 (MLA without absorption) with fewer KV heads: the graph splits kv_b per head",
-    ),
-    (
-        "deepseek2-mla-kv-heads.gguf",
-        "deepseek2 with head_count_kv = head_count (3): llama.cpp's MLA graph needs one KV head",
-    ),
-    (
-        "deepseek4-heads-not-groups.gguf",
-        "deepseek4 with 6 heads: src/models/deepseek4.cpp:900 asserts n_head % n_groups (8) == 0",
-    ),
-];
-
+/// README): every tensor has the shape the loader asks for, then llama.cpp aborts building the
+/// graph when it creates a context. The table's `@graph` rules must find each, and nothing else:
+/// no load-time finding (llama.cpp loads the file), the refusal cited in the architecture's graph
+/// code, at llama.cpp's own line where its abort names one.
 #[test]
 fn files_llama_cpp_cannot_run_are_flagged() {
     let dir = ggufscope_testkit::fixtures_dir().join("llama-archs-refused");
@@ -469,29 +451,43 @@ fn files_llama_cpp_cannot_run_are_flagged() {
     let refused: J = serde_json::from_str(&text).unwrap();
     let files = gguf_files_in(&dir);
     assert_eq!(files.len(), refused["files"].as_object().unwrap().len());
+    assert_eq!(files.len(), 5);
     let mut failures = Vec::new();
     for path in &files {
         let file = fixture_name(path);
-        assert!(refused["files"][&file]["llama_cpp"]
-            .as_str()
-            .unwrap()
-            .starts_with("aborts"));
+        let said = refused["files"][&file]["llama_cpp"].as_str().unwrap();
+        assert!(said.starts_with("aborts"));
         let (_, l) = run(&read_fixture(path));
-        let flagged = l.hparams_refusal.is_some()
+        if l.hparams_refusal.is_some()
             || l.tensors_refusal.is_some()
             || !l.problems.is_empty()
-            || !l.unexpected.is_empty();
-        let known = KNOWN_NOT_FLAGGED.iter().any(|(f, _)| *f == file);
-        if flagged == known {
-            failures.push(if flagged {
-                format!("{file}: now flagged: remove it from KNOWN_NOT_FLAGGED")
-            } else {
-                format!(
-                    "{file}: llama.cpp {}, the table finds nothing",
-                    refused["files"][&file]["llama_cpp"]
-                )
-            });
+            || !l.unexpected.is_empty()
+        {
+            failures.push(format!(
+                "{file}: a load-time finding, but llama.cpp loads the file"
+            ));
         }
+        let Some(r) = &l.graph_refusal else {
+            failures.push(format!("{file}: llama.cpp {said}, the table finds nothing"));
+            continue;
+        };
+        let arch = refused["files"][&file]["arch"].as_str().unwrap();
+        if r.table_error || !r.source.starts_with(&format!("{}:", l.source)) {
+            failures.push(format!(
+                "{file} ({arch}): refusal {:?} at {} is not in {}'s graph code",
+                r.message, r.source, l.source
+            ));
+        }
+        // llama.cpp names a source line when a GGML_ASSERT of the model's own code fails.
+        if let Some(at) = said.split(": ").find(|p| p.starts_with("src/models/")) {
+            if r.source != at {
+                failures.push(format!(
+                    "{file}: llama.cpp aborts at {at}, the table says {}",
+                    r.source
+                ));
+            }
+        }
+        eprintln!("{file}: {} ({})", r.message, r.source);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

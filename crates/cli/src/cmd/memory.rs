@@ -174,6 +174,20 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         ))
         .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
     }
+    // llama.cpp loads such a file, then aborts building the graph of any context.
+    if let Some(r) = model
+        .run()
+        .graph_refusal
+        .as_ref()
+        .filter(|r| !r.table_error)
+    {
+        return Err(anyhow::anyhow!(
+            "llama.cpp refuses this context: {} (llama.cpp {})",
+            r.message,
+            r.source
+        ))
+        .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));
+    }
     if let Some(why) = cache_type_refusal(model.run(), &options) {
         return Err(anyhow::anyhow!("llama.cpp refuses this context: {why}"))
             .with_context(|| Failure::new(Status::ProblemsFound, input.shown()));

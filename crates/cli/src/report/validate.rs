@@ -197,6 +197,22 @@ pub fn table_findings(l: &table::Loaded, vocab_only: bool) -> Vec<Finding> {
     if let Some(r) = &l.tensors_refusal {
         out.push(refusal(r, "tensor"));
     }
+    if let Some(r) = &l.graph_refusal {
+        out.push(if r.table_error {
+            refusal(r, "graph")
+        } else {
+            schema(
+                Severity::Error,
+                "llama_cannot_run",
+                format!(
+                    "llama.cpp loads the file but aborts creating a context: {} (llama.cpp {})",
+                    r.message, r.source
+                ),
+                None,
+                None,
+            )
+        });
+    }
     for name in &l.unexpected {
         out.push(schema(
             Severity::Error,

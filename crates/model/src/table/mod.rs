@@ -531,6 +531,9 @@ pub struct Loaded {
     pub problems: Vec<LoadProblem>,
     /// Where `load_arch_tensors` stopped.
     pub tensors_refusal: Option<Refusal>,
+    /// What llama.cpp's graph code asserts or cannot build for a file whose tensors load (the
+    /// table's `@graph` rules): llama.cpp loads the file and aborts creating a context.
+    pub graph_refusal: Option<Refusal>,
     /// File tensors that no `create_tensor` call asked for (llama.cpp: "wrong number of
     /// tensors").
     pub unexpected: Vec<String>,
@@ -675,9 +678,11 @@ fn load_sections(
     let mut members = None;
     let mut hparams_body = None;
     let mut tensors_body = None;
+    let mut graph_bodies = Vec::new();
     let mut source = String::new();
     for s in secs {
         match s.words[0] {
+            "@graph" => graph_bodies.push((s, parse_body(s, &mut interner)?)),
             "@hparams" => {
                 source = s.words[1].to_string();
                 hparams_body = Some((s, parse_body(s, &mut interner)?));
@@ -855,6 +860,16 @@ fn load_sections(
             }
         }
     }
+    // The graph rules run on hyper-parameters the loader accepted, with every tensor loaded.
+    let mut graph_refusal = None;
+    if hparams_refusal.is_none() && tensors_refusal.is_none() {
+        for (s, body) in &graph_bodies {
+            if let Err(e) = it.run_body(body) {
+                graph_refusal = Some(refusal(e, s.words[1]));
+                break;
+            }
+        }
+    }
     let mut unexpected = Vec::new();
     if mode == TensorMode::File && hparams_refusal.is_none() && tensors_refusal.is_none() {
         let asked: rustc_hash::FxHashSet<&str> = it
@@ -879,6 +894,7 @@ fn load_sections(
         tensors: std::mem::take(&mut it.requests),
         problems: std::mem::take(&mut it.problems),
         tensors_refusal,
+        graph_refusal,
         unexpected,
         n_created: it.n_created,
         source,
