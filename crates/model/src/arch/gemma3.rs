@@ -10,15 +10,14 @@
 //! variants are not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
+    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
+    TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
 /// The `gemma3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "gemma3",
-    rope: RopeType::Neox,
     hparams: &[
         hp(Hparam::RmsEps, Default::Required),
         hp(Hparam::SlidingWindow, Default::Absent),
@@ -69,7 +68,6 @@ pub static SPEC: ArchSpec = ArchSpec {
         ),
         norm("post_ffw_norm.weight"),
     ],
-    swa: SwaRule::Pattern { default_period: 6 },
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/gemma3.cpp:3-71; src/llama-model.cpp:3134, 3177",
 };

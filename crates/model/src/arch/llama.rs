@@ -6,8 +6,8 @@
 //! are not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
+    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
+    TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
@@ -16,7 +16,6 @@ const OPT: Presence = Presence::Optional { typical: false };
 /// The `llama` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "llama",
-    rope: RopeType::Norm,
     hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[
         TOKEN_EMBD,
@@ -62,7 +61,6 @@ pub static SPEC: ArchSpec = ArchSpec {
         t("ffn_down.bias", Shape::d1(Dim::Embd), OPT),
         t("ffn_up.bias", Shape::d1(Dim::Ff), OPT),
     ],
-    swa: SwaRule::None,
     rot_must_equal_head_dim: true,
     source:
         "llama.cpp@0c1e57098 src/models/llama.cpp:3-92; src/llama-model.cpp:1450-1453, 3052, 3095",

@@ -25,6 +25,17 @@ pub enum RopeType {
 }
 
 impl RopeType {
+    /// The rope type the architecture table gives an architecture (`llama_model_rope_type`,
+    /// `src/llama-model.cpp:3023-3211`): `None` for one that is neither NORM nor NEOX (`none`,
+    /// `mrope`, `imrope`) or that the table does not hold.
+    pub fn of_architecture(arch: &str) -> Option<Self> {
+        match crate::table::table().rope_type(arch)? {
+            "norm" => Some(RopeType::Norm),
+            "neox" => Some(RopeType::Neox),
+            _ => None,
+        }
+    }
+
     /// `"norm"` or `"neox"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -316,32 +327,11 @@ impl TensorSpec {
     }
 }
 
-/// Which layers use sliding-window attention in llama.cpp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SwaRule {
-    /// None: every layer attends to the whole context.
-    None,
-    /// The file may declare a window, but llama.cpp runs every layer with full attention
-    /// (phi3: "Phi SWA is currently disabled", `src/models/phi3.cpp:13-24`, PR 13676).
-    Disabled,
-    /// With `attention.sliding_window > 0`, layer `il` is SWA iff `il % period < period - 1`
-    /// (`llama_hparams::set_swa_pattern`, dense_first = false); the period is
-    /// `attention.sliding_window_pattern` or this default (gemma3: 6,
-    /// `src/llama-model.cpp:3434-3441`).
-    Pattern {
-        /// Default period.
-        default_period: u32,
-    },
-}
-
 /// Everything ggufscope knows about one architecture.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ArchSpec {
     /// `general.architecture`.
     pub name: &'static str,
-    /// Rope style.
-    pub rope: RopeType,
     /// Hyper-parameters read beyond the generic ones ([`GENERIC_HPARAMS`]).
     pub hparams: &'static [HparamSpec],
     /// Global tensors.
@@ -350,8 +340,6 @@ pub struct ArchSpec {
     pub layer: &'static [TensorSpec],
     /// The per-layer Q/K/V tensors.
     pub qkv: QkvSpec,
-    /// Which layers use a sliding window.
-    pub swa: SwaRule,
     /// llama.cpp refuses the file unless `rope.dimension_count == head_dim`
     /// (`invalid n_rot`, `src/llama-model.cpp:1450-1453`).
     pub rot_must_equal_head_dim: bool,

@@ -7,8 +7,8 @@
 //! {n_rot/2}` for the 128k variants (54-55); rope NEOX (`src/llama-model.cpp:3127, 3177`).
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
+    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
+    TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
@@ -17,7 +17,6 @@ const OPT: Presence = Presence::Optional { typical: false };
 /// The `phi3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "phi3",
-    rope: RopeType::Neox,
     hparams: &[
         hp(Hparam::RmsEps, Default::Required),
         hp(Hparam::SlidingWindow, Default::Absent),
@@ -54,7 +53,6 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    swa: SwaRule::Disabled,
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/phi3.cpp:3-57; src/llama-model.cpp:3127, 3177",
 };

@@ -7,15 +7,14 @@
 //! `src/llama-model.cpp:2120-2122`) and always written by the converter.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
+    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
+    TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
 /// The `qwen2` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "qwen2",
-    rope: RopeType::Neox,
     hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[
         TOKEN_EMBD,
@@ -57,7 +56,6 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    swa: SwaRule::None,
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/qwen2.cpp:3-47; src/llama-model.cpp:3117, 3177",
 };

@@ -7,15 +7,14 @@
 //! rope NEOX (`src/llama-model.cpp:3120, 3177`). The reranker head `cls.output` is not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, RopeType, Shape,
-    SwaRule, OUTPUT_NORM, TOKEN_EMBD,
+    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
+    TOKEN_EMBD,
 };
 use crate::keys::Hparam;
 
 /// The `qwen3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "qwen3",
-    rope: RopeType::Neox,
     hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[TOKEN_EMBD, OUTPUT_NORM, output(true)],
     qkv: QkvSpec {
@@ -58,7 +57,6 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    swa: SwaRule::None,
     rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/qwen3.cpp:3-47; src/llama-model.cpp:3120, 3177",
 };
