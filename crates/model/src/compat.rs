@@ -539,10 +539,7 @@ fn llama_formats() -> &'static HashSet<&'static str> {
     static FORMATS: OnceLock<HashSet<&'static str>> = OnceLock::new();
     FORMATS.get_or_init(|| {
         let text = table::TABLE;
-        let body = text
-            .split_once("\n@arch llama\n")
-            .and_then(|(_, rest)| rest.split_once("\n@end").map(|(b, _)| b))
-            .unwrap_or("");
+        let body = crate::arch::table_section("llama").unwrap_or("");
         // Table functions (`@fn FILE LINE` then `void NAME(`) the body calls.
         let mut bodies = vec![body];
         for f in text.split("\n@fn ").skip(1) {

@@ -10,21 +10,12 @@
 //! variants are not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
-    TOKEN_EMBD,
+    norm, output, t, ArchSpec, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM, TOKEN_EMBD,
 };
-use crate::keys::Hparam;
 
 /// The `gemma3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "gemma3",
-    hparams: &[
-        hp(Hparam::RmsEps, Default::Required),
-        hp(Hparam::SlidingWindow, Default::Absent),
-        hp(Hparam::SlidingWindowPattern, Default::Value(6.0)),
-        hp(Hparam::RopeFreqBaseSwa, Default::Value(10000.0)),
-        hp(Hparam::FinalLogitSoftcapping, Default::Absent),
-    ],
     globals: &[TOKEN_EMBD, OUTPUT_NORM, output(false)],
     qkv: QkvSpec {
         fused_rows: Dim::QkvWidth,
@@ -68,6 +59,5 @@ pub static SPEC: ArchSpec = ArchSpec {
         ),
         norm("post_ffw_norm.weight"),
     ],
-    rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/gemma3.cpp:3-71; src/llama-model.cpp:3134, 3177",
 };

@@ -6,17 +6,14 @@
 //! are not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
-    TOKEN_EMBD,
+    norm, output, t, ArchSpec, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM, TOKEN_EMBD,
 };
-use crate::keys::Hparam;
 
 const OPT: Presence = Presence::Optional { typical: false };
 
 /// The `llama` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "llama",
-    hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[
         TOKEN_EMBD,
         OUTPUT_NORM,
@@ -61,7 +58,6 @@ pub static SPEC: ArchSpec = ArchSpec {
         t("ffn_down.bias", Shape::d1(Dim::Embd), OPT),
         t("ffn_up.bias", Shape::d1(Dim::Ff), OPT),
     ],
-    rot_must_equal_head_dim: true,
     source:
         "llama.cpp@0c1e57098 src/models/llama.cpp:3-92; src/llama-model.cpp:1450-1453, 3052, 3095",
 };

@@ -11,8 +11,6 @@ mod phi3;
 mod qwen2;
 mod qwen3;
 
-use crate::keys::Hparam;
-
 /// How rotary position embedding pairs dimensions (`llama_model_rope_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,33 +41,6 @@ impl RopeType {
             RopeType::Neox => "neox",
         }
     }
-}
-
-/// What llama.cpp does when an optional hyper-parameter is absent.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Default {
-    /// The key is required.
-    Required,
-    /// This value.
-    Value(f64),
-    /// The value of another hyper-parameter.
-    SameAs(Hparam),
-    /// `embedding_length / head_count`.
-    EmbeddingPerHead,
-    /// The length of `tokenizer.ggml.tokens`.
-    TokenCount,
-    /// Off / not used.
-    Absent,
-}
-
-/// A hyper-parameter an architecture reads.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct HparamSpec {
-    /// Which.
-    pub hparam: Hparam,
-    /// Required, or the default applied when absent.
-    pub default: Default,
 }
 
 /// One dimension of a tensor shape, as a formula of the config.
@@ -332,51 +303,14 @@ impl TensorSpec {
 pub struct ArchSpec {
     /// `general.architecture`.
     pub name: &'static str,
-    /// Hyper-parameters read beyond the generic ones ([`GENERIC_HPARAMS`]).
-    pub hparams: &'static [HparamSpec],
     /// Global tensors.
     pub globals: &'static [TensorSpec],
     /// Per-layer tensors (names after `blk.N.`) other than Q/K/V.
     pub layer: &'static [TensorSpec],
     /// The per-layer Q/K/V tensors.
     pub qkv: QkvSpec,
-    /// llama.cpp refuses the file unless `rope.dimension_count == head_dim`
-    /// (`invalid n_rot`, `src/llama-model.cpp:1450-1453`).
-    pub rot_must_equal_head_dim: bool,
     /// Where the facts come from.
     pub source: &'static str,
-}
-
-/// The hyper-parameters every architecture reads ([LN] `llama_model_base::load_hparams`,
-/// `src/llama-model.cpp:1298-1492`), with llama.cpp's defaults.
-pub const GENERIC_HPARAMS: &[HparamSpec] = &[
-    hp(Hparam::ContextLength, Default::Required),
-    hp(Hparam::EmbeddingLength, Default::Required),
-    hp(Hparam::BlockCount, Default::Required),
-    // Optional for the loader (default 0), but every architecture here needs it for its
-    // tensor shapes; a missing one is reported by the config.
-    hp(Hparam::FeedForwardLength, Default::Required),
-    hp(Hparam::HeadCount, Default::Required),
-    hp(Hparam::HeadCountKv, Default::SameAs(Hparam::HeadCount)),
-    hp(Hparam::KeyLength, Default::EmbeddingPerHead),
-    hp(Hparam::ValueLength, Default::EmbeddingPerHead),
-    hp(
-        Hparam::RopeDimensionCount,
-        Default::SameAs(Hparam::KeyLength),
-    ),
-    hp(Hparam::RopeFreqBase, Default::Value(10000.0)),
-    hp(Hparam::RopeScalingType, Default::Absent),
-    hp(Hparam::RopeScalingFactor, Default::Absent),
-    hp(
-        Hparam::RopeScalingOriginalContextLength,
-        Default::SameAs(Hparam::ContextLength),
-    ),
-    hp(Hparam::RopeScalingAttnFactor, Default::Value(1.0)),
-    hp(Hparam::VocabSize, Default::TokenCount),
-];
-
-pub(crate) const fn hp(hparam: Hparam, default: Default) -> HparamSpec {
-    HparamSpec { hparam, default }
 }
 
 /// Every architecture ggufscope knows.
@@ -399,15 +333,10 @@ pub fn supported() -> Vec<&'static str> {
 }
 
 impl ArchSpec {
-    /// The generic hyper-parameters followed by this architecture's own.
-    pub fn all_hparams(&self) -> impl Iterator<Item = &'static HparamSpec> {
-        GENERIC_HPARAMS.iter().chain(self.hparams.iter())
-    }
-
     /// Whether Q is `n_embd` wide (`create_tensor_qkv(n_embd, n_embd, …)`: qwen2, phi3), so that
-    /// `head_dim · n_head` must equal `n_embd`.
+    /// `head_dim · n_head` must equal `n_embd`: read from the architecture table's tensor code.
     pub fn qkv_q_is_embd_wide(&self) -> bool {
-        self.qkv.q_rows == Dim::Embd
+        q_is_embd_wide(self.name)
     }
 
     /// Every per-layer tensor: Q/K/V (both layouts) followed by the others.
@@ -417,13 +346,85 @@ impl ArchSpec {
             .into_iter()
             .chain(self.layer.iter().copied())
     }
+}
 
-    /// How this architecture treats a hyper-parameter, if it reads it.
-    pub fn hparam(&self, which: Hparam) -> Option<&'static HparamSpec> {
-        // The architecture's own entry overrides the generic one.
-        self.hparams
-            .iter()
-            .find(|h| h.hparam == which)
-            .or_else(|| GENERIC_HPARAMS.iter().find(|h| h.hparam == which))
+/// The architecture table's text for an architecture: its `@arch NAME` section (hyper-parameter
+/// and tensor code, as generated from llama.cpp's sources) up to `@end`.
+pub(crate) fn table_section(arch: &str) -> Option<&'static str> {
+    let (_, rest) = crate::table::TABLE.split_once(&format!("\n@arch {arch}\n"))?;
+    Some(rest.split_once("\n@end").map_or(rest, |(body, _)| body))
+}
+
+/// Whether llama.cpp's hyper-parameter code for `arch` reads the key `ident` (an `LLM_KV_*`
+/// name), as the architecture table holds that code.
+pub(crate) fn reads_key(arch: &str, ident: &str) -> bool {
+    table_section(arch)
+        .and_then(|s| s.split_once("\n@tensors").map(|(h, _)| h))
+        .is_some_and(|h| {
+            h.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == ident)
+        })
+}
+
+/// Whether llama.cpp refuses `rope.dimension_count != head_dim` for `arch`: its enum is among
+/// those the generic `invalid n_rot` check names (`src/llama-model.cpp:1450-1453`), read from
+/// the architecture table.
+pub(crate) fn rot_must_equal_head_dim(arch: &str) -> bool {
+    let text = crate::table::TABLE;
+    // `LLM_ARCH_X = "arch" rope;` in the table's `@archs`.
+    let quoted = format!("= \"{arch}\"");
+    let Some(ident) = text
+        .lines()
+        .find(|l| l.starts_with("LLM_ARCH_") && l.contains(&quoted))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return false;
+    };
+    let Some((before, _)) = text.split_once("invalid n_rot") else {
+        return false;
+    };
+    before
+        .lines()
+        .rev()
+        .find(|l| l.contains("arch == LLM_ARCH_"))
+        .is_some_and(|l| {
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == ident)
+        })
+}
+
+/// Whether `arch`'s tensor code asks for a Q projection `n_embd` wide
+/// (`create_tensor_qkv(i, n_embd, n_embd, …)`, qwen2 and phi3) rather than
+/// `n_embd_head_k * n_head` wide.
+pub(crate) fn q_is_embd_wide(arch: &str) -> bool {
+    table_section(arch)
+        .and_then(|s| s.split_once("create_tensor_qkv("))
+        .and_then(|(_, call)| call.split(',').nth(2))
+        .is_some_and(|q| q.trim() == "n_embd")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_read_from_the_table_text() {
+        let rot: Vec<&str> = [
+            "llama", "qwen2", "qwen3", "phi3", "gemma3", "deci", "falcon",
+        ]
+        .into_iter()
+        .filter(|a| rot_must_equal_head_dim(a))
+        .collect();
+        assert_eq!(rot, ["llama", "deci", "falcon"]);
+        let wide: Vec<&str> = ["llama", "qwen2", "qwen3", "phi3", "gemma3"]
+            .into_iter()
+            .filter(|a| q_is_embd_wide(a))
+            .collect();
+        assert_eq!(wide, ["qwen2", "phi3"]);
+        let swa: Vec<&str> = ["llama", "qwen2", "qwen3", "phi3", "gemma3"]
+            .into_iter()
+            .filter(|a| reads_key(a, "LLM_KV_ATTENTION_SLIDING_WINDOW"))
+            .collect();
+        assert_eq!(swa, ["phi3", "gemma3"]);
     }
 }

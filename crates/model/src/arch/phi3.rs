@@ -7,20 +7,14 @@
 //! {n_rot/2}` for the 128k variants (54-55); rope NEOX (`src/llama-model.cpp:3127, 3177`).
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
-    TOKEN_EMBD,
+    norm, output, t, ArchSpec, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM, TOKEN_EMBD,
 };
-use crate::keys::Hparam;
 
 const OPT: Presence = Presence::Optional { typical: false };
 
 /// The `phi3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "phi3",
-    hparams: &[
-        hp(Hparam::RmsEps, Default::Required),
-        hp(Hparam::SlidingWindow, Default::Absent),
-    ],
     globals: &[
         TOKEN_EMBD,
         OUTPUT_NORM,
@@ -53,6 +47,5 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/phi3.cpp:3-57; src/llama-model.cpp:3127, 3177",
 };

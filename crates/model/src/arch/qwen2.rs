@@ -7,15 +7,12 @@
 //! `src/llama-model.cpp:2120-2122`) and always written by the converter.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
-    TOKEN_EMBD,
+    norm, output, t, ArchSpec, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM, TOKEN_EMBD,
 };
-use crate::keys::Hparam;
 
 /// The `qwen2` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "qwen2",
-    hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[
         TOKEN_EMBD,
         OUTPUT_NORM,
@@ -56,6 +53,5 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/qwen2.cpp:3-47; src/llama-model.cpp:3117, 3177",
 };

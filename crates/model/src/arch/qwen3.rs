@@ -7,15 +7,12 @@
 //! rope NEOX (`src/llama-model.cpp:3120, 3177`). The reranker head `cls.output` is not modelled.
 
 use super::{
-    hp, norm, output, t, ArchSpec, Default, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM,
-    TOKEN_EMBD,
+    norm, output, t, ArchSpec, Dim, Presence, QkvLayout, QkvSpec, Shape, OUTPUT_NORM, TOKEN_EMBD,
 };
-use crate::keys::Hparam;
 
 /// The `qwen3` spec.
 pub static SPEC: ArchSpec = ArchSpec {
     name: "qwen3",
-    hparams: &[hp(Hparam::RmsEps, Default::Required)],
     globals: &[TOKEN_EMBD, OUTPUT_NORM, output(true)],
     qkv: QkvSpec {
         fused_rows: Dim::QkvWidth,
@@ -57,6 +54,5 @@ pub static SPEC: ArchSpec = ArchSpec {
             Presence::Required,
         ),
     ],
-    rot_must_equal_head_dim: false,
     source: "llama.cpp@0c1e57098 src/models/qwen3.cpp:3-47; src/llama-model.cpp:3120, 3177",
 };
