@@ -327,7 +327,7 @@ fn table_run(gguf: &Gguf<'_>, arch: &str) -> Option<Loaded> {
         .filter(|l| l.hparams_refusal.is_none())
 }
 
-/// Plans the memory of `gguf` (configuration `cfg`, one of the hand-written specs) under
+/// Plans the memory of `gguf` (configuration `cfg`, one of the Llama-shaped specs) under
 /// `options`. The caches follow llama.cpp through the architecture table when it reads the
 /// file, else the spec's configuration.
 pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -> MemoryPlan {
@@ -391,7 +391,7 @@ pub fn implausible(l: &Loaded, n_ctx: u64) -> Option<String> {
     None
 }
 
-/// Plans from a table run already made, with the hand-written spec's configuration when the
+/// Plans from a table run already made, with the Llama-shaped spec's configuration when the
 /// architecture has one (what [`plan_memory`] does without running the table again).
 pub fn plan_memory_with(
     gguf: &Gguf<'_>,
