@@ -427,7 +427,7 @@ impl ModelConfig {
                 head_dim,
             }));
         }
-        if arch::rot_must_equal_head_dim(spec.name) && rope_dimension_count != head_dim {
+        if spec.rot_must_equal_head_dim && rope_dimension_count != head_dim {
             return Err(ArchError::Inconsistent(Inconsistency::RotNotHeadDim {
                 n_rot: rope_dimension_count,
                 head_dim,
@@ -446,7 +446,7 @@ impl ModelConfig {
             attn_factor: r.f64_opt(Hparam::RopeScalingAttnFactor)?,
         };
         // Read where llama.cpp's code for the architecture reads it (gemma3, phi3).
-        let sliding_window = if arch::reads_key(spec.name, "LLM_KV_ATTENTION_SLIDING_WINDOW") {
+        let sliding_window = if spec.reads_sliding_window {
             r.u64_opt(Hparam::SlidingWindow)?.filter(|&w| w > 0)
         } else {
             None

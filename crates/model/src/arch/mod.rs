@@ -277,6 +277,11 @@ pub struct ArchSpec {
     pub layer: &'static [TensorSpec],
     /// The per-layer Q/K/V tensors.
     pub qkv: QkvSpec,
+    /// llama.cpp refuses the file unless `rope.dimension_count == head_dim` (the generic
+    /// `invalid n_rot` check names the architecture, `src/llama-model.cpp:1450-1453`).
+    pub rot_must_equal_head_dim: bool,
+    /// Its hyper-parameter code reads `attention.sliding_window`.
+    pub reads_sliding_window: bool,
     /// Where the facts come from.
     pub source: &'static str,
 }
@@ -295,7 +300,7 @@ impl ArchSpec {
     /// Whether Q is `n_embd` wide (`create_tensor_qkv(n_embd, n_embd, …)`: qwen2, phi3), so that
     /// `head_dim · n_head` must equal `n_embd`: read from the architecture table's tensor code.
     pub fn qkv_q_is_embd_wide(&self) -> bool {
-        q_is_embd_wide(self.name)
+        self.qkv.q_rows == Dim::Embd
     }
 
     /// Every per-layer tensor: Q/K/V (both layouts) followed by the others.
@@ -350,16 +355,6 @@ pub(crate) fn rot_must_equal_head_dim(arch: &str) -> bool {
             l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .any(|w| w == ident)
         })
-}
-
-/// Whether `arch`'s tensor code asks for a Q projection `n_embd` wide
-/// (`create_tensor_qkv(i, n_embd, n_embd, …)`, qwen2 and phi3) rather than
-/// `n_embd_head_k * n_head` wide.
-pub(crate) fn q_is_embd_wide(arch: &str) -> bool {
-    table_section(arch)
-        .and_then(|s| s.split_once("create_tensor_qkv("))
-        .and_then(|(_, call)| call.split(',').nth(2))
-        .is_some_and(|q| q.trim() == "n_embd")
 }
 
 /// The architectures whose configuration ggufscope reads into a [`crate::ModelConfig`] and
@@ -525,6 +520,8 @@ pub(crate) fn spec_from_table(arch: &'static str) -> Option<ArchSpec> {
         globals: Box::leak(globals.into_boxed_slice()),
         layer: Box::leak(layer.into_boxed_slice()),
         qkv: qkv?,
+        rot_must_equal_head_dim: rot_must_equal_head_dim(arch),
+        reads_sliding_window: reads_key(arch, "LLM_KV_ATTENTION_SLIDING_WINDOW"),
         source: leak(format!(
             "llama.cpp {} {source}",
             crate::table::table().version
@@ -609,11 +606,26 @@ mod tests {
         .filter(|a| rot_must_equal_head_dim(a))
         .collect();
         assert_eq!(rot, ["llama", "deci", "falcon"]);
-        let wide: Vec<&str> = ["llama", "qwen2", "qwen3", "phi3", "gemma3"]
+        let wide: Vec<&str> = supported()
             .into_iter()
-            .filter(|a| q_is_embd_wide(a))
+            .filter(|a| lookup(a).is_some_and(ArchSpec::qkv_q_is_embd_wide))
             .collect();
         assert_eq!(wide, ["qwen2", "phi3"]);
+        let specs: Vec<(bool, bool)> = supported()
+            .into_iter()
+            .filter_map(lookup)
+            .map(|s| (s.rot_must_equal_head_dim, s.reads_sliding_window))
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                (true, false),
+                (false, false),
+                (false, false),
+                (false, true),
+                (false, true)
+            ]
+        );
         let swa: Vec<&str> = ["llama", "qwen2", "qwen3", "phi3", "gemma3"]
             .into_iter()
             .filter(|a| reads_key(a, "LLM_KV_ATTENTION_SLIDING_WINDOW"))
