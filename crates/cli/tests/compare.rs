@@ -52,7 +52,7 @@ fn tiny_llama_and_llama_spm_text() {
 
 #[test]
 fn phi3_and_bert_are_compared_through_the_table() {
-    // bert has no hand-written spec: the pair is compared by what the architecture table reads.
+    // bert has no Llama-shaped spec: the pair is compared by what the architecture table reads.
     let case = Case::fixture(PHI3);
     snapshot!(
         case,

@@ -61,7 +61,7 @@ fn defective_tiny_llama_markdown() {
 
 #[test]
 fn bert_report_from_the_table_and_a_comparison_with_it() {
-    // bert has no hand-written spec: its report is the architecture table's.
+    // bert has no Llama-shaped spec: its report is the architecture table's.
     let case = Case::fixture("ggml-vocab-bert-bge.gguf");
     snapshot!(case, "bert", case.cmd("report", &[]));
     // A Phi-3 file compared with it goes through the table too.

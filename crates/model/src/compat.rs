@@ -5,15 +5,18 @@
 //! elements) is quantized on its own, so no step needs requantization
 //! (`shared/docs/ground-truth.md` §0, §4).
 
+use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use ggufscope_gguf::Gguf;
 use serde::Serialize;
 
-use crate::arch::{QkvLayout, RopeType};
+use crate::arch::RopeType;
 use crate::config::{spec_of, ModelConfig};
 use crate::error::ArchError;
 use crate::keys::Hparam;
+use crate::table::{self, TensorMode, TensorRequest};
 
 /// Whether a Llama-style pipeline can run the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -328,21 +331,27 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
         blockers: Vec::new(),
         remaining_differences: Vec::new(),
     };
-    match arch.as_str() {
-        "llama" => {}
-        "qwen3" => p.blockers.push(Blocker::GraphFeature { feature: "per-head RMS norm of Q and K (attn_q_norm/attn_k_norm) before rope: a Llama graph has none (llama.cpp src/models/qwen3.cpp:88-104)".into() }),
-        "gemma3" => {
-            for feature in [
-                "token embeddings scaled by sqrt(n_embd) (src/models/gemma3.cpp:91)",
-                "sandwich norms post_attention_norm and post_ffw_norm",
-                "per-head RMS norm of Q and K (attn_q_norm/attn_k_norm)",
-                "GeGLU feed-forward (tanh GELU), not SwiGLU",
-                "sliding-window attention on 5 of every 6 layers with a second rope base",
-            ] {
-                p.blockers.push(Blocker::GraphFeature { feature: feature.into() });
-            }
+    // What llama.cpp's loader creates for this file (for a vocab-only file, the layout its
+    // configuration requires), run by the architecture table.
+    let mode = if gguf.tensors().is_empty() {
+        TensorMode::Required
+    } else {
+        TensorMode::File
+    };
+    let run = table::load(gguf, &arch, mode).ok();
+    let requests: &[TensorRequest] = run.as_ref().map_or(&[], |l| &l.tensors);
+    p.blockers.extend(foreign_tensors(requests));
+    if let Some(l) = &run {
+        let sliding = l.layers.iter().filter(|x| x.is_swa).count();
+        if sliding > 0 {
+            p.blockers.push(Blocker::GraphFeature {
+                feature: format!(
+                    "{sliding} of {} layers use a sliding window of {} tokens: a Llama graph attends to the whole context",
+                    l.layers.len(),
+                    l.hparams.int("n_swa").unwrap_or(0)
+                ),
+            });
         }
-        _ => {}
     }
     if cfg.rope_dimension_count < cfg.head_dim {
         p.blockers.push(Blocker::PartialRotary {
@@ -398,8 +407,13 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
         cfg.v_width,
     );
     let (qk, qkv) = (q.saturating_add(k), q.saturating_add(k).saturating_add(v));
+    let request = |name: &str| requests.iter().find(|r| r.name == name);
+    let created = |name: &str| request(name).is_some_and(|r| r.created);
+    // A vocab-only file: fused when llama.cpp asks for `attn_qkv` and does not require the
+    // split weights (phi3 makes them optional, `src/models/phi3.cpp:46`, as its converter
+    // writes the fused tensor).
     let fused_qkv = match gguf.tensors().is_empty() {
-        true => cfg.spec().map(|s| s.qkv.preferred) == Some(QkvLayout::Fused),
+        true => request("blk.0.attn_qkv.weight").is_some() && !created("blk.0.attn_q.weight"),
         false => gguf.tensor("blk.0.attn_qkv.weight").is_some(),
     };
     if fused_qkv {
@@ -446,8 +460,13 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
             reason: "the fused bias follows its weight's rows".into(),
         });
     }
-    if arch == "phi3" {
-        let ff = cfg.feed_forward_length;
+    // A fused gate‖up: llama.cpp asks for `ffn_up` with 2·n_ff rows and no `ffn_gate`
+    // (phi3, `src/models/phi3.cpp:52`).
+    let ff = cfg.feed_forward_length;
+    let fused_gate_up = !created("blk.0.ffn_gate.weight")
+        && request("blk.0.ffn_up.weight").and_then(|r| r.shape.get(1).copied())
+            == i64::try_from(ff.saturating_mul(2)).ok();
+    if fused_gate_up {
         p.steps.push(AdapterStep::SplitRows {
             tensor: "ffn_up.weight".into(),
             layers,
@@ -510,4 +529,79 @@ pub fn plan_for(gguf: &Gguf<'_>, cfg: &ModelConfig) -> AdapterPlan {
         p.remaining_differences.push("long-context rope factors: the llama loader uses rope_factors_long/short only with llama.rope.scaling.type = longrope".into());
     }
     p
+}
+
+/// The `tn` formats (`blk.%d.attn_q`) of every tensor llama.cpp's `llama` loader code can
+/// create: the `LLM_TENSOR_*` names of its `@tensors` body in the architecture table
+/// (`src/models/llama.cpp:34-92`) and of the table functions that body calls
+/// (`create_tensor_qkv`, `src/llama-model.cpp:3396-3430`).
+fn llama_formats() -> &'static HashSet<&'static str> {
+    static FORMATS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    FORMATS.get_or_init(|| {
+        let text = table::TABLE;
+        let body = crate::arch::table_section("llama").unwrap_or("");
+        // Table functions (`@fn FILE LINE` then `void NAME(`) the body calls.
+        let mut bodies = vec![body];
+        for f in text.split("\n@fn ").skip(1) {
+            let f = f.split_once("\n@").map_or(f, |(b, _)| b);
+            let name = f
+                .lines()
+                .nth(1)
+                .and_then(|l| l.strip_prefix("void "))
+                .and_then(|l| l.split_once('('))
+                .map(|(n, _)| n);
+            if name.is_some_and(|n| body.contains(&format!("{n}("))) {
+                bodies.push(f);
+            }
+        }
+        let idents: HashSet<&str> = bodies
+            .iter()
+            .flat_map(|b| b.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .filter(|w| w.starts_with("LLM_TENSOR_"))
+            .collect();
+        table::table()
+            .tensor_names()
+            .iter()
+            .filter(|t| idents.contains(t.ident))
+            .map(|t| t.format)
+            .collect()
+    })
+}
+
+/// `blk.3.attn_q_norm.weight` → `blk.%d.attn_q_norm`.
+fn format_of(name: &str) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    match stem
+        .strip_prefix("blk.")
+        .and_then(|r| r.split_once('.'))
+        .filter(|(n, _)| n.parse::<u32>().is_ok())
+    {
+        Some((_, rest)) => format!("blk.%d.{rest}"),
+        None => stem.to_string(),
+    }
+}
+
+/// A blocker per tensor llama.cpp creates for the file that its `llama` loader never creates
+/// (a Llama graph has no place for it: `attn_q_norm`, `post_ffw_norm` …), named once with the
+/// llama.cpp line that asks for it.
+fn foreign_tensors(requests: &[TensorRequest]) -> Vec<Blocker> {
+    let llama = llama_formats();
+    let mut seen = HashSet::new();
+    requests
+        .iter()
+        .filter(|r| r.created && r.flags & 2 == 0 && !r.unused)
+        .filter_map(|r| {
+            let format = format_of(&r.name);
+            (!llama.contains(format.as_str()) && seen.insert(format.clone())).then(|| {
+                Blocker::GraphFeature {
+                    feature: format!(
+                        "`{}` (llama.cpp {}:{}): the llama architecture has no such tensor, so a Llama graph has no place for it",
+                        format.replace("%d", "N"),
+                        r.file,
+                        r.line
+                    ),
+                }
+            })
+        })
+        .collect()
 }

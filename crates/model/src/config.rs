@@ -176,7 +176,7 @@ pub struct ModelConfig {
     pub rope_freq_base: f64,
     /// Whether `rope.freq_base` was absent and the default applies.
     pub rope_freq_base_defaulted: bool,
-    /// NORM or NEOX, from the architecture.
+    /// NORM or NEOX: the architecture table's rope type for the architecture.
     pub rope_type: RopeType,
     /// Rope scaling.
     pub rope_scaling: RopeScaling,
@@ -445,11 +445,18 @@ impl ModelConfig {
                 .unwrap_or(context_length),
             attn_factor: r.f64_opt(Hparam::RopeScalingAttnFactor)?,
         };
-        let sliding_window = if spec.hparam(Hparam::SlidingWindow).is_some() {
+        // Read where llama.cpp's code for the architecture reads it (gemma3, phi3).
+        let sliding_window = if spec.reads_sliding_window {
             r.u64_opt(Hparam::SlidingWindow)?.filter(|&w| w > 0)
         } else {
             None
         };
+        // The rope type is the architecture table's (llama.cpp's `llama_model_rope_type`).
+        let rope_type =
+            RopeType::of_architecture(spec.name).ok_or_else(|| ArchError::Unsupported {
+                architecture: spec.name.to_string(),
+                supported: arch::supported(),
+            })?;
         let tokenizer = tokenizer_facts(md)?;
         let vocab_size = match tokenizer.token_count {
             Some(n) => Some(n),
@@ -490,7 +497,7 @@ impl ModelConfig {
             rope_dimension_count,
             rope_freq_base: rope_freq_base_raw.unwrap_or(10000.0),
             rope_freq_base_defaulted: rope_freq_base_raw.is_none(),
-            rope_type: spec.rope,
+            rope_type,
             rope_scaling,
             rms_norm_eps,
             sliding_window,

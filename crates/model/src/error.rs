@@ -10,7 +10,7 @@ pub enum ArchError {
     /// `general.architecture` is missing.
     #[error("the file has no general.architecture key")]
     NoArchitecture,
-    /// The architecture has no hand-written spec (the `ModelConfig`, compat, report and
+    /// The architecture has no Llama-shaped spec (the `ModelConfig`, compat, report and
     /// memory paths need one); the message says whether the architecture table holds it.
     #[error("{}", unsupported_message(architecture, supported))]
     Unsupported {
@@ -179,7 +179,7 @@ fn unsupported_message(architecture: &str, supported: &[&'static str]) -> String
     );
     if t.holds(architecture) {
         format!(
-            "architecture `{architecture}` is in {table}, which gives its config, validation and expected layout; this command needs one of the hand-written specs ({})",
+            "architecture `{architecture}` is in {table}, which gives its config, validation and expected layout; this command needs one of the Llama-shaped specs read from it ({})",
             supported.join(", ")
         )
     } else {

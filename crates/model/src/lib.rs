@@ -19,9 +19,7 @@ pub mod table;
 pub mod tokenizer;
 mod validate;
 
-pub use arch::{
-    lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec, ARCHITECTURES,
-};
+pub use arch::{lookup, supported, ArchSpec, Dim, Presence, QkvLayout, RopeType, TensorSpec};
 pub use compare::{
     compare, compare_facts, Comparison, FactsSide, Field, Row, TensorRow, TensorSource,
 };

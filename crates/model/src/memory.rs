@@ -31,9 +31,7 @@ pub use placement::{
     DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX,
 };
 
-use crate::arch::SwaRule;
 use crate::config::ModelConfig;
-use crate::keys::Hparam;
 use crate::schema::expected_layout;
 use crate::table::{self, Loaded, TableError, TensorMode};
 
@@ -293,32 +291,23 @@ fn row_size(t: GgmlType, n: u64) -> u64 {
     caches::row_size(t, n)
 }
 
-/// Which layers use a sliding window, per llama.cpp.
+/// Which layers use a sliding window, per llama.cpp: the architecture table's run of the
+/// file's hyper-parameters (`llama_hparams::is_swa`, set by `set_swa_pattern`,
+/// `src/llama-model.cpp:3434-3441`); none when the table cannot read the file.
 pub fn swa_layers(gguf: &Gguf<'_>, cfg: &ModelConfig) -> Vec<bool> {
     let n = usize::try_from(cfg.block_count).unwrap_or(0);
-    let Some(spec) = cfg.spec() else {
-        return vec![false; n];
-    };
-    match (spec.swa, cfg.sliding_window) {
-        (SwaRule::Pattern { default_period }, Some(_)) => {
-            let key = Hparam::SlidingWindowPattern.key(&cfg.architecture);
-            let md = gguf.metadata();
-            if let Some(a) = md.value(&key).and_then(|v| v.as_array()) {
-                return (0..cfg.block_count)
-                    .map(|il| a.get(il).and_then(|v| v.as_bool()).unwrap_or(false))
-                    .collect();
-            }
-            let period = md
-                .get_u64(&key)
-                .ok()
-                .flatten()
-                .unwrap_or(u64::from(default_period));
-            (0..cfg.block_count)
-                .map(|il| period == 0 || il % period < period - 1)
-                .collect()
-        }
-        _ => vec![false; n],
+    let mut swa = vec![false; n];
+    if cfg.sliding_window.is_none() || !table::table().holds(&cfg.architecture) {
+        return swa;
     }
+    if let Ok(l) = table::load(gguf, &cfg.architecture, TensorMode::Required) {
+        for x in &l.layers {
+            if let Some(s) = swa.get_mut(usize::try_from(x.index).unwrap_or(usize::MAX)) {
+                *s = x.is_swa;
+            }
+        }
+    }
+    swa
 }
 
 /// Runs the architecture table for the memory plan: the loader's run when llama.cpp would
@@ -338,7 +327,7 @@ fn table_run(gguf: &Gguf<'_>, arch: &str) -> Option<Loaded> {
         .filter(|l| l.hparams_refusal.is_none())
 }
 
-/// Plans the memory of `gguf` (configuration `cfg`, one of the hand-written specs) under
+/// Plans the memory of `gguf` (configuration `cfg`, one of the Llama-shaped specs) under
 /// `options`. The caches follow llama.cpp through the architecture table when it reads the
 /// file, else the spec's configuration.
 pub fn plan_memory(gguf: &Gguf<'_>, cfg: &ModelConfig, options: MemoryOptions) -> MemoryPlan {
@@ -402,7 +391,7 @@ pub fn implausible(l: &Loaded, n_ctx: u64) -> Option<String> {
     None
 }
 
-/// Plans from a table run already made, with the hand-written spec's configuration when the
+/// Plans from a table run already made, with the Llama-shaped spec's configuration when the
 /// architecture has one (what [`plan_memory`] does without running the table again).
 pub fn plan_memory_with(
     gguf: &Gguf<'_>,

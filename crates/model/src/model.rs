@@ -1,6 +1,6 @@
 //! [`Model`]: the front door of the crate. Built once from a parsed file: the architecture,
 //! llama.cpp's loader run by the architecture table (hyper-parameters, every tensor request),
-//! the facts a scheduler needs, the hand-written `ModelConfig` where the architecture has a
+//! the facts a scheduler needs, the `ModelConfig` where the architecture has a
 //! spec, and an index of the file's tensors with every `blk.N.` name parsed once. Validation,
 //! comparison, the Llama plan and the memory plan are its methods.
 
@@ -163,7 +163,7 @@ impl<'g, 'a> Model<'g, 'a> {
         &self.facts
     }
 
-    /// The hand-written spec's configuration (`llama`, `qwen2`, `qwen3`, `phi3`, `gemma3`).
+    /// The Llama-shaped spec's configuration (`llama`, `qwen2`, `qwen3`, `phi3`, `gemma3`).
     pub fn config(&self) -> Option<&ModelConfig> {
         self.config.as_ref()
     }
@@ -206,7 +206,7 @@ impl<'g, 'a> Model<'g, 'a> {
         plan(self.gguf)
     }
 
-    /// Compares with another model: through the hand-written specs when both have one, else
+    /// Compares with another model: through the Llama-shaped specs when both have one, else
     /// through what the table reads.
     pub fn compare(&self, other: &Model<'_, '_>) -> Comparison {
         match (&self.config, &other.config) {

@@ -312,3 +312,67 @@ fn quantized_rows_move_byte_for_byte() {
 fn the_neox_to_norm_order_interleaves_the_halves_of_each_head() {
     assert_eq!(neox_to_norm_order(2, 4), [0, 2, 1, 3, 4, 6, 5, 7]);
 }
+
+/// Blockers from the table: the tensors llama.cpp creates for the file that its `llama` loader
+/// never creates, with the llama.cpp line asking for them; sliding layers from the table's run.
+#[test]
+fn blockers_name_the_tensors_llama_has_no_place_for() {
+    let features = |file: &str| -> Vec<String> {
+        let bytes = std::fs::read(
+            ggufscope_testkit::fixtures_dir()
+                .join("llama-archs")
+                .join(file),
+        )
+        .unwrap();
+        let p = plan(&Gguf::parse(&bytes).unwrap());
+        assert_eq!(p.verdict, Verdict::Incompatible, "{file}");
+        p.blockers
+            .iter()
+            .map(|b| match b {
+                Blocker::GraphFeature { feature } => feature.clone(),
+                other => panic!("{file}: {other:?}"),
+            })
+            .collect()
+    };
+    // llama.cpp's corpus file also carries the optional reranker head `cls.output`, which the
+    // llama loader would refuse as one tensor too many.
+    assert_eq!(
+        features("qwen3-dense.gguf")
+            .iter()
+            .map(|f| f.split(':').next().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        [
+            "`cls.output` (llama.cpp src/models/qwen3.cpp",
+            "`blk.N.attn_k_norm` (llama.cpp src/models/qwen3.cpp",
+            "`blk.N.attn_q_norm` (llama.cpp src/models/qwen3.cpp"
+        ]
+    );
+    let gemma3 = features("gemma3-dense.gguf");
+    for t in [
+        "attn_q_norm",
+        "attn_k_norm",
+        "post_attention_norm",
+        "post_ffw_norm",
+    ] {
+        assert!(
+            gemma3
+                .iter()
+                .any(|f| f.starts_with(&format!("`blk.N.{t}` (llama.cpp src/models/gemma3.cpp:"))),
+            "{t}: {gemma3:?}"
+        );
+    }
+    assert!(
+        gemma3
+            .iter()
+            .any(|f| f.contains("layers use a sliding window")),
+        "{gemma3:?}"
+    );
+    // The adapted architectures have no foreign tensor.
+    for file in [
+        "ggml-vocab-phi-3.gguf",
+        "ggml-vocab-qwen2.gguf",
+        "ggml-vocab-llama-spm.gguf",
+    ] {
+        assert_eq!(plan_of(file).blockers, vec![], "{file}");
+    }
+}

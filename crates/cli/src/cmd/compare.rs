@@ -1,7 +1,7 @@
 //! `ggufscope compare A B`: two models side by side — configuration, attention, rope,
 //! tokenizer and size rows, then tensor names and shapes (per-layer ones once, as `blk.*`).
 //! A vocab-only side is compared through the layout its configuration requires, and the
-//! output says so. Two architectures with hand-written specs are compared through `ModelConfig`;
+//! output says so. Two architectures with Llama-shaped specs are compared through `ModelConfig`;
 //! any other pair the architecture table holds through what the table reads (`ArchFacts`).
 //! Exit 3 if either architecture is unknown.
 
@@ -24,7 +24,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     let (arch_a, arch_b) = (super::architecture(&ga), super::architecture(&gb));
     let spec = |a: &str| ggufscope_model::lookup(a).is_some();
     let held = |a: &str| table::table().holds(a);
-    // Two architectures with hand-written specs keep the wave-1 comparison (tokenizer rows,
+    // Two architectures with Llama-shaped specs keep the wave-1 comparison (tokenizer rows,
     // the story's fields); any other pair the table holds is compared by what it reads.
     let report = if !(spec(&arch_a) && spec(&arch_b)) && held(&arch_a) && held(&arch_b) {
         let ma = Model::new(&ga).map_err(|e| a.config_error(e))?;

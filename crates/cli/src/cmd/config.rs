@@ -30,7 +30,7 @@ pub fn run(args: &SourceArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
     }
     let arch = super::architecture(&gguf);
     let tokenizer = TokenizerReport::of(&gguf);
-    // The five architectures with a hand-written spec keep their `ModelConfig` (and the
+    // The five architectures with a Llama-shaped spec keep their `ModelConfig` (and the
     // story's views); every other one is read by the architecture table alone, and one the
     // table does not hold gets the keys every architecture has (llama.cpp's
     // architecture-independent code; exit 3 is for the commands that need its shapes).

@@ -1,7 +1,7 @@
 //! `ggufscope memory SOURCE`: what loading the model costs — weights (exact, by type and by
 //! layer), the caches llama.cpp builds for the architecture (KV cache, recurrent state, …) for
 //! the context, output buffer, compute buffer estimate — and, with `--gpu-mem`, how many layers
-//! fit on each GPU. Every architecture of the table is planned (the five with a hand-written spec
+//! fit on each GPU. Every architecture of the table is planned (the five with a Llama-shaped spec
 //! keep their configuration for the rest of the plan).
 
 use crate::report::memory::MemoryReport;
@@ -154,7 +154,7 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         assumed_weight_type: ggml_type(&args.assume_type)?,
     };
     // The file is read once by the architecture table; the five architectures with a
-    // hand-written spec keep their `ModelConfig` for the weights' estimate.
+    // Llama-shaped spec keep their `ModelConfig` for the weights' estimate.
     if ggufscope_model::lookup(&arch).is_none() && !table::table().holds(&arch) {
         return Err(input.config_error(
             ggufscope_model::spec_of(&gguf)

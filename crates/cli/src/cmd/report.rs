@@ -39,7 +39,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Status> {
     let arch = super::architecture;
     let spec = |g: &ggufscope_gguf::Gguf<'_>| ggufscope_model::lookup(&arch(g)).is_some();
     let other_has_spec = other_gguf.as_ref().is_none_or(spec);
-    // An architecture without a hand-written spec (or a comparison with one): the report of
+    // An architecture without a Llama-shaped spec (or a comparison with one): the report of
     // what the architecture table reads.
     if (!spec(&gguf) || !other_has_spec) && table::table().holds(&arch(&gguf)) {
         let mut bytes = table_report(args, &input, &gguf, other.as_ref().zip(other_gguf.as_ref()))?;

@@ -22,7 +22,7 @@ pub fn run(args: &TensorsArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Res
     if args.expected {
         super::refuse_companion(&input, &gguf)?;
         let arch = super::architecture(&gguf);
-        // Architectures without a hand-written spec: the layout llama.cpp's own loader code
+        // Architectures without a Llama-shaped spec: the layout llama.cpp's own loader code
         // asks for (the table run against the file, or for a vocab-only file the required
         // layout of its configuration).
         if ggufscope_model::lookup(&arch).is_none() && table::table().holds(&arch) {

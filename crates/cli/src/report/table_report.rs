@@ -1,5 +1,5 @@
 //! The analysis report of a model whose architecture only the architecture table knows (no
-//! hand-written spec): the configuration as llama.cpp reads it, what llama.cpp would refuse,
+//! Llama-shaped spec): the configuration as llama.cpp reads it, what llama.cpp would refuse,
 //! whether a Llama pipeline can run it, and an optional comparison. Markdown and JSON come from
 //! this one structure.
 

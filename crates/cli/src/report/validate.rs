@@ -74,7 +74,7 @@ pub fn schema_findings(gguf: &Gguf<'_>) -> Vec<Finding> {
         }
     };
     let mut out = Vec::new();
-    // The five architectures with a hand-written spec also keep its stricter reading of the
+    // The five architectures with a Llama-shaped spec also keep its stricter reading of the
     // configuration (key types, head divisibility).
     if ggufscope_model::lookup(arch).is_some() && loaded.hparams_refusal.is_none() {
         match ModelConfig::from_gguf(gguf) {
@@ -117,7 +117,7 @@ fn schema(
     }
 }
 
-/// The schema findings of a [`Model`] (its one run of the table, plus the hand-written spec's
+/// The schema findings of a [`Model`] (its one run of the table, plus the Llama-shaped spec's
 /// metadata checks for the five architectures that have one).
 pub fn model_findings(model: &ggufscope_model::Model<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -1,17 +1,10 @@
-//! Architecture specs: one static [`ArchSpec`] per architecture, and the registry.
-//!
-//! A spec holds the facts llama.cpp's loader applies to a file of that architecture: which
-//! hyper-parameters it requires, the rope style, and the tensor schema (name templates, shapes
-//! as formulas of the config in ggml `ne` order, required / optional / alternatives). Adding an
-//! architecture is adding one file here and one line to [`ARCHITECTURES`].
-
-mod gemma3;
-mod llama;
-mod phi3;
-mod qwen2;
-mod qwen3;
-
-use crate::keys::Hparam;
+//! Architecture specs, read from the architecture table: the tensor schema of the Llama-shaped
+//! architectures ggufscope reads into a [`crate::ModelConfig`] (name templates, shapes as
+//! formulas of the config in ggml `ne` order, required / optional / alternatives), built once
+//! from llama.cpp's tensor code as the table holds it ([`spec_from_table`]), and the facts
+//! derived from the table's text (rope type, which keys an architecture reads, the `invalid
+//! n_rot` check, the width of Q). Nothing here is written per architecture but the converter
+//! habits llama.cpp's loader cannot tell (`CONVERTER_HABITS`).
 
 /// How rotary position embedding pairs dimensions (`llama_model_rope_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -25,6 +18,17 @@ pub enum RopeType {
 }
 
 impl RopeType {
+    /// The rope type the architecture table gives an architecture (`llama_model_rope_type`,
+    /// `src/llama-model.cpp:3023-3211`): `None` for one that is neither NORM nor NEOX (`none`,
+    /// `mrope`, `imrope`) or that the table does not hold.
+    pub fn of_architecture(arch: &str) -> Option<Self> {
+        match crate::table::table().rope_type(arch)? {
+            "norm" => Some(RopeType::Norm),
+            "neox" => Some(RopeType::Neox),
+            _ => None,
+        }
+    }
+
     /// `"norm"` or `"neox"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,33 +36,6 @@ impl RopeType {
             RopeType::Neox => "neox",
         }
     }
-}
-
-/// What llama.cpp does when an optional hyper-parameter is absent.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Default {
-    /// The key is required.
-    Required,
-    /// This value.
-    Value(f64),
-    /// The value of another hyper-parameter.
-    SameAs(Hparam),
-    /// `embedding_length / head_count`.
-    EmbeddingPerHead,
-    /// The length of `tokenizer.ggml.tokens`.
-    TokenCount,
-    /// Off / not used.
-    Absent,
-}
-
-/// A hyper-parameter an architecture reads.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct HparamSpec {
-    /// Which.
-    pub hparam: Hparam,
-    /// Required, or the default applied when absent.
-    pub default: Default,
 }
 
 /// One dimension of a tensor shape, as a formula of the config.
@@ -203,40 +180,13 @@ pub struct TensorSpec {
     pub presence: Presence,
 }
 
-/// Shorthand for the spec files.
+/// Shorthand.
 pub(crate) const fn t(name: &'static str, shape: Shape, presence: Presence) -> TensorSpec {
     TensorSpec {
         name,
         shape,
         presence,
     }
-}
-
-/// `token_embd.weight {n_embd, n_vocab}`, required in every architecture here.
-pub(crate) const TOKEN_EMBD: TensorSpec = t(
-    "token_embd.weight",
-    Shape::d2(Dim::Embd, Dim::Vocab),
-    Presence::Required,
-);
-/// `output_norm.weight {n_embd}`, required in every architecture here.
-pub(crate) const OUTPUT_NORM: TensorSpec = t(
-    "output_norm.weight",
-    Shape::d1(Dim::Embd),
-    Presence::Required,
-);
-
-/// `output.weight {n_embd, n_vocab}`, or tied to `token_embd` when absent.
-pub(crate) const fn output(typical: bool) -> TensorSpec {
-    t(
-        "output.weight",
-        Shape::d2(Dim::Embd, Dim::Vocab),
-        Presence::TiedToTokenEmbd { typical },
-    )
-}
-
-/// A required `{n_embd}` norm.
-pub(crate) const fn norm(name: &'static str) -> TensorSpec {
-    t(name, Shape::d1(Dim::Embd), Presence::Required)
 }
 
 /// How an architecture calls `create_tensor_qkv` ([LN] `src/llama-model.cpp:3396-3430`): a
@@ -316,108 +266,39 @@ impl TensorSpec {
     }
 }
 
-/// Which layers use sliding-window attention in llama.cpp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SwaRule {
-    /// None: every layer attends to the whole context.
-    None,
-    /// The file may declare a window, but llama.cpp runs every layer with full attention
-    /// (phi3: "Phi SWA is currently disabled", `src/models/phi3.cpp:13-24`, PR 13676).
-    Disabled,
-    /// With `attention.sliding_window > 0`, layer `il` is SWA iff `il % period < period - 1`
-    /// (`llama_hparams::set_swa_pattern`, dense_first = false); the period is
-    /// `attention.sliding_window_pattern` or this default (gemma3: 6,
-    /// `src/llama-model.cpp:3434-3441`).
-    Pattern {
-        /// Default period.
-        default_period: u32,
-    },
-}
-
 /// Everything ggufscope knows about one architecture.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ArchSpec {
     /// `general.architecture`.
     pub name: &'static str,
-    /// Rope style.
-    pub rope: RopeType,
-    /// Hyper-parameters read beyond the generic ones ([`GENERIC_HPARAMS`]).
-    pub hparams: &'static [HparamSpec],
     /// Global tensors.
     pub globals: &'static [TensorSpec],
     /// Per-layer tensors (names after `blk.N.`) other than Q/K/V.
     pub layer: &'static [TensorSpec],
     /// The per-layer Q/K/V tensors.
     pub qkv: QkvSpec,
-    /// Which layers use a sliding window.
-    pub swa: SwaRule,
-    /// llama.cpp refuses the file unless `rope.dimension_count == head_dim`
-    /// (`invalid n_rot`, `src/llama-model.cpp:1450-1453`).
+    /// llama.cpp refuses the file unless `rope.dimension_count == head_dim` (the generic
+    /// `invalid n_rot` check names the architecture, `src/llama-model.cpp:1450-1453`).
     pub rot_must_equal_head_dim: bool,
+    /// Its hyper-parameter code reads `attention.sliding_window`.
+    pub reads_sliding_window: bool,
     /// Where the facts come from.
     pub source: &'static str,
 }
 
-/// The hyper-parameters every architecture reads ([LN] `llama_model_base::load_hparams`,
-/// `src/llama-model.cpp:1298-1492`), with llama.cpp's defaults.
-pub const GENERIC_HPARAMS: &[HparamSpec] = &[
-    hp(Hparam::ContextLength, Default::Required),
-    hp(Hparam::EmbeddingLength, Default::Required),
-    hp(Hparam::BlockCount, Default::Required),
-    // Optional for the loader (default 0), but every architecture here needs it for its
-    // tensor shapes; a missing one is reported by the config.
-    hp(Hparam::FeedForwardLength, Default::Required),
-    hp(Hparam::HeadCount, Default::Required),
-    hp(Hparam::HeadCountKv, Default::SameAs(Hparam::HeadCount)),
-    hp(Hparam::KeyLength, Default::EmbeddingPerHead),
-    hp(Hparam::ValueLength, Default::EmbeddingPerHead),
-    hp(
-        Hparam::RopeDimensionCount,
-        Default::SameAs(Hparam::KeyLength),
-    ),
-    hp(Hparam::RopeFreqBase, Default::Value(10000.0)),
-    hp(Hparam::RopeScalingType, Default::Absent),
-    hp(Hparam::RopeScalingFactor, Default::Absent),
-    hp(
-        Hparam::RopeScalingOriginalContextLength,
-        Default::SameAs(Hparam::ContextLength),
-    ),
-    hp(Hparam::RopeScalingAttnFactor, Default::Value(1.0)),
-    hp(Hparam::VocabSize, Default::TokenCount),
-];
-
-pub(crate) const fn hp(hparam: Hparam, default: Default) -> HparamSpec {
-    HparamSpec { hparam, default }
-}
-
-/// Every architecture ggufscope knows.
-pub static ARCHITECTURES: &[&ArchSpec] = &[
-    &llama::SPEC,
-    &qwen2::SPEC,
-    &qwen3::SPEC,
-    &phi3::SPEC,
-    &gemma3::SPEC,
-];
-
 /// The spec of an architecture, by its `general.architecture` name.
 pub fn lookup(name: &str) -> Option<&'static ArchSpec> {
-    ARCHITECTURES.iter().copied().find(|a| a.name == name)
+    specs().iter().find(|a| a.name == name)
 }
 
 /// The names of every supported architecture.
 pub fn supported() -> Vec<&'static str> {
-    ARCHITECTURES.iter().map(|a| a.name).collect()
+    specs().iter().map(|a| a.name).collect()
 }
 
 impl ArchSpec {
-    /// The generic hyper-parameters followed by this architecture's own.
-    pub fn all_hparams(&self) -> impl Iterator<Item = &'static HparamSpec> {
-        GENERIC_HPARAMS.iter().chain(self.hparams.iter())
-    }
-
     /// Whether Q is `n_embd` wide (`create_tensor_qkv(n_embd, n_embd, …)`: qwen2, phi3), so that
-    /// `head_dim · n_head` must equal `n_embd`.
+    /// `head_dim · n_head` must equal `n_embd`: read from the architecture table's tensor code.
     pub fn qkv_q_is_embd_wide(&self) -> bool {
         self.qkv.q_rows == Dim::Embd
     }
@@ -429,13 +310,326 @@ impl ArchSpec {
             .into_iter()
             .chain(self.layer.iter().copied())
     }
+}
 
-    /// How this architecture treats a hyper-parameter, if it reads it.
-    pub fn hparam(&self, which: Hparam) -> Option<&'static HparamSpec> {
-        // The architecture's own entry overrides the generic one.
-        self.hparams
+/// The architecture table's text for an architecture: its `@arch NAME` section (hyper-parameter
+/// and tensor code, as generated from llama.cpp's sources) up to `@end`.
+pub(crate) fn table_section(arch: &str) -> Option<&'static str> {
+    let (_, rest) = crate::table::TABLE.split_once(&format!("\n@arch {arch}\n"))?;
+    Some(rest.split_once("\n@end").map_or(rest, |(body, _)| body))
+}
+
+/// Whether llama.cpp's hyper-parameter code for `arch` reads the key `ident` (an `LLM_KV_*`
+/// name), as the architecture table holds that code.
+pub(crate) fn reads_key(arch: &str, ident: &str) -> bool {
+    table_section(arch)
+        .and_then(|s| s.split_once("\n@tensors").map(|(h, _)| h))
+        .is_some_and(|h| {
+            h.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == ident)
+        })
+}
+
+/// Whether llama.cpp refuses `rope.dimension_count != head_dim` for `arch`: its enum is among
+/// those the generic `invalid n_rot` check names (`src/llama-model.cpp:1450-1453`), read from
+/// the architecture table.
+pub(crate) fn rot_must_equal_head_dim(arch: &str) -> bool {
+    let text = crate::table::TABLE;
+    // `LLM_ARCH_X = "arch" rope;` in the table's `@archs`.
+    let quoted = format!("= \"{arch}\"");
+    let Some(ident) = text
+        .lines()
+        .find(|l| l.starts_with("LLM_ARCH_") && l.contains(&quoted))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return false;
+    };
+    let Some((before, _)) = text.split_once("invalid n_rot") else {
+        return false;
+    };
+    before
+        .lines()
+        .rev()
+        .find(|l| l.contains("arch == LLM_ARCH_"))
+        .is_some_and(|l| {
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == ident)
+        })
+}
+
+/// The architectures whose configuration ggufscope reads into a [`crate::ModelConfig`] and
+/// whose tensors it lists as a schema of formulas (Llama-shaped dense decoders). Their facts
+/// come from the architecture table ([`spec_from_table`]).
+const SCHEMA_ARCHITECTURES: [&str; 5] = ["llama", "qwen2", "qwen3", "phi3", "gemma3"];
+
+/// What converters (`convert_hf_to_gguf.py`) write that llama.cpp's loader leaves optional, so
+/// that the table cannot say it: ggufscope's own reading, used only to list the layout of a
+/// vocab-only file. `(architecture, output tied, q/k/v biases written)`.
+const CONVERTER_HABITS: [(&str, bool, bool); 2] = [("gemma3", true, false), ("qwen2", false, true)];
+
+/// The architecture specs, built once from the table.
+fn specs() -> &'static [ArchSpec] {
+    static SPECS: std::sync::OnceLock<Vec<ArchSpec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| {
+        SCHEMA_ARCHITECTURES
             .iter()
-            .find(|h| h.hparam == which)
-            .or_else(|| GENERIC_HPARAMS.iter().find(|h| h.hparam == which))
+            .filter_map(|a| spec_from_table(a))
+            .collect()
+    })
+}
+
+/// A shape symbol of the table's tensor code as a [`Dim`].
+fn dim_of(text: &str) -> Option<Dim> {
+    Some(match text.split_whitespace().collect::<String>().as_str() {
+        "n_embd" => Dim::Embd,
+        "n_vocab" => Dim::Vocab,
+        "n_ff" => Dim::Ff,
+        "2*n_ff" => Dim::Ff2,
+        "n_embd_head_k*n_head" => Dim::QWidth,
+        "n_embd_k_gqa" => Dim::KWidth,
+        "n_embd_v_gqa" => Dim::VWidth,
+        "n_embd_head_k" => Dim::HeadDimK,
+        "n_rot/2" => Dim::RotHalf,
+        _ => return None,
+    })
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The spec of `arch`, read from the architecture table's tensor code (llama.cpp's
+/// `load_arch_tensors`): every `create_tensor` of a dense layer with its shape and
+/// required / optional flag, the `create_tensor_qkv` call (Q width, whether the split weights
+/// are required), the tied output (`if (output == nullptr)`). Tensors whose shape uses a
+/// symbol outside [`Dim`] (embedding heads, classifier outputs) and the MoE branch
+/// (`n_expert > 0`) are left out.
+pub(crate) fn spec_from_table(arch: &'static str) -> Option<ArchSpec> {
+    let section = table_section(arch)?;
+    let (_, body) = section.split_once("\n@tensors ")?;
+    let source = body.lines().next().unwrap_or("");
+    let formats: std::collections::HashMap<&str, &str> = crate::table::table()
+        .tensor_names()
+        .iter()
+        .map(|t| (t.ident, t.format))
+        .collect();
+    let (tied_typical, typical_bias) = CONVERTER_HABITS
+        .iter()
+        .find(|h| h.0 == arch)
+        .map_or((false, false), |h| (h.1, h.2));
+    let mut globals = Vec::new();
+    let mut layer = Vec::new();
+    let mut qkv = None;
+    // Open blocks: whether each is the MoE branch (`else` of `if (n_expert == 0)`).
+    let mut blocks: Vec<(String, bool)> = Vec::new();
+    for line in body.lines().skip(1).map(str::trim) {
+        if let Some(rest) = line.strip_prefix('}') {
+            let closed = blocks.pop();
+            if rest.trim_start().starts_with("else") {
+                let moe = closed.is_some_and(|(c, _)| c.contains("n_expert == 0"));
+                blocks.push((rest.to_string(), moe));
+            }
+            continue;
+        }
+        if line.ends_with('{') {
+            blocks.push((line.to_string(), false));
+            continue;
+        }
+        if blocks.iter().any(|b| b.1) {
+            continue;
+        }
+        if let Some(args) = line
+            .strip_prefix("create_tensor_qkv(")
+            .and_then(|a| a.strip_suffix(");"))
+        {
+            let args: Vec<&str> = args.split(',').map(str::trim).collect();
+            let q_rows = dim_of(args.get(2)?)?;
+            qkv = Some(QkvSpec {
+                fused_rows: if q_rows == Dim::Embd {
+                    Dim::EmbdQkvWidth
+                } else {
+                    Dim::QkvWidth
+                },
+                q_rows,
+                // Split weights llama.cpp does not require: the fused tensor is the layout
+                // (phi3, `src/models/phi3.cpp:46`).
+                preferred: if args
+                    .get(5)
+                    .is_some_and(|f| f.contains("TENSOR_NOT_REQUIRED"))
+                {
+                    QkvLayout::Fused
+                } else {
+                    QkvLayout::Split
+                },
+                typical_bias,
+            });
+            continue;
+        }
+        // `x = create_tensor(tn(LLM_TENSOR_X, "weight"[, i]), {dims}, flags);`
+        let Some((_, call)) = line.split_once("create_tensor(tn(") else {
+            continue;
+        };
+        let Some((tn, rest)) = call.split_once(')') else {
+            continue;
+        };
+        let mut tn_args = tn.split(',').map(str::trim);
+        let (Some(ident), Some(suffix)) = (tn_args.next(), tn_args.next()) else {
+            continue;
+        };
+        let Some((dims, flags)) = rest.split_once('{').and_then(|(_, r)| r.split_once('}')) else {
+            continue;
+        };
+        let flags = flags.trim_start_matches(',').trim().trim_end_matches(");");
+        if flags.contains("TENSOR_DUPLICATED") && !flags.contains("TENSOR_NOT_REQUIRED") {
+            // The tied output: `token_embd` again.
+            continue;
+        }
+        let Some(dims) = dims.split(',').map(dim_of).collect::<Option<Vec<Dim>>>() else {
+            continue;
+        };
+        let shape = match dims.as_slice() {
+            [a] => Shape::d1(*a),
+            [a, b] => Shape::d2(*a, *b),
+            _ => continue,
+        };
+        let Some(&format) = formats.get(ident) else {
+            continue;
+        };
+        let suffix = suffix.trim_matches('"');
+        let presence = if format == "output" && suffix == "weight" {
+            Presence::TiedToTokenEmbd {
+                typical: !tied_typical,
+            }
+        } else if flags == "0" {
+            Presence::Required
+        } else {
+            Presence::Optional { typical: false }
+        };
+        match format.strip_prefix("blk.%d.") {
+            Some(stem) => layer.push(t(leak(format!("{stem}.{suffix}")), shape, presence)),
+            None => {
+                let name = leak(format!("{format}.{suffix}"));
+                if !globals.iter().any(|g: &TensorSpec| g.name == name) {
+                    globals.push(t(name, shape, presence));
+                }
+            }
+        }
+    }
+    Some(ArchSpec {
+        name: arch,
+        globals: Box::leak(globals.into_boxed_slice()),
+        layer: Box::leak(layer.into_boxed_slice()),
+        qkv: qkv?,
+        rot_must_equal_head_dim: rot_must_equal_head_dim(arch),
+        reads_sliding_window: reads_key(arch, "LLM_KV_ATTENTION_SLIDING_WINDOW"),
+        source: leak(format!(
+            "llama.cpp {} {source}",
+            crate::table::table().version
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table's tensor code gives what the five hand-written specs held (checked equal,
+    /// as sets, when they were replaced): spot checks of each kind of fact.
+    #[test]
+    fn specs_come_from_the_table() {
+        assert_eq!(supported(), ["llama", "qwen2", "qwen3", "phi3", "gemma3"]);
+        let phi3 = lookup("phi3").unwrap();
+        assert_eq!(
+            phi3.qkv,
+            QkvSpec {
+                fused_rows: Dim::EmbdQkvWidth,
+                q_rows: Dim::Embd,
+                preferred: QkvLayout::Fused,
+                typical_bias: false
+            }
+        );
+        let names = |v: &[TensorSpec]| v.iter().map(|t| t.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(phi3.layer),
+            [
+                "attn_norm.weight",
+                "attn_output.weight",
+                "ffn_norm.weight",
+                "ffn_down.weight",
+                "ffn_up.weight"
+            ]
+        );
+        assert_eq!(phi3.layer[4].shape, Shape::d2(Dim::Embd, Dim::Ff2));
+        let llama = lookup("llama").unwrap();
+        assert_eq!(
+            names(llama.globals),
+            [
+                "token_embd.weight",
+                "output_norm.weight",
+                "output.weight",
+                "rope_factors_long.weight",
+                "rope_factors_short.weight",
+                "rope_freqs.weight"
+            ]
+        );
+        assert_eq!(
+            llama.globals[2].presence,
+            Presence::TiedToTokenEmbd { typical: true }
+        );
+        assert_eq!(
+            llama.globals[3].presence,
+            Presence::Optional { typical: false }
+        );
+        // The MoE branch is not part of the schema.
+        assert!(!llama.layer.iter().any(|t| t.name.contains("exps")));
+        let gemma3 = lookup("gemma3").unwrap();
+        assert_eq!(
+            gemma3.globals[2].presence,
+            Presence::TiedToTokenEmbd { typical: false }
+        );
+        assert_eq!(gemma3.layer.len(), 10);
+        let qwen2 = lookup("qwen2").unwrap();
+        assert!(qwen2.qkv.typical_bias);
+        assert_eq!(names(qwen2.globals)[3], "output.bias");
+        assert_eq!(
+            lookup("qwen3").unwrap().layer[2].shape,
+            Shape::d1(Dim::HeadDimK)
+        );
+    }
+
+    #[test]
+    fn facts_read_from_the_table_text() {
+        let rot: Vec<&str> = [
+            "llama", "qwen2", "qwen3", "phi3", "gemma3", "deci", "falcon",
+        ]
+        .into_iter()
+        .filter(|a| rot_must_equal_head_dim(a))
+        .collect();
+        assert_eq!(rot, ["llama", "deci", "falcon"]);
+        let wide: Vec<&str> = supported()
+            .into_iter()
+            .filter(|a| lookup(a).is_some_and(ArchSpec::qkv_q_is_embd_wide))
+            .collect();
+        assert_eq!(wide, ["qwen2", "phi3"]);
+        let specs: Vec<(bool, bool)> = supported()
+            .into_iter()
+            .filter_map(lookup)
+            .map(|s| (s.rot_must_equal_head_dim, s.reads_sliding_window))
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                (true, false),
+                (false, false),
+                (false, false),
+                (false, true),
+                (false, true)
+            ]
+        );
+        let swa: Vec<&str> = ["llama", "qwen2", "qwen3", "phi3", "gemma3"]
+            .into_iter()
+            .filter(|a| reads_key(a, "LLM_KV_ATTENTION_SLIDING_WINDOW"))
+            .collect();
+        assert_eq!(swa, ["phi3", "gemma3"]);
     }
 }
