@@ -288,12 +288,16 @@ pub struct ArchSpec {
 
 /// The spec of an architecture, by its `general.architecture` name.
 pub fn lookup(name: &str) -> Option<&'static ArchSpec> {
-    specs().iter().find(|a| a.name == name)
+    let i = SCHEMA_ARCHITECTURES.iter().position(|a| *a == name)?;
+    spec(i)
 }
 
 /// The names of every supported architecture.
 pub fn supported() -> Vec<&'static str> {
-    specs().iter().map(|a| a.name).collect()
+    (0..SCHEMA_ARCHITECTURES.len())
+        .filter_map(spec)
+        .map(|a| a.name)
+        .collect()
 }
 
 impl ArchSpec {
@@ -315,8 +319,7 @@ impl ArchSpec {
 /// The architecture table's text for an architecture: its `@arch NAME` section (hyper-parameter
 /// and tensor code, as generated from llama.cpp's sources) up to `@end`.
 pub(crate) fn table_section(arch: &str) -> Option<&'static str> {
-    let (_, rest) = crate::table::TABLE.split_once(&format!("\n@arch {arch}\n"))?;
-    Some(rest.split_once("\n@end").map_or(rest, |(body, _)| body))
+    crate::table::table().arch_text(arch)
 }
 
 /// Whether llama.cpp's hyper-parameter code for `arch` reads the key `ident` (an `LLM_KV_*`
@@ -367,15 +370,13 @@ const SCHEMA_ARCHITECTURES: [&str; 5] = ["llama", "qwen2", "qwen3", "phi3", "gem
 /// vocab-only file. `(architecture, output tied, q/k/v biases written)`.
 const CONVERTER_HABITS: [(&str, bool, bool); 2] = [("gemma3", true, false), ("qwen2", false, true)];
 
-/// The architecture specs, built once from the table.
-fn specs() -> &'static [ArchSpec] {
-    static SPECS: std::sync::OnceLock<Vec<ArchSpec>> = std::sync::OnceLock::new();
-    SPECS.get_or_init(|| {
-        SCHEMA_ARCHITECTURES
-            .iter()
-            .filter_map(|a| spec_from_table(a))
-            .collect()
-    })
+/// The spec of `SCHEMA_ARCHITECTURES[i]`, built from the table when first asked for (a run
+/// reads one file: building all five would cost more than the run).
+fn spec(i: usize) -> Option<&'static ArchSpec> {
+    static SPECS: [std::sync::OnceLock<Option<ArchSpec>>; SCHEMA_ARCHITECTURES.len()] =
+        [const { std::sync::OnceLock::new() }; SCHEMA_ARCHITECTURES.len()];
+    let name = SCHEMA_ARCHITECTURES.get(i)?;
+    SPECS.get(i)?.get_or_init(|| spec_from_table(name)).as_ref()
 }
 
 /// A shape symbol of the table's tensor code as a [`Dim`].

@@ -32,6 +32,9 @@ struct Section<'t> {
     body: &'t str,
     /// The llama.cpp source line of the body's first line (0 when the header gives none).
     src_line: u32,
+    /// Byte offsets of the body in the table text.
+    start: usize,
+    end: usize,
 }
 
 fn section<'t>(text: &'t str, header: &'t str, start: usize, end: usize) -> Section<'t> {
@@ -45,6 +48,8 @@ fn section<'t>(text: &'t str, header: &'t str, start: usize, end: usize) -> Sect
         words,
         body: text.get(start..end).unwrap_or(""),
         src_line,
+        start,
+        end,
     }
 }
 
@@ -78,6 +83,7 @@ fn sections(text: &str) -> Vec<Section<'_>> {
 pub struct Table {
     /// llama.cpp version the table was generated from.
     pub version: &'static str,
+    text: &'static str,
     sections: Vec<Section<'static>>,
     /// `general.architecture` → index of its `@arch` section.
     archs: rustc_hash::FxHashMap<&'static str, usize>,
@@ -179,6 +185,7 @@ impl Table {
         }
         Table {
             version,
+            text,
             sections,
             archs,
             rope,
@@ -208,6 +215,16 @@ impl Table {
     /// The tensor-name table.
     pub fn tensor_names(&self) -> &[TensorName] {
         &self.tensor_names
+    }
+
+    /// The table text of an architecture: from the line after `@arch NAME` to the line before
+    /// its `@end` (found through the index, not by searching the text).
+    pub fn arch_text(&self, arch: &str) -> Option<&'static str> {
+        let &i = self.archs.get(arch)?;
+        let first = self.sections.get(i)?;
+        let last = self.arch_sections(arch)?.last().unwrap_or(first);
+        let text = self.text.get(first.start..last.end.max(first.start))?;
+        Some(text.strip_suffix('\n').unwrap_or(text))
     }
 
     fn arch_sections(&self, arch: &str) -> Option<&[Section<'static>]> {
