@@ -40,6 +40,8 @@ pub struct LayerGraph {
     pub attention: bool,
     /// A dense FFN runs beside the routed experts and its output is held while they run.
     pub dense_beside_experts: bool,
+    /// Q, K and V come from one fused `wqkv` projection (`build_qkv`'s fused path).
+    pub fused_qkv: bool,
 }
 
 /// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
@@ -99,17 +101,48 @@ pub struct Graph {
     /// The router's weights scale the expert input before the experts run (llama4:
     /// `weight_before_ffn`, src/llama-graph.cpp:2034, 2173-2177).
     pub moe_weight_before: bool,
+    /// The graph ropes Q and K (`llama_model_rope_type` is not `LLAMA_ROPE_TYPE_NONE`, no learned
+    /// position embeddings).
+    pub rope: bool,
     /// Per layer.
     pub layers: Vec<LayerGraph>,
 }
 
-/// Activations beside the KQ matrix at the attention peak (the residual, the normed input, Q,
-/// K, V, their roped copies and the holes the allocator leaves between them) …
-const ATTN_UNITS: u64 = 8;
-/// … of which this many are Q-shaped (`n_head·n_embd_head_k` wide: Q and its roped copy).
+/// `n_embd`-wide activations below the KQ matrix in the allocator's buffer at the attention peak
+/// (the residual, the normed input and the holes of the previous layer's output) …
+const ATTN_UNITS: u64 = 4;
+/// … beside this many Q-shaped ones (`n_head·n_embd_head_k` wide: Q and its roped copy) …
 const ATTN_Q_UNITS: u64 = 2;
-/// Extra activations of an iSWA graph's attention peak (two masks and two attention inputs).
-const ATTN_UNITS_ISWA: u64 = 2;
+/// … and this many `n_embd_k_gqa`-wide ones: `Kcur` and `Vcur` (`n_head_kv·n_embd_head_k`
+/// wide), copied into the cache (`set_rows`) before `mul_mat(k, q)` and then free, but their
+/// holes too small for KQ, which goes above them; an iSWA graph (two caches, two masks) holds
+/// two more. Measured on three sizes (n_head_kv / n_head = 1, 1/3, 1/2): the peak follows
+/// `n_embd_k_gqa`, not `n_embd`.
+const ATTN_KV_UNITS: u64 = 2;
+
+/// `(n_embd units, n_embd_k_gqa units)` below KQ for each form of `build_qkv`
+/// (src/llama-graph.cpp:1647-1760) and whether the graph ropes Q and K, beside the two Q-shaped
+/// units: separate `wq`/`wk`/`wv` roped in place (llama.cpp's common form) holds the residual,
+/// its norm and one more; without rope (ALiBi: refact, baichuan-13b) the norm's hole is reused;
+/// a fused `wqkv` roped (falcon.cpp, gptneox.cpp) copies Q and K out of the `qkv` views, whose
+/// memory is then free; a fused `wqkv` without rope (gpt2, bloom, mpt, starcoder, jais) keeps
+/// `qkv` (`q + 2·n_embd_k_gqa` wide) alive while KQ reads Q as its view.
+/// MLA (deepseek2.cpp) writes one compressed `kv_cmpr` row per token instead of per-head K
+/// and V; its absorbed Q (`n_head·(kv_lora_rank + n_rot)` wide) is the large activation. With
+/// flash attention there is no KQ matrix: `flash_attn_ext`'s output is Q-sized and fits the
+/// holes K and V leave. Both: six `n_embd` units beside two of Q, as set on the corpus (and
+/// held by the CUDA figures, `cuda-truth.json`).
+fn attn_units(fused_qkv: bool, rope: bool, mla: bool, flash_attn: bool) -> (u64, u64) {
+    if mla || flash_attn {
+        return (ATTN_UNITS + 2, 0);
+    }
+    match (fused_qkv, rope) {
+        (false, true) => (ATTN_UNITS, ATTN_KV_UNITS),
+        (false, false) => (ATTN_UNITS - 1, ATTN_KV_UNITS),
+        (true, true) => (ATTN_UNITS - 2, ATTN_KV_UNITS),
+        (true, false) => (ATTN_UNITS - 1, ATTN_KV_UNITS + 2),
+    }
+}
 /// Activations beside the FFN intermediates (residual, FFN input, its norm).
 const FFN_UNITS: u64 = 3;
 /// Activations beside the expert intermediates (residual, FFN input, norm, router logits).
@@ -207,10 +240,16 @@ pub fn cpu(g: &Graph) -> Estimate {
             // Q and its roped (or, for MLA, absorbed) copy are `n_head·n_embd_head_k` wide; the
             // other activations beside KQ (residual, norm, K, V, output) `n_embd` wide.
             let q = f32s(ub.saturating_mul(l.n_head).saturating_mul(l.head_k));
-            let units = ATTN_UNITS + if iswa { ATTN_UNITS_ISWA } else { 0 };
+            let kv = f32s(
+                ub.saturating_mul(l.n_head_kv.max(1))
+                    .saturating_mul(l.head_k),
+            );
+            let (units, kv_units) = attn_units(l.fused_qkv, g.rope, g.mla_v > 0, g.flash_attn);
+            let kv_units = kv_units + if iswa { 2 } else { 0 };
             let act = u
-                .saturating_mul(units - ATTN_Q_UNITS)
-                .saturating_add(q.max(u).saturating_mul(ATTN_Q_UNITS));
+                .saturating_mul(units)
+                .saturating_add(q.max(u).saturating_mul(ATTN_Q_UNITS))
+                .saturating_add(kv.saturating_mul(kv_units));
             // MLA without flash attention: V is a view of the compressed K cache, transposed
             // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
             let v_t = if g.flash_attn {
@@ -279,10 +318,12 @@ pub fn cpu(g: &Graph) -> Estimate {
     let layer_peak = attn.max(ffn).max(moe).max(recr);
     let bytes = inputs.saturating_add(layer_peak).max(output);
     let formula = format!(
-        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}; estimate of llama.cpp's reserved graph)",
+        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}{}{}; estimate of llama.cpp's reserved graph)",
         g.n_kv,
         g.masks + g.extra_masks,
-        if g.flash_attn { ", flash attention" } else { "" }
+        if g.flash_attn { ", flash attention" } else { "" },
+        if g.rope { "" } else { ", no rope" },
+        if g.layers.iter().any(|l| l.fused_qkv) { ", fused qkv" } else { "" }
     );
     Estimate { bytes, formula }
 }
@@ -351,20 +392,20 @@ pub(crate) fn graph_from_table(
     };
     // A layer with a dense FFN beside its routed experts (arctic.cpp: `ffn_out` is added to the
     // experts' output, so it is held while they run).
-    let dense_beside = |il: u32| {
-        let has = |suffix: &str| {
-            l.tensors
-                .iter()
-                .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
-        };
-        has(".ffn_up.weight") && has(".ffn_up_exps.weight")
+    let has_tensor = |il: u32, suffix: &str| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
     };
+    let dense_beside =
+        |il: u32| has_tensor(il, ".ffn_up.weight") && has_tensor(il, ".ffn_up_exps.weight");
     let layers = l
         .layers
         .iter()
         .take(n_layer.max(1))
         .map(|x| LayerGraph {
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
+            fused_qkv: has_tensor(x.index, ".attn_qkv.weight"),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
             head_v: u(x.n_embd_head_v),
@@ -417,6 +458,13 @@ pub(crate) fn graph_from_table(
         },
         n_expert: hint("n_expert"),
         moe_weight_before: l.arch == "llama4",
+        // A rope type, and no learned position embeddings (starcoder.cpp adds `pos_embd` and
+        // ropes nothing although `llama_model_rope_type` gives it NORM).
+        rope: l.rope_type.is_some_and(|r| r != "none")
+            && !l
+                .tensors
+                .iter()
+                .any(|t| t.created && t.name == "position_embd.weight"),
         qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
             l.hparams
                 .ints("dsv4_compress_ratios")
@@ -455,6 +503,7 @@ pub(crate) fn graph_from_spec(
                 recurrent: false,
                 attention: n_kv > 0 && d.head_count > 0,
                 dense_beside_experts: false,
+                fused_qkv: false,
             }
         })
         .collect();
@@ -465,6 +514,7 @@ pub(crate) fn graph_from_spec(
         n_vocab,
         masks,
         flash_attn,
+        rope: true,
         layers,
         ..Graph::default()
     }
