@@ -120,27 +120,31 @@ const ATTN_Q_UNITS: u64 = 2;
 /// `n_embd_k_gqa`, not `n_embd`.
 const ATTN_KV_UNITS: u64 = 2;
 
-/// `(n_embd units, n_embd_k_gqa units)` below KQ for each form of `build_qkv`
-/// (src/llama-graph.cpp:1647-1760) and whether the graph ropes Q and K, beside the two Q-shaped
-/// units: separate `wq`/`wk`/`wv` roped in place (llama.cpp's common form) holds the residual,
-/// its norm and one more; without rope (ALiBi: refact, baichuan-13b) the norm's hole is reused;
-/// a fused `wqkv` roped (falcon.cpp, gptneox.cpp) copies Q and K out of the `qkv` views, whose
-/// memory is then free; a fused `wqkv` without rope (gpt2, bloom, mpt, starcoder, jais) keeps
-/// `qkv` (`q + 2·n_embd_k_gqa` wide) alive while KQ reads Q as its view.
-/// MLA (deepseek2.cpp) writes one compressed `kv_cmpr` row per token instead of per-head K
-/// and V; its absorbed Q (`n_head·(kv_lora_rank + n_rot)` wide) is the large activation. With
-/// flash attention there is no KQ matrix: `flash_attn_ext`'s output is Q-sized and fits the
-/// holes K and V leave. Both: six `n_embd` units beside two of Q, as set on the corpus (and
-/// held by the CUDA figures, `cuda-truth.json`).
-fn attn_units(fused_qkv: bool, rope: bool, mla: bool, flash_attn: bool) -> (u64, u64) {
-    if mla || flash_attn {
-        return (ATTN_UNITS + 2, 0);
+/// `(n_embd units, Q units, n_embd_k_gqa units)` below KQ for each form of `build_qkv`
+/// (src/llama-graph.cpp:1647-1760) and whether the graph ropes Q and K: separate
+/// `wq`/`wk`/`wv` roped in place (llama.cpp's common form) holds the residual, its norm and two
+/// more beside Q and its roped copy; without rope (ALiBi: refact, baichuan-13b) the norm's hole
+/// is reused; a fused `wqkv` roped (falcon.cpp, gptneox.cpp) copies Q and K out of the `qkv`
+/// views, whose memory is then free; a fused `wqkv` without rope (gpt2, bloom, mpt, starcoder,
+/// jais) keeps `qkv` (`q + 2·n_embd_k_gqa` wide) alive while KQ reads Q as its view.
+/// Absorbed MLA (deepseek2.cpp; one KV head: the compressed cache) writes one `kv_cmpr` row
+/// per token instead of per-head K and V; its absorbed Q (`n_head·(kv_lora_rank + n_rot)` wide) is alive once at the peak, beside
+/// the down-projected `n_embd`-sized activations (measured on three sizes: `n_head` 1, 3, 4).
+/// With flash attention there is no KQ matrix: `flash_attn_ext`'s output is Q-sized and fits
+/// the holes K and V leave: six `n_embd` units beside two of Q, as set on the corpus (and held
+/// by the CUDA figures, `cuda-truth.json`).
+fn attn_units(fused_qkv: bool, rope: bool, mla: bool, flash_attn: bool) -> (u64, u64, u64) {
+    if flash_attn {
+        return (ATTN_UNITS + 2, ATTN_Q_UNITS, 0);
+    }
+    if mla {
+        return (ATTN_UNITS + 5, ATTN_Q_UNITS - 1, 0);
     }
     match (fused_qkv, rope) {
-        (false, true) => (ATTN_UNITS, ATTN_KV_UNITS),
-        (false, false) => (ATTN_UNITS - 1, ATTN_KV_UNITS),
-        (true, true) => (ATTN_UNITS - 2, ATTN_KV_UNITS),
-        (true, false) => (ATTN_UNITS - 1, ATTN_KV_UNITS + 2),
+        (false, true) => (ATTN_UNITS, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (false, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (true, true) => (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (true, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS + 2),
     }
 }
 /// Activations beside the FFN intermediates (residual, FFN input, its norm).
@@ -244,11 +248,18 @@ pub fn cpu(g: &Graph) -> Estimate {
                 ub.saturating_mul(l.n_head_kv.max(1))
                     .saturating_mul(l.head_k),
             );
-            let (units, kv_units) = attn_units(l.fused_qkv, g.rope, g.mla_v > 0, g.flash_attn);
+            // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
+            // apart: they keep the corpus's units.
+            let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
+            let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
+                (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+            } else {
+                attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
+            };
             let kv_units = kv_units + if iswa { 2 } else { 0 };
             let act = u
                 .saturating_mul(units)
-                .saturating_add(q.max(u).saturating_mul(ATTN_Q_UNITS))
+                .saturating_add(q.max(u).saturating_mul(q_units))
                 .saturating_add(kv.saturating_mul(kv_units));
             // MLA without flash attention: V is a view of the compressed K cache, transposed
             // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
@@ -387,8 +398,16 @@ pub(crate) fn graph_from_table(
     // dense layers, `n_layer_dense_lead`, keep the dense FFN).
     let lead = usize::try_from(hint("n_layer_dense_lead")).unwrap_or(0);
     let n_expert = hint("n_expert");
+    // … and only where the loader created expert tensors: some files carry expert keys for an
+    // architecture whose graph has none (refact, ernie4_5 without `_exps` tensors build
+    // `build_ffn`).
+    let has_experts = |il: u32| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer == i64::from(il) && t.name.contains("_exps."))
+    };
     let moe_layer = |x: &crate::table::LayerFacts| {
-        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead
+        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead && has_experts(x.index)
     };
     // A layer with a dense FFN beside its routed experts (arctic.cpp: `ffn_out` is added to the
     // experts' output, so it is held while they run).
