@@ -84,6 +84,10 @@ pub struct Graph {
     pub flash_attn: bool,
     /// `ssm_d_inner` (0 without SSM).
     pub ssm_d_inner: u64,
+    /// `ssm_d_state`, `ssm_n_group` (0 without SSM).
+    pub ssm_d_state: u64,
+    /// `ssm_n_group`.
+    pub ssm_n_group: u64,
     /// The recurrent family.
     pub recurrent: RecurrentKind,
     /// `indexer_n_head` of a DSA lightning indexer (0: none).
@@ -155,6 +159,9 @@ const MOE_UNITS: u64 = 3;
 const OUT_UNITS: u64 = 4;
 /// Activations beside an SSM block's intermediates (residual and its norm).
 const SSM_UNITS: u64 = 2;
+
+/// `[conv_dim, n_ubatch]` f32 intermediates alive at a gated delta net's peak.
+const DELTA_NET_CONV_UNITS: u64 = 4;
 
 /// `[d_inner, n_ubatch]` f32 intermediates alive at a recurrent block's peak, per family:
 /// Mamba-1 (`build_mamba_layer`): `xz` (2), the conv input with its `d_conv - 1` cached columns,
@@ -305,8 +312,22 @@ pub fn cpu(g: &Graph) -> Estimate {
         }
         if l.recurrent {
             let d = g.ssm_d_inner.max(g.n_embd);
-            let mut r = f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
-                + u.saturating_mul(SSM_UNITS);
+            let mut r = if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
+                // A gated delta net (delta-net-base.cpp, qwen3next.cpp, qwen35.cpp): its
+                // tensors are `conv_dim = d_inner + 2·n_group·d_state` wide (q and k before
+                // their repeat to the value heads, then v): the `qkv_mixed` projection, the
+                // convolution input with its cached columns, its output and the normed q/k/v.
+                // Measured at d_inner = n_embd (corpus) and 2·n_embd (sized sets).
+                let conv_dim = g.ssm_d_inner.saturating_add(
+                    g.ssm_n_group
+                        .saturating_mul(g.ssm_d_state)
+                        .saturating_mul(2),
+                );
+                f32s(ub.saturating_mul(conv_dim)).saturating_mul(DELTA_NET_CONV_UNITS)
+            } else {
+                f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
+            };
+            r = r.saturating_add(u.saturating_mul(SSM_UNITS));
             if g.recurrent == RecurrentKind::Lightning {
                 // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
                 // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
@@ -459,6 +480,8 @@ pub(crate) fn graph_from_table(
         // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
         flash_attn: flash_attn && l.arch != "grok",
         ssm_d_inner: hint("ssm_d_inner"),
+        ssm_d_state: hint("ssm_d_state"),
+        ssm_n_group: hint("ssm_n_group"),
         recurrent,
         indexer_heads,
         mla_v: if hint("n_lora_kv") > 0 {
