@@ -105,6 +105,9 @@ pub struct Graph {
     /// The router's weights scale the expert input before the experts run (llama4:
     /// `weight_before_ffn`, src/llama-graph.cpp:2034, 2173-2177).
     pub moe_weight_before: bool,
+    /// No KV cache (`memory.class` none: dream, llada): attention reads `Kcur` and `Vcur`
+    /// themselves.
+    pub no_cache: bool,
     /// The graph ropes Q and K (`llama_model_rope_type` is not `LLAMA_ROPE_TYPE_NONE`, no learned
     /// position embeddings).
     pub rope: bool,
@@ -260,6 +263,11 @@ pub fn cpu(g: &Graph) -> Estimate {
             let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
             let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
                 (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+            } else if g.no_cache && !g.flash_attn {
+                // Without a cache nothing is copied out before KQ: K and V stay alive as the
+                // views KQ and KQV read, and the two units their holes take elsewhere are
+                // not there (measured: dream, llada at three sizes).
+                (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS)
             } else {
                 attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
             };
@@ -500,6 +508,7 @@ pub(crate) fn graph_from_table(
         },
         n_expert: hint("n_expert"),
         moe_weight_before: l.arch == "llama4",
+        no_cache: memory.class == "none",
         // A rope type, and no learned position embeddings (starcoder.cpp adds `pos_embd` and
         // ropes nothing although `llama_model_rope_type` gives it NORM).
         rope: l.rope_type.is_some_and(|r| r != "none")
