@@ -154,7 +154,7 @@ fn weights_and_caches_on_each_device_match_llama_cpp_cuda() {
 /// computing CPU-held weights' large batches holds more than the graph of its own layers), the
 /// MLA/DSA graphs, and models whose graphs keep f32 KQ with flash attention `auto` resolved
 /// off on CUDA.
-pub const CUDA_COMPUTE_WITHIN: usize = 1043;
+pub const CUDA_COMPUTE_WITHIN: usize = 1045;
 pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.015, 1.80);
 
 /// The CUDA compute buffers (the GPU one and the pinned host one) against llama.cpp's.

@@ -40,6 +40,8 @@ pub struct LayerGraph {
     pub attention: bool,
     /// A dense FFN runs beside the routed experts and its output is held while they run.
     pub dense_beside_experts: bool,
+    /// Q, K and V come from one fused `wqkv` projection (`build_qkv`'s fused path).
+    pub fused_qkv: bool,
 }
 
 /// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
@@ -82,6 +84,10 @@ pub struct Graph {
     pub flash_attn: bool,
     /// `ssm_d_inner` (0 without SSM).
     pub ssm_d_inner: u64,
+    /// `ssm_d_state`, `ssm_n_group` (0 without SSM).
+    pub ssm_d_state: u64,
+    /// `ssm_n_group`.
+    pub ssm_n_group: u64,
     /// The recurrent family.
     pub recurrent: RecurrentKind,
     /// `indexer_n_head` of a DSA lightning indexer (0: none).
@@ -99,17 +105,55 @@ pub struct Graph {
     /// The router's weights scale the expert input before the experts run (llama4:
     /// `weight_before_ffn`, src/llama-graph.cpp:2034, 2173-2177).
     pub moe_weight_before: bool,
+    /// No KV cache (`memory.class` none: dream, llada): attention reads `Kcur` and `Vcur`
+    /// themselves.
+    pub no_cache: bool,
+    /// The graph ropes Q and K (`llama_model_rope_type` is not `LLAMA_ROPE_TYPE_NONE`, no learned
+    /// position embeddings).
+    pub rope: bool,
     /// Per layer.
     pub layers: Vec<LayerGraph>,
 }
 
-/// Activations beside the KQ matrix at the attention peak (the residual, the normed input, Q,
-/// K, V, their roped copies and the holes the allocator leaves between them) …
-const ATTN_UNITS: u64 = 8;
-/// … of which this many are Q-shaped (`n_head·n_embd_head_k` wide: Q and its roped copy).
+/// `n_embd`-wide activations below the KQ matrix in the allocator's buffer at the attention peak
+/// (the residual, the normed input and the holes of the previous layer's output) …
+const ATTN_UNITS: u64 = 4;
+/// … beside this many Q-shaped ones (`n_head·n_embd_head_k` wide: Q and its roped copy) …
 const ATTN_Q_UNITS: u64 = 2;
-/// Extra activations of an iSWA graph's attention peak (two masks and two attention inputs).
-const ATTN_UNITS_ISWA: u64 = 2;
+/// … and this many `n_embd_k_gqa`-wide ones: `Kcur` and `Vcur` (`n_head_kv·n_embd_head_k`
+/// wide), copied into the cache (`set_rows`) before `mul_mat(k, q)` and then free, but their
+/// holes too small for KQ, which goes above them; an iSWA graph (two caches, two masks) holds
+/// two more. Measured on three sizes (n_head_kv / n_head = 1, 1/3, 1/2): the peak follows
+/// `n_embd_k_gqa`, not `n_embd`.
+const ATTN_KV_UNITS: u64 = 2;
+
+/// `(n_embd units, Q units, n_embd_k_gqa units)` below KQ for each form of `build_qkv`
+/// (src/llama-graph.cpp:1647-1760) and whether the graph ropes Q and K: separate
+/// `wq`/`wk`/`wv` roped in place (llama.cpp's common form) holds the residual, its norm and two
+/// more beside Q and its roped copy; without rope (ALiBi: refact, baichuan-13b) the norm's hole
+/// is reused; a fused `wqkv` roped (falcon.cpp, gptneox.cpp) copies Q and K out of the `qkv`
+/// views, whose memory is then free; a fused `wqkv` without rope (gpt2, bloom, mpt, starcoder,
+/// jais) keeps `qkv` (`q + 2·n_embd_k_gqa` wide) alive while KQ reads Q as its view.
+/// Absorbed MLA (deepseek2.cpp; one KV head: the compressed cache) writes one `kv_cmpr` row
+/// per token instead of per-head K and V; its absorbed Q (`n_head·(kv_lora_rank + n_rot)` wide) is alive once at the peak, beside
+/// the down-projected `n_embd`-sized activations (measured on three sizes: `n_head` 1, 3, 4).
+/// With flash attention there is no KQ matrix: `flash_attn_ext`'s output is Q-sized and fits
+/// the holes K and V leave: six `n_embd` units beside two of Q, as set on the corpus (and held
+/// by the CUDA figures, `cuda-truth.json`).
+fn attn_units(fused_qkv: bool, rope: bool, mla: bool, flash_attn: bool) -> (u64, u64, u64) {
+    if flash_attn {
+        return (ATTN_UNITS + 2, ATTN_Q_UNITS, 0);
+    }
+    if mla {
+        return (ATTN_UNITS + 5, ATTN_Q_UNITS - 1, 0);
+    }
+    match (fused_qkv, rope) {
+        (false, true) => (ATTN_UNITS, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (false, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (true, true) => (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS),
+        (true, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS + 2),
+    }
+}
 /// Activations beside the FFN intermediates (residual, FFN input, its norm).
 const FFN_UNITS: u64 = 3;
 /// Activations beside the expert intermediates (residual, FFN input, norm, router logits).
@@ -118,6 +162,9 @@ const MOE_UNITS: u64 = 3;
 const OUT_UNITS: u64 = 4;
 /// Activations beside an SSM block's intermediates (residual and its norm).
 const SSM_UNITS: u64 = 2;
+
+/// `[conv_dim, n_ubatch]` f32 intermediates alive at a gated delta net's peak.
+const DELTA_NET_CONV_UNITS: u64 = 4;
 
 /// `[d_inner, n_ubatch]` f32 intermediates alive at a recurrent block's peak, per family:
 /// Mamba-1 (`build_mamba_layer`): `xz` (2), the conv input with its `d_conv - 1` cached columns,
@@ -207,10 +254,28 @@ pub fn cpu(g: &Graph) -> Estimate {
             // Q and its roped (or, for MLA, absorbed) copy are `n_head·n_embd_head_k` wide; the
             // other activations beside KQ (residual, norm, K, V, output) `n_embd` wide.
             let q = f32s(ub.saturating_mul(l.n_head).saturating_mul(l.head_k));
-            let units = ATTN_UNITS + if iswa { ATTN_UNITS_ISWA } else { 0 };
+            let kv = f32s(
+                ub.saturating_mul(l.n_head_kv.max(1))
+                    .saturating_mul(l.head_k),
+            );
+            // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
+            // apart: they keep the corpus's units.
+            let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
+            let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
+                (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+            } else if g.no_cache && !g.flash_attn {
+                // Without a cache nothing is copied out before KQ: K and V stay alive as the
+                // views KQ and KQV read, and the two units their holes take elsewhere are
+                // not there (measured: dream, llada at three sizes).
+                (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS)
+            } else {
+                attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
+            };
+            let kv_units = kv_units + if iswa { 2 } else { 0 };
             let act = u
-                .saturating_mul(units - ATTN_Q_UNITS)
-                .saturating_add(q.max(u).saturating_mul(ATTN_Q_UNITS));
+                .saturating_mul(units)
+                .saturating_add(q.max(u).saturating_mul(q_units))
+                .saturating_add(kv.saturating_mul(kv_units));
             // MLA without flash attention: V is a view of the compressed K cache, transposed
             // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
             let v_t = if g.flash_attn {
@@ -255,8 +320,22 @@ pub fn cpu(g: &Graph) -> Estimate {
         }
         if l.recurrent {
             let d = g.ssm_d_inner.max(g.n_embd);
-            let mut r = f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
-                + u.saturating_mul(SSM_UNITS);
+            let mut r = if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
+                // A gated delta net (delta-net-base.cpp, qwen3next.cpp, qwen35.cpp): its
+                // tensors are `conv_dim = d_inner + 2·n_group·d_state` wide (q and k before
+                // their repeat to the value heads, then v): the `qkv_mixed` projection, the
+                // convolution input with its cached columns, its output and the normed q/k/v.
+                // Measured at d_inner = n_embd (corpus) and 2·n_embd (sized sets).
+                let conv_dim = g.ssm_d_inner.saturating_add(
+                    g.ssm_n_group
+                        .saturating_mul(g.ssm_d_state)
+                        .saturating_mul(2),
+                );
+                f32s(ub.saturating_mul(conv_dim)).saturating_mul(DELTA_NET_CONV_UNITS)
+            } else {
+                f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
+            };
+            r = r.saturating_add(u.saturating_mul(SSM_UNITS));
             if g.recurrent == RecurrentKind::Lightning {
                 // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
                 // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
@@ -279,10 +358,12 @@ pub fn cpu(g: &Graph) -> Estimate {
     let layer_peak = attn.max(ffn).max(moe).max(recr);
     let bytes = inputs.saturating_add(layer_peak).max(output);
     let formula = format!(
-        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}; estimate of llama.cpp's reserved graph)",
+        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}{}{}; estimate of llama.cpp's reserved graph)",
         g.n_kv,
         g.masks + g.extra_masks,
-        if g.flash_attn { ", flash attention" } else { "" }
+        if g.flash_attn { ", flash attention" } else { "" },
+        if g.rope { "" } else { ", no rope" },
+        if g.layers.iter().any(|l| l.fused_qkv) { ", fused qkv" } else { "" }
     );
     Estimate { bytes, formula }
 }
@@ -346,25 +427,33 @@ pub(crate) fn graph_from_table(
     // dense layers, `n_layer_dense_lead`, keep the dense FFN).
     let lead = usize::try_from(hint("n_layer_dense_lead")).unwrap_or(0);
     let n_expert = hint("n_expert");
+    // … and only where the loader created expert tensors: some files carry expert keys for an
+    // architecture whose graph has none (refact, ernie4_5 without `_exps` tensors build
+    // `build_ffn`).
+    let has_experts = |il: u32| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer == i64::from(il) && t.name.contains("_exps."))
+    };
     let moe_layer = |x: &crate::table::LayerFacts| {
-        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead
+        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead && has_experts(x.index)
     };
     // A layer with a dense FFN beside its routed experts (arctic.cpp: `ffn_out` is added to the
     // experts' output, so it is held while they run).
-    let dense_beside = |il: u32| {
-        let has = |suffix: &str| {
-            l.tensors
-                .iter()
-                .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
-        };
-        has(".ffn_up.weight") && has(".ffn_up_exps.weight")
+    let has_tensor = |il: u32, suffix: &str| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
     };
+    let dense_beside =
+        |il: u32| has_tensor(il, ".ffn_up.weight") && has_tensor(il, ".ffn_up_exps.weight");
     let layers = l
         .layers
         .iter()
         .take(n_layer.max(1))
         .map(|x| LayerGraph {
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
+            fused_qkv: has_tensor(x.index, ".attn_qkv.weight"),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
             head_v: u(x.n_embd_head_v),
@@ -399,6 +488,8 @@ pub(crate) fn graph_from_table(
         // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
         flash_attn: flash_attn && l.arch != "grok",
         ssm_d_inner: hint("ssm_d_inner"),
+        ssm_d_state: hint("ssm_d_state"),
+        ssm_n_group: hint("ssm_n_group"),
         recurrent,
         indexer_heads,
         mla_v: if hint("n_lora_kv") > 0 {
@@ -417,6 +508,14 @@ pub(crate) fn graph_from_table(
         },
         n_expert: hint("n_expert"),
         moe_weight_before: l.arch == "llama4",
+        no_cache: memory.class == "none",
+        // A rope type, and no learned position embeddings (starcoder.cpp adds `pos_embd` and
+        // ropes nothing although `llama_model_rope_type` gives it NORM).
+        rope: l.rope_type.is_some_and(|r| r != "none")
+            && !l
+                .tensors
+                .iter()
+                .any(|t| t.created && t.name == "position_embd.weight"),
         qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
             l.hparams
                 .ints("dsv4_compress_ratios")
@@ -455,6 +554,7 @@ pub(crate) fn graph_from_spec(
                 recurrent: false,
                 attention: n_kv > 0 && d.head_count > 0,
                 dense_beside_experts: false,
+                fused_qkv: false,
             }
         })
         .collect();
@@ -465,6 +565,7 @@ pub(crate) fn graph_from_spec(
         n_vocab,
         masks,
         flash_attn,
+        rope: true,
         layers,
         ..Graph::default()
     }
