@@ -10,8 +10,8 @@ use ggufscope_gguf::{GgmlType, Gguf, GgufWriter, ParseOptions, TensorData};
 use ggufscope_model::table::{self, Loaded, TensorMode};
 use ggufscope_model::ArchFacts;
 use ggufscope_testkit::{
-    fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
-    read_fixture,
+    arch_of, fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files,
+    llama_archs_sized_sets, read_fixture,
 };
 use serde_json::Value as J;
 
@@ -67,14 +67,6 @@ fn report(failures: &BTreeMap<String, Vec<String>>) -> String {
         .map(|(f, e)| format!("{f}:\n    {}", e.join("\n    ")))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn arch_of(g: &Gguf<'_>) -> String {
-    g.metadata()
-        .get_str("general.architecture")
-        .unwrap()
-        .unwrap()
-        .to_string()
 }
 
 fn run(bytes: &[u8]) -> (String, Loaded) {

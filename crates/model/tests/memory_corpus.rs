@@ -486,12 +486,7 @@ fn memory_differences(
         let name = name_of(&file);
         let bytes = read_fixture(path);
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-        let arch = g
-            .metadata()
-            .get_str("general.architecture")
-            .unwrap()
-            .unwrap()
-            .to_string();
+        let arch = ggufscope_testkit::arch_of(&g);
         let mut errs = Vec::new();
         for (key, n_ctx) in [("n_ctx_512", 512u64), ("n_ctx_4096", 4096)] {
             let t = &truth[key][&file];
@@ -627,12 +622,7 @@ fn summary(cmp: &Compared) -> String {
 fn corpus_plan(file: &str, options: MemoryOptions) -> MemoryPlan {
     let bytes = std::fs::read(llama_archs_dir().join(file)).unwrap();
     let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-    let arch = g
-        .metadata()
-        .get_str("general.architecture")
-        .unwrap()
-        .unwrap()
-        .to_string();
+    let arch = ggufscope_testkit::arch_of(&g);
     plan_memory_table(&g, &arch, options).unwrap().0
 }
 
@@ -725,12 +715,7 @@ fn every_cache_type_as_llama_cpp_allocates_and_refuses() {
     for (file, cases) in truth["files"].as_object().unwrap() {
         let bytes = read_fixture(&fixtures.join(file));
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-        let arch = g
-            .metadata()
-            .get_str("general.architecture")
-            .unwrap()
-            .unwrap()
-            .to_string();
+        let arch = ggufscope_testkit::arch_of(&g);
         for (case, rec) in cases.as_object().unwrap() {
             let mut it = case.split(':');
             let (fa, k, v) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());

@@ -80,12 +80,7 @@ fn for_each_record(mut f: impl FnMut(&str, &J, &MemoryPlan)) {
             .entry(file.clone())
             .or_insert_with(|| std::fs::read(llama_archs_dir().join(&file)).unwrap());
         let g = Gguf::parse_with(bytes, ParseOptions::lenient()).unwrap();
-        let arch = g
-            .metadata()
-            .get_str("general.architecture")
-            .unwrap()
-            .unwrap()
-            .to_string();
+        let arch = ggufscope_testkit::arch_of(&g);
         let plan = plan_for(&g, &arch, rec);
         f(&file, rec, &plan);
     }
@@ -211,12 +206,7 @@ fn cuda_compute_buffers() {
 fn corpus_plan(file: &str, o: &PlacementOptions) -> MemoryPlan {
     let bytes = std::fs::read(llama_archs_dir().join(file)).unwrap();
     let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-    let arch = g
-        .metadata()
-        .get_str("general.architecture")
-        .unwrap()
-        .unwrap()
-        .to_string();
+    let arch = ggufscope_testkit::arch_of(&g);
     let (mut plan, _) = plan_memory_table(&g, &arch, MemoryOptions::default()).unwrap();
     apply_placement(&mut plan, o).unwrap();
     plan

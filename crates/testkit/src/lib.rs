@@ -89,6 +89,15 @@ pub fn read_fixture(path: &Path) -> Vec<u8> {
     }
 }
 
+/// A parsed file's `general.architecture` (panics when it has none: a test fixture does).
+pub fn arch_of(g: &ggufscope_gguf::Gguf<'_>) -> String {
+    g.metadata()
+        .get_str("general.architecture")
+        .unwrap()
+        .unwrap()
+        .to_string()
+}
+
 /// A fixture's file name without the `.gz` of a compressed one: the key of its truth file.
 pub fn fixture_name(path: &Path) -> String {
     let name = path.file_name().unwrap().to_str().unwrap();
