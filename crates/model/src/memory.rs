@@ -1046,22 +1046,112 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         .saturating_mul(n_kv)
         .saturating_mul(mask_elt)
         .saturating_mul(masks)
+        // A DSA indexer's own mask, f16 with the fused lightning indexer CUDA runs
+        // (src/llama-graph.cpp:982).
+        .saturating_add(
+            ub.saturating_mul(n_kv)
+                .saturating_mul(2)
+                .saturating_mul(graph.extra_masks),
+        )
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
-    let full = p.layer_devices.iter().all(|&d| d > 0);
-    let gpu = if full && graph.indexer_heads == 0 {
-        if fa == plan.compute_graph.flash_attn {
-            plan.cpu_compute_bytes
-        } else {
-            compute::cpu(graph).bytes
-        }
+    let full_graph = if fa == plan.compute_graph.flash_attn {
+        plan.cpu_compute_bytes
     } else {
-        compute::partial_offload_gpu(graph)
+        compute::cpu(graph).bytes
+    };
+    let (layers, output_copy, host_weights) = offload_inputs(plan, p);
+    let partial = host_weights || p.layer_devices.iter().any(|&d| d == 0);
+    // The first GPU takes over the host-held layers' large ops (`compute::partial_offload_gpu`);
+    // every other GPU runs the graph of its own layers.
+    let first = if partial {
+        compute::partial_offload_gpu(graph, &layers, output_copy)
+    } else {
+        full_graph
+    };
+    // The CPU backend runs the host layers' small ops (cache writes, row selections) beside the
+    // inputs: one `[n_embd, n_ubatch]` f32 more (measured, `cuda-truth.json`).
+    let host = if partial {
+        host.saturating_add(ub.saturating_mul(embd).saturating_mul(4))
+    } else {
+        host
     };
     for (i, c) in out.iter_mut().enumerate() {
-        *c = if i == 0 { host } else { gpu };
+        *c = match i {
+            0 => host,
+            1 => first,
+            _ => full_graph,
+        };
     }
     out
+}
+
+/// Per layer, what the first GPU copies when it runs a host-held layer's ops; the largest
+/// host-held output weight; whether any `mul_mat` weight of a layer or of the output is in
+/// host memory.
+fn offload_inputs(plan: &MemoryPlan, p: &Placement) -> (Vec<compute::LayerOffload>, u64, bool) {
+    let mut layers: Vec<compute::LayerOffload> = plan
+        .compute_graph
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(il, _)| {
+            let m = plan.layers.get(il);
+            let mla = plan.compute_graph.mla_v > 0;
+            let (k, v) = m.map_or((0, 0), |m| (m.k_bytes, m.v_bytes));
+            compute::LayerOffload {
+                on_gpu: p.layer_devices.get(il).is_some_and(|&d| d > 0),
+                swa: m.is_some_and(|m| m.swa),
+                // MLA's V is a view of the compressed K cache: a second copy.
+                kv_view_bytes: if mla && v == 0 {
+                    k.saturating_mul(2)
+                } else {
+                    k + v
+                },
+                state_bytes: m.map_or(0, |m| m.state_bytes),
+                weight_copy: compute::Phases::default(),
+            }
+        })
+        .collect();
+    let mut output_copy = 0u64;
+    let mut host_weights = false;
+    for (t, &(dev, _)) in plan.tensors.iter().zip(&p.tensors) {
+        if dev != 0 || !matches!(t.op, "mul_mat" | "mul_mat_id") {
+            continue;
+        }
+        match (t.kind, t.layer) {
+            (LayerKind::Output, _) => {
+                host_weights = true;
+                output_copy = output_copy.max(t.bytes);
+            }
+            (LayerKind::Repeating, Some(il)) => {
+                let Some(l) = layers.get_mut(il as usize) else {
+                    continue;
+                };
+                host_weights = true;
+                let suffix = t.name.splitn(3, '.').nth(2).unwrap_or("");
+                let c = &mut l.weight_copy;
+                let slot = if suffix.contains("_exps")
+                    || suffix.contains("_shexp")
+                    || suffix.starts_with("ffn_gate_inp")
+                {
+                    &mut c.moe
+                } else if suffix.starts_with("ffn_") {
+                    &mut c.ffn
+                } else if suffix.starts_with("ssm_")
+                    || suffix.starts_with("shortconv")
+                    || suffix.starts_with("time_mix")
+                {
+                    &mut c.recr
+                } else {
+                    &mut c.attn
+                };
+                *slot = (*slot).max(t.bytes);
+            }
+            _ => {}
+        }
+    }
+    (layers, output_copy, host_weights)
 }
 
 /// Flash attention on CUDA for this placement: `--flash-attn on` is llama.cpp's default `auto`,

@@ -141,16 +141,16 @@ fn weights_and_caches_on_each_device_match_llama_cpp_cuda() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The CUDA compute buffers are an estimate (llama.cpp's graph and ggml's allocator are not
-/// followed): the GPU one is the CPU graph estimate, the pinned host one the graph inputs. Of the
-/// 1536 figures (768 records × GPU and host) this many are within 10 % or 2 MiB of llama.cpp's;
-/// the test holds the count and the range of ours/llama.cpp's so a regression shows
-/// (`GGUFSCOPE_PRINT_COMPUTE=1` prints every figure outside). Furthest: partial offload (a GPU
-/// computing CPU-held weights' large batches holds more than the graph of its own layers), the
-/// MLA/DSA graphs, and models whose graphs keep f32 KQ with flash attention `auto` resolved
-/// off on CUDA.
-pub const CUDA_COMPUTE_WITHIN: usize = 1045;
-pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.015, 1.80);
+/// The CUDA compute buffers are an estimate (ggml's allocator is not replayed): the GPU one is
+/// the CPU graph estimate at full offload and, when layers or weights stay in host memory, the
+/// first GPU's graph of the ops op offload gives it (`compute::partial_offload_gpu`); the pinned
+/// host one the graph inputs. Of the 1536 figures (768 records × GPU and host) this many are
+/// within 10 % or 2 MiB of llama.cpp's; the test holds the count and the range of
+/// ours/llama.cpp's so a regression shows (`GGUFSCOPE_PRINT_COMPUTE=1` prints every figure
+/// outside). Furthest: the hybrids whose flash attention llama.cpp resolves off at
+/// n_gpu_layers 2, the Mamba family's host buffer, the MLA/DSA/QSA graphs.
+pub const CUDA_COMPUTE_WITHIN: usize = 1366;
+pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.20, 2.91);
 
 /// The CUDA compute buffers (the GPU one and the pinned host one) against llama.cpp's.
 #[test]

@@ -214,143 +214,12 @@ pub fn cpu(g: &Graph) -> Estimate {
     let mut ffn = 0u64;
     let mut moe = 0u64;
     let mut recr = 0u64;
-    let iswa = g.masks > 1;
     for l in &g.layers {
-        if l.attention && l.n_head > 0 {
-            // KQ = mul_mat(k, q) `[n_kv, n_ubatch, n_head]` f32, soft_max in place
-            // (build_attn_mha, src/llama-graph.cpp); with flash attention one
-            // `flash_attn_ext` output `[head_v, n_head, n_ubatch]` instead.
-            let kq = if g.flash_attn {
-                0
-            } else {
-                f32s(l.n_head.saturating_mul(g.n_kv).saturating_mul(ub))
-            };
-            // A DSA lightning indexer (deepseek32.cpp:226-315) runs before KQ: its queries
-            // `[indexer_head_size, indexer_n_head, n_ubatch]` and their Hadamard-rotated copy,
-            // then (fused on the CPU and CUDA, `cparams.fused_lid`, src/llama-context.cpp:237)
-            // one score row per cell `[n_kv, n_ubatch]` and the masked scores `ggml_top_k`
-            // reads.
-            let idx = if g.indexer_heads == 0 {
-                0
-            } else if g.qsa_ratio > 0 {
-                // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
-                // `[indexer_head_size, indexer_n_head, n_ubatch]` (norm and rope in place), one
-                // score per block and head `[n_kv / ratio, indexer_n_head, n_ubatch]` (relu in
-                // place, alive until the heads are summed) and the per-block sum.
-                let blocks = g.n_kv.div_ceil(g.qsa_ratio);
-                f32s(
-                    ub.saturating_mul(g.indexer_heads)
-                        .saturating_mul(g.indexer_head_size.saturating_add(blocks))
-                        .saturating_add(blocks.saturating_mul(ub)),
-                )
-            } else {
-                f32s(
-                    ub.saturating_mul(g.indexer_heads)
-                        .saturating_mul(g.indexer_head_size)
-                        .saturating_mul(2)
-                        .saturating_add(g.n_kv.saturating_mul(ub).saturating_mul(2)),
-                )
-            };
-            // Q and its roped (or, for MLA, absorbed) copy are `n_head·n_embd_head_k` wide; the
-            // other activations beside KQ (residual, norm, K, V, output) `n_embd` wide.
-            let q = f32s(ub.saturating_mul(l.n_head).saturating_mul(l.head_k));
-            let kv = f32s(
-                ub.saturating_mul(l.n_head_kv.max(1))
-                    .saturating_mul(l.head_k),
-            );
-            // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
-            // apart: they keep the corpus's units.
-            let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
-            let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
-                (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
-            } else if g.no_cache && !g.flash_attn {
-                // Without a cache nothing is copied out before KQ: K and V stay alive as the
-                // views KQ and KQV read, and the two units their holes take elsewhere are
-                // not there (measured: dream, llada at three sizes).
-                (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS)
-            } else {
-                attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
-            };
-            let kv_units = kv_units + if iswa { 2 } else { 0 };
-            let act = u
-                .saturating_mul(units)
-                .saturating_add(q.max(u).saturating_mul(q_units))
-                .saturating_add(kv.saturating_mul(kv_units));
-            // MLA without flash attention: V is a view of the compressed K cache, transposed
-            // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
-            let v_t = if g.flash_attn {
-                0
-            } else {
-                g.mla_v.saturating_mul(g.n_kv).saturating_mul(2)
-            };
-            attn = attn.max(
-                kq.saturating_add(idx)
-                    .saturating_add(act)
-                    .saturating_add(v_t),
-            );
-        }
-        if l.n_ff_exp > 0 && l.n_expert_used > 0 {
-            // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
-            // (mul_mat_id), the GLU product, the down projection `[n_embd, n_used, n_ubatch]`.
-            // With `weight_before_ffn` the input is first repeated per expert and scaled
-            // (`ggml_repeat_4d` then an in-place `ggml_mul`): `[n_embd, n_used, n_ubatch]`,
-            // alive until the up and gate projections have read it.
-            let weighted = if g.moe_weight_before { g.n_embd } else { 0 };
-            let per_tok = l.n_expert_used.saturating_mul(
-                l.n_ff_exp
-                    .saturating_mul(3)
-                    .saturating_add(g.n_embd)
-                    .saturating_add(weighted),
-            );
-            let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
-            let units = MOE_UNITS + u64::from(l.dense_beside_experts);
-            moe = moe.max(
-                f32s(ub.saturating_mul(per_tok))
-                    .saturating_add(router)
-                    .saturating_add(u.saturating_mul(units)),
-            );
-        }
-        if l.n_ff > 0 {
-            // build_ffn: up, gate (or one fused gate_up of twice the width) and the GLU
-            // product `[n_ff, n_ubatch]`.
-            ffn = ffn.max(
-                f32s(ub.saturating_mul(l.n_ff).saturating_mul(3))
-                    .saturating_add(u.saturating_mul(FFN_UNITS)),
-            );
-        }
-        if l.recurrent {
-            let d = g.ssm_d_inner.max(g.n_embd);
-            let mut r = if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
-                // A gated delta net (delta-net-base.cpp, qwen3next.cpp, qwen35.cpp): its
-                // tensors are `conv_dim = d_inner + 2·n_group·d_state` wide (q and k before
-                // their repeat to the value heads, then v): the `qkv_mixed` projection, the
-                // convolution input with its cached columns, its output and the normed q/k/v.
-                // Measured at d_inner = n_embd (corpus) and 2·n_embd (sized sets).
-                let conv_dim = g.ssm_d_inner.saturating_add(
-                    g.ssm_n_group
-                        .saturating_mul(g.ssm_d_state)
-                        .saturating_mul(2),
-                );
-                f32s(ub.saturating_mul(conv_dim)).saturating_mul(DELTA_NET_CONV_UNITS)
-            } else {
-                f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
-            };
-            r = r.saturating_add(u.saturating_mul(SSM_UNITS));
-            if g.recurrent == RecurrentKind::Lightning {
-                // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
-                // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
-                // in place (minimax-01.cpp:233, 330, 348-351).
-                r = r.saturating_add(
-                    f32s(ub.saturating_mul(ub).saturating_mul(l.n_head)).saturating_mul(2),
-                );
-            }
-            if l.attention && l.n_head > 0 {
-                // Falcon-H1: attention and SSM side by side in one layer, the attention output
-                // held while the SSM runs.
-                r = r.saturating_add(u.saturating_mul(2));
-            }
-            recr = recr.max(r);
-        }
+        let ph = layer_phases(g, l);
+        attn = attn.max(ph.attn);
+        ffn = ffn.max(ph.ffn);
+        moe = moe.max(ph.moe);
+        recr = recr.max(ph.recr);
     }
     // The output head: the logits `[n_vocab, n_outputs]` f32 (n_outputs = n_ubatch at reserve)
     // beside the last hidden state; the masks are free by then (their memory may hold logits).
@@ -366,6 +235,168 @@ pub fn cpu(g: &Graph) -> Estimate {
         if g.layers.iter().any(|l| l.fused_qkv) { ", fused qkv" } else { "" }
     );
     Estimate { bytes, formula }
+}
+
+/// One layer's phases at their peaks (the graph inputs not included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// Attention (KQ or flash attention with the activations beside it; MLA's V copy; a DSA or
+    /// QSA indexer).
+    pub attn: u64,
+    /// The dense FFN.
+    pub ffn: u64,
+    /// The routed experts.
+    pub moe: u64,
+    /// The recurrent block.
+    pub recr: u64,
+    /// The part of `attn` a DSA or QSA indexer holds (0 without one).
+    pub idx: u64,
+}
+
+/// The peaks of one layer's phases in the reserved graph `g`.
+pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
+    let f32s = |n: u64| n.saturating_mul(4);
+    let ub = g.ub;
+    let u = f32s(ub.saturating_mul(g.n_embd));
+    let iswa = g.masks > 1;
+    let mut ph = Phases::default();
+    if l.attention && l.n_head > 0 {
+        // KQ = mul_mat(k, q) `[n_kv, n_ubatch, n_head]` f32, soft_max in place
+        // (build_attn_mha, src/llama-graph.cpp); with flash attention one
+        // `flash_attn_ext` output `[head_v, n_head, n_ubatch]` instead.
+        let kq = if g.flash_attn {
+            0
+        } else {
+            f32s(l.n_head.saturating_mul(g.n_kv).saturating_mul(ub))
+        };
+        // A DSA lightning indexer (deepseek32.cpp:226-315) runs before KQ: its queries
+        // `[indexer_head_size, indexer_n_head, n_ubatch]` and their Hadamard-rotated copy,
+        // then (fused on the CPU and CUDA, `cparams.fused_lid`, src/llama-context.cpp:237)
+        // one score row per cell `[n_kv, n_ubatch]` and the masked scores `ggml_top_k`
+        // reads.
+        let idx = if g.indexer_heads == 0 {
+            0
+        } else if g.qsa_ratio > 0 {
+            // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
+            // `[indexer_head_size, indexer_n_head, n_ubatch]` (norm and rope in place), one
+            // score per block and head `[n_kv / ratio, indexer_n_head, n_ubatch]` (relu in
+            // place, alive until the heads are summed) and the per-block sum.
+            let blocks = g.n_kv.div_ceil(g.qsa_ratio);
+            f32s(
+                ub.saturating_mul(g.indexer_heads)
+                    .saturating_mul(g.indexer_head_size.saturating_add(blocks))
+                    .saturating_add(blocks.saturating_mul(ub)),
+            )
+        } else {
+            f32s(
+                ub.saturating_mul(g.indexer_heads)
+                    .saturating_mul(g.indexer_head_size)
+                    .saturating_mul(2)
+                    .saturating_add(g.n_kv.saturating_mul(ub).saturating_mul(2)),
+            )
+        };
+        // Q and its roped (or, for MLA, absorbed) copy are `n_head·n_embd_head_k` wide; the
+        // other activations beside KQ (residual, norm, K, V, output) `n_embd` wide.
+        let q = f32s(ub.saturating_mul(l.n_head).saturating_mul(l.head_k));
+        let kv = f32s(
+            ub.saturating_mul(l.n_head_kv.max(1))
+                .saturating_mul(l.head_k),
+        );
+        // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
+        // apart: they keep the corpus's units.
+        let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
+        let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
+            (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+        } else if g.no_cache && !g.flash_attn {
+            // Without a cache nothing is copied out before KQ: K and V stay alive as the
+            // views KQ and KQV read, and the two units their holes take elsewhere are
+            // not there (measured: dream, llada at three sizes).
+            (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS)
+        } else {
+            attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
+        };
+        let kv_units = kv_units + if iswa { 2 } else { 0 };
+        let act = u
+            .saturating_mul(units)
+            .saturating_add(q.max(u).saturating_mul(q_units))
+            .saturating_add(kv.saturating_mul(kv_units));
+        // MLA without flash attention: V is a view of the compressed K cache, transposed
+        // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
+        let v_t = if g.flash_attn {
+            0
+        } else {
+            g.mla_v.saturating_mul(g.n_kv).saturating_mul(2)
+        };
+        ph.idx = idx;
+        ph.attn = ph.attn.max(
+            kq.saturating_add(idx)
+                .saturating_add(act)
+                .saturating_add(v_t),
+        );
+    }
+    if l.n_ff_exp > 0 && l.n_expert_used > 0 {
+        // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
+        // (mul_mat_id), the GLU product, the down projection `[n_embd, n_used, n_ubatch]`.
+        // With `weight_before_ffn` the input is first repeated per expert and scaled
+        // (`ggml_repeat_4d` then an in-place `ggml_mul`): `[n_embd, n_used, n_ubatch]`,
+        // alive until the up and gate projections have read it.
+        let weighted = if g.moe_weight_before { g.n_embd } else { 0 };
+        let per_tok = l.n_expert_used.saturating_mul(
+            l.n_ff_exp
+                .saturating_mul(3)
+                .saturating_add(g.n_embd)
+                .saturating_add(weighted),
+        );
+        let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
+        let units = MOE_UNITS + u64::from(l.dense_beside_experts);
+        ph.moe = ph.moe.max(
+            f32s(ub.saturating_mul(per_tok))
+                .saturating_add(router)
+                .saturating_add(u.saturating_mul(units)),
+        );
+    }
+    if l.n_ff > 0 {
+        // build_ffn: up, gate (or one fused gate_up of twice the width) and the GLU
+        // product `[n_ff, n_ubatch]`.
+        ph.ffn = ph.ffn.max(
+            f32s(ub.saturating_mul(l.n_ff).saturating_mul(3))
+                .saturating_add(u.saturating_mul(FFN_UNITS)),
+        );
+    }
+    if l.recurrent {
+        let d = g.ssm_d_inner.max(g.n_embd);
+        let mut r = if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
+            // A gated delta net (delta-net-base.cpp, qwen3next.cpp, qwen35.cpp): its
+            // tensors are `conv_dim = d_inner + 2·n_group·d_state` wide (q and k before
+            // their repeat to the value heads, then v): the `qkv_mixed` projection, the
+            // convolution input with its cached columns, its output and the normed q/k/v.
+            // Measured at d_inner = n_embd (corpus) and 2·n_embd (sized sets).
+            let conv_dim = g.ssm_d_inner.saturating_add(
+                g.ssm_n_group
+                    .saturating_mul(g.ssm_d_state)
+                    .saturating_mul(2),
+            );
+            f32s(ub.saturating_mul(conv_dim)).saturating_mul(DELTA_NET_CONV_UNITS)
+        } else {
+            f32s(ub.saturating_mul(d)).saturating_mul(recurrent_factor(g.recurrent))
+        };
+        r = r.saturating_add(u.saturating_mul(SSM_UNITS));
+        if g.recurrent == RecurrentKind::Lightning {
+            // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
+            // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
+            // in place (minimax-01.cpp:233, 330, 348-351).
+            r = r.saturating_add(
+                f32s(ub.saturating_mul(ub).saturating_mul(l.n_head)).saturating_mul(2),
+            );
+        }
+        if l.attention && l.n_head > 0 {
+            // Falcon-H1: attention and SSM side by side in one layer, the attention output
+            // held while the SSM runs.
+            r = r.saturating_add(u.saturating_mul(2));
+        }
+        ph.recr = ph.recr.max(r);
+    }
+    ph
 }
 
 /// The recurrent block each architecture builds (its `src/models/*.cpp`): the one place this
@@ -571,31 +602,119 @@ pub(crate) fn graph_from_spec(
     }
 }
 
-/// The first estimate (wave 1), kept for a CUDA GPU that holds only part of the layers (there
-/// llama.cpp's GPU buffer is the graph of the ops it takes over, op offload of CPU-held
-/// weights) and for models with a lightning indexer on CUDA (a fused op with its own
-/// intermediates): the phase model above does not follow those yet.
-/// `max(n_ubatch·(n_vocab + 3·n_embd)·4, n_ubatch·n_kv·(n_head·[no flash] + 1)·mask_elt +
-/// 5·n_ubatch·n_embd·4)`.
-pub fn partial_offload_gpu(g: &Graph) -> u64 {
+/// What the first GPU does with one layer when the model is partly offloaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerOffload {
+    /// The layer's weights and caches are on a GPU.
+    pub on_gpu: bool,
+    /// The layer uses the sliding-window cache (and its mask).
+    pub swa: bool,
+    /// Bytes of the layer's cache views the attention reads (K, V; MLA's compressed cache
+    /// twice, as K and as the V view), copied to the GPU when it runs a host-held layer's
+    /// attention.
+    pub kv_view_bytes: u64,
+    /// Its recurrent state (views copied when the GPU runs the block).
+    pub state_bytes: u64,
+    /// Its largest host-held weight by phase (`mul_mat` / `mul_mat_id` operands, copied to the
+    /// GPU for the op): attention, dense FFN, experts, recurrent block.
+    pub weight_copy: Phases,
+}
+
+/// The first GPU's compute buffer when some layers stay in host memory: ggml's scheduler
+/// offloads every op that reads a host-held weight with a batch of at least 32 rows to the GPU
+/// (`ggml_backend_sched_backend_id_from_cur`, ggml/src/ggml-backend.cpp:961-980;
+/// `ggml_backend_cuda_device_offload_op`, min batch 32) and the nodes between them follow
+/// (pass 2, ggml-backend.cpp:1124-1200), so the GPU runs the host layers' ops too, on copies of
+/// their inputs made at the start of each split (ggml-backend.cpp:1370-1395, 1524-1540): the
+/// weight a `mul_mat` reads, the K and V views of the host-held cache a layer's attention reads
+/// (flash attention runs there only where CUDA supports its shapes, else on the CPU,
+/// `supports_op`), the recurrent state. A graph input (the KQ masks) is copied once, at its
+/// first use on the GPU, and lives until its last: masks live per layer. Per layer: the masks
+/// alive there plus the largest phase with its copies; then the output head, plus a copy of
+/// `output.weight` when the output layer is in host memory. Measured on llama.cpp's CUDA
+/// figures (`cuda-truth.json`, n_gpu_layers 0, 1, 2): a host-held attention layer also holds
+/// one more `[n_embd, n_ubatch]` f32 beside its copies.
+pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64) -> u64 {
     let f32s = |n: u64| n.saturating_mul(4);
     let ub = g.ub;
-    let heads = g.layers.iter().map(|l| l.n_head).max().unwrap_or(0);
-    let output = f32s(ub.saturating_mul(g.n_vocab))
-        .saturating_add(f32s(ub.saturating_mul(g.n_embd).saturating_mul(3)));
-    let residual = f32s(ub.saturating_mul(g.n_embd).saturating_mul(5));
-    let attention = if g.flash_attn {
-        ub.saturating_mul(g.n_kv)
-            .saturating_mul(2)
-            .saturating_add(residual)
-    } else {
-        f32s(
-            ub.saturating_mul(g.n_kv)
-                .saturating_mul(heads.saturating_add(1)),
-        )
-        .saturating_add(residual)
+    let u = f32s(ub.saturating_mul(g.n_embd));
+    // Below 32 rows nothing is offloaded: the GPU runs only the layers it holds.
+    let offload = ub >= 32;
+    let mask_bytes = g
+        .n_kv
+        .saturating_mul(ub)
+        .saturating_mul(if g.flash_attn { 2 } else { 4 });
+    let attention_on_gpu = |l: &LayerGraph, o: &LayerOffload| {
+        l.attention
+            && l.n_head > 0
+            && (o.on_gpu || (offload && (!g.flash_attn || cuda_supports_flash_attn(l))))
     };
-    output.max(attention)
+    // Each mask (0: the full cache's, 1: the sliding one's) lives on the GPU from the first
+    // layer whose attention reads it there to the last.
+    let mut span = [(usize::MAX, 0usize); 2];
+    for (il, (l, o)) in g.layers.iter().zip(layers).enumerate() {
+        if attention_on_gpu(l, o) {
+            let m = usize::from(g.masks > 1 && o.swa);
+            span[m] = (span[m].0.min(il), span[m].1.max(il));
+        }
+    }
+    let extra = g.extra_masks.saturating_mul(mask_bytes);
+    let small = f32s(ub.saturating_mul(8));
+    let mut seen = [false; 2];
+    let mut peak = 0u64;
+    for (il, (l, o)) in g.layers.iter().zip(layers).enumerate() {
+        if !o.on_gpu && !offload {
+            continue;
+        }
+        let live = span.iter().filter(|&&(a, b)| a <= il && il <= b).count() as u64;
+        let masks = mask_bytes.saturating_mul(live).saturating_add(extra);
+        let ph = layer_phases(g, l);
+        let host = u64::from(!o.on_gpu);
+        // The cache views are copied when the layer is in host memory; a weight whenever it is
+        // (`--n-cpu-moe` keeps a GPU layer's experts there).
+        let c = &o.weight_copy;
+        let attn = if attention_on_gpu(l, o) {
+            // The first host-held layer of a cache copies its views into an empty buffer;
+            // the next ones land beside the holes the earlier copies left (measured:
+            // half the views at the first, all of them from the second on).
+            let cache = usize::from(g.masks > 1 && o.swa);
+            let views = if seen[cache] {
+                o.kv_view_bytes
+            } else {
+                o.kv_view_bytes / 2
+            };
+            if !o.on_gpu {
+                seen[cache] = true;
+            }
+            ph.attn
+                .saturating_add(views.saturating_add(u).saturating_mul(host))
+        } else if ph.idx > 0 {
+            // A DSA indexer runs on the GPU (its fused op is CUDA's) even where the attention
+            // after it stays on the CPU; counted as the whole phase.
+            ph.attn
+        } else {
+            0
+        };
+        let with = |phase: u64, copy: u64| {
+            if phase > 0 {
+                phase.saturating_add(copy)
+            } else {
+                0
+            }
+        };
+        let ffn = with(ph.ffn, c.ffn);
+        let moe = with(ph.moe, c.moe);
+        let recr = with(
+            ph.recr,
+            c.recr.saturating_add(o.state_bytes.saturating_mul(host)),
+        );
+        let layer = attn.max(ffn).max(moe).max(recr).max(c.attn);
+        peak = peak.max(masks.saturating_add(small).saturating_add(layer));
+    }
+    let output = f32s(ub.saturating_mul(g.n_vocab))
+        .saturating_add(u.saturating_mul(OUT_UNITS))
+        .saturating_add(output_copy);
+    peak.max(output)
 }
 
 /// Whether CUDA runs `flash_attn_ext` for an attention layer of these shapes
