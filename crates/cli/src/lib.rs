@@ -28,6 +28,8 @@ use crate::render::Paint;
 /// The `ggufscope` command: parse the arguments, start logging, run the command against a
 /// buffered stdout, and turn the outcome into an exit code (see `exit.rs`).
 pub fn main() -> ExitCode {
+    // One command per process: the architecture table's run state is left to the exit.
+    ggufscope_model::table::keep_run_state(true);
     let cli = Cli::parse();
     let no_color = cli::no_color_env();
     logging::init(

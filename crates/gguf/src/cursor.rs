@@ -183,7 +183,26 @@ impl<'a> Cursor<'a> {
     ) -> Result<(), Error> {
         let data = self.data;
         let mut pos = self.pos;
-        for _ in 0..count {
+        // Fast path: no error can happen while the length word and the string fit.
+        let lw = if WIDE { 8 } else { 4 };
+        let mut left = count;
+        while left > 0 {
+            let Some(n) = len_at::<WIDE, BIG>(data, pos) else {
+                break;
+            };
+            let Some(end) = usize::try_from(n)
+                .ok()
+                .filter(|_| n <= max)
+                .and_then(|n| (pos + lw).checked_add(n))
+                .filter(|&e| e <= data.len())
+            else {
+                break;
+            };
+            pos = end;
+            left -= 1;
+        }
+        // The defect found again with its details (the same checks: this loop ends at it).
+        for _ in 0..left {
             match str_span::<WIDE, BIG>(data, pos, max) {
                 Ok((_, end)) => pos = end,
                 Err((at, need)) => {

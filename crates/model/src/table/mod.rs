@@ -901,7 +901,7 @@ fn load_sections(
             }
         }
     }
-    Ok(Loaded {
+    let loaded = Loaded {
         arch: arch.to_string(),
         rope_type: t.rope_type(arch),
         hparams,
@@ -916,7 +916,31 @@ fn load_sections(
         n_created: it.n_created,
         source,
         has_tensor_code,
-    })
+    };
+    if KEEP_RUN_STATE.load(std::sync::atomic::Ordering::Relaxed) {
+        // A short-lived process exits right after: the parse trees and the interpreter's
+        // state are left to the operating system (freeing them is 15 % of a `memory` run).
+        std::mem::forget((
+            it,
+            common,
+            generic_post,
+            generic_tensors,
+            members,
+            hparams_body,
+            graph_bodies,
+        ));
+    }
+    Ok(loaded)
+}
+
+static KEEP_RUN_STATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a process that ends after a few table runs (the command-line tool): each run's parse
+/// trees and interpreter state are not freed but left to the operating system at exit, which
+/// saves the time freeing them takes. A library serving many files leaves this off (the
+/// default): every run frees what it built.
+pub fn keep_run_state(keep: bool) {
+    KEEP_RUN_STATE.store(keep, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl Interp<'_> {
