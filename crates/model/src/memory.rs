@@ -1061,7 +1061,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         compute::cpu(graph).bytes
     };
     let (layers, output_copy, host_weights) = offload_inputs(plan, p);
-    let partial = host_weights || p.layer_devices.iter().any(|&d| d == 0);
+    let partial = host_weights || p.layer_devices.contains(&0);
     // The first GPU takes over the host-held layers' large ops (`compute::partial_offload_gpu`);
     // every other GPU runs the graph of its own layers.
     let first = if partial {

@@ -655,7 +655,9 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     for (il, (l, o)) in g.layers.iter().zip(layers).enumerate() {
         if attention_on_gpu(l, o) {
             let m = usize::from(g.masks > 1 && o.swa);
-            span[m] = (span[m].0.min(il), span[m].1.max(il));
+            if let Some(sp) = span.get_mut(m) {
+                *sp = (sp.0.min(il), sp.1.max(il));
+            }
         }
     }
     let extra = g.extra_masks.saturating_mul(mask_bytes);
@@ -678,14 +680,14 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
             // the next ones land beside the holes the earlier copies left (measured:
             // half the views at the first, all of them from the second on).
             let cache = usize::from(g.masks > 1 && o.swa);
-            let views = if seen[cache] {
-                o.kv_view_bytes
-            } else {
-                o.kv_view_bytes / 2
+            let views = match seen.get_mut(cache) {
+                Some(seen) if *seen => o.kv_view_bytes,
+                Some(seen) => {
+                    *seen |= !o.on_gpu;
+                    o.kv_view_bytes / 2
+                }
+                None => o.kv_view_bytes,
             };
-            if !o.on_gpu {
-                seen[cache] = true;
-            }
             ph.attn
                 .saturating_add(views.saturating_add(u).saturating_mul(host))
         } else if ph.idx > 0 {
