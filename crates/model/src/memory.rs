@@ -1042,7 +1042,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
         &resolved
     };
     let mask_elt = if graph.flash_attn { 2 } else { 4 };
-    let host = ub
+    let mask_bytes = ub
         .saturating_mul(n_kv)
         .saturating_mul(mask_elt)
         .saturating_mul(masks)
@@ -1052,7 +1052,11 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
             ub.saturating_mul(n_kv)
                 .saturating_mul(2)
                 .saturating_mul(graph.extra_masks),
-        )
+        );
+    // A selective scan CUDA cannot run stays on the CPU with its inputs and output there; the
+    // masks are copied to the GPU before it runs, so the two share the buffer.
+    let host = mask_bytes
+        .max(compute::cpu_scan_bytes(graph))
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
     let full_graph = if fa == plan.compute_graph.flash_attn {

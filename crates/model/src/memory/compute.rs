@@ -719,6 +719,25 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     peak.max(output)
 }
 
+/// The bytes a Mamba-1 selective scan holds on the CPU when CUDA cannot run it
+/// (`ggml_backend_cuda_device_supports_op`, ggml/src/ggml-cuda/ggml-cuda.cu:5499-5515: Mamba-1
+/// only with `d_state == 16` and `d_inner % 128 == 0`), 0 when it can or for other blocks: the
+/// scan's inputs `x`, `dt` `[d_inner, n_ubatch]`, `B`, `C` `[d_state, n_ubatch]`, the state
+/// `[d_state, d_inner]` (one sequence) and its output (`y` and the new state), all f32
+/// (`ggml_ssm_scan`, build_mamba_layer in src/models/mamba-base.cpp). Measured: mamba, jamba,
+/// plamo2 on `cuda-truth.json` (d_state 128).
+pub fn cpu_scan_bytes(g: &Graph) -> u64 {
+    if g.recurrent != RecurrentKind::Mamba1 || (g.ssm_d_state == 16 && g.ssm_d_inner % 128 == 0) {
+        return 0;
+    }
+    let (d, n, ub) = (g.ssm_d_inner, g.ssm_d_state, g.ub);
+    d.saturating_mul(ub)
+        .saturating_mul(3)
+        .saturating_add(n.saturating_mul(ub).saturating_mul(2))
+        .saturating_add(n.saturating_mul(d).saturating_mul(2))
+        .saturating_mul(4)
+}
+
 /// Whether CUDA runs `flash_attn_ext` for an attention layer of these shapes
 /// (`ggml_cuda_get_best_fattn_kernel`, ggml/src/ggml-cuda/fattn.cu:541-616; the grouped-query
 /// optimisation the wide heads need applies from `gqa_ratio = n_head / n_head_kv >= 2`, with the
