@@ -1110,7 +1110,7 @@ fn offload_inputs(plan: &MemoryPlan, p: &Placement) -> (Vec<compute::LayerOffloa
                 kv_view_bytes: if mla && v == 0 {
                     k.saturating_mul(2)
                 } else {
-                    k + v
+                    k.saturating_add(v)
                 },
                 state_bytes: m.map_or(0, |m| m.state_bytes),
                 weight_copy: compute::Phases::default(),
