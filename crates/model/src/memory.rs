@@ -1080,12 +1080,20 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     } else {
         host
     };
-    for (i, c) in out.iter_mut().enumerate() {
-        *c = match i {
-            0 => host,
-            1 => first,
-            _ => full_graph,
-        };
+    // The context's GPU backends are the model's devices (src/llama.cpp:289-300): with split
+    // mode none only the main GPU, which then takes the offloaded ops; other GPUs reserve none.
+    let model_gpus: Vec<usize> = if o.split_mode == SplitMode::None {
+        vec![o.main_gpu]
+    } else {
+        (0..gpus.len()).collect()
+    };
+    if let Some(h) = out.first_mut() {
+        *h = host;
+    }
+    for (k, &g) in model_gpus.iter().enumerate() {
+        if let Some(c) = out.get_mut(1 + g) {
+            *c = if k == 0 { first } else { full_graph };
+        }
     }
     out
 }

@@ -370,3 +370,66 @@ fn n_cpu_moe_keeps_experts_on_the_cpu() {
     };
     assert!(apply_placement(&mut plan, &row).is_err());
 }
+
+/// Split mode none: the model's only device is the main GPU (src/llama.cpp:289-300), so the
+/// context has no backend, and no compute buffer, on the other GPUs.
+#[test]
+fn split_mode_none_reserves_compute_on_the_main_gpu_only() {
+    for main_gpu in 0..2usize {
+        let p = corpus_plan(
+            "llama-dense.gguf",
+            &PlacementOptions {
+                backend: Backend::Cuda,
+                gpu_mem: vec![Some(24 << 30), Some(24 << 30)],
+                split_mode: ggufscope_model::SplitMode::None,
+                main_gpu,
+                ..PlacementOptions::default()
+            },
+        );
+        let (on, off) = (&p.devices[1 + main_gpu], &p.devices[2 - main_gpu]);
+        assert!(
+            on.compute_bytes > 0 && on.weights_bytes > 0,
+            "main gpu {main_gpu}"
+        );
+        assert_eq!(
+            (off.compute_bytes, off.weights_bytes),
+            (0, 0),
+            "main gpu {main_gpu}"
+        );
+    }
+}
+
+/// With experts kept in host memory (`--n-cpu-moe`), ggml's scheduler still runs their
+/// `mul_mat_id` on the GPU for a batch of 32 rows or more, on a copy of the whole expert tensor
+/// (ggml-backend.cpp:961-980, 1370-1395): the GPU's compute buffer grows by at least the largest
+/// expert tensor left on the host, and the figure at n_cpu_moe 0 is the full-offload one.
+#[test]
+fn experts_on_the_host_are_copied_into_the_gpu_compute_buffer() {
+    let plan = |n: u64| {
+        corpus_plan(
+            "llama-moe.gguf",
+            &PlacementOptions {
+                backend: Backend::Cuda,
+                overrides: ggufscope_model::n_cpu_moe_overrides(n),
+                ..PlacementOptions::default()
+            },
+        )
+    };
+    let full = plan(0);
+    assert_eq!(full.devices[1].compute_bytes, full.cpu_compute_bytes);
+    let p = plan(2);
+    let largest_expert = p
+        .tensors
+        .iter()
+        .filter(|t| t.name.contains("_exps"))
+        .map(|t| t.bytes)
+        .max()
+        .unwrap();
+    assert!(largest_expert > 0);
+    assert!(
+        p.devices[1].compute_bytes >= full.devices[1].compute_bytes + largest_expert,
+        "{} vs {} + {largest_expert}",
+        p.devices[1].compute_bytes,
+        full.devices[1].compute_bytes
+    );
+}
