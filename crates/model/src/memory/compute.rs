@@ -673,8 +673,9 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
         let ph = layer_phases(g, l);
         let host = u64::from(!o.on_gpu);
         // The cache views are copied when the layer is in host memory; a weight whenever it is
-        // (`--n-cpu-moe` keeps a GPU layer's experts there).
-        let c = &o.weight_copy;
+        // (`--n-cpu-moe` keeps a GPU layer's experts there) and ops are offloaded at all.
+        let none = Phases::default();
+        let c = if offload { &o.weight_copy } else { &none };
         let attn = if attention_on_gpu(l, o) {
             // The first host-held layer of a cache copies its views into an empty buffer;
             // the next ones land beside the holes the earlier copies left (measured:
@@ -715,7 +716,7 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     }
     let output = f32s(ub.saturating_mul(g.n_vocab))
         .saturating_add(u.saturating_mul(OUT_UNITS))
-        .saturating_add(output_copy);
+        .saturating_add(if offload { output_copy } else { 0 });
     peak.max(output)
 }
 
