@@ -17,6 +17,16 @@
 
 use serde::Serialize;
 
+impl Graph {
+    /// One KQ mask `[n_kv, n_ubatch]`: f16 with flash attention, else f32
+    /// (`llm_graph_input_attn_kv::set_input`, src/llama-graph.cpp).
+    pub fn mask_bytes(&self) -> u64 {
+        self.n_kv
+            .saturating_mul(self.ub)
+            .saturating_mul(if self.flash_attn { 2 } else { 4 })
+    }
+}
+
 /// What shapes the reserved graph, per layer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LayerGraph {
@@ -201,14 +211,12 @@ pub fn cpu(g: &Graph) -> Estimate {
     let f32s = |n: u64| n.saturating_mul(4);
     let ub = g.ub;
     let u = f32s(ub.saturating_mul(g.n_embd));
-    let mask_elt = if g.flash_attn { 2 } else { 4 };
-    // Graph inputs alive through every layer: the KQ masks `[n_kv, n_ubatch]` (f16 with flash
-    // attention, `llm_graph_input_attn_kv::set_input`, src/llama-graph.cpp), tokens, positions
-    // (4 per token for M-RoPE) and the output ids.
-    let inputs = (g.masks + g.extra_masks)
-        .saturating_mul(g.n_kv)
-        .saturating_mul(ub)
-        .saturating_mul(mask_elt)
+    // Graph inputs alive through every layer: the KQ masks, tokens, positions (4 per token for
+    // M-RoPE) and the output ids.
+    let inputs = g
+        .masks
+        .saturating_add(g.extra_masks)
+        .saturating_mul(g.mask_bytes())
         .saturating_add(f32s(ub.saturating_mul(8)));
     let mut attn = 0u64;
     let mut ffn = 0u64;
@@ -640,10 +648,9 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     let u = f32s(ub.saturating_mul(g.n_embd));
     // Below 32 rows nothing is offloaded: the GPU runs only the layers it holds.
     let offload = ub >= 32;
-    let mask_bytes = g
-        .n_kv
-        .saturating_mul(ub)
-        .saturating_mul(if g.flash_attn { 2 } else { 4 });
+    let mask_bytes = g.mask_bytes();
+    // The mask (0: the full cache's, 1: the sliding one's) a layer's attention reads.
+    let mask_of = |o: &LayerOffload| usize::from(g.masks > 1 && o.swa);
     let attention_on_gpu = |l: &LayerGraph, o: &LayerOffload| {
         l.attention
             && l.n_head > 0
@@ -654,8 +661,7 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     let mut span = [(usize::MAX, 0usize); 2];
     for (il, (l, o)) in g.layers.iter().zip(layers).enumerate() {
         if attention_on_gpu(l, o) {
-            let m = usize::from(g.masks > 1 && o.swa);
-            if let Some(sp) = span.get_mut(m) {
+            if let Some(sp) = span.get_mut(mask_of(o)) {
                 *sp = (sp.0.min(il), sp.1.max(il));
             }
         }
@@ -680,8 +686,7 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
             // The first host-held layer of a cache copies its views into an empty buffer;
             // the next ones land beside the holes the earlier copies left (measured:
             // half the views at the first, all of them from the second on).
-            let cache = usize::from(g.masks > 1 && o.swa);
-            let views = match seen.get_mut(cache) {
+            let views = match seen.get_mut(mask_of(o)) {
                 Some(seen) if *seen => o.kv_view_bytes,
                 Some(seen) => {
                     *seen |= !o.on_gpu;
