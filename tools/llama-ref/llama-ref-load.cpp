@@ -51,6 +51,12 @@ static bool type_of(const char * name, ggml_type * out) {
 
 static void log_cb(enum ggml_log_level /*level*/, const char * text, void * /*ud*/) {
     g_log += text;
+    // LLAMA_REF_LOG=1: every log line to stderr too (with build-alloc-debug.sh's ggml-base, the
+    // graph allocator's peaks and the tensors alive at each).
+    static const bool echo = getenv("LLAMA_REF_LOG") != nullptr;
+    if (echo) {
+        fputs(text, stderr);
+    }
 }
 
 static std::string json_str(const std::string & s) {

@@ -23,6 +23,8 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/llama-ref.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
 archs=$(ls "$REPO/tests/fixtures/llama-archs/" | sed -n 's/-\(dense\|moe\)\.gguf$//p' | sort -u)
+# ARCHS="llama qwen2 ..." restricts the run to those architectures.
+if [ -n "${ARCHS:-}" ]; then archs=$ARCHS; fi
 : > "$DEST/failures.txt"
 mkdir -p "$SCRATCH/json"
 for arch in $archs; do

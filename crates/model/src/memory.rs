@@ -1017,7 +1017,8 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
 ///   with op offload a GPU computes the large batches of CPU-held weights too, so a GPU without
 ///   layers still reserves one); the host reserves the pinned `CUDA_Host` buffer of the graph
 ///   inputs: the KQ masks (`n_ubatch × n_kv`, f16 with flash attention, else f32; one per
-///   cache of an iSWA model) and the input embeddings (`get_rows` on the CPU-held
+///   cache of an iSWA model), each cache's V index input with flash attention off
+///   (`n_ubatch · n_embd_v_gqa_max` i64, [`compute::Graph::v_idx_bytes`]) and the input embeddings (`get_rows` on the CPU-held
 ///   `token_embd`, `n_ubatch × n_embd` f32, and its copy), plus 64 KiB of small inputs.
 fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<u64> {
     let gpus = placement::gpus(o);
@@ -1057,6 +1058,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     // masks are copied to the GPU before it runs, so the two share the buffer.
     let host = mask_bytes
         .max(compute::cpu_scan_bytes(graph))
+        .saturating_add(graph.v_idx_bytes())
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
     let full_graph = if fa == plan.compute_graph.flash_attn {

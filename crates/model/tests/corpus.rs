@@ -48,8 +48,11 @@ fn sized_sets() -> Vec<(PathBuf, Vec<PathBuf>)> {
         .into_iter()
         .map(|set| {
             let files = gguf_files_in(&set);
+            // s384 and s512 hold every corpus architecture; s2048 (real widths: head size
+            // 128, vocabulary 32000) a selection of the architectures people run.
+            let least = if set.ends_with("s2048") { 30 } else { 100 };
             assert!(
-                files.len() > 100,
+                files.len() > least,
                 "{}: {} files",
                 set.display(),
                 files.len()
@@ -57,7 +60,7 @@ fn sized_sets() -> Vec<(PathBuf, Vec<PathBuf>)> {
             (set, files)
         })
         .collect();
-    assert!(sets.len() >= 2, "{} sized sets", sets.len());
+    assert!(sets.len() >= 3, "{} sized sets", sets.len());
     sets
 }
 
@@ -343,7 +346,9 @@ fn kv_bytes_per_token_matches_llama_cpp_kv_cache_at_other_sizes() {
             KNOWN_SIZED_GAPS.iter().any(|(g, _)| *g == k)
         };
         let (checked, failures) = kv_per_token_failures(&truth_in(&set), &files, &known);
-        assert!(checked > 80, "{}: {checked}", set.display());
+        // s2048 holds 33 files, 25 of them without a sliding window.
+        let least = if set.ends_with("s2048") { 20 } else { 80 };
+        assert!(checked > least, "{}: {checked}", set.display());
         assert!(
             failures.is_empty(),
             "{}:\n{}",

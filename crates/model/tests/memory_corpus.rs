@@ -61,10 +61,6 @@ const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
         "minimax-m3-moe.gguf n_ctx_4096",
         "over: the MSA graph (src/models/minimax-m3.cpp) is not followed",
     ),
-    (
-        "dots3note-moe.gguf n_ctx_512",
-        "over: DSA indexer counted beside KQ, with the sliding mask",
-    ),
 ];
 
 /// Figures where the total (weights + caches + output + compute) is under llama.cpp's by more
@@ -73,8 +69,6 @@ const TOTAL_UNDER: &[&str] = &[
     "deepseek4-moe.gguf n_ctx_512",
     "kimi-k3-moe.gguf n_ctx_512",
     "kimi-linear-moe.gguf n_ctx_512",
-    "llama4-moe.gguf n_ctx_512",
-    "minimax-01-moe.gguf n_ctx_512",
     "qwen4exp-moe.gguf n_ctx_512",
     "qwen4exp-moe.gguf n_ctx_4096",
 ];
@@ -105,8 +99,11 @@ fn sized_files() -> Vec<(PathBuf, Vec<PathBuf>)> {
         .into_iter()
         .map(|set| {
             let files = gguf_files_in(&set);
+            // s384 and s512 hold every corpus architecture; s2048 (real widths: head size
+            // 128, vocabulary 32000) a selection of the architectures people run.
+            let least = if set.ends_with("s2048") { 30 } else { 100 };
             assert!(
-                files.len() > 100,
+                files.len() > least,
                 "{}: {} files",
                 set.display(),
                 files.len()
@@ -114,7 +111,7 @@ fn sized_files() -> Vec<(PathBuf, Vec<PathBuf>)> {
             (set, files)
         })
         .collect();
-    assert!(sets.len() >= 2, "{} sized sets", sets.len());
+    assert!(sets.len() >= 3, "{} sized sets", sets.len());
     sets
 }
 
@@ -356,21 +353,24 @@ fn memory_of_every_sized_file_matches_llama_cpp() {
 /// graph-following estimate of `crates/model/src/memory/compute.rs` (its unit counts were set on
 /// the corpus's one size; these files show where that does not carry over). An entry that comes
 /// within tolerance is printed (remove it); an entry not listed that falls outside fails the test.
-/// At this commit: 40 of 512 figures (11 under llama.cpp's, 29 over), ratios
+/// At this commit: 39 of 578 figures (13 under llama.cpp's, 26 over), ratios
 /// 0.593 to 1.59.
 const KNOWN_COMPUTE_OUT_OF_TOLERANCE: &[&str] = &[
+    "s2048/cohere2-dense.gguf n_ctx_512",
+    "s2048/deepseek32-moe.gguf n_ctx_4096",
+    "s2048/gemma2-dense.gguf n_ctx_512",
+    "s2048/gemma3-dense.gguf n_ctx_512",
+    "s2048/granitehybrid-dense.gguf n_ctx_512",
+    "s2048/olmo2-dense.gguf n_ctx_512",
+    "s2048/qwen3-dense.gguf n_ctx_512",
     "s384/deepseek32-moe.gguf n_ctx_512",
     "s384/deepseek4-moe.gguf n_ctx_512",
     "s384/dots3note-moe.gguf n_ctx_512",
-    "s384/falcon-h1-dense.gguf n_ctx_512",
     "s384/glm-dsa-moe.gguf n_ctx_512",
     "s384/glm5-next-moe.gguf n_ctx_512",
     "s384/hy_v4-moe.gguf n_ctx_512",
     "s384/minimax-01-moe.gguf n_ctx_512",
     "s384/minimax-m3-moe.gguf n_ctx_4096",
-    "s384/minimax-m3-moe.gguf n_ctx_512",
-    "s384/nemotron_h-dense.gguf n_ctx_512",
-    "s384/nemotron_h_moe-dense.gguf n_ctx_512",
     "s384/qwen4exp-moe.gguf n_ctx_4096",
     "s384/qwen4exp-moe.gguf n_ctx_512",
     "s384/refact-moe.gguf n_ctx_512",
@@ -380,22 +380,18 @@ const KNOWN_COMPUTE_OUT_OF_TOLERANCE: &[&str] = &[
     "s512/deepseek4-moe.gguf n_ctx_512",
     "s512/dots3note-moe.gguf n_ctx_512",
     "s512/exaone4-dense.gguf n_ctx_512",
-    "s512/falcon-h1-dense.gguf n_ctx_512",
     "s512/glm-dsa-moe.gguf n_ctx_4096",
     "s512/glm-dsa-moe.gguf n_ctx_512",
     "s512/glm5-next-moe.gguf n_ctx_512",
-    "s512/granitehybrid-dense.gguf n_ctx_512",
     "s512/hy_v4-moe.gguf n_ctx_4096",
     "s512/hy_v4-moe.gguf n_ctx_512",
     "s512/kimi-linear-moe.gguf n_ctx_512",
-    "s512/mamba2-dense.gguf n_ctx_4096",
-    "s512/mamba2-dense.gguf n_ctx_512",
     "s512/minicpm3-dense.gguf n_ctx_512",
     "s512/minimax-01-moe.gguf n_ctx_512",
     "s512/minimax-m3-moe.gguf n_ctx_4096",
-    "s512/nemotron_h-dense.gguf n_ctx_512",
-    "s512/nemotron_h_moe-dense.gguf n_ctx_512",
     "s512/olmo2-dense.gguf n_ctx_512",
+    "s512/qwen35moe-moe.gguf n_ctx_512",
+    "s512/qwen3next-moe.gguf n_ctx_512",
     "s512/qwen4exp-moe.gguf n_ctx_4096",
     "s512/qwen4exp-moe.gguf n_ctx_512",
     "s512/refact-moe.gguf n_ctx_512",

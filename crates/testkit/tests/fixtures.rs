@@ -62,7 +62,7 @@ fn llama_archs_sized_heads_are_in_the_repository() {
         .iter()
         .map(|s| s.file_name().unwrap().to_owned())
         .collect();
-    assert_eq!(names, ["s384", "s512"]);
+    assert_eq!(names, ["s2048", "s384", "s512"]);
     let corpus: Vec<String> = llama_archs_files()
         .iter()
         .map(|p| fixture_name(p))
@@ -70,9 +70,27 @@ fn llama_archs_sized_heads_are_in_the_repository() {
     for set in &sets {
         assert!(set.join("llama-truth.json").is_file(), "{}", set.display());
         let files = gguf_files_in(set);
-        // The corpus's 128 files, gzip-compressed heads.
+        // s384, s512: the corpus's 128 files, gzip-compressed heads; s2048: 33 of them (31
+        // architectures people run), each with its truth record.
         let sized: Vec<String> = files.iter().map(|p| fixture_name(p)).collect();
-        assert_eq!(sized, corpus, "{}", set.display());
+        if set.ends_with("s2048") {
+            assert_eq!(sized.len(), 33, "{}", set.display());
+            assert!(
+                sized.iter().all(|f| corpus.contains(f)),
+                "{}",
+                set.display()
+            );
+            let truth: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(set.join("llama-truth.json")).unwrap())
+                    .unwrap();
+            for f in &sized {
+                for n_ctx in ["n_ctx_512", "n_ctx_4096"] {
+                    assert!(truth[n_ctx].get(f).is_some(), "{f} {n_ctx}");
+                }
+            }
+        } else {
+            assert_eq!(sized, corpus, "{}", set.display());
+        }
         for file in &files {
             assert_eq!(&read_fixture(file)[..4], b"GGUF", "{}", file.display());
         }

@@ -18,6 +18,19 @@
 use serde::Serialize;
 
 impl Graph {
+    /// The `attn_inp_v_idxs` inputs of every cache the graph writes V into: `[n_ubatch ·
+    /// n_embd_v_gqa_max]` i64 each with a transposed V cache (flash attention off); with flash
+    /// attention one index per token, counted with the other small inputs.
+    pub fn v_idx_bytes(&self) -> u64 {
+        if self.flash_attn || self.no_cache {
+            return 0;
+        }
+        self.masks
+            .saturating_mul(self.ub)
+            .saturating_mul(self.v_idx_width)
+            .saturating_mul(8)
+    }
+
     /// One KQ mask `[n_kv, n_ubatch]`: f16 with flash attention, else f32
     /// (`llm_graph_input_attn_kv::set_input`, src/llama-graph.cpp).
     pub fn mask_bytes(&self) -> u64 {
@@ -90,6 +103,12 @@ pub struct Graph {
     pub masks: u64,
     /// Extra `[n_kv, n_ubatch]` inputs beside the masks (DSA's indexer mask).
     pub extra_masks: u64,
+    /// `n_embd_v_gqa_max()` when the graph writes V into a transposed cache (flash attention
+    /// off, a V cache written: not absorbed MLA, whose V is a view of K), else 0: each cache's
+    /// `attn_inp_v_idxs` input is then `n_ubatch · n_embd_v_gqa_max` i64
+    /// (`llama_kv_cache::build_input_v_idxs`, src/llama-kv-cache.cpp:1430-1445), alive through
+    /// the whole graph beside the masks.
+    pub v_idx_width: u64,
     /// Flash attention (mask f16, no KQ matrix).
     pub flash_attn: bool,
     /// `ssm_d_inner` (0 without SSM).
@@ -98,6 +117,8 @@ pub struct Graph {
     pub ssm_d_state: u64,
     /// `ssm_n_group`.
     pub ssm_n_group: u64,
+    /// `ssm_dt_rank` (Mamba-2: the SSM's head count).
+    pub ssm_dt_rank: u64,
     /// The recurrent family.
     pub recurrent: RecurrentKind,
     /// `indexer_n_head` of a DSA lightning indexer (0: none).
@@ -128,14 +149,11 @@ pub struct Graph {
 /// `n_embd`-wide activations below the KQ matrix in the allocator's buffer at the attention peak
 /// (the residual, the normed input and the holes of the previous layer's output) …
 const ATTN_UNITS: u64 = 4;
-/// … beside this many Q-shaped ones (`n_head·n_embd_head_k` wide: Q and its roped copy) …
+/// … beside this many Q-shaped ones (`n_head·n_embd_head_k` wide: Q and its roped copy).
+/// (What was measured here on three sizes as two more `n_embd_k_gqa`-wide units, two more for
+/// an iSWA graph, is each cache's `attn_inp_v_idxs` input, `n_ubatch · n_embd_v_gqa_max` i64,
+/// alive through the whole graph: counted with the graph inputs, [`Graph::v_idx_bytes`].)
 const ATTN_Q_UNITS: u64 = 2;
-/// … and this many `n_embd_k_gqa`-wide ones: `Kcur` and `Vcur` (`n_head_kv·n_embd_head_k`
-/// wide), copied into the cache (`set_rows`) before `mul_mat(k, q)` and then free, but their
-/// holes too small for KQ, which goes above them; an iSWA graph (two caches, two masks) holds
-/// two more. Measured on three sizes (n_head_kv / n_head = 1, 1/3, 1/2): the peak follows
-/// `n_embd_k_gqa`, not `n_embd`.
-const ATTN_KV_UNITS: u64 = 2;
 
 /// `(n_embd units, Q units, n_embd_k_gqa units)` below KQ for each form of `build_qkv`
 /// (src/llama-graph.cpp:1647-1760) and whether the graph ropes Q and K: separate
@@ -158,10 +176,11 @@ fn attn_units(fused_qkv: bool, rope: bool, mla: bool, flash_attn: bool) -> (u64,
         return (ATTN_UNITS + 5, ATTN_Q_UNITS - 1, 0);
     }
     match (fused_qkv, rope) {
-        (false, true) => (ATTN_UNITS, ATTN_Q_UNITS, ATTN_KV_UNITS),
-        (false, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS),
-        (true, true) => (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS),
-        (true, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, ATTN_KV_UNITS + 2),
+        (false, true) => (ATTN_UNITS, ATTN_Q_UNITS, 0),
+        (false, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, 0),
+        (true, true) => (ATTN_UNITS - 2, ATTN_Q_UNITS, 0),
+        // `qkv`'s K and V parts.
+        (true, false) => (ATTN_UNITS - 1, ATTN_Q_UNITS, 2),
     }
 }
 /// Activations beside the FFN intermediates (residual, FFN input, its norm).
@@ -217,6 +236,7 @@ pub fn cpu(g: &Graph) -> Estimate {
         .masks
         .saturating_add(g.extra_masks)
         .saturating_mul(g.mask_bytes())
+        .saturating_add(g.v_idx_bytes())
         .saturating_add(f32s(ub.saturating_mul(8)));
     let mut attn = 0u64;
     let mut ffn = 0u64;
@@ -266,7 +286,6 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
     let f32s = |n: u64| n.saturating_mul(4);
     let ub = g.ub;
     let u = f32s(ub.saturating_mul(g.n_embd));
-    let iswa = g.masks > 1;
     let mut ph = Phases::default();
     if l.attention && l.n_head > 0 {
         // KQ = mul_mat(k, q) `[n_kv, n_ubatch, n_head]` f32, soft_max in place
@@ -319,11 +338,10 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             // Without a cache nothing is copied out before KQ: K and V stay alive as the
             // views KQ and KQV read, and the two units their holes take elsewhere are
             // not there (measured: dream, llada at three sizes).
-            (ATTN_UNITS - 2, ATTN_Q_UNITS, ATTN_KV_UNITS)
+            (ATTN_UNITS - 2, ATTN_Q_UNITS, 2)
         } else {
             attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
         };
-        let kv_units = kv_units + if iswa { 2 } else { 0 };
         let act = u
             .saturating_mul(units)
             .saturating_add(q.max(u).saturating_mul(q_units))
@@ -348,15 +366,25 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         // With `weight_before_ffn` the input is first repeated per expert and scaled
         // (`ggml_repeat_4d` then an in-place `ggml_mul`): `[n_embd, n_used, n_ubatch]`,
         // alive until the up and gate projections have read it.
+        // The down projection's output lands in the hole gate and up leave once the GLU
+        // product is made when it fits there (`n_embd ≤ 2·n_ff_exp`), else above the product
+        // (ggml-alloc.c's best fit; seen in the allocator's log on qwen3moe, llama4).
         let weighted = if g.moe_weight_before { g.n_embd } else { 0 };
+        let down = if g.n_embd <= l.n_ff_exp.saturating_mul(2) {
+            0
+        } else {
+            g.n_embd
+        };
         let per_tok = l.n_expert_used.saturating_mul(
             l.n_ff_exp
                 .saturating_mul(3)
-                .saturating_add(g.n_embd)
+                .saturating_add(down)
                 .saturating_add(weighted),
         );
         let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
-        let units = MOE_UNITS + u64::from(l.dense_beside_experts);
+        // Without a cache, attention's contiguous V copy (`v_cont`) leaves a hole below the
+        // experts' intermediates (allocator log of rnd1, llada-moe).
+        let units = MOE_UNITS + u64::from(l.dense_beside_experts) + u64::from(g.no_cache);
         ph.moe = ph.moe.max(
             f32s(ub.saturating_mul(per_tok))
                 .saturating_add(router)
@@ -373,7 +401,33 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
     }
     if l.recurrent {
         let d = g.ssm_d_inner.max(g.n_embd);
-        let mut r = if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
+        let mut r = if g.recurrent == RecurrentKind::Mamba2 {
+            // build_mamba2_layer (src/models/mamba-base.cpp): the `ssm_in` projection
+            // `zxBCdt` (`2·d_inner + 2·n_group·d_state + n_head` wide), the convolution input
+            // (`xBC` after the cached columns, `conv_dim = d_inner + 2·n_group·d_state` wide)
+            // and its output, alive together at the block's peak (allocator log of mamba2 at
+            // n_embd 512: 5.02 + 3.02 + 3.00 MiB above the residual and its norm), and one
+            // `d_inner`-wide unit more: the scan output `y` and the gated norm leave a hole of
+            // that size below the next layer's tensors (within 0.7 MiB on the corpus, s384,
+            // s512).
+            let groups = g
+                .ssm_n_group
+                .saturating_mul(g.ssm_d_state)
+                .saturating_mul(2);
+            let conv_dim = g.ssm_d_inner.saturating_add(groups);
+            let zxbcdt = g
+                .ssm_d_inner
+                .saturating_mul(2)
+                .saturating_add(groups)
+                .saturating_add(g.ssm_dt_rank);
+            f32s(
+                ub.saturating_mul(
+                    zxbcdt
+                        .saturating_add(conv_dim.saturating_mul(2))
+                        .saturating_add(g.ssm_d_inner),
+                ),
+            )
+        } else if g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0 {
             // A gated delta net (delta-net-base.cpp, qwen3next.cpp, qwen35.cpp): its
             // tensors are `conv_dim = d_inner + 2·n_group·d_state` wide (q and k before
             // their repeat to the value heads, then v): the `qkv_mixed` projection, the
@@ -486,7 +540,7 @@ pub(crate) fn graph_from_table(
     };
     let dense_beside =
         |il: u32| has_tensor(il, ".ffn_up.weight") && has_tensor(il, ".ffn_up_exps.weight");
-    let layers = l
+    let layers: Vec<LayerGraph> = l
         .layers
         .iter()
         .take(n_layer.max(1))
@@ -511,6 +565,19 @@ pub(crate) fn graph_from_table(
                 && (memory.class == "none" || in_kv(x.index) || !x.has_kv),
         })
         .collect();
+    // `n_embd_v_gqa_max()` (src/llama-hparams.cpp:199-206), for the V index input; absorbed
+    // MLA (one KV head, deepseek2.cpp's `is_mla` path) writes no V (its V is a view of the
+    // compressed K), so the input is no graph node.
+    let absorbed_mla = hint("n_lora_kv") > 0 && layers.iter().all(|x| x.n_head_kv <= 1);
+    let v_idx_width = if absorbed_mla {
+        0
+    } else {
+        l.layers
+            .iter()
+            .map(|x| u(x.n_embd_head_v).saturating_mul(u(x.n_head_kv)))
+            .max()
+            .unwrap_or(0)
+    };
     let indexer_heads = if hint("indexer_head_size") > 0 {
         hint("indexer_n_head")
     } else {
@@ -523,12 +590,14 @@ pub(crate) fn graph_from_table(
         n_vocab,
         masks,
         extra_masks: u64::from(indexer_heads > 0),
+        v_idx_width,
         // llama.cpp turns flash attention off for Grok on every backend
         // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
         flash_attn: flash_attn && l.arch != "grok",
         ssm_d_inner: hint("ssm_d_inner"),
         ssm_d_state: hint("ssm_d_state"),
         ssm_n_group: hint("ssm_n_group"),
+        ssm_dt_rank: hint("ssm_dt_rank"),
         recurrent,
         indexer_heads,
         mla_v: if hint("n_lora_kv") > 0 {
@@ -597,12 +666,17 @@ pub(crate) fn graph_from_spec(
             }
         })
         .collect();
+    let v_idx_width = (0..cfg.block_count)
+        .map(|il| cfg.head_dim.saturating_mul(cfg.layer(il).head_count_kv))
+        .max()
+        .unwrap_or(0);
     Graph {
         ub,
         n_kv,
         n_embd: cfg.embedding_length,
         n_vocab,
         masks,
+        v_idx_width,
         flash_attn,
         rope: true,
         layers,
