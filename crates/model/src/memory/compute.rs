@@ -359,6 +359,25 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
                 .saturating_add(act)
                 .saturating_add(v_t),
         );
+        if absorbed_mla && g.indexer_heads == 0 {
+            // Before KQ, absorbed MLA builds its query and key (deepseek2.cpp, kimi-linear.cpp):
+            // `kv_cmpr_pe` `[kv_lora_rank + n_rot, n_ubatch]`, the absorbed query `Qcur`
+            // `[kv_lora_rank + n_rot, n_head, n_ubatch]` (a concat of `q_nope_absorbed` and
+            // `q_pe`), the normed compressed KV `[kv_lora_rank, n_ubatch]` and `Kcur` (its
+            // concat with the roped `k_pe`) alive together above the residual and its norm
+            // (ggml-alloc's log of kimi-linear: 1.13 + 1.13 + 1.00 + 1.13 MiB at n_head 1),
+            // and two residual-width units of holes (the query's projection `[n_head·(nope +
+            // rope), n_ubatch]`, and what `kv_cmpr_pe` leaves between the two queries).
+            let build = f32s(
+                ub.saturating_mul(
+                    l.head_k
+                        .saturating_mul(l.n_head.saturating_add(2))
+                        .saturating_add(g.mla_v),
+                ),
+            )
+            .saturating_add(u.saturating_mul(4));
+            ph.attn = ph.attn.max(build);
+        }
     }
     if l.n_ff_exp > 0 && l.n_expert_used > 0 {
         // build_moe_ffn (src/llama-graph.cpp): up and gate `[n_ff_exp, n_used, n_ubatch]`
