@@ -46,10 +46,6 @@ const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
         "over: its indexer (kpool) is not followed; counted as DSA's",
     ),
     (
-        "bailingmoe2-moe.gguf n_ctx_512",
-        "over: expert intermediates at 2 MiB + 0.02",
-    ),
-    (
         "refact-moe.gguf n_ctx_512",
         "over: expert intermediates at 2 MiB + 0.02",
     ),

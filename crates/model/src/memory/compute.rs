@@ -65,6 +65,8 @@ pub struct LayerGraph {
     pub dense_beside_experts: bool,
     /// Q, K and V come from one fused `wqkv` projection (`build_qkv`'s fused path).
     pub fused_qkv: bool,
+    /// The layer reads the sliding-window cache (its mask and V indices).
+    pub swa: bool,
 }
 
 /// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
@@ -238,24 +240,63 @@ pub fn cpu(g: &Graph) -> Estimate {
         .saturating_mul(g.mask_bytes())
         .saturating_add(g.v_idx_bytes())
         .saturating_add(f32s(ub.saturating_mul(8)));
+    // A graph input dies after its last consumer (ggml-alloc frees it then): each cache's mask
+    // and V indices after the last layer that attends over that cache. So the FFN and experts of
+    // the last layer reading a cache, and every phase after it, run without that cache's
+    // inputs (ggml-alloc's log: deepseek-moe's only MoE layer is its last and reuses the mask's
+    // memory; gpt-oss's first MoE runs where its sliding mask was).
+    let small = f32s(ub.saturating_mul(8));
+    let per_cache = g
+        .mask_bytes()
+        .saturating_add(g.v_idx_bytes().checked_div(g.masks).unwrap_or(0));
+    let last_use = |swa: bool| {
+        g.layers
+            .iter()
+            .rposition(|l| l.attention && l.n_head > 0 && l.swa == swa)
+    };
+    let last = [last_use(false), last_use(true)];
+    let by_layer = last.iter().flatten().count() as u64 == g.masks;
+    // The inputs alive while layer `il` runs its attention (`during`) or after it.
+    let live = |il: usize, during: bool| -> u64 {
+        if !by_layer {
+            return inputs;
+        }
+        let mut b = small;
+        for (k, last) in last.iter().enumerate() {
+            if last.is_some_and(|last| last > il || (during && last == il)) {
+                b = b.saturating_add(per_cache);
+                if k == 0 {
+                    b = b.saturating_add(g.extra_masks.saturating_mul(g.mask_bytes()));
+                }
+            }
+        }
+        b
+    };
     let mut attn = 0u64;
     let mut ffn = 0u64;
     let mut moe = 0u64;
     let mut recr = 0u64;
-    for l in &g.layers {
+    let mut layer_peak = 0u64;
+    for (il, l) in g.layers.iter().enumerate() {
         let ph = layer_phases(g, l);
         attn = attn.max(ph.attn);
         ffn = ffn.max(ph.ffn);
         moe = moe.max(ph.moe);
         recr = recr.max(ph.recr);
+        // A recurrent block keeps every input's memory: the SSM's large tensors do not fit
+        // the holes dead masks leave (ggml-alloc's log of jamba, nemotron_h, plamo2, whose
+        // recurrent layers after the last attention peak as high as with the masks alive).
+        layer_peak = layer_peak
+            .max(live(il, true).saturating_add(ph.attn))
+            .max(inputs.saturating_add(ph.recr))
+            .max(live(il, false).saturating_add(ph.ffn.max(ph.moe)));
     }
     // The output head: the logits `[n_vocab, n_outputs]` f32 (n_outputs = n_ubatch at reserve)
     // beside the last hidden state; the masks are free by then (their memory may hold logits).
     let output = f32s(ub.saturating_mul(g.n_vocab)).saturating_add(u.saturating_mul(OUT_UNITS));
-    let layer_peak = attn.max(ffn).max(moe).max(recr);
-    let bytes = inputs.saturating_add(layer_peak).max(output);
+    let bytes = layer_peak.max(output);
     let formula = format!(
-        "max(inputs {inputs} + max(attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}{}{}; estimate of llama.cpp's reserved graph)",
+        "max(layers {layer_peak} (inputs {inputs} while every cache is read, + attention {attn}, ffn {ffn}, moe {moe}, recurrent {recr}), output {output}) (n_ubatch {ub}, n_kv {}, masks {}{}{}{}; estimate of llama.cpp's reserved graph)",
         g.n_kv,
         g.masks + g.extra_masks,
         if g.flash_attn { ", flash attention" } else { "" },
@@ -535,21 +576,20 @@ pub(crate) fn graph_from_table(
         RecurrentKind::None
     };
     let n_layer = usize::try_from(l.n_layer).unwrap_or(l.layers.len());
-    // A layer routes to experts when the model has experts and the layer uses some (leading
-    // dense layers, `n_layer_dense_lead`, keep the dense FFN).
-    let lead = usize::try_from(hint("n_layer_dense_lead")).unwrap_or(0);
-    let n_expert = hint("n_expert");
-    // … and only where the loader created expert tensors: some files carry expert keys for an
+    // A layer routes to experts when the model has experts, the layer uses some, and the
+    // loader created expert tensors for it: leading dense layers (`n_layer_dense_lead`, where
+    // the architecture reads it) get a dense FFN instead, and some files carry expert keys for an
     // architecture whose graph has none (refact, ernie4_5 without `_exps` tensors build
-    // `build_ffn`).
+    // `build_ffn`). The tensors decide, not the key: bailingmoe's files carry
+    // `leading_dense_block_count` its loader does not read (every layer has experts).
+    let n_expert = hint("n_expert");
     let has_experts = |il: u32| {
         l.tensors
             .iter()
             .any(|t| t.created && t.layer == i64::from(il) && t.name.contains("_exps."))
     };
-    let moe_layer = |x: &crate::table::LayerFacts| {
-        n_expert > 0 && x.n_expert_used > 0 && x.index as usize >= lead && has_experts(x.index)
-    };
+    let moe_layer =
+        |x: &crate::table::LayerFacts| n_expert > 0 && x.n_expert_used > 0 && has_experts(x.index);
     // A layer with a dense FFN beside its routed experts (arctic.cpp: `ffn_out` is added to the
     // experts' output, so it is held while they run).
     let has_tensor = |il: u32, suffix: &str| {
@@ -566,6 +606,7 @@ pub(crate) fn graph_from_table(
         .map(|x| LayerGraph {
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
             fused_qkv: has_tensor(x.index, ".attn_qkv.weight"),
+            swa: x.is_swa,
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
             head_v: u(x.n_embd_head_v),
@@ -682,6 +723,7 @@ pub(crate) fn graph_from_spec(
                 attention: n_kv > 0 && d.head_count > 0,
                 dense_beside_experts: false,
                 fused_qkv: false,
+                swa: false,
             }
         })
         .collect();
