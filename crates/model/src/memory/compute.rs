@@ -121,6 +121,9 @@ pub struct Graph {
     pub ssm_n_group: u64,
     /// `ssm_dt_rank` (Mamba-2: the SSM's head count).
     pub ssm_dt_rank: u64,
+    /// Hyper-connection streams (`dsv4_hc_mult`: deepseek4, qwen4exp), 0 or 1 without: the
+    /// residual is that many `n_embd` rows wide.
+    pub hc_streams: u64,
     /// The recurrent family.
     pub recurrent: RecurrentKind,
     /// `indexer_n_head` of a DSA lightning indexer (0: none).
@@ -346,15 +349,26 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             0
         } else if g.qsa_ratio > 0 {
             // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
-            // `[indexer_head_size, indexer_n_head, n_ubatch]` (norm and rope in place), one
-            // score per block and head `[n_kv / ratio, indexer_n_head, n_ubatch]` (relu in
-            // place, alive until the heads are summed) and the per-block sum.
+            // `[indexer_head_size, indexer_n_head, n_ubatch]` and their norm (a copy: the
+            // projection is read through a reshape), one score per block and head
+            // `[n_kv / ratio, indexer_n_head, n_ubatch]` and its relu, again a copy. The scores
+            // take the query's hole when they fit in it, the relu the normed query's (ggml-alloc's
+            // log of qwen4exp: 16 + 16 MiB above KQ at n_ctx 512, where the scores are 16 MiB
+            // too; 16 + 16 + 128 + 128 MiB at n_ctx 4096).
             let blocks = g.n_kv.div_ceil(g.qsa_ratio);
-            f32s(
+            let q = f32s(
                 ub.saturating_mul(g.indexer_heads)
-                    .saturating_mul(g.indexer_head_size.saturating_add(blocks))
-                    .saturating_add(blocks.saturating_mul(ub)),
-            )
+                    .saturating_mul(g.indexer_head_size),
+            );
+            let scores = f32s(ub.saturating_mul(g.indexer_heads).saturating_mul(blocks));
+            let two_q = q.saturating_mul(2);
+            if scores <= q {
+                two_q
+            } else if scores <= two_q {
+                two_q.saturating_add(scores)
+            } else {
+                two_q.saturating_add(scores.saturating_mul(2))
+            }
         } else {
             f32s(
                 ub.saturating_mul(g.indexer_heads)
@@ -518,6 +532,17 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         }
         ph.recr = ph.recr.max(r);
     }
+    // With hyper-connections the residual stream and its norm are `hc` rows per token
+    // (`l_last`, `hc_combine`, `DSV4_HC_POST`; ggml-alloc's log of qwen4exp): beside every
+    // phase, `2·(hc - 1)` residual widths more.
+    let hc = u.saturating_mul(g.hc_streams.saturating_sub(1).saturating_mul(2));
+    if hc > 0 {
+        for p in [&mut ph.attn, &mut ph.ffn, &mut ph.moe, &mut ph.recr] {
+            if *p > 0 {
+                *p = p.saturating_add(hc);
+            }
+        }
+    }
     ph
 }
 
@@ -658,6 +683,7 @@ pub(crate) fn graph_from_table(
         ssm_d_state: hint("ssm_d_state"),
         ssm_n_group: hint("ssm_n_group"),
         ssm_dt_rank: hint("ssm_dt_rank"),
+        hc_streams: hint("dsv4_hc_mult"),
         recurrent,
         indexer_heads,
         mla_v: if hint("n_lora_kv") > 0 {
