@@ -28,22 +28,22 @@ fn known_gap(file: &str) -> bool {
 }
 
 /// `set/file` of a sized-set file, the key of [`KNOWN_SIZED_GAPS`].
-fn sized_key(set: &Path, file: &str) -> String {
+pub(crate) fn sized_key(set: &Path, file: &str) -> String {
     format!("{}/{file}", set.file_name().unwrap().to_str().unwrap())
 }
 
-fn truth() -> J {
+pub(crate) fn truth() -> J {
     truth_in(&llama_archs_dir())
 }
 
-fn truth_in(dir: &Path) -> J {
+pub(crate) fn truth_in(dir: &Path) -> J {
     let text = std::fs::read_to_string(dir.join("llama-truth.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 /// Every sized set with its files; each set holds files (a set that lost every file is a
 /// failure of the generator, not a pass).
-fn sized_sets() -> Vec<(PathBuf, Vec<PathBuf>)> {
+pub(crate) fn sized_sets() -> Vec<(PathBuf, Vec<PathBuf>)> {
     let sets: Vec<_> = llama_archs_sized_sets()
         .into_iter()
         .map(|set| {

@@ -6,15 +6,14 @@
 //! and `recurrent_mib` are the sums of those lines).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ggufscope_gguf::{Gguf, ParseOptions};
 use ggufscope_model::{plan_memory_table, CacheKind, MemoryOptions, MemoryPlan};
-use ggufscope_testkit::{
-    fixture_name, gguf_files_in, llama_archs_dir, llama_archs_files, llama_archs_sized_sets,
-    read_fixture,
-};
+use ggufscope_testkit::{fixture_name, llama_archs_dir, llama_archs_files, read_fixture};
 use serde_json::Value as J;
+
+use crate::corpus::{sized_key, sized_sets, truth, truth_in};
 
 /// Corpus files whose memory figures we cannot yet match, each with the reason. A test asserts
 /// that exactly these differ, so a fix (or a new gap) shows.
@@ -67,41 +66,6 @@ const KNOWN_SIZED_GAPS: &[(&str, &str)] = &[];
 
 fn known_gap(file: &str) -> bool {
     KNOWN_GAPS.iter().any(|(f, _)| *f == file)
-}
-
-fn truth() -> J {
-    truth_in(&llama_archs_dir())
-}
-
-fn truth_in(dir: &Path) -> J {
-    let text = std::fs::read_to_string(dir.join("llama-truth.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Every sized set with its files, each file keyed `set/file`.
-fn sized_files() -> Vec<(PathBuf, Vec<PathBuf>)> {
-    let sets: Vec<_> = llama_archs_sized_sets()
-        .into_iter()
-        .map(|set| {
-            let files = gguf_files_in(&set);
-            // s384 and s512 hold every corpus architecture; s2048 (real widths: head size
-            // 128, vocabulary 32000) a selection of the architectures people run.
-            let least = if set.ends_with("s2048") { 30 } else { 100 };
-            assert!(
-                files.len() > least,
-                "{}: {} files",
-                set.display(),
-                files.len()
-            );
-            (set, files)
-        })
-        .collect();
-    assert!(sets.len() >= 3, "{} sized sets", sets.len());
-    sets
-}
-
-fn sized_key(set: &Path, file: &str) -> String {
-    format!("{}/{file}", set.file_name().unwrap().to_str().unwrap())
 }
 
 /// What llama.cpp prints for a buffer: `%.2f` of its MiB.
@@ -314,7 +278,7 @@ fn memory_of_every_sized_file_matches_llama_cpp() {
         figures: Vec::new(),
     };
     let mut n = 0;
-    for (set, files) in sized_files() {
+    for (set, files) in sized_sets() {
         n += files.len();
         let key = |file: &str| sized_key(&set, file);
         failures.extend(memory_differences(
@@ -389,7 +353,7 @@ fn compute_buffer_of_sized_files_within_issue_12_tolerance() {
     let mut cmp = Compared {
         figures: Vec::new(),
     };
-    for (set, files) in sized_files() {
+    for (set, files) in sized_sets() {
         let key = |file: &str| sized_key(&set, file);
         // The other figures are held by memory_of_every_sized_file_matches_llama_cpp.
         let _ = memory_differences(&truth_in(&set), &files, &key, &|_| false, &mut cmp);
