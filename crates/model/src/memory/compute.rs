@@ -67,6 +67,13 @@ pub struct LayerGraph {
     pub fused_qkv: bool,
     /// The layer reads the sliding-window cache (its mask and V indices).
     pub swa: bool,
+    /// Compressed K cells the layer's attention reads beside the raw cache (DeepSeek-V4's CSA
+    /// and HCA layers: `k_all = concat(raw_k, csa_k)`, src/models/deepseek4.cpp:750, 806), so
+    /// KQ is `n_kv + comp_kv` wide.
+    pub comp_kv: u64,
+    /// The layer runs the graph's DSA or QSA indexer (every attention layer of a DSA graph;
+    /// DeepSeek-V4's CSA layers only).
+    pub indexer: bool,
 }
 
 /// The recurrent block family (from the hyper-parameters llama.cpp's loader reads).
@@ -105,6 +112,12 @@ pub struct Graph {
     pub masks: u64,
     /// Extra `[n_kv, n_ubatch]` inputs beside the masks (DSA's indexer mask).
     pub extra_masks: u64,
+    /// Bytes of other graph inputs alive through every layer (DeepSeek-V4's compressed-cache
+    /// masks and its token embeddings).
+    pub extra_inputs: u64,
+    /// DeepSeek-V4's graph (`src/models/deepseek4.cpp`): its indexer's scores are fused
+    /// (`ggml_lightning_indexer`, line 646) and dead before KQ peaks.
+    pub dsv4: bool,
     /// `n_embd_v_gqa_max()` when the graph writes V into a transposed cache (flash attention
     /// off, a V cache written: not absorbed MLA, whose V is a view of K), else 0: each cache's
     /// `attn_inp_v_idxs` input is then `n_ubatch · n_embd_v_gqa_max` i64
@@ -242,6 +255,7 @@ pub fn cpu(g: &Graph) -> Estimate {
         .saturating_add(g.extra_masks)
         .saturating_mul(g.mask_bytes())
         .saturating_add(g.v_idx_bytes())
+        .saturating_add(g.extra_inputs)
         .saturating_add(f32s(ub.saturating_mul(8)));
     // A graph input dies after its last consumer (ggml-alloc frees it then): each cache's mask
     // and V indices after the last layer that attends over that cache. So the FFN and experts of
@@ -258,7 +272,7 @@ pub fn cpu(g: &Graph) -> Estimate {
             .rposition(|l| l.attention && l.n_head > 0 && l.swa == swa)
     };
     let last = [last_use(false), last_use(true)];
-    let by_layer = last.iter().flatten().count() as u64 == g.masks;
+    let by_layer = last.iter().flatten().count() as u64 == g.masks && g.extra_inputs == 0;
     // The inputs alive while layer `il` runs its attention (`during`) or after it.
     let live = |il: usize, during: bool| -> u64 {
         if !by_layer {
@@ -338,15 +352,29 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         let kq = if g.flash_attn {
             0
         } else {
-            f32s(l.n_head.saturating_mul(g.n_kv).saturating_mul(ub))
+            f32s(
+                l.n_head
+                    .saturating_mul(g.n_kv.saturating_add(l.comp_kv))
+                    .saturating_mul(ub),
+            )
         };
         // A DSA lightning indexer (deepseek32.cpp:226-315) runs before KQ: its queries
         // `[indexer_head_size, indexer_n_head, n_ubatch]` and their Hadamard-rotated copy,
         // then (fused on the CPU and CUDA, `cparams.fused_lid`, src/llama-context.cpp:237)
         // one score row per cell `[n_kv, n_ubatch]` and the masked scores `ggml_top_k`
         // reads.
-        let idx = if g.indexer_heads == 0 {
+        let idx = if g.indexer_heads == 0 || !l.indexer {
             0
+        } else if g.dsv4 {
+            // DeepSeek-V4's indexer (deepseek4.cpp:600-672): its query projection
+            // `[indexer_n_head·indexer_head_size, n_ubatch]` and the roped query are allocated
+            // above KQ; the fused scores (`ggml_lightning_indexer`) are not alive with them
+            // (ggml-alloc's log at n_embd 512 and 1024, n_ctx 512 and 4096).
+            f32s(
+                ub.saturating_mul(g.indexer_heads)
+                    .saturating_mul(g.indexer_head_size)
+                    .saturating_mul(2),
+            )
         } else if g.qsa_ratio > 0 {
             // QSA (qwen4exp.cpp:548-696) scores pooled blocks, unfused: its queries
             // `[indexer_head_size, indexer_n_head, n_ubatch]` and their norm (a copy: the
@@ -387,7 +415,13 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
         // apart: they keep the corpus's units.
         let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
-        let (units, q_units, kv_units) = if absorbed_mla && g.indexer_heads > 0 {
+        let (units, q_units, kv_units) = if g.dsv4 {
+            // DeepSeek-V4: below KQ, beside the residual streams (counted below), each layer's
+            // `hc_attn_pre` and the previous layer's `l_last`, placed above the holes its experts
+            // left: 13.5 (n_embd 512) and 12.25 (n_embd 1024) residual widths above the inputs
+            // in ggml-alloc's log, where Q is one residual wide; counted as 8 + 6.
+            (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+        } else if absorbed_mla && g.indexer_heads > 0 {
             (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
         } else if g.no_cache && !g.flash_attn {
             // Without a cache nothing is copied out before KQ: K and V stay alive as the
@@ -624,6 +658,36 @@ pub(crate) fn graph_from_table(
     };
     let dense_beside =
         |il: u32| has_tensor(il, ".ffn_up.weight") && has_tensor(il, ".ffn_up_exps.weight");
+    let indexer_heads = if hint("indexer_head_size") > 0 {
+        hint("indexer_n_head")
+    } else {
+        0
+    };
+    // DeepSeek-V4 (`llama_kv_cache_dsv4`): a CSA layer reads its compressed cache and the
+    // indexer's, an HCA layer its own, each beside the raw cache (deepseek4.cpp:715-815).
+    let dsv4 = memory.class == "kv_cache_dsv4";
+    let cells_of = |name: &str, il: Option<u32>| {
+        memory
+            .buffers
+            .iter()
+            .find(|b| {
+                b.kind == super::CacheKind::Kv
+                    && b.name == name
+                    && b.layers.iter().any(|x| il.is_none_or(|il| x.layer == il))
+            })
+            .map(|b| b.cells)
+    };
+    let comp_kv = |il: u32| {
+        if dsv4 {
+            cells_of("kv_csa", Some(il))
+                .or_else(|| cells_of("kv_hca", Some(il)))
+                .unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    let runs_indexer =
+        |il: u32| indexer_heads > 0 && (!dsv4 || cells_of("kv_indexer", Some(il)).is_some());
     let layers: Vec<LayerGraph> = l
         .layers
         .iter()
@@ -632,6 +696,8 @@ pub(crate) fn graph_from_table(
             dense_beside_experts: moe_layer(x) && dense_beside(x.index),
             fused_qkv: has_tensor(x.index, ".attn_qkv.weight"),
             swa: x.is_swa,
+            comp_kv: comp_kv(x.index),
+            indexer: runs_indexer(x.index),
             n_head: u(x.n_head),
             head_k: u(x.n_embd_head_k),
             head_v: u(x.n_embd_head_v),
@@ -663,10 +729,23 @@ pub(crate) fn graph_from_table(
             .max()
             .unwrap_or(0)
     };
-    let indexer_heads = if hint("indexer_head_size") > 0 {
-        hint("indexer_n_head")
+    // DeepSeek-V4's inputs (deepseek4.cpp, src/llama-graph.cpp:960-1015; ggml-alloc's log): one
+    // raw mask; per compressed cache `[cells, n_ubatch]` masks (the indexer's f16, fused), the
+    // `-inf` fill the CSA top-k mask is set into (f32), and the token embeddings, read again
+    // after the last layer.
+    let (masks, extra_inputs) = if dsv4 {
+        let mask_elt: u64 = if flash_attn { 2 } else { 4 };
+        let csa = cells_of("kv_csa", None).unwrap_or(0);
+        let hca = cells_of("kv_hca", None).unwrap_or(0);
+        let lid = cells_of("kv_indexer", None).unwrap_or(0);
+        let cols = csa
+            .saturating_mul(4 + mask_elt)
+            .saturating_add(hca.saturating_mul(mask_elt))
+            .saturating_add(lid.saturating_mul(2))
+            .saturating_add(n_embd.saturating_mul(4));
+        (1, cols.saturating_mul(ub))
     } else {
-        0
+        (masks, 0)
     };
     Graph {
         ub,
@@ -674,7 +753,9 @@ pub(crate) fn graph_from_table(
         n_embd,
         n_vocab,
         masks,
-        extra_masks: u64::from(indexer_heads > 0),
+        extra_masks: u64::from(indexer_heads > 0 && !dsv4),
+        extra_inputs,
+        dsv4,
         v_idx_width,
         // llama.cpp turns flash attention off for Grok on every backend
         // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
@@ -750,6 +831,8 @@ pub(crate) fn graph_from_spec(
                 dense_beside_experts: false,
                 fused_qkv: false,
                 swa: false,
+                comp_kv: 0,
+                indexer: false,
             }
         })
         .collect();
