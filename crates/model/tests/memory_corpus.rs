@@ -52,10 +52,10 @@ const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
 
 /// Figures where the total (weights + caches + output + compute) is under llama.cpp's by more
 /// than 1 % (an under-estimate is an out-of-memory at load); the test asserts exactly these.
-const TOTAL_UNDER: &[&str] = &["qwen4exp-moe.gguf n_ctx_512"];
+const TOTAL_UNDER: &[&str] = &[];
 
 /// The range of ours / llama.cpp's seen (held so a regression shows).
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.93, 1.93);
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.99, 1.93);
 
 /// The same at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each with the
 /// reason; the same exactness rule.

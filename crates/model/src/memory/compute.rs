@@ -112,8 +112,8 @@ pub struct Graph {
     pub masks: u64,
     /// Extra `[n_kv, n_ubatch]` inputs beside the masks (DSA's indexer mask).
     pub extra_masks: u64,
-    /// Bytes of other graph inputs alive through every layer (DeepSeek-V4's compressed-cache
-    /// masks and its token embeddings).
+    /// Bytes of other graph inputs alive through every layer (the hyper-connection graphs'
+    /// top-k mask fills, compressed-cache masks or QSA block bias, and their token embeddings).
     pub extra_inputs: u64,
     /// DeepSeek-V4's graph (`src/models/deepseek4.cpp`): its indexer's scores are fused
     /// (`ggml_lightning_indexer`, line 646) and dead before KQ peaks.
@@ -262,7 +262,7 @@ pub fn cpu(g: &Graph) -> Estimate {
     // the last layer reading a cache, and every phase after it, run without that cache's
     // inputs (ggml-alloc's log: deepseek-moe's only MoE layer is its last and reuses the mask's
     // memory; gpt-oss's first MoE runs where its sliding mask was).
-    let small = f32s(ub.saturating_mul(8));
+    let small = f32s(ub.saturating_mul(8)).saturating_add(g.extra_inputs);
     let per_cache = g
         .mask_bytes()
         .saturating_add(g.v_idx_bytes().checked_div(g.masks).unwrap_or(0));
@@ -272,7 +272,7 @@ pub fn cpu(g: &Graph) -> Estimate {
             .rposition(|l| l.attention && l.n_head > 0 && l.swa == swa)
     };
     let last = [last_use(false), last_use(true)];
-    let by_layer = last.iter().flatten().count() as u64 == g.masks && g.extra_inputs == 0;
+    let by_layer = last.iter().flatten().count() as u64 == g.masks;
     // The inputs alive while layer `il` runs its attention (`during`) or after it.
     let live = |il: usize, during: bool| -> u64 {
         if !by_layer {
@@ -729,21 +729,41 @@ pub(crate) fn graph_from_table(
             .max()
             .unwrap_or(0)
     };
-    // DeepSeek-V4's inputs (deepseek4.cpp, src/llama-graph.cpp:960-1015; ggml-alloc's log): one
-    // raw mask; per compressed cache `[cells, n_ubatch]` masks (the indexer's f16, fused), the
-    // `-inf` fill the CSA top-k mask is set into (f32), and the token embeddings, read again
-    // after the last layer.
+    // The hyper-connection graphs' inputs, alive through every layer (ggml-alloc's log): the
+    // token embeddings (read again after the first layer), and the `-inf` fill the top-k mask
+    // is set into (`ggml_fill` of the mask, its type). DeepSeek-V4 (deepseek4.cpp:679-704,
+    // src/llama-graph.cpp:960-1015): one raw mask, and per compressed cache a `[cells,
+    // n_ubatch]` mask (the indexer's f16, fused), the fill over the CSA cells. Qwen4exp
+    // (qwen4exp.cpp:589-592, 741): the fill over the KV cells and the QSA bias `[n_blocks,
+    // n_ubatch]` f32.
+    let mask_elt: u64 = if flash_attn { 2 } else { 4 };
+    let qsa_ratio = if indexer_heads > 0 && l.arch == "qwen4exp" {
+        l.hparams
+            .ints("dsv4_compress_ratios")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| u64::try_from(r).ok().filter(|&r| r > 0))
+            .min()
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let (masks, extra_inputs) = if dsv4 {
-        let mask_elt: u64 = if flash_attn { 2 } else { 4 };
         let csa = cells_of("kv_csa", None).unwrap_or(0);
         let hca = cells_of("kv_hca", None).unwrap_or(0);
         let lid = cells_of("kv_indexer", None).unwrap_or(0);
         let cols = csa
-            .saturating_mul(4 + mask_elt)
+            .saturating_mul(2 * mask_elt)
             .saturating_add(hca.saturating_mul(mask_elt))
             .saturating_add(lid.saturating_mul(2))
             .saturating_add(n_embd.saturating_mul(4));
         (1, cols.saturating_mul(ub))
+    } else if qsa_ratio > 0 {
+        let cols = n_kv
+            .saturating_mul(mask_elt)
+            .saturating_add(n_kv.div_ceil(qsa_ratio).saturating_mul(4))
+            .saturating_add(n_embd.saturating_mul(4));
+        (masks, cols.saturating_mul(ub))
     } else {
         (masks, 0)
     };
@@ -791,17 +811,7 @@ pub(crate) fn graph_from_table(
                 .tensors
                 .iter()
                 .any(|t| t.created && t.name == "position_embd.weight"),
-        qsa_ratio: if indexer_heads > 0 && l.arch == "qwen4exp" {
-            l.hparams
-                .ints("dsv4_compress_ratios")
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| u64::try_from(r).ok().filter(|&r| r > 0))
-                .min()
-                .unwrap_or(0)
-        } else {
-            0
-        },
+        qsa_ratio,
         layers,
     }
 }
