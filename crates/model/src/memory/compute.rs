@@ -492,7 +492,15 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         let router = f32s(ub.saturating_mul(g.n_expert).saturating_mul(3));
         // Without a cache, attention's contiguous V copy (`v_cont`) leaves a hole below the
         // experts' intermediates (allocator log of rnd1, llada-moe).
-        let units = MOE_UNITS + u64::from(l.dense_beside_experts) + u64::from(g.no_cache);
+        // In a gated delta net's layer the experts run above the previous layer's output, which
+        // the allocator placed above that layer's own recurrent holes: three residual widths
+        // more below up and gate (ggml-alloc's log of qwen35moe at n_embd 512; under by 1, 3 and
+        // 2 widths at n_embd 384, 512 and 2048 without them).
+        let delta_net = l.recurrent && g.recurrent == RecurrentKind::Other && g.ssm_d_state > 0;
+        let units = MOE_UNITS
+            + u64::from(l.dense_beside_experts)
+            + u64::from(g.no_cache)
+            + 3 * u64::from(delta_net);
         ph.moe = ph.moe.max(
             f32s(ub.saturating_mul(per_tok))
                 .saturating_add(router)
