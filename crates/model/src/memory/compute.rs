@@ -31,6 +31,15 @@ impl Graph {
             .saturating_mul(8)
     }
 
+    /// The bytes of [`Graph::input_cols`].
+    pub fn extra_input_bytes(&self) -> u64 {
+        let [mask, f32s, f16s] = self.input_cols;
+        mask.saturating_mul(if self.flash_attn { 2 } else { 4 })
+            .saturating_add(f32s.saturating_mul(4))
+            .saturating_add(f16s.saturating_mul(2))
+            .saturating_mul(self.ub)
+    }
+
     /// One KQ mask `[n_kv, n_ubatch]`: f16 with flash attention, else f32
     /// (`llm_graph_input_attn_kv::set_input`, src/llama-graph.cpp).
     pub fn mask_bytes(&self) -> u64 {
@@ -112,12 +121,21 @@ pub struct Graph {
     pub masks: u64,
     /// Extra `[n_kv, n_ubatch]` inputs beside the masks (DSA's indexer mask).
     pub extra_masks: u64,
-    /// Bytes of other graph inputs alive through every layer (the hyper-connection graphs'
-    /// top-k mask fills, compressed-cache masks or QSA block bias, and their token embeddings).
-    pub extra_inputs: u64,
+    /// Other graph inputs alive through every layer, as columns of `n_ubatch` rows: of the
+    /// masks' type (f16 with flash attention, else f32), f32, and f16 (DSA top-k mask fills, the
+    /// hyper-connection graphs' compressed-cache masks, QSA block bias, token embeddings).
+    pub input_cols: [u64; 3],
     /// DeepSeek-V4's graph (`src/models/deepseek4.cpp`): its indexer's scores are fused
     /// (`ggml_lightning_indexer`, line 646) and dead before KQ peaks.
     pub dsv4: bool,
+    /// A DSA graph built by `build_attn` with top-k indices (`src/llama-graph.cpp:3039-3100`:
+    /// deepseek32, glm-dsa, dots3note, hy-v4, glm5-next): the indexer's queries and its scores
+    /// take turns above KQ.
+    pub dsa_top_k: bool,
+    /// MLA's `n_lora_q` (the query's low-rank width; 0 without).
+    pub q_lora: u64,
+    /// MLA's `n_embd_head_k_mla` (per-head width of the query before absorption; 0 without).
+    pub mla_q_head: u64,
     /// `n_embd_v_gqa_max()` when the graph writes V into a transposed cache (flash attention
     /// off, a V cache written: not absorbed MLA, whose V is a view of K), else 0: each cache's
     /// `attn_inp_v_idxs` input is then `n_ubatch · n_embd_v_gqa_max` i64
@@ -255,14 +273,14 @@ pub fn cpu(g: &Graph) -> Estimate {
         .saturating_add(g.extra_masks)
         .saturating_mul(g.mask_bytes())
         .saturating_add(g.v_idx_bytes())
-        .saturating_add(g.extra_inputs)
+        .saturating_add(g.extra_input_bytes())
         .saturating_add(f32s(ub.saturating_mul(8)));
     // A graph input dies after its last consumer (ggml-alloc frees it then): each cache's mask
     // and V indices after the last layer that attends over that cache. So the FFN and experts of
     // the last layer reading a cache, and every phase after it, run without that cache's
     // inputs (ggml-alloc's log: deepseek-moe's only MoE layer is its last and reuses the mask's
     // memory; gpt-oss's first MoE runs where its sliding mask was).
-    let small = f32s(ub.saturating_mul(8)).saturating_add(g.extra_inputs);
+    let small = f32s(ub.saturating_mul(8)).saturating_add(g.extra_input_bytes());
     let per_cache = g
         .mask_bytes()
         .saturating_add(g.v_idx_bytes().checked_div(g.masks).unwrap_or(0));
@@ -337,6 +355,9 @@ pub struct Phases {
     pub recr: u64,
     /// The part of `attn` a DSA or QSA indexer holds (0 without one).
     pub idx: u64,
+    /// What a DSA indexer holds beyond `idx` when it runs on a GPU without its layer's
+    /// attention (partial offload): its queries and its scores together.
+    pub idx_alone: u64,
 }
 
 /// The peaks of one layer's phases in the reserved graph `g`.
@@ -397,6 +418,27 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             } else {
                 two_q.saturating_add(scores.saturating_mul(2))
             }
+        } else if g.dsa_top_k {
+            // Alone on a GPU (partial offload, the layer's attention in host memory) the
+            // indexer holds its queries and its scores together (cuda-truth.json, n_gpu_layers
+            // 0 and 1: deepseek32, glm-dsa 1.06 × with both, 0.79 × with the larger; dots3note,
+            // glm5-next, hy_v4 over, 1.22-1.44 ×).
+            ph.idx_alone = f32s(
+                ub.saturating_mul(g.indexer_heads)
+                    .saturating_mul(g.indexer_head_size)
+                    .min(g.n_kv.saturating_mul(ub))
+                    .saturating_mul(2),
+            );
+            // The indexer's query and its rotated copy above KQ, or, once they are free, its
+            // fused scores `[n_kv, n_ubatch]` and the masked copy `ggml_top_k` reads: whichever
+            // is larger (ggml-alloc's log of deepseek32: the queries, 16 + 16 MiB, at n_ctx
+            // 4096; the scores, 64 + 64 MiB, at 32768).
+            f32s(
+                ub.saturating_mul(g.indexer_heads)
+                    .saturating_mul(g.indexer_head_size)
+                    .max(g.n_kv.saturating_mul(ub))
+                    .saturating_mul(2),
+            )
         } else {
             f32s(
                 ub.saturating_mul(g.indexer_heads)
@@ -415,7 +457,11 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
         // apart: they keep the corpus's units.
         let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
-        let (units, q_units, kv_units) = if g.dsv4 {
+        let dsa_mla = absorbed_mla && g.dsa_top_k;
+        let (units, q_units, kv_units) = if dsa_mla {
+            // Counted below.
+            (0, 0, 0)
+        } else if g.dsv4 {
             // DeepSeek-V4: below KQ, beside the residual streams (counted below), each layer's
             // `hc_attn_pre` and the previous layer's `l_last`, placed above the holes its experts
             // left: 13.5 (n_embd 512) and 12.25 (n_embd 1024) residual widths above the inputs
@@ -431,10 +477,34 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         } else {
             attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
         };
-        let act = u
+        let mut act = u
             .saturating_mul(units)
             .saturating_add(q.max(u).saturating_mul(q_units))
             .saturating_add(kv.saturating_mul(kv_units));
+        if dsa_mla {
+            // A DSA graph's absorbed MLA (deepseek32.cpp:323-390, ggml-alloc's log of
+            // deepseek32 at n_embd 128, 192, 256, 1024): below KQ the token embeddings and the
+            // norm, the query's low-rank projection `qr` `[n_lora_q, n_ubatch]`, and, when KQ
+            // does not fit the hole the absorbed query `q_nope_absorbed` `[kv_lora_rank,
+            // n_head, n_ubatch]` leaves (more cells than `kv_lora_rank`), the query `q`
+            // `[n_embd_head_k_mla, n_head, n_ubatch]` and two of `Qcur`'s width (`q_nope_absorbed`
+            // with `q_pe`, and `Qcur` itself, which KQ reads).
+            act = u
+                .saturating_mul(2)
+                .saturating_add(f32s(ub.saturating_mul(g.q_lora)));
+            if g.n_kv <= g.mla_v {
+                // With hyper-connections (hy-v4.cpp) the `hc`-row `hc_init` and its copy stay
+                // below a KQ small enough to land low (ggml-alloc's log of hy_v4 at n_ctx 512).
+                if g.hc_streams > 0 {
+                    act = act.saturating_add(u.saturating_mul(g.hc_streams.saturating_add(1)));
+                }
+            } else {
+                act = act
+                    .saturating_add(f32s(ub.saturating_mul(l.n_head).saturating_mul(
+                        g.mla_q_head.saturating_add(l.head_k.saturating_mul(2)),
+                    )));
+            }
+        }
         // MLA without flash attention: V is a view of the compressed K cache, transposed
         // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
         let v_t = if g.flash_attn {
@@ -744,7 +814,6 @@ pub(crate) fn graph_from_table(
     // n_ubatch]` mask (the indexer's f16, fused), the fill over the CSA cells. Qwen4exp
     // (qwen4exp.cpp:589-592, 741): the fill over the KV cells and the QSA bias `[n_blocks,
     // n_ubatch]` f32.
-    let mask_elt: u64 = if flash_attn { 2 } else { 4 };
     let qsa_ratio = if indexer_heads > 0 && l.arch == "qwen4exp" {
         l.hparams
             .ints("dsv4_compress_ratios")
@@ -756,24 +825,27 @@ pub(crate) fn graph_from_table(
     } else {
         0
     };
-    let (masks, extra_inputs) = if dsv4 {
+    let dsa_top_k = indexer_heads > 0
+        && (memory.class.starts_with("kv_cache_dsa") || memory.class == "memory_hybrid_idx");
+    let (masks, input_cols) = if dsv4 {
         let csa = cells_of("kv_csa", None).unwrap_or(0);
         let hca = cells_of("kv_hca", None).unwrap_or(0);
         let lid = cells_of("kv_indexer", None).unwrap_or(0);
-        let cols = csa
-            .saturating_mul(2 * mask_elt)
-            .saturating_add(hca.saturating_mul(mask_elt))
-            .saturating_add(lid.saturating_mul(2))
-            .saturating_add(n_embd.saturating_mul(4));
-        (1, cols.saturating_mul(ub))
+        (1, [csa.saturating_mul(2).saturating_add(hca), n_embd, lid])
+    } else if dsa_top_k {
+        // One top-k mask per indexer layer: `ggml_fill(kq_mask, -inf)`
+        // (src/llama-graph.cpp:3072), a graph leaf `[1, n_kv, n_ubatch]` of the mask's type,
+        // each allocated before the first layer runs (ggml-alloc's log of deepseek32: one
+        // per layer, 2, 3 and 5 layers, all alive at the first layer's peak).
+        let layers = layers.iter().filter(|x| x.indexer).count() as u64;
+        (masks, [layers.saturating_mul(n_kv), 0, 0])
     } else if qsa_ratio > 0 {
-        let cols = n_kv
-            .saturating_mul(mask_elt)
-            .saturating_add(n_kv.div_ceil(qsa_ratio).saturating_mul(4))
-            .saturating_add(n_embd.saturating_mul(4));
-        (masks, cols.saturating_mul(ub))
+        (
+            masks,
+            [n_kv, n_kv.div_ceil(qsa_ratio).saturating_add(n_embd), 0],
+        )
     } else {
-        (masks, 0)
+        (masks, [0; 3])
     };
     Graph {
         ub,
@@ -782,8 +854,11 @@ pub(crate) fn graph_from_table(
         n_vocab,
         masks,
         extra_masks: u64::from(indexer_heads > 0 && !dsv4),
-        extra_inputs,
+        input_cols,
         dsv4,
+        dsa_top_k,
+        q_lora: hint("n_lora_q"),
+        mla_q_head: hint("n_embd_head_k_mla_impl"),
         v_idx_width,
         // llama.cpp turns flash attention off for Grok on every backend
         // (`llama_init_from_model`, src/llama-context.cpp:3816-3819).
@@ -928,7 +1003,10 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
             }
         }
     }
-    let extra = g.extra_masks.saturating_mul(mask_bytes);
+    let extra = g
+        .extra_masks
+        .saturating_mul(mask_bytes)
+        .saturating_add(g.extra_input_bytes());
     let small = f32s(ub.saturating_mul(8));
     let mut seen = [false; 2];
     let mut peak = 0u64;
@@ -961,7 +1039,7 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
         } else if ph.idx > 0 {
             // A DSA indexer runs on the GPU (its fused op is CUDA's) even where the attention
             // after it stays on the CPU; counted as the whole phase.
-            ph.attn
+            ph.attn.saturating_add(ph.idx_alone)
         } else {
             0
         };
