@@ -1059,6 +1059,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     let host = mask_bytes
         .max(compute::cpu_scan_bytes(graph))
         .saturating_add(graph.v_idx_bytes())
+        .saturating_add(graph.decay_bytes())
         .saturating_add(ub.saturating_mul(embd).saturating_mul(8))
         .saturating_add(65536);
     let full_graph = if fa == plan.compute_graph.flash_attn {

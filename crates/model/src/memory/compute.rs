@@ -31,13 +31,19 @@ impl Graph {
             .saturating_mul(8)
     }
 
-    /// The bytes of [`Graph::input_cols`].
+    /// The bytes of [`Graph::input_cols`] and [`Graph::decay_cols`].
     pub fn extra_input_bytes(&self) -> u64 {
         let [mask, f32s, f16s] = self.input_cols;
         mask.saturating_mul(if self.flash_attn { 2 } else { 4 })
             .saturating_add(f32s.saturating_mul(4))
             .saturating_add(f16s.saturating_mul(2))
             .saturating_mul(self.ub)
+            .saturating_add(self.decay_bytes())
+    }
+
+    /// The bytes of [`Graph::decay_cols`].
+    pub fn decay_bytes(&self) -> u64 {
+        self.decay_cols.saturating_mul(4).saturating_mul(self.ub)
     }
 
     /// One KQ mask `[n_kv, n_ubatch]`: f16 with flash attention, else f32
@@ -125,6 +131,9 @@ pub struct Graph {
     /// masks' type (f16 with flash attention, else f32), f32, and f16 (DSA top-k mask fills, the
     /// hyper-connection graphs' compressed-cache masks, QSA block bias, token embeddings).
     pub input_cols: [u64; 3],
+    /// MiniMax-01's decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` f32, as columns
+    /// of `n_ubatch` rows (0 for other graphs): alive through the graph, set by the host.
+    pub decay_cols: u64,
     /// DeepSeek-V4's graph (`src/models/deepseek4.cpp`): its indexer's scores are fused
     /// (`ggml_lightning_indexer`, line 646) and dead before KQ peaks.
     pub dsv4: bool,
@@ -630,11 +639,15 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
         };
         r = r.saturating_add(u.saturating_mul(SSM_UNITS));
         if g.recurrent == RecurrentKind::Lightning {
-            // The decay input `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` (exp of its
-            // scale, in place) and `qk = mul_mat(k, q)` of the same shape, multiplied by it
-            // in place (minimax-01.cpp:233, 330, 348-351).
+            // `qk = mul_mat(k, q)` `[n_ubatch, n_ubatch, n_head]` beside the decay input (a graph
+            // input, [`Graph::input_cols`]) (minimax-01.cpp:233, 330, 348-351); with several
+            // lightning layers their product is another such tensor above `qk` (ggml-alloc's
+            // log at n_embd 384 and 512, three and five layers: `diag_decay_exp`, `qk` and the
+            // product, 8 + 8 + 8 MiB at n_embd 512); with one (the corpus) it is not at the peak.
+            let several = g.layers.iter().filter(|x| x.recurrent).count() > 1;
             r = r.saturating_add(
-                f32s(ub.saturating_mul(ub).saturating_mul(l.n_head)).saturating_mul(2),
+                f32s(ub.saturating_mul(ub).saturating_mul(l.n_head))
+                    .saturating_mul(1 + u64::from(several)),
             );
         }
         if l.attention && l.n_head > 0 {
@@ -847,6 +860,20 @@ pub(crate) fn graph_from_table(
     } else {
         (masks, [0; 3])
     };
+    // MiniMax-01's decay `inp_diag_decay` `[n_ubatch, n_ubatch, n_head]` f32 (exp of its scale,
+    // minimax-01.cpp:233): one graph input every lightning layer reads, alive through the graph
+    // (ggml-alloc's log: `diag_decay_exp` below the full-attention layers' KQ too).
+    let decay_cols = if recurrent == RecurrentKind::Lightning {
+        let heads = layers
+            .iter()
+            .filter(|x| x.recurrent)
+            .map(|x| x.n_head)
+            .max()
+            .unwrap_or(0);
+        ub.saturating_mul(heads)
+    } else {
+        0
+    };
     Graph {
         ub,
         n_kv,
@@ -855,6 +882,7 @@ pub(crate) fn graph_from_table(
         masks,
         extra_masks: u64::from(indexer_heads > 0 && !dsv4),
         input_cols,
+        decay_cols,
         dsv4,
         dsa_top_k,
         q_lora: hint("n_lora_q"),
@@ -1006,7 +1034,7 @@ pub fn partial_offload_gpu(g: &Graph, layers: &[LayerOffload], output_copy: u64)
     let extra = g
         .extra_masks
         .saturating_mul(mask_bytes)
-        .saturating_add(g.extra_input_bytes());
+        .saturating_add(g.extra_input_bytes().saturating_sub(g.decay_bytes()));
     let small = f32s(ub.saturating_mul(8));
     let mut seen = [false; 2];
     let mut peak = 0u64;
