@@ -26,7 +26,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
     (
         "dots3note-moe.gguf n_ctx_4096",
-        "over: DSA indexer counted beside KQ",
+        "over: its iSWA DSA graph (src/models/dots3note.cpp) is counted as deepseek32's",
     ),
     (
         "glm5-next-moe.gguf n_ctx_4096",

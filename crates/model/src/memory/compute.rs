@@ -463,8 +463,8 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             ub.saturating_mul(l.n_head_kv.max(1))
                 .saturating_mul(l.head_k),
         );
-        // The DSA graphs (deepseek32.cpp and its kin, with an indexer) are not measured
-        // apart: they keep the corpus's units.
+        // Absorbed MLA with an indexer outside the DSA top-k graphs keeps the corpus's units;
+        // the DSA graphs' are measured (below).
         let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
         let dsa_mla = absorbed_mla && g.dsa_top_k;
         let (units, q_units, kv_units) = if dsa_mla {
