@@ -777,8 +777,11 @@ pub(crate) fn graph_from_table(
             0
         }
     };
-    let runs_indexer =
-        |il: u32| indexer_heads > 0 && (!dsv4 || cells_of("kv_indexer", Some(il)).is_some());
+    // An indexer runs in the layers that attend (a hybrid's recurrent layers have none:
+    // glm5-next).
+    let runs_indexer = |il: u32| {
+        indexer_heads > 0 && in_kv(il) && (!dsv4 || cells_of("kv_indexer", Some(il)).is_some())
+    };
     let layers: Vec<LayerGraph> = l
         .layers
         .iter()
