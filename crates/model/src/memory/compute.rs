@@ -463,34 +463,8 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             ub.saturating_mul(l.n_head_kv.max(1))
                 .saturating_mul(l.head_k),
         );
-        // Absorbed MLA with an indexer outside the DSA top-k graphs keeps the corpus's units;
-        // the DSA graphs' are measured (below).
         let absorbed_mla = g.mla_v > 0 && l.n_head_kv == 1;
-        let dsa_mla = absorbed_mla && g.dsa_top_k;
-        let (units, q_units, kv_units) = if dsa_mla {
-            // Counted below.
-            (0, 0, 0)
-        } else if g.dsv4 {
-            // DeepSeek-V4: below KQ, beside the residual streams (counted below), each layer's
-            // `hc_attn_pre` and the previous layer's `l_last`, placed above the holes its experts
-            // left: 13.5 (n_embd 512) and 12.25 (n_embd 1024) residual widths above the inputs
-            // in ggml-alloc's log, where Q is one residual wide; counted as 8 + 6.
-            (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
-        } else if absorbed_mla && g.indexer_heads > 0 {
-            (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
-        } else if g.no_cache && !g.flash_attn {
-            // Without a cache nothing is copied out before KQ: K and V stay alive as the
-            // views KQ and KQV read, and the two units their holes take elsewhere are
-            // not there (measured: dream, llada at three sizes).
-            (ATTN_UNITS - 2, ATTN_Q_UNITS, 2)
-        } else {
-            attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
-        };
-        let mut act = u
-            .saturating_mul(units)
-            .saturating_add(q.max(u).saturating_mul(q_units))
-            .saturating_add(kv.saturating_mul(kv_units));
-        if dsa_mla {
+        let act = if absorbed_mla && g.dsa_top_k {
             // A DSA graph's absorbed MLA (deepseek32.cpp:323-390, ggml-alloc's log of
             // deepseek32 at n_embd 128, 192, 256, 1024): below KQ the token embeddings and the
             // norm, the query's low-rank projection `qr` `[n_lora_q, n_ubatch]`, and, when KQ
@@ -498,22 +472,42 @@ pub fn layer_phases(g: &Graph, l: &LayerGraph) -> Phases {
             // n_head, n_ubatch]` leaves (more cells than `kv_lora_rank`), the query `q`
             // `[n_embd_head_k_mla, n_head, n_ubatch]` and two of `Qcur`'s width (`q_nope_absorbed`
             // with `q_pe`, and `Qcur` itself, which KQ reads).
-            act = u
+            let below = u
                 .saturating_mul(2)
                 .saturating_add(f32s(ub.saturating_mul(g.q_lora)));
-            if g.n_kv <= g.mla_v {
-                // With hyper-connections (hy-v4.cpp) the `hc`-row `hc_init` and its copy stay
-                // below a KQ small enough to land low (ggml-alloc's log of hy_v4 at n_ctx 512).
-                if g.hc_streams > 0 {
-                    act = act.saturating_add(u.saturating_mul(g.hc_streams.saturating_add(1)));
-                }
-            } else {
-                act = act
+            if g.n_kv > g.mla_v {
+                below
                     .saturating_add(f32s(ub.saturating_mul(l.n_head).saturating_mul(
                         g.mla_q_head.saturating_add(l.head_k.saturating_mul(2)),
-                    )));
+                    )))
+            } else if g.hc_streams > 0 {
+                // With hyper-connections (hy-v4.cpp) the `hc`-row `hc_init` and its copy stay
+                // below a KQ small enough to land low (ggml-alloc's log of hy_v4 at n_ctx 512).
+                below.saturating_add(u.saturating_mul(g.hc_streams.saturating_add(1)))
+            } else {
+                below
             }
-        }
+        } else {
+            let (units, q_units, kv_units) = if g.dsv4 || (absorbed_mla && g.indexer_heads > 0) {
+                // DeepSeek-V4: below KQ, beside the residual streams (counted below), each
+                // layer's `hc_attn_pre` and the previous layer's `l_last`, placed above the holes
+                // its experts left: 13.5 (n_embd 512) and 12.25 (n_embd 1024) residual widths
+                // above the inputs in ggml-alloc's log, where Q is one residual wide; counted as
+                // 8 + 6. Absorbed MLA with an indexer outside the DSA top-k graphs keeps the same
+                // units, set on the corpus.
+                (ATTN_UNITS + 2, ATTN_Q_UNITS, 0)
+            } else if g.no_cache && !g.flash_attn {
+                // Without a cache nothing is copied out before KQ: K and V stay alive as the
+                // views KQ and KQV read, and the two units their holes take elsewhere are
+                // not there (measured: dream, llada at three sizes).
+                (ATTN_UNITS - 2, ATTN_Q_UNITS, 2)
+            } else {
+                attn_units(l.fused_qkv, g.rope, absorbed_mla, g.flash_attn)
+            };
+            u.saturating_mul(units)
+                .saturating_add(q.max(u).saturating_mul(q_units))
+                .saturating_add(kv.saturating_mul(kv_units))
+        };
         // MLA without flash attention: V is a view of the compressed K cache, transposed
         // into a contiguous f16 copy `[n_kv, kv_lora_rank]` for `mul_mat(v, kq)`.
         let v_t = if g.flash_attn {
