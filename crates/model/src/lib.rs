@@ -39,8 +39,8 @@ pub use memory::{
     TensorOverride, TypeBytes, DEFAULT_CUDA_OVERHEAD, FFN_EXPS_REGEX, KV_CACHE_TYPES,
 };
 pub use memory::{
-    fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,
-    DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,
+    fit_params, offload_curve, projector_compute, vision_compute, CurvePoint, FitMode, FitOptions,
+    FitOutcome, FitOverride, ProjectorCompute, DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,
 };
 pub use model::{LoadCheck, Model, TensorIndex};
 pub use schema::{eval, expected_layout, instantiate, ExpectedTensor};

@@ -13,14 +13,17 @@
 //! - compute buffer: an estimate (the formula is returned with the number).
 
 mod caches;
+pub mod clip;
 pub mod compute;
 mod fit;
+pub mod galloc;
 mod placement;
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
 
 pub use caches::{llama_memory, CacheBuffer, CacheKind, CacheLayer, CacheParams, LlamaMemory};
+pub use clip::{projector_compute, vision_compute, ProjectorCompute};
 pub use fit::{
     fit_params, offload_curve, CurvePoint, FitMode, FitOptions, FitOutcome, FitOverride,
     DEFAULT_FIT_MARGIN, DEFAULT_FIT_MIN_CTX,

@@ -16,6 +16,7 @@ mod corpus;
 mod forward;
 mod memory;
 mod memory_corpus;
+mod projector_compute;
 mod schema;
 mod vocab;
 

@@ -289,7 +289,7 @@ pub fn run(args: &MemoryArgs, out: &mut dyn Write, paint: Paint) -> anyhow::Resu
         fit,
         curve,
     };
-    let companions = super::pair::companion_memory(&args.companions)?;
+    let companions = super::pair::companion_memory(&args.companions, args.flash_attn == "on")?;
     if args.json && !companions.is_empty() {
         let mut value = serde_json::to_value(&report)?;
         let total = report.plan.total_bytes;

@@ -60,18 +60,39 @@ impl CompanionArgs {
 }
 
 /// The companions' weights, for `memory` (empty when none was given).
-pub fn companion_memory(args: &CompanionArgs) -> anyhow::Result<Vec<CompanionMemory>> {
+///
+/// A projector's vision encoder also gets its compute buffer as `clip_init` reserves it on
+/// the CPU with the given flash-attention setting, where its graph is modelled.
+pub fn companion_memory(
+    args: &CompanionArgs,
+    flash_attn: bool,
+) -> anyhow::Result<Vec<CompanionMemory>> {
     args.files()
         .into_iter()
         .map(|path| {
             let input = Input::open(path)?;
             let gguf = input.parse()?;
             let w = ggufscope_model::companion::weights(&gguf);
+            let (compute, compute_unknown) = match w.kind {
+                ggufscope_model::FileKind::Projector => {
+                    match ggufscope_model::projector_compute(&gguf, flash_attn) {
+                        Ok(c) => (Some(c), None),
+                        Err(why) => {
+                            tracing::warn!(companion = %input.name(), "projector compute buffer not included: {why}");
+                            (None, Some(why))
+                        }
+                    }
+                }
+                _ => (None, None),
+            };
             Ok(CompanionMemory {
                 file: input.name(),
                 file_kind: w.kind,
                 tensors: w.tensors,
                 weights_bytes: w.bytes,
+                compute_bytes: compute.as_ref().map(|c| c.compute_bytes),
+                compute,
+                compute_unknown,
             })
         })
         .collect()
@@ -85,9 +106,10 @@ pub fn write_companion_memory(
     total_bytes: u64,
     companions: &[CompanionMemory],
 ) -> anyhow::Result<()> {
-    let total = companions
-        .iter()
-        .fold(total_bytes, |t, c| t.saturating_add(c.weights_bytes));
+    let total = companions.iter().fold(total_bytes, |t, c| {
+        t.saturating_add(c.weights_bytes)
+            .saturating_add(c.compute_bytes.unwrap_or(0))
+    });
     if let Some(serde_json::Value::Object(map)) = json {
         map.insert("companions".into(), serde_json::to_value(companions)?);
         map.insert("total_with_companions_bytes".into(), total.into());
@@ -102,10 +124,24 @@ pub fn write_companion_memory(
             c.tensors,
             crate::render::human_bytes(c.weights_bytes)
         )?;
+        if let Some(p) = &c.compute {
+            writeln!(
+                out,
+                "    compute buffer {} (CPU, {} image {}×{}, {} patches, flash attention {})",
+                crate::render::human_bytes(p.compute_bytes),
+                p.projector_type,
+                p.warmup_image_size,
+                p.warmup_image_size,
+                p.n_patches,
+                if p.flash_attn { "on" } else { "off" }
+            )?;
+        } else if let Some(why) = &c.compute_unknown {
+            writeln!(out, "    compute buffer not included: {why}")?;
+        }
     }
     writeln!(
         out,
-        "  total with companions  {} ({}; projector compute buffers not included)",
+        "  total with companions  {} ({})",
         crate::render::grouped(total),
         crate::render::human_bytes(total)
     )?;
@@ -123,6 +159,15 @@ pub struct CompanionMemory {
     pub tensors: u64,
     /// Their bytes.
     pub weights_bytes: u64,
+    /// A projector's compute buffer (`compute.compute_bytes`), when its graph is modelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_bytes: Option<u64>,
+    /// How that buffer was found: the warmup image and flash attention.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ggufscope_model::ProjectorCompute>,
+    /// Why a projector's compute buffer is not included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_unknown: Option<String>,
 }
 
 /// Runs `pair`.

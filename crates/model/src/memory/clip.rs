@@ -1,0 +1,481 @@
+//! The compute buffer of a multimodal projector (`--mmproj`): `clip_init` builds the encoder's
+//! graph for one warmup image and reserves it (`clip_model_loader::warmup` →
+//! `reserve_compute_meta`, tools/mtmd/clip.cpp:3737-3830 of llama.cpp 0c1e570). The graph is
+//! rebuilt here as clip.cpp builds it, tensor by tensor, and allocated by the replay of ggml's
+//! allocator ([`super::galloc`]). Where clip.cpp is followed, the file and line are given.
+//!
+//! Covered: the SigLIP graph of gemma3 and idefics3 (`models/siglip.cpp`) and the LLaVA graph
+//! of `mlp` (`models/llava.cpp`). Other projector types answer with why they are not.
+
+use ggufscope_gguf::{GgmlType, Gguf};
+use serde::Serialize;
+
+use super::galloc::{Graph, Id, Op, Ty};
+
+/// The CPU backend's tensor alignment (`TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
+const CPU_ALIGNMENT: u64 = 32;
+
+/// A projector's compute buffer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectorCompute {
+    /// The projector type whose graph was built.
+    pub projector_type: String,
+    /// The warmup image's side in pixels (`warmup_image_size`).
+    pub warmup_image_size: u64,
+    /// Patches the encoder sees.
+    pub n_patches: u64,
+    /// Flash attention as the graph was built.
+    pub flash_attn: bool,
+    /// Bytes `ggml_backend_sched_reserve` reserves on the CPU.
+    pub compute_bytes: u64,
+}
+
+/// Header values of the vision encoder (`clip_model_loader::load_hparams`,
+/// clip.cpp:1300-1330).
+struct Hparams {
+    n_embd: u64,
+    n_head: u64,
+    n_head_kv: u64,
+    d_head: u64,
+    n_layer: u64,
+    patch_size: u64,
+    warmup_image_size: u64,
+    n_merge: u64,
+    ffn_gelu_quick: bool,
+}
+
+fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
+    let v = gguf.metadata().get_i64(key).ok().flatten()?;
+    u64::try_from(v).ok()
+}
+
+/// Refuses sizes no real encoder has, so that a hostile header cannot ask for a graph of
+/// billions of nodes (llama.cpp would fail to allocate it; the numbers stay saturating).
+const MAX_LAYERS: u64 = 1024;
+
+impl Hparams {
+    fn read(gguf: &Gguf<'_>, projector_type: &str) -> Result<Self, String> {
+        let need = |key: &str| uint(gguf, key).ok_or_else(|| format!("{key} missing"));
+        let n_embd = need("clip.vision.embedding_length")?;
+        let n_head = need("clip.vision.attention.head_count")?;
+        let n_layer = need("clip.vision.block_count")?;
+        let image_size = need("clip.vision.image_size")?;
+        let patch_size = need("clip.vision.patch_size")?;
+        if n_head == 0 || patch_size == 0 || n_layer > MAX_LAYERS || image_size > 1 << 16 {
+            return Err("vision encoder sizes out of range".into());
+        }
+        let n_head_kv = uint(gguf, "clip.vision.attention.head_count_kv").unwrap_or(n_head);
+        let d_head = uint(gguf, "clip.vision.attention.head_dim")
+            .filter(|&d| d > 0)
+            .unwrap_or(n_embd / n_head);
+        let flag = |key: &str| gguf.metadata().get_bool(key).ok().flatten() == Some(true);
+        // clip.cpp:1375-1392: gelu, silu, else gelu_quick.
+        let ffn_gelu_quick = !flag("clip.use_gelu") && !flag("clip.use_silu");
+        let scale = uint(gguf, "clip.vision.projector.scale_factor");
+        // Per type (clip.cpp:1500-1640): gemma3 pools by 4 unless the file says otherwise;
+        // idefics3 reads the scale factor (default 1). The warmup image is `image_size`
+        // (clip.cpp:1373) for the three types here.
+        let n_merge = match projector_type {
+            "gemma3" => scale.unwrap_or(4),
+            "idefics3" => scale.unwrap_or(1),
+            _ => 1,
+        };
+        Ok(Self {
+            n_embd,
+            n_head,
+            n_head_kv,
+            d_head,
+            n_layer,
+            patch_size,
+            warmup_image_size: image_size,
+            n_merge,
+            ffn_gelu_quick,
+        })
+    }
+}
+
+/// A graph under construction with the file's weights at hand.
+struct Builder<'g, 'a> {
+    gguf: &'g Gguf<'a>,
+    g: Graph,
+    hp: Hparams,
+    flash_attn: bool,
+    n_patches_x: u64,
+    n_patches: u64,
+}
+
+fn weight_ty(t: GgmlType) -> Ty {
+    match t {
+        GgmlType::F32 => Ty::F32,
+        GgmlType::BF16 => Ty::BF16,
+        // f16 and quantized matrices: only their use as a `mul_mat` operand matters here.
+        _ => Ty::F16,
+    }
+}
+
+impl Builder<'_, '_> {
+    /// A weight of the file, if present.
+    fn w(&mut self, name: &str) -> Option<Id> {
+        let t = self.gguf.tensor(name)?;
+        Some(self.g.weight(weight_ty(t.ggml_type()), t.ne()))
+    }
+
+    fn wl(&mut self, il: u64, what: &str) -> Option<Id> {
+        self.w(&format!("v.blk.{il}.{what}"))
+    }
+
+    fn add_opt(&mut self, cur: Id, b: Option<Id>) -> Id {
+        match b {
+            Some(b) => self.g.like(Op::Add, cur, &[b]),
+            None => cur,
+        }
+    }
+
+    /// `build_inp` (clip.cpp:572-582): `ggml_conv_2d` of the raw image (ggml.c: im2col, a
+    /// matrix product, a permuted copy), then a transposed copy `[n_embd, n_patches]`.
+    fn build_inp(&mut self) -> Result<Id, String> {
+        let side = self.hp.warmup_image_size;
+        let inp_raw = self.g.input(Ty::F32, [side, side, 3, 1]);
+        let Some(kernel) = self.gguf.tensor("v.patch_embd.weight") else {
+            return Err("v.patch_embd.weight missing".into());
+        };
+        let kt = kernel.ggml_type();
+        let kne = kernel.ne();
+        let a = self.g.weight(weight_ty(kt), kne);
+        let (ow, oh) = (self.n_patches_x, self.n_patches_x);
+        let k = kne[0].saturating_mul(kne[1]).saturating_mul(kne[2]);
+        // im2col's type: f32 for a bf16 kernel, else f16 (ggml.c `ggml_conv_2d`).
+        let col_ty = if kt == GgmlType::BF16 {
+            Ty::F32
+        } else {
+            Ty::F16
+        };
+        let im2col = self.g.op(Op::Im2Col, col_ty, [k, ow, oh, 1], &[a, inp_raw]);
+        let lhs = self.g.reshape(im2col, [k, ow * oh, 1, 1]);
+        let rhs = self.g.reshape(a, [k, kne[3], 1, 1]);
+        let result = self.g.mul_mat(lhs, rhs);
+        let result = self.g.reshape(result, [ow, oh, 1, kne[3]]);
+        let p = self.g.permute(result, [0, 1, 3, 2]);
+        let conv = self.g.cont(p);
+        let inp = self.g.reshape(conv, [self.n_patches, self.hp.n_embd, 1, 1]);
+        let t = self.g.transpose(inp);
+        let mut inp = self.g.cont(t);
+        let bias = self.w("v.patch_embd.bias");
+        inp = self.add_opt(inp, bias);
+        Ok(inp)
+    }
+
+    /// `build_norm` (clip.cpp:591-614).
+    fn build_norm(&mut self, cur: Id, w: Option<Id>, b: Option<Id>, rms: bool) -> Id {
+        let mut cur = self
+            .g
+            .like(if rms { Op::RmsNorm } else { Op::Norm }, cur, &[]);
+        if let Some(w) = w {
+            cur = self.g.like(Op::Mul, cur, &[w]);
+        }
+        self.add_opt(cur, b)
+    }
+
+    /// `build_ffn` (clip.cpp:616-706) without a gate: up, activation, down.
+    fn build_ffn(&mut self, cur: Id, il: u64) -> Id {
+        let up = self.wl(il, "ffn_up.weight");
+        let up_b = self.wl(il, "ffn_up.bias");
+        let down = self.wl(il, "ffn_down.weight");
+        let down_b = self.wl(il, "ffn_down.bias");
+        let mut tmp = match up {
+            Some(up) => self.g.mul_mat(up, cur),
+            None => cur,
+        };
+        tmp = self.add_opt(tmp, up_b);
+        let mut cur = self.g.like(Op::Unary, tmp, &[]);
+        if let Some(down) = down {
+            cur = self.g.mul_mat(down, cur);
+        }
+        self.add_opt(cur, down_b)
+    }
+
+    /// `build_attn` (clip.cpp:750-822) on `[d_head, n_head, n_pos]` queries, keys and values.
+    fn build_attn(&mut self, q_cur: Id, k_cur: Id, v_cur: Id, il: u64) -> Id {
+        // ggml_build_forward_order(q, k, v): they enter the graph first, in that order.
+        self.g.expand(q_cur);
+        self.g.expand(k_cur);
+        self.g.expand(v_cur);
+        let q = self.g.permute(q_cur, [0, 2, 1, 3]);
+        let k = self.g.permute(k_cur, [0, 2, 1, 3]);
+        let cur = if self.flash_attn {
+            let v = self.g.permute(v_cur, [0, 2, 1, 3]);
+            let k = self.g.cast(k, Ty::F16);
+            let v = self.g.cast(v, Ty::F16);
+            let (qn, vn) = (self.g.ne(q), self.g.ne(v));
+            // ggml_flash_attn_ext: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
+            let fa = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [vn[0], qn[2], qn[1], qn[3]],
+                &[q, k, v],
+            );
+            let ne = self.g.ne(fa);
+            self.g.reshape(fa, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
+        } else {
+            let v = self.g.permute(v_cur, [1, 2, 0, 3]);
+            let v = self.g.cont(v);
+            let kq = self.g.mul_mat(k, q);
+            let kq = self.g.like(Op::SoftMax, kq, &[]);
+            let kqv = self.g.mul_mat(v, kq);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            let pn = self.g.ne(p);
+            // ggml_cont_2d: one copy in the target shape.
+            self.g.op(
+                Op::Cont,
+                Ty::F32,
+                [pn[0] * pn[1], pn[2] * pn[3], 1, 1],
+                &[p],
+            )
+        };
+        let wo = self.wl(il, "attn_out.weight");
+        let wo_b = self.wl(il, "attn_out.bias");
+        let cur = match wo {
+            Some(wo) => self.g.mul_mat(wo, cur),
+            None => cur,
+        };
+        self.add_opt(cur, wo_b)
+    }
+
+    /// The separate q/k/v projections of one layer, reshaped to `[d_head, n_head, n_pos]`
+    /// (clip.cpp:413-460 for `build_vit`, models/llava.cpp:70-90).
+    fn qkv(&mut self, cur: Id, il: u64, n_pos: u64) -> Result<(Id, Id, Id), String> {
+        let mut out = [0; 3];
+        for (i, (what, heads)) in [
+            ("attn_q", self.hp.n_head),
+            ("attn_k", self.hp.n_head_kv),
+            ("attn_v", self.hp.n_head_kv),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let w = self
+                .wl(il, &format!("{what}.weight"))
+                .ok_or_else(|| format!("v.blk.{il}.{what}.weight missing"))?;
+            let b = self.wl(il, &format!("{what}.bias"));
+            let x = self.g.mul_mat(w, cur);
+            let x = self.add_opt(x, b);
+            out[i] = self.g.reshape(x, [self.hp.d_head, heads, n_pos, 1]);
+        }
+        Ok((out[0], out[1], out[2]))
+    }
+
+    /// One pre-norm encoder layer: `build_vit`'s loop body (clip.cpp:367-546) and LLaVA's
+    /// (models/llava.cpp:56-122), which agree for the tensors these files have.
+    fn layer(&mut self, inp_l: Id, il: u64, n_pos: u64) -> Result<Id, String> {
+        let (w, b) = (self.wl(il, "ln1.weight"), self.wl(il, "ln1.bias"));
+        let cur = self.build_norm(inp_l, w, b, false);
+        let (q, k, v) = self.qkv(cur, il, n_pos)?;
+        let cur = self.build_attn(q, k, v, il);
+        let cur = self.g.like(Op::Add, cur, &[inp_l]);
+        let inp_l = cur;
+        let (w, b) = (self.wl(il, "ln2.weight"), self.wl(il, "ln2.bias"));
+        let cur = self.build_norm(cur, w, b, false);
+        let cur = self.build_ffn(cur, il);
+        Ok(self.g.like(Op::Add, inp_l, &[cur]))
+    }
+
+    /// `clip_graph_siglip::build` (models/siglip.cpp) for gemma3 and idefics3, `build_vit` with
+    /// a learned position embedding and no pre-norm.
+    fn siglip(&mut self, projector_type: &str) -> Result<Id, String> {
+        let inp = self.build_inp()?;
+        let pos = self.w("v.position_embd.weight");
+        let mut inp = self.add_opt(inp, pos);
+        inp = self.g.reshape(inp, [self.hp.n_embd, self.n_patches, 1, 1]);
+        let mut inp_l = inp;
+        for il in 0..self.hp.n_layer {
+            inp_l = self.layer(inp_l, il, self.n_patches)?;
+        }
+        let (w, b) = (self.w("v.post_ln.weight"), self.w("v.post_ln.bias"));
+        if w.is_some() {
+            inp_l = self.build_norm(inp_l, w, b, false);
+        }
+        let cur = self
+            .g
+            .reshape(inp_l, [self.hp.n_embd, self.n_patches, 1, 1]);
+        match projector_type {
+            "gemma3" => {
+                let side = self.n_patches_x;
+                let k = self.hp.n_merge.max(1);
+                let t = self.g.transpose(cur);
+                let cur = self
+                    .g
+                    .op(Op::Cont, Ty::F32, [side, side, self.hp.n_embd, 1], &[t]);
+                let out = side / k;
+                let cur = self
+                    .g
+                    .op(Op::Pool2d, Ty::F32, [out, out, self.hp.n_embd, 1], &[cur]);
+                let cur = self.g.reshape(cur, [out * out, self.hp.n_embd, 1, 1]);
+                let t = self.g.transpose(cur);
+                let cur = self.g.cont(t);
+                let cur = self.g.like(Op::RmsNorm, cur, &[]);
+                let norm = self.w("mm.soft_emb_norm.weight");
+                let cur = self.add_mul(cur, norm);
+                let proj = self
+                    .w("mm.input_projection.weight")
+                    .ok_or("mm.input_projection.weight missing")?;
+                let t = self.g.transpose(proj);
+                let proj_t = self.g.cont(t);
+                Ok(self.g.mul_mat(proj_t, cur))
+            }
+            "idefics3" => {
+                let cur = self.patch_merge_permute(cur)?;
+                let fc = self
+                    .w("mm.model.fc.weight")
+                    .ok_or("mm.model.fc.weight missing")?;
+                Ok(self.g.mul_mat(fc, cur))
+            }
+            other => Err(format!("{other}: not a SigLIP graph")),
+        }
+    }
+
+    fn add_mul(&mut self, cur: Id, w: Option<Id>) -> Id {
+        match w {
+            Some(w) => self.g.like(Op::Mul, cur, &[w]),
+            None => cur,
+        }
+    }
+
+    /// `build_patch_merge_permute` (clip.cpp:901-932) on a square grid that the scale
+    /// factor divides.
+    fn patch_merge_permute(&mut self, cur: Id) -> Result<Id, String> {
+        let s = self.hp.n_merge;
+        let side = self.n_patches_x;
+        if s < 2 || side % s != 0 {
+            return Err(format!(
+                "scale factor {s} does not divide {side} patches per side"
+            ));
+        }
+        let e = self.hp.n_embd;
+        let cur = self.g.reshape(cur, [e, side, side, 1]);
+        let cur = self.g.reshape(cur, [e * s, side / s, side, 1]);
+        let cur = self.g.permute(cur, [0, 2, 1, 3]);
+        let cur = self.g.op(
+            Op::Cont,
+            Ty::F32,
+            [e * s * s, side / s, side / s, 1],
+            &[cur],
+        );
+        let cur = self.g.permute(cur, [0, 2, 1, 3]);
+        let ne = self.g.ne(cur);
+        Ok(self
+            .g
+            .op(Op::Cont, Ty::F32, [ne[0], ne[1] * ne[2], 1, 1], &[cur]))
+    }
+
+    /// `clip_graph_llava::build` (models/llava.cpp) for `mlp`: class embedding, learned
+    /// positions gathered by an input, pre-norm, every layer but the last, the two-layer MLP.
+    fn llava(&mut self) -> Result<Id, String> {
+        let class = self.w("v.class_embd");
+        let n_pos = self.n_patches + u64::from(class.is_some());
+        let mut inp = self.build_inp()?;
+        if let Some(c) = class {
+            inp = self.g.op(
+                Op::Concat,
+                Ty::F32,
+                [self.hp.n_embd, n_pos, 1, 1],
+                &[inp, c],
+            );
+        }
+        let positions = self.g.input(Ty::I32, [n_pos, 1, 1, 1]);
+        let pos_w = self
+            .w("v.position_embd.weight")
+            .ok_or("v.position_embd.weight missing")?;
+        let rows = self.g.op(
+            Op::GetRows,
+            Ty::F32,
+            [self.hp.n_embd, n_pos, 1, 1],
+            &[pos_w, positions],
+        );
+        let inp = self.g.like(Op::Add, inp, &[rows]);
+        let mut inp_l = inp;
+        let (w, b) = (self.w("v.pre_ln.weight"), self.w("v.pre_ln.bias"));
+        if w.is_some() {
+            inp_l = self.build_norm(inp_l, w, b, false);
+        }
+        // The last layer is not run: max_feature_layer = n_layer - 1 (models/llava.cpp:13-30).
+        for il in 0..self.hp.n_layer.saturating_sub(1) {
+            inp_l = self.layer(inp_l, il, n_pos)?;
+        }
+        let (w, b) = (self.w("v.post_ln.weight"), self.w("v.post_ln.bias"));
+        if w.is_some() {
+            inp_l = self.build_norm(inp_l, w, b, false);
+        }
+        let emb = self.g.reshape(inp_l, [self.hp.n_embd, n_pos, 1, 1]);
+        let patches = self.g.input(Ty::I32, [self.n_patches, 1, 1, 1]);
+        let mut emb = self.g.op(
+            Op::GetRows,
+            Ty::F32,
+            [self.hp.n_embd, self.n_patches, 1, 1],
+            &[emb, patches],
+        );
+        let mm0 = self.w("mm.0.weight").ok_or("mm.0.weight missing")?;
+        emb = self.g.mul_mat(mm0, emb);
+        let b = self.w("mm.0.bias");
+        emb = self.add_opt(emb, b);
+        emb = self.g.like(Op::Unary, emb, &[]);
+        if let Some(mm2) = self.w("mm.2.weight") {
+            emb = self.g.mul_mat(mm2, emb);
+            let b = self.w("mm.2.bias");
+            emb = self.add_opt(emb, b);
+        }
+        Ok(emb)
+    }
+}
+
+/// The vision encoder's compute buffer on the CPU for the projector types covered, or why it
+/// cannot be given.
+pub fn vision_compute(
+    gguf: &Gguf<'_>,
+    projector_type: &str,
+    flash_attn: bool,
+) -> Result<ProjectorCompute, String> {
+    if !matches!(projector_type, "gemma3" | "idefics3" | "mlp") {
+        return Err(format!(
+            "the {projector_type} encoder's graph is not modelled (covered: gemma3, idefics3, mlp)"
+        ));
+    }
+    let hp = Hparams::read(gguf, projector_type)?;
+    let n_patches_x = hp.warmup_image_size / hp.patch_size;
+    let n_patches = n_patches_x * n_patches_x;
+    if n_patches == 0 {
+        return Err("the warmup image holds no patch".into());
+    }
+    let warmup_image_size = hp.warmup_image_size;
+    let mut b = Builder {
+        gguf,
+        g: Graph::new(),
+        hp,
+        flash_attn,
+        n_patches_x,
+        n_patches,
+    };
+    let out = match projector_type {
+        "mlp" => b.llava()?,
+        t => b.siglip(t)?,
+    };
+    b.g.expand(out);
+    Ok(ProjectorCompute {
+        projector_type: projector_type.to_owned(),
+        warmup_image_size,
+        n_patches,
+        flash_attn,
+        compute_bytes: b.g.reserve(CPU_ALIGNMENT),
+    })
+}
+
+/// The compute buffer of a projector file's vision encoder (the type after llama.cpp's
+/// `qwen2.5o` rewrite), or why it cannot be given (no vision encoder, a graph not modelled).
+pub fn projector_compute(gguf: &Gguf<'_>, flash_attn: bool) -> Result<ProjectorCompute, String> {
+    let facts = crate::companion::ProjectorFacts::of(gguf);
+    let enc = facts
+        .encoders
+        .iter()
+        .find(|e| e.modality == "vision")
+        .ok_or("no vision encoder (audio encoders' graphs are not modelled)")?;
+    vision_compute(gguf, &enc.projector_type, flash_attn)
+}

@@ -1,0 +1,519 @@
+//! A replay of ggml's graph allocator: a graph is built here as ggml builds it (tensors with
+//! shapes, types, sources and views, ordered by `ggml_build_forward_expand`), and the compute
+//! buffer is what `ggml_gallocr_reserve_n` would reserve for it on one backend
+//! (ggml/src/ggml-alloc.c of llama.cpp 0c1e570: `ggml_gallocr_alloc_graph_impl` 718-822, the
+//! in-place reuse of `ggml_gallocr_allocate_node` 623-689, the best-fit free list of
+//! `ggml_dyn_tallocr_alloc` 202-310 and `ggml_dyn_tallocr_free_bytes` 312-350).
+//!
+//! Only what a graph needs to be allocated is modelled: each tensor's bytes, its layout (for the
+//! in-place check), its op (which ops may run in place, `ggml_op_can_inplace` 22-50), its
+//! sources, and the tensor it views. Weights are external (already in their own buffer) and
+//! never allocated here. Sizes are `u64` and saturate; a graph is built from a handful of
+//! header values, never from a count read off a file without bound.
+
+/// A tensor element type of a compute graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    F32,
+    F16,
+    BF16,
+    I32,
+}
+
+impl Ty {
+    fn size(self) -> u64 {
+        match self {
+            Ty::F32 | Ty::I32 => 4,
+            Ty::F16 | Ty::BF16 => 2,
+        }
+    }
+}
+
+/// The ops a graph here uses, named as ggml names them. Only two facts of an op matter to the
+/// allocator: whether it may reuse a source in place and whether it is a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// A leaf: an input or a weight.
+    None,
+    Add,
+    Mul,
+    Div,
+    Scale,
+    Norm,
+    RmsNorm,
+    MulMat,
+    Unary,
+    Glu,
+    SoftMax,
+    FlashAttnExt,
+    Cont,
+    Cpy,
+    GetRows,
+    Concat,
+    Im2Col,
+    Pool1d,
+    Pool2d,
+    Rope,
+    Reshape,
+    View,
+    Permute,
+    Transpose,
+}
+
+impl Op {
+    /// `ggml_op_can_inplace` (ggml-alloc.c:22-50) for the ops above.
+    fn can_inplace(self) -> bool {
+        matches!(
+            self,
+            Op::Add
+                | Op::Mul
+                | Op::Div
+                | Op::Scale
+                | Op::RmsNorm
+                | Op::Unary
+                | Op::SoftMax
+                | Op::Rope
+        )
+    }
+}
+
+/// A tensor's index in its [`Graph`].
+pub type Id = usize;
+
+#[derive(Debug, Clone)]
+struct Tensor {
+    ty: Ty,
+    ne: [u64; 4],
+    nb: [u64; 4],
+    op: Op,
+    src: Vec<Id>,
+    /// The tensor this one views (`view_src`), and whether at offset 0.
+    view_src: Option<(Id, bool)>,
+    input: bool,
+    output: bool,
+    /// Weights: data in their own buffer.
+    external: bool,
+}
+
+impl Tensor {
+    /// `ggml_nbytes` of a tensor the allocator places (always contiguous here).
+    fn nbytes(&self) -> u64 {
+        let mut n = self.ty.size();
+        for (i, &e) in self.ne.iter().enumerate() {
+            if e == 0 {
+                return 0;
+            }
+            n = n.saturating_add((e - 1).saturating_mul(self.nb[i]));
+        }
+        n
+    }
+}
+
+fn contiguous_nb(ty: Ty, ne: [u64; 4]) -> [u64; 4] {
+    let mut nb = [ty.size(), 0, 0, 0];
+    for i in 1..4 {
+        nb[i] = nb[i - 1].saturating_mul(ne[i - 1]);
+    }
+    nb
+}
+
+/// A compute graph under construction, then allocated by [`Graph::reserve`].
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    tensors: Vec<Tensor>,
+    nodes: Vec<Id>,
+    leafs: Vec<Id>,
+    visited: Vec<bool>,
+}
+
+impl Graph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, t: Tensor) -> Id {
+        self.tensors.push(t);
+        self.visited.push(false);
+        self.tensors.len() - 1
+    }
+
+    /// The shape of a tensor.
+    pub fn ne(&self, t: Id) -> [u64; 4] {
+        self.tensors[t].ne
+    }
+
+    fn new_op(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: Vec<Id>) -> Id {
+        self.push(Tensor {
+            ty,
+            ne,
+            nb: contiguous_nb(ty, ne),
+            op,
+            src,
+            view_src: None,
+            input: false,
+            output: false,
+            external: false,
+        })
+    }
+
+    /// A graph input (`ggml_new_tensor` + `ggml_set_input`).
+    pub fn input(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        let t = self.new_op(ty, ne, Op::None, Vec::new());
+        self.tensors[t].input = true;
+        t
+    }
+
+    /// A weight: its data lives in the model's buffer.
+    pub fn weight(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        let t = self.new_op(ty, ne, Op::None, Vec::new());
+        self.tensors[t].external = true;
+        t
+    }
+
+    fn view_of(&mut self, a: Id, ne: [u64; 4], nb: [u64; 4], op: Op, at_zero: bool) -> Id {
+        let base = self.tensors[a].view_src.map_or(a, |(v, _)| v);
+        let at_zero = at_zero && self.tensors[a].view_src.is_none_or(|(_, z)| z);
+        let ty = self.tensors[a].ty;
+        self.push(Tensor {
+            ty,
+            ne,
+            nb,
+            op,
+            src: vec![a],
+            view_src: Some((base, at_zero)),
+            input: false,
+            output: false,
+            external: false,
+        })
+    }
+
+    /// `ggml_reshape_*`: a contiguous view of another shape.
+    pub fn reshape(&mut self, a: Id, ne: [u64; 4]) -> Id {
+        let ty = self.tensors[a].ty;
+        self.view_of(a, ne, contiguous_nb(ty, ne), Op::Reshape, true)
+    }
+
+    /// `ggml_view_*` at a byte offset with the given strides.
+    pub fn view(&mut self, a: Id, ne: [u64; 4], nb: [u64; 4], offset: u64) -> Id {
+        self.view_of(a, ne, nb, Op::View, offset == 0)
+    }
+
+    /// `ggml_permute(a, p0, p1, p2, p3)`: axis i of `a` goes to position `p[i]`.
+    pub fn permute(&mut self, a: Id, p: [usize; 4]) -> Id {
+        let (ne0, nb0) = (self.tensors[a].ne, self.tensors[a].nb);
+        let (mut ne, mut nb) = ([0; 4], [0; 4]);
+        for i in 0..4 {
+            ne[p[i]] = ne0[i];
+            nb[p[i]] = nb0[i];
+        }
+        self.view_of(a, ne, nb, Op::Permute, true)
+    }
+
+    /// `ggml_transpose`: axes 0 and 1 swapped.
+    pub fn transpose(&mut self, a: Id) -> Id {
+        let t = self.permute(a, [1, 0, 2, 3]);
+        self.tensors[t].op = Op::Transpose;
+        t
+    }
+
+    /// An op whose result has `a`'s shape and type (`ggml_add`, `ggml_mul`, norms, unary ops,
+    /// `ggml_soft_max_ext`, `ggml_rope_ext`, `ggml_scale` …).
+    pub fn like(&mut self, op: Op, a: Id, others: &[Id]) -> Id {
+        let (ty, ne) = (self.tensors[a].ty, self.tensors[a].ne);
+        let mut src = vec![a];
+        src.extend_from_slice(others);
+        self.new_op(ty, ne, op, src)
+    }
+
+    /// `ggml_mul_mat(a, b)`: f32 `[a.ne1, b.ne1, b.ne2, b.ne3]`.
+    pub fn mul_mat(&mut self, a: Id, b: Id) -> Id {
+        let (na, nb) = (self.tensors[a].ne, self.tensors[b].ne);
+        self.new_op(
+            Ty::F32,
+            [na[1], nb[1], nb[2], nb[3]],
+            Op::MulMat,
+            vec![a, b],
+        )
+    }
+
+    /// A new tensor of the given type and shape computed from `src` (`ggml_cont_*`,
+    /// `ggml_cast`, `ggml_glu_split`, `ggml_get_rows`, `ggml_concat`, pooling, `ggml_im2col`,
+    /// `ggml_flash_attn_ext`).
+    pub fn op(&mut self, op: Op, ty: Ty, ne: [u64; 4], src: &[Id]) -> Id {
+        self.new_op(ty, ne, op, src.to_vec())
+    }
+
+    /// `ggml_cont`: a contiguous copy of `a` in its (viewed) shape.
+    pub fn cont(&mut self, a: Id) -> Id {
+        let (ty, ne) = (self.tensors[a].ty, self.tensors[a].ne);
+        self.new_op(ty, ne, Op::Cont, vec![a])
+    }
+
+    /// `ggml_cast(a, ty)`.
+    pub fn cast(&mut self, a: Id, ty: Ty) -> Id {
+        let ne = self.tensors[a].ne;
+        self.new_op(ty, ne, Op::Cpy, vec![a])
+    }
+
+    fn visit(&mut self, t: Id) {
+        if self.visited[t] {
+            return;
+        }
+        self.visited[t] = true;
+        let src = self.tensors[t].src.clone();
+        for s in src {
+            self.visit(s);
+        }
+        if self.tensors[t].op == Op::None {
+            self.leafs.push(t);
+        } else {
+            self.nodes.push(t);
+        }
+    }
+
+    /// `ggml_build_forward_expand` (and `ggml_build_forward_order`): appends `t` and the
+    /// tensors it needs, sources first in source order (`ggml_visit_parents_graph`,
+    /// ggml/src/ggml.c:7245-7311).
+    pub fn expand(&mut self, t: Id) {
+        self.visit(t);
+    }
+
+    /// Marks the graph's result (`ggml_set_output`: never freed, never reused in place).
+    pub fn set_output(&mut self, t: Id) {
+        self.tensors[t].output = true;
+    }
+
+    /// The bytes `ggml_gallocr_reserve_n` reserves for the graph on one backend whose buffers
+    /// align tensors to `alignment` bytes and size them by `ggml_nbytes` (the CPU: 32,
+    /// `TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
+    pub fn reserve(&self, alignment: u64) -> u64 {
+        Allocator::new(self, alignment).run()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct HashNode {
+    n_children: u32,
+    n_views: u32,
+    allocated: bool,
+    offset: u64,
+}
+
+/// `ggml_dyn_tallocr` with one chunk (a CPU buffer's maximum size is unbounded).
+struct Allocator<'g> {
+    g: &'g Graph,
+    alignment: u64,
+    /// Free blocks `(offset, size)`, sorted by offset; the last one is open-ended.
+    free: Vec<(u64, u64)>,
+    max_size: u64,
+    hn: Vec<HashNode>,
+}
+
+const OPEN_END: u64 = u64::MAX / 2;
+
+impl<'g> Allocator<'g> {
+    fn new(g: &'g Graph, alignment: u64) -> Self {
+        Self {
+            g,
+            alignment: alignment.max(1),
+            free: vec![(0, OPEN_END)],
+            max_size: 0,
+            hn: vec![HashNode::default(); g.tensors.len()],
+        }
+    }
+
+    fn aligned(&self, size: u64) -> u64 {
+        size.div_ceil(self.alignment).saturating_mul(self.alignment)
+    }
+
+    /// `ggml_dyn_tallocr_alloc`: the best-fitting free block other than the last, else the last.
+    fn alloc(&mut self, size: u64) -> u64 {
+        let size = self.aligned(size);
+        let last = self.free.len() - 1;
+        let mut best: Option<usize> = None;
+        let mut best_size = u64::MAX;
+        for (i, &(_, s)) in self.free[..last].iter().enumerate() {
+            if s >= size && s <= best_size {
+                best = Some(i);
+                best_size = s;
+            }
+        }
+        let i = best.unwrap_or(last);
+        let offset = self.free[i].0;
+        self.free[i].0 += size;
+        self.free[i].1 -= size;
+        if self.free[i].1 == 0 {
+            self.free.remove(i);
+        }
+        self.max_size = self.max_size.max(offset + size);
+        offset
+    }
+
+    /// `ggml_dyn_tallocr_free_bytes`: merges with a neighbour or inserts a block.
+    fn free_bytes(&mut self, offset: u64, size: u64) {
+        let size = self.aligned(size);
+        for i in 0..self.free.len() {
+            let (bo, bs) = self.free[i];
+            if bo + bs == offset {
+                self.free[i].1 += size;
+                if i + 1 < self.free.len() && self.free[i].0 + self.free[i].1 == self.free[i + 1].0
+                {
+                    self.free[i].1 += self.free[i + 1].1;
+                    self.free.remove(i + 1);
+                }
+                return;
+            }
+            if offset + size == bo {
+                self.free[i].0 = offset;
+                self.free[i].1 += size;
+                if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 == self.free[i].0 {
+                    self.free[i - 1].1 += self.free[i].1;
+                    self.free.remove(i);
+                }
+                return;
+            }
+        }
+        let pos = self.free.iter().position(|&(o, _)| o >= offset);
+        let pos = pos.unwrap_or(self.free.len());
+        self.free.insert(pos, (offset, size));
+    }
+
+    fn is_view(&self, t: Id) -> bool {
+        self.g.tensors[t].view_src.is_some()
+    }
+
+    fn is_allocated(&self, t: Id) -> bool {
+        self.g.tensors[t].external || self.hn[t].allocated
+    }
+
+    /// `ggml_gallocr_allocate_node` (ggml-alloc.c:623-689).
+    fn allocate_node(&mut self, node: Id) {
+        if self.is_allocated(node) || self.is_view(node) {
+            return;
+        }
+        self.hn[node].allocated = true;
+        let t = &self.g.tensors[node];
+        if t.op.can_inplace() {
+            for &parent in &t.src {
+                let p = &self.g.tensors[parent];
+                if !self.hn[parent].allocated {
+                    continue; // external (or a view, whose own entry is never allocated)
+                }
+                let p_output =
+                    p.output || p.view_src.is_some_and(|(v, _)| self.g.tensors[v].output);
+                if p_output || p.ty != t.ty || p.ne != t.ne || p.nb != t.nb {
+                    continue;
+                }
+                let ph = self.hn[parent];
+                if ph.n_children == 1 && ph.n_views == 0 {
+                    // A view parent is never "own" (`allocated`), so only a plain parent
+                    // reaches here.
+                    self.hn[node].offset = ph.offset;
+                    self.hn[parent].allocated = false;
+                    let (psz, nsz) = (self.aligned(p.nbytes()), self.aligned(t.nbytes()));
+                    if psz > nsz {
+                        self.free_bytes(ph.offset + nsz, psz - nsz);
+                    }
+                    return;
+                }
+            }
+        }
+        let size = t.nbytes();
+        self.hn[node].offset = self.alloc(size);
+    }
+
+    /// `ggml_gallocr_free_node` (ggml-alloc.c:691-712).
+    fn free_node(&mut self, node: Id) {
+        if self.g.tensors[node].output {
+            return;
+        }
+        let size = self.g.tensors[node].nbytes();
+        self.free_bytes(self.hn[node].offset, size);
+        self.hn[node].allocated = false;
+    }
+
+    /// `ggml_gallocr_alloc_graph_impl` (ggml-alloc.c:718-822); returns the chunk's `max_size`.
+    fn run(mut self) -> u64 {
+        let g = self.g;
+        for &leaf in &g.leafs {
+            if g.tensors[leaf].input {
+                self.allocate_node(leaf);
+            }
+        }
+        for &node in &g.nodes {
+            if let Some((v, _)) = g.tensors[node].view_src {
+                self.hn[v].n_views += 1;
+            }
+            if g.tensors[node].input {
+                self.allocate_node(node);
+            }
+            for &src in &g.tensors[node].src {
+                self.hn[src].n_children += 1;
+                if g.tensors[src].input {
+                    self.allocate_node(src);
+                }
+            }
+        }
+        for &node in &g.nodes {
+            for &parent in &g.tensors[node].src {
+                self.allocate_node(parent);
+            }
+            self.allocate_node(node);
+            for &parent in &g.tensors[node].src {
+                let ph = &mut self.hn[parent];
+                ph.n_children -= 1;
+                if ph.n_children == 0 && ph.n_views == 0 {
+                    if let Some((v, _)) = g.tensors[parent].view_src {
+                        self.hn[v].n_views -= 1;
+                        let vh = self.hn[v];
+                        if vh.n_views == 0 && vh.n_children == 0 && vh.allocated {
+                            self.free_node(v);
+                        }
+                    } else if self.hn[parent].allocated {
+                        self.free_node(parent);
+                    }
+                }
+            }
+        }
+        self.max_size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An op that may run in place takes its only consumer's parent's memory; one that may not
+    /// gets new memory; a freed hole is reused by the best fit.
+    #[test]
+    fn inplace_and_best_fit() {
+        let mut g = Graph::new();
+        let x = g.input(Ty::F32, [256, 1, 1, 1]); // 1024 bytes
+        let w = g.weight(Ty::F16, [256, 512, 1, 1]);
+        let y = g.mul_mat(w, x); // 2048 bytes
+        let z = g.like(Op::Unary, y, &[]); // in place of y
+        let n = g.like(Op::Norm, z, &[]); // not in place: 2048 more
+        g.expand(n);
+        g.set_output(n);
+        // x (1024) stays (inputs are freed like any tensor once consumed: x is freed after y),
+        // y/z at 1024..3072, n: best fit of x's 1024-byte hole fails, the open end gives
+        // 3072..5120.
+        assert_eq!(g.reserve(32), 5120);
+    }
+
+    /// A view keeps its source alive until the view's consumers are done.
+    #[test]
+    fn views_keep_sources() {
+        let mut g = Graph::new();
+        let x = g.input(Ty::F32, [64, 4, 1, 1]); // 1024
+        let a = g.like(Op::Norm, x, &[]); // 1024 at 1024
+        let v = g.permute(a, [1, 0, 2, 3]);
+        let c = g.cont(v); // 1024 at 2048 (x freed after a: its hole 0..1024 fits c exactly)
+        let d = g.like(Op::Norm, c, &[]);
+        g.expand(d);
+        g.set_output(d);
+        // x freed after a → hole [0,1024); c takes it (best fit); a freed after c (via the
+        // view) → [1024,2048) merges with nothing before... d fits there.
+        assert_eq!(g.reserve(32), 2048);
+    }
+}
