@@ -54,6 +54,17 @@ pub enum Op {
     Pool1d,
     Pool2d,
     Rope,
+    Clamp,
+    Sqr,
+    Sqrt,
+    Sub,
+    Pad,
+    Upscale,
+    SumRows,
+    ArgSort,
+    MulMatId,
+    /// Any other op that writes a new tensor (never in place).
+    Other,
     Reshape,
     View,
     Permute,
@@ -73,6 +84,10 @@ impl Op {
                 | Op::Unary
                 | Op::SoftMax
                 | Op::Rope
+                | Op::Clamp
+                | Op::Sqr
+                | Op::Sqrt
+                | Op::Sub
         )
     }
 }

@@ -12,6 +12,15 @@ use serde::Serialize;
 
 use super::galloc::{Graph, Id, Op, Ty};
 
+mod gemma4v;
+mod internvl;
+mod llama4;
+mod llava;
+mod pixtral;
+mod qwen2vl;
+mod qwen3vl;
+mod siglip;
+
 /// The CPU backend's tensor alignment (`TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
 const CPU_ALIGNMENT: u64 = 32;
 
@@ -32,19 +41,25 @@ pub struct ProjectorCompute {
 
 /// Header values of the vision encoder (`clip_model_loader::load_hparams`,
 /// clip.cpp:1300-1330).
-struct Hparams {
-    n_embd: u64,
-    n_head: u64,
-    n_head_kv: u64,
-    d_head: u64,
-    n_layer: u64,
-    patch_size: u64,
-    warmup_image_size: u64,
-    n_merge: u64,
-    ffn_gelu_quick: bool,
+pub(super) struct Hparams {
+    pub n_embd: u64,
+    pub n_head: u64,
+    pub n_head_kv: u64,
+    pub d_head: u64,
+    pub n_layer: u64,
+    pub patch_size: u64,
+    /// `clip.vision.image_size`.
+    pub image_size: u64,
+    /// The dummy image's side (`warmup_image_size`): `image_size` (clip.cpp:1373) unless the
+    /// type's family sets it.
+    pub warmup_image_size: u64,
+    /// Patches merged per side (`n_merge`, default 1, clip-model.h:60), set per type.
+    pub n_merge: u64,
+    /// The encoder's FFN activation is GELU-quick (neither `clip.use_gelu` nor `use_silu`).
+    pub ffn_gelu_quick: bool,
 }
 
-fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
+pub(super) fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
     let v = gguf.metadata().get_i64(key).ok().flatten()?;
     u64::try_from(v).ok()
 }
@@ -54,7 +69,7 @@ fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
 const MAX_LAYERS: u64 = 1024;
 
 impl Hparams {
-    fn read(gguf: &Gguf<'_>, projector_type: &str) -> Result<Self, String> {
+    pub(super) fn read(gguf: &Gguf<'_>) -> Result<Self, String> {
         let need = |key: &str| uint(gguf, key).ok_or_else(|| format!("{key} missing"));
         let n_embd = need("clip.vision.embedding_length")?;
         let n_head = need("clip.vision.attention.head_count")?;
@@ -71,15 +86,6 @@ impl Hparams {
         let flag = |key: &str| gguf.metadata().get_bool(key).ok().flatten() == Some(true);
         // clip.cpp:1375-1392: gelu, silu, else gelu_quick.
         let ffn_gelu_quick = !flag("clip.use_gelu") && !flag("clip.use_silu");
-        let scale = uint(gguf, "clip.vision.projector.scale_factor");
-        // Per type (clip.cpp:1500-1640): gemma3 pools by 4 unless the file says otherwise;
-        // idefics3 reads the scale factor (default 1). The warmup image is `image_size`
-        // (clip.cpp:1373) for the three types here.
-        let n_merge = match projector_type {
-            "gemma3" => scale.unwrap_or(4),
-            "idefics3" => scale.unwrap_or(1),
-            _ => 1,
-        };
         Ok(Self {
             n_embd,
             n_head,
@@ -87,21 +93,23 @@ impl Hparams {
             d_head,
             n_layer,
             patch_size,
+            image_size,
             warmup_image_size: image_size,
-            n_merge,
+            n_merge: 1,
             ffn_gelu_quick,
         })
     }
 }
 
 /// A graph under construction with the file's weights at hand.
-struct Builder<'g, 'a> {
-    gguf: &'g Gguf<'a>,
-    g: Graph,
-    hp: Hparams,
-    flash_attn: bool,
-    n_patches_x: u64,
-    n_patches: u64,
+pub(super) struct Builder<'g, 'a> {
+    pub gguf: &'g Gguf<'a>,
+    pub g: Graph,
+    pub hp: Hparams,
+    pub flash_attn: bool,
+    /// Patches per side of the warmup image (`n_patches_x`, `n_patches_y`: square).
+    pub n_patches_x: u64,
+    pub n_patches: u64,
 }
 
 fn weight_ty(t: GgmlType) -> Ty {
@@ -115,16 +123,16 @@ fn weight_ty(t: GgmlType) -> Ty {
 
 impl Builder<'_, '_> {
     /// A weight of the file, if present.
-    fn w(&mut self, name: &str) -> Option<Id> {
+    pub(super) fn w(&mut self, name: &str) -> Option<Id> {
         let t = self.gguf.tensor(name)?;
         Some(self.g.weight(weight_ty(t.ggml_type()), t.ne()))
     }
 
-    fn wl(&mut self, il: u64, what: &str) -> Option<Id> {
+    pub(super) fn wl(&mut self, il: u64, what: &str) -> Option<Id> {
         self.w(&format!("v.blk.{il}.{what}"))
     }
 
-    fn add_opt(&mut self, cur: Id, b: Option<Id>) -> Id {
+    pub(super) fn add_opt(&mut self, cur: Id, b: Option<Id>) -> Id {
         match b {
             Some(b) => self.g.like(Op::Add, cur, &[b]),
             None => cur,
@@ -133,7 +141,7 @@ impl Builder<'_, '_> {
 
     /// `build_inp` (clip.cpp:572-582): `ggml_conv_2d` of the raw image (ggml.c: im2col, a
     /// matrix product, a permuted copy), then a transposed copy `[n_embd, n_patches]`.
-    fn build_inp(&mut self) -> Result<Id, String> {
+    pub(super) fn build_inp(&mut self) -> Result<Id, String> {
         let side = self.hp.warmup_image_size;
         let inp_raw = self.g.input(Ty::F32, [side, side, 3, 1]);
         let Some(kernel) = self.gguf.tensor("v.patch_embd.weight") else {
@@ -166,7 +174,7 @@ impl Builder<'_, '_> {
     }
 
     /// `build_norm` (clip.cpp:591-614).
-    fn build_norm(&mut self, cur: Id, w: Option<Id>, b: Option<Id>, rms: bool) -> Id {
+    pub(super) fn build_norm(&mut self, cur: Id, w: Option<Id>, b: Option<Id>, rms: bool) -> Id {
         let mut cur = self
             .g
             .like(if rms { Op::RmsNorm } else { Op::Norm }, cur, &[]);
@@ -177,7 +185,7 @@ impl Builder<'_, '_> {
     }
 
     /// `build_ffn` (clip.cpp:616-706) without a gate: up, activation, down.
-    fn build_ffn(&mut self, cur: Id, il: u64) -> Id {
+    pub(super) fn build_ffn(&mut self, cur: Id, il: u64) -> Id {
         let up = self.wl(il, "ffn_up.weight");
         let up_b = self.wl(il, "ffn_up.bias");
         let down = self.wl(il, "ffn_down.weight");
@@ -195,7 +203,7 @@ impl Builder<'_, '_> {
     }
 
     /// `build_attn` (clip.cpp:750-822) on `[d_head, n_head, n_pos]` queries, keys and values.
-    fn build_attn(&mut self, q_cur: Id, k_cur: Id, v_cur: Id, il: u64) -> Id {
+    pub(super) fn build_attn(&mut self, q_cur: Id, k_cur: Id, v_cur: Id, il: u64) -> Id {
         // ggml_build_forward_order(q, k, v): they enter the graph first, in that order.
         self.g.expand(q_cur);
         self.g.expand(k_cur);
@@ -243,7 +251,7 @@ impl Builder<'_, '_> {
 
     /// The separate q/k/v projections of one layer, reshaped to `[d_head, n_head, n_pos]`
     /// (clip.cpp:413-460 for `build_vit`, models/llava.cpp:70-90).
-    fn qkv(&mut self, cur: Id, il: u64, n_pos: u64) -> Result<(Id, Id, Id), String> {
+    pub(super) fn qkv(&mut self, cur: Id, il: u64, n_pos: u64) -> Result<(Id, Id, Id), String> {
         let mut out = [0; 3];
         for (i, (what, heads)) in [
             ("attn_q", self.hp.n_head),
@@ -266,7 +274,7 @@ impl Builder<'_, '_> {
 
     /// One pre-norm encoder layer: `build_vit`'s loop body (clip.cpp:367-546) and LLaVA's
     /// (models/llava.cpp:56-122), which agree for the tensors these files have.
-    fn layer(&mut self, inp_l: Id, il: u64, n_pos: u64) -> Result<Id, String> {
+    pub(super) fn layer(&mut self, inp_l: Id, il: u64, n_pos: u64) -> Result<Id, String> {
         let (w, b) = (self.wl(il, "ln1.weight"), self.wl(il, "ln1.bias"));
         let cur = self.build_norm(inp_l, w, b, false);
         let (q, k, v) = self.qkv(cur, il, n_pos)?;
@@ -279,61 +287,7 @@ impl Builder<'_, '_> {
         Ok(self.g.like(Op::Add, inp_l, &[cur]))
     }
 
-    /// `clip_graph_siglip::build` (models/siglip.cpp) for gemma3 and idefics3, `build_vit` with
-    /// a learned position embedding and no pre-norm.
-    fn siglip(&mut self, projector_type: &str) -> Result<Id, String> {
-        let inp = self.build_inp()?;
-        let pos = self.w("v.position_embd.weight");
-        let mut inp = self.add_opt(inp, pos);
-        inp = self.g.reshape(inp, [self.hp.n_embd, self.n_patches, 1, 1]);
-        let mut inp_l = inp;
-        for il in 0..self.hp.n_layer {
-            inp_l = self.layer(inp_l, il, self.n_patches)?;
-        }
-        let (w, b) = (self.w("v.post_ln.weight"), self.w("v.post_ln.bias"));
-        if w.is_some() {
-            inp_l = self.build_norm(inp_l, w, b, false);
-        }
-        let cur = self
-            .g
-            .reshape(inp_l, [self.hp.n_embd, self.n_patches, 1, 1]);
-        match projector_type {
-            "gemma3" => {
-                let side = self.n_patches_x;
-                let k = self.hp.n_merge.max(1);
-                let t = self.g.transpose(cur);
-                let cur = self
-                    .g
-                    .op(Op::Cont, Ty::F32, [side, side, self.hp.n_embd, 1], &[t]);
-                let out = side / k;
-                let cur = self
-                    .g
-                    .op(Op::Pool2d, Ty::F32, [out, out, self.hp.n_embd, 1], &[cur]);
-                let cur = self.g.reshape(cur, [out * out, self.hp.n_embd, 1, 1]);
-                let t = self.g.transpose(cur);
-                let cur = self.g.cont(t);
-                let cur = self.g.like(Op::RmsNorm, cur, &[]);
-                let norm = self.w("mm.soft_emb_norm.weight");
-                let cur = self.add_mul(cur, norm);
-                let proj = self
-                    .w("mm.input_projection.weight")
-                    .ok_or("mm.input_projection.weight missing")?;
-                let t = self.g.transpose(proj);
-                let proj_t = self.g.cont(t);
-                Ok(self.g.mul_mat(proj_t, cur))
-            }
-            "idefics3" => {
-                let cur = self.patch_merge_permute(cur)?;
-                let fc = self
-                    .w("mm.model.fc.weight")
-                    .ok_or("mm.model.fc.weight missing")?;
-                Ok(self.g.mul_mat(fc, cur))
-            }
-            other => Err(format!("{other}: not a SigLIP graph")),
-        }
-    }
-
-    fn add_mul(&mut self, cur: Id, w: Option<Id>) -> Id {
+    pub(super) fn add_mul(&mut self, cur: Id, w: Option<Id>) -> Id {
         match w {
             Some(w) => self.g.like(Op::Mul, cur, &[w]),
             None => cur,
@@ -342,7 +296,7 @@ impl Builder<'_, '_> {
 
     /// `build_patch_merge_permute` (clip.cpp:901-932) on a square grid that the scale
     /// factor divides.
-    fn patch_merge_permute(&mut self, cur: Id) -> Result<Id, String> {
+    pub(super) fn patch_merge_permute(&mut self, cur: Id) -> Result<Id, String> {
         let s = self.hp.n_merge;
         let side = self.n_patches_x;
         if s < 2 || side % s != 0 {
@@ -366,65 +320,44 @@ impl Builder<'_, '_> {
             .g
             .op(Op::Cont, Ty::F32, [ne[0], ne[1] * ne[2], 1, 1], &[cur]))
     }
+}
 
-    /// `clip_graph_llava::build` (models/llava.cpp) for `mlp`: class embedding, learned
-    /// positions gathered by an input, pre-norm, every layer but the last, the two-layer MLP.
-    fn llava(&mut self) -> Result<Id, String> {
-        let class = self.w("v.class_embd");
-        let n_pos = self.n_patches + u64::from(class.is_some());
-        let mut inp = self.build_inp()?;
-        if let Some(c) = class {
-            inp = self.g.op(
-                Op::Concat,
-                Ty::F32,
-                [self.hp.n_embd, n_pos, 1, 1],
-                &[inp, c],
-            );
-        }
-        let positions = self.g.input(Ty::I32, [n_pos, 1, 1, 1]);
-        let pos_w = self
-            .w("v.position_embd.weight")
-            .ok_or("v.position_embd.weight missing")?;
-        let rows = self.g.op(
-            Op::GetRows,
-            Ty::F32,
-            [self.hp.n_embd, n_pos, 1, 1],
-            &[pos_w, positions],
-        );
-        let inp = self.g.like(Op::Add, inp, &[rows]);
-        let mut inp_l = inp;
-        let (w, b) = (self.w("v.pre_ln.weight"), self.w("v.pre_ln.bias"));
-        if w.is_some() {
-            inp_l = self.build_norm(inp_l, w, b, false);
-        }
-        // The last layer is not run: max_feature_layer = n_layer - 1 (models/llava.cpp:13-30).
-        for il in 0..self.hp.n_layer.saturating_sub(1) {
-            inp_l = self.layer(inp_l, il, n_pos)?;
-        }
-        let (w, b) = (self.w("v.post_ln.weight"), self.w("v.post_ln.bias"));
-        if w.is_some() {
-            inp_l = self.build_norm(inp_l, w, b, false);
-        }
-        let emb = self.g.reshape(inp_l, [self.hp.n_embd, n_pos, 1, 1]);
-        let patches = self.g.input(Ty::I32, [self.n_patches, 1, 1, 1]);
-        let mut emb = self.g.op(
-            Op::GetRows,
-            Ty::F32,
-            [self.hp.n_embd, self.n_patches, 1, 1],
-            &[emb, patches],
-        );
-        let mm0 = self.w("mm.0.weight").ok_or("mm.0.weight missing")?;
-        emb = self.g.mul_mat(mm0, emb);
-        let b = self.w("mm.0.bias");
-        emb = self.add_opt(emb, b);
-        emb = self.g.like(Op::Unary, emb, &[]);
-        if let Some(mm2) = self.w("mm.2.weight") {
-            emb = self.g.mul_mat(mm2, emb);
-            let b = self.w("mm.2.bias");
-            emb = self.add_opt(emb, b);
-        }
-        Ok(emb)
-    }
+/// A family of projector types sharing one graph builder: the types it covers, how it sets
+/// the warmup image and the merge factor from the header (`load_hparams`'s per-type cases,
+/// clip.cpp:1400-2040), and the graph.
+pub(super) struct Family {
+    pub types: &'static [&'static str],
+    pub hparams: fn(&Gguf<'_>, &str, &mut Hparams) -> Result<(), String>,
+    pub build: fn(&mut Builder<'_, '_>, &str) -> Result<Id, String>,
+}
+
+/// Every family whose graph is modelled.
+const FAMILIES: &[&Family] = &[
+    &siglip::FAMILY,
+    &llava::FAMILY,
+    &qwen2vl::FAMILY,
+    &qwen3vl::FAMILY,
+    &gemma4v::FAMILY,
+    &llama4::FAMILY,
+    &pixtral::FAMILY,
+    &internvl::FAMILY,
+];
+
+/// The projector types whose vision graph is modelled.
+pub fn modelled_projector_types() -> Vec<&'static str> {
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.types.iter().copied())
+        .collect()
+}
+
+/// `set_warmup_n_tokens` (tools/mtmd/clip-model.h:210-215): a square image of
+/// `sqrt(n_tokens)` merged patches per side.
+pub(super) fn warmup_for_tokens(hp: &mut Hparams, n_tokens: u64) {
+    let per_side = n_tokens.isqrt();
+    hp.warmup_image_size = per_side
+        .saturating_mul(hp.patch_size)
+        .saturating_mul(hp.n_merge);
 }
 
 /// The vision encoder's compute buffer on the CPU for the projector types covered, or why it
@@ -434,12 +367,17 @@ pub fn vision_compute(
     projector_type: &str,
     flash_attn: bool,
 ) -> Result<ProjectorCompute, String> {
-    if !matches!(projector_type, "gemma3" | "idefics3" | "mlp") {
+    let Some(family) = FAMILIES.iter().find(|f| f.types.contains(&projector_type)) else {
         return Err(format!(
-            "the {projector_type} encoder's graph is not modelled (covered: gemma3, idefics3, mlp)"
+            "the {projector_type} encoder's graph is not modelled (modelled: {})",
+            modelled_projector_types().join(", ")
         ));
+    };
+    let mut hp = Hparams::read(gguf)?;
+    (family.hparams)(gguf, projector_type, &mut hp)?;
+    if hp.warmup_image_size > 1 << 16 {
+        return Err("warmup image out of range".into());
     }
-    let hp = Hparams::read(gguf, projector_type)?;
     let n_patches_x = hp.warmup_image_size / hp.patch_size;
     let n_patches = n_patches_x * n_patches_x;
     if n_patches == 0 {
@@ -454,10 +392,7 @@ pub fn vision_compute(
         n_patches_x,
         n_patches,
     };
-    let out = match projector_type {
-        "mlp" => b.llava()?,
-        t => b.siglip(t)?,
-    };
+    let out = (family.build)(&mut b, projector_type)?;
     b.g.expand(out);
     Ok(ProjectorCompute {
         projector_type: projector_type.to_owned(),
