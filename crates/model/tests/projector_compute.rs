@@ -75,10 +75,10 @@ fn check(sub: &str) -> usize {
 
 #[test]
 fn projector_compute_equals_llama_cpp_tiny() {
-    assert_eq!(check(""), 12);
+    assert_eq!(check(""), 26);
 }
 
 #[test]
 fn projector_compute_equals_llama_cpp_real_widths() {
-    assert_eq!(check("real"), 6);
+    assert_eq!(check("real"), 14);
 }

@@ -178,6 +178,12 @@ impl Graph {
         t
     }
 
+    /// A tensor the graph creates without an op and without marking it an input
+    /// (`ggml_new_tensor` alone): a leaf the allocator places like an input.
+    pub fn leaf(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        self.new_op(ty, ne, Op::None, Vec::new())
+    }
+
     /// A weight: its data lives in the model's buffer.
     pub fn weight(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
         let t = self.new_op(ty, ne, Op::None, Vec::new());
@@ -450,10 +456,10 @@ impl<'g> Allocator<'g> {
     /// `ggml_gallocr_alloc_graph_impl` (ggml-alloc.c:718-822); returns the chunk's `max_size`.
     fn run(mut self) -> u64 {
         let g = self.g;
+        // Every leaf without data of its own: inputs, and tensors a graph creates and fills
+        // itself (weights are external and skipped).
         for &leaf in &g.leafs {
-            if g.tensors[leaf].input {
-                self.allocate_node(leaf);
-            }
+            self.allocate_node(leaf);
         }
         for &node in &g.nodes {
             if let Some((v, _)) = g.tensors[node].view_src {

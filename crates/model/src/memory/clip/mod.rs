@@ -20,6 +20,7 @@ mod pixtral;
 mod qwen2vl;
 mod qwen3vl;
 mod siglip;
+mod vit;
 
 /// The CPU backend's tensor alignment (`TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
 const CPU_ALIGNMENT: u64 = 32;
