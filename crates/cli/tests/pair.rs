@@ -304,3 +304,83 @@ fn memory_adds_the_companions_weights() {
         plain["total_bytes"].as_u64().unwrap() + 1024 * 256 * 4 + 2 * 256 * 8 * 4
     );
 }
+
+/// A projector whose encoder graph is modelled adds its compute buffer as `clip_init` reserves
+/// it on the CPU (Gemma 3's SigLIP at 896 px: llama.cpp 0c1e570 reserved 127,139,840 bytes with
+/// flash attention and 1,186,988,032 without, tests/fixtures/mmproj/real/truth.jsonl).
+#[test]
+fn memory_adds_the_projector_compute_buffer() {
+    let mmproj = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/mmproj/real/gemma3-real.gguf"),
+    )
+    .unwrap();
+    let case = with("gemma3-dense.gguf", &[("mmproj.gguf", mmproj)]);
+    for (fa, compute) in [("on", 127_139_840u64), ("off", 1_186_988_032)] {
+        let args = [
+            "--ctx",
+            "512",
+            "--json",
+            "--flash-attn",
+            fa,
+            "--mmproj",
+            "mmproj.gguf",
+        ];
+        let out = case.cmd("memory", &args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let c = &v["companions"][0];
+        assert_eq!(c["compute_bytes"], compute, "flash attention {fa}");
+        assert_eq!(c["compute"]["warmup_image_size"], 896);
+        assert_eq!(c["compute"]["n_patches"], 4096);
+        assert_eq!(
+            v["total_with_companions_bytes"].as_u64().unwrap(),
+            v["total_bytes"].as_u64().unwrap() + c["weights_bytes"].as_u64().unwrap() + compute
+        );
+        let text = case
+            .cmd(
+                "memory",
+                &[
+                    "--ctx",
+                    "512",
+                    "--flash-attn",
+                    fa,
+                    "--mmproj",
+                    "mmproj.gguf",
+                ],
+            )
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        let mib = compute as f64 / 1024.0 / 1024.0;
+        assert!(
+            text.contains("(CPU, gemma3 image 896×896, 4096 patches"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{mib:.2} MiB")) || text.contains("1.11 GiB"),
+            "{text}"
+        );
+    }
+}
+
+/// A projector whose encoder cannot be built (here: its projection matrix alone, no patch
+/// embedding) adds its weights and says why its compute buffer is not included.
+#[test]
+fn memory_says_why_a_projector_compute_buffer_is_missing() {
+    let case = with("llama-dense.gguf", &[("mmproj.gguf", projector(256))]);
+    let out = case
+        .cmd(
+            "memory",
+            &["--ctx", "512", "--json", "--mmproj", "mmproj.gguf"],
+        )
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["companions"][0];
+    assert!(c.get("compute_bytes").is_none());
+    assert!(c["compute_unknown"]
+        .as_str()
+        .unwrap()
+        .contains("v.patch_embd.weight missing"));
+}

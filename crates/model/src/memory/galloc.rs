@@ -11,6 +11,10 @@
 //! never allocated here. Sizes are `u64` and saturate; a graph is built from a handful of
 //! header values, never from a count read off a file without bound.
 
+// Every index here is an `Id` this graph handed out (tensors are never removed) or an axis of a
+// four-dimensional shape: no index comes from input.
+#![allow(clippy::indexing_slicing)]
+
 /// A tensor element type of a compute graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
@@ -37,7 +41,6 @@ pub enum Op {
     None,
     Add,
     Mul,
-    Div,
     Scale,
     Norm,
     RmsNorm,
@@ -51,18 +54,11 @@ pub enum Op {
     GetRows,
     Concat,
     Im2Col,
-    Pool1d,
     Pool2d,
     Rope,
     Clamp,
-    Sqr,
-    Sqrt,
     Sub,
-    Pad,
     Upscale,
-    SumRows,
-    ArgSort,
-    MulMatId,
     /// Any other op that writes a new tensor (never in place).
     Other,
     Reshape,
@@ -78,15 +74,12 @@ impl Op {
             self,
             Op::Add
                 | Op::Mul
-                | Op::Div
                 | Op::Scale
                 | Op::RmsNorm
                 | Op::Unary
                 | Op::SoftMax
                 | Op::Rope
                 | Op::Clamp
-                | Op::Sqr
-                | Op::Sqrt
                 | Op::Sub
         )
     }
@@ -105,7 +98,6 @@ struct Tensor {
     /// The tensor this one views (`view_src`), and whether at offset 0.
     view_src: Option<(Id, bool)>,
     input: bool,
-    output: bool,
     /// Weights: data in their own buffer.
     external: bool,
 }
@@ -166,7 +158,6 @@ impl Graph {
             src,
             view_src: None,
             input: false,
-            output: false,
             external: false,
         })
     }
@@ -203,7 +194,6 @@ impl Graph {
             src: vec![a],
             view_src: Some((base, at_zero)),
             input: false,
-            output: false,
             external: false,
         })
     }
@@ -297,11 +287,6 @@ impl Graph {
     /// ggml/src/ggml.c:7245-7311).
     pub fn expand(&mut self, t: Id) {
         self.visit(t);
-    }
-
-    /// Marks the graph's result (`ggml_set_output`: never freed, never reused in place).
-    pub fn set_output(&mut self, t: Id) {
-        self.tensors[t].output = true;
     }
 
     /// The bytes `ggml_gallocr_reserve_n` reserves for the graph on one backend whose buffers
@@ -420,9 +405,8 @@ impl<'g> Allocator<'g> {
                 if !self.hn[parent].allocated {
                     continue; // external (or a view, whose own entry is never allocated)
                 }
-                let p_output =
-                    p.output || p.view_src.is_some_and(|(v, _)| self.g.tensors[v].output);
-                if p_output || p.ty != t.ty || p.ne != t.ne || p.nb != t.nb {
+                // (Outputs, `ggml_set_output`, are never reused: no vision graph marks one.)
+                if p.ty != t.ty || p.ne != t.ne || p.nb != t.nb {
                     continue;
                 }
                 let ph = self.hn[parent];
@@ -445,9 +429,6 @@ impl<'g> Allocator<'g> {
 
     /// `ggml_gallocr_free_node` (ggml-alloc.c:691-712).
     fn free_node(&mut self, node: Id) {
-        if self.g.tensors[node].output {
-            return;
-        }
         let size = self.g.tensors[node].nbytes();
         self.free_bytes(self.hn[node].offset, size);
         self.hn[node].allocated = false;
@@ -515,10 +496,8 @@ mod tests {
         let z = g.like(Op::Unary, y, &[]); // in place of y
         let n = g.like(Op::Norm, z, &[]); // not in place: 2048 more
         g.expand(n);
-        g.set_output(n);
-        // x (1024) stays (inputs are freed like any tensor once consumed: x is freed after y),
-        // y/z at 1024..3072, n: best fit of x's 1024-byte hole fails, the open end gives
-        // 3072..5120.
+        // x at 0..1024, freed once y is computed; y at 1024..3072, z in y's place; n does not fit
+        // x's 1024-byte hole and takes the open end, 3072..5120.
         assert_eq!(g.reserve(32), 5120);
     }
 
@@ -529,12 +508,11 @@ mod tests {
         let x = g.input(Ty::F32, [64, 4, 1, 1]); // 1024
         let a = g.like(Op::Norm, x, &[]); // 1024 at 1024
         let v = g.permute(a, [1, 0, 2, 3]);
-        let c = g.cont(v); // 1024 at 2048 (x freed after a: its hole 0..1024 fits c exactly)
+        let c = g.cont(v);
         let d = g.like(Op::Norm, c, &[]);
         g.expand(d);
-        g.set_output(d);
-        // x freed after a → hole [0,1024); c takes it (best fit); a freed after c (via the
-        // view) → [1024,2048) merges with nothing before... d fits there.
+        // x at 0..1024 and a at 1024..2048; x is freed once a is computed and c takes its hole;
+        // a is freed once c (the view's consumer) is computed, and d takes a's place.
         assert_eq!(g.reserve(32), 2048);
     }
 }

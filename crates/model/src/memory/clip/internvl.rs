@@ -70,6 +70,6 @@ impl Builder<'_, '_> {
             self.w("mm.model.mlp.3.weight"),
             self.w("mm.model.mlp.3.bias"),
         );
-        Ok(self.build_ffn_full(cur, up, up_b, None, None, down, down_b))
+        Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b))
     }
 }

@@ -1,5 +1,6 @@
 //! CLIP encoders with a LLaVA projector: `clip_graph_llava` (tools/mtmd/models/llava.cpp).
 
+use super::vit::VitOpts;
 use super::{Builder, Family};
 use crate::memory::galloc::{Id, Op, Ty};
 
@@ -41,8 +42,13 @@ impl Builder<'_, '_> {
             inp_l = self.build_norm(inp_l, w, b, false);
         }
         // The last layer is not run: max_feature_layer = n_layer - 1 (models/llava.cpp:13-30).
+        let plain = VitOpts {
+            rms: false,
+            learned_pos: None,
+            rope_2d: None,
+        };
         for il in 0..self.hp.n_layer.saturating_sub(1) {
-            inp_l = self.layer(inp_l, il, n_pos)?;
+            inp_l = self.vit_layer(inp_l, il, n_pos, &plain)?;
         }
         let (w, b) = (self.w("v.post_ln.weight"), self.w("v.post_ln.bias"));
         if w.is_some() {

@@ -49,15 +49,11 @@ pub(super) struct Hparams {
     pub d_head: u64,
     pub n_layer: u64,
     pub patch_size: u64,
-    /// `clip.vision.image_size`.
-    pub image_size: u64,
     /// The dummy image's side (`warmup_image_size`): `image_size` (clip.cpp:1373) unless the
     /// type's family sets it.
     pub warmup_image_size: u64,
     /// Patches merged per side (`n_merge`, default 1, clip-model.h:60), set per type.
     pub n_merge: u64,
-    /// The encoder's FFN activation is GELU-quick (neither `clip.use_gelu` nor `use_silu`).
-    pub ffn_gelu_quick: bool,
 }
 
 pub(super) fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
@@ -84,9 +80,6 @@ impl Hparams {
         let d_head = uint(gguf, "clip.vision.attention.head_dim")
             .filter(|&d| d > 0)
             .unwrap_or(n_embd / n_head);
-        let flag = |key: &str| gguf.metadata().get_bool(key).ok().flatten() == Some(true);
-        // clip.cpp:1375-1392: gelu, silu, else gelu_quick.
-        let ffn_gelu_quick = !flag("clip.use_gelu") && !flag("clip.use_silu");
         Ok(Self {
             n_embd,
             n_head,
@@ -94,10 +87,8 @@ impl Hparams {
             d_head,
             n_layer,
             patch_size,
-            image_size,
             warmup_image_size: image_size,
             n_merge: 1,
-            ffn_gelu_quick,
         })
     }
 }
@@ -185,24 +176,6 @@ impl Builder<'_, '_> {
         self.add_opt(cur, b)
     }
 
-    /// `build_ffn` (clip.cpp:616-706) without a gate: up, activation, down.
-    pub(super) fn build_ffn(&mut self, cur: Id, il: u64) -> Id {
-        let up = self.wl(il, "ffn_up.weight");
-        let up_b = self.wl(il, "ffn_up.bias");
-        let down = self.wl(il, "ffn_down.weight");
-        let down_b = self.wl(il, "ffn_down.bias");
-        let mut tmp = match up {
-            Some(up) => self.g.mul_mat(up, cur),
-            None => cur,
-        };
-        tmp = self.add_opt(tmp, up_b);
-        let mut cur = self.g.like(Op::Unary, tmp, &[]);
-        if let Some(down) = down {
-            cur = self.g.mul_mat(down, cur);
-        }
-        self.add_opt(cur, down_b)
-    }
-
     /// `build_attn` (clip.cpp:750-822) on `[d_head, n_head, n_pos]` queries, keys and values.
     pub(super) fn build_attn(&mut self, q_cur: Id, k_cur: Id, v_cur: Id, il: u64) -> Id {
         // ggml_build_forward_order(q, k, v): they enter the graph first, in that order.
@@ -248,44 +221,6 @@ impl Builder<'_, '_> {
             None => cur,
         };
         self.add_opt(cur, wo_b)
-    }
-
-    /// The separate q/k/v projections of one layer, reshaped to `[d_head, n_head, n_pos]`
-    /// (clip.cpp:413-460 for `build_vit`, models/llava.cpp:70-90).
-    pub(super) fn qkv(&mut self, cur: Id, il: u64, n_pos: u64) -> Result<(Id, Id, Id), String> {
-        let mut out = [0; 3];
-        for (i, (what, heads)) in [
-            ("attn_q", self.hp.n_head),
-            ("attn_k", self.hp.n_head_kv),
-            ("attn_v", self.hp.n_head_kv),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let w = self
-                .wl(il, &format!("{what}.weight"))
-                .ok_or_else(|| format!("v.blk.{il}.{what}.weight missing"))?;
-            let b = self.wl(il, &format!("{what}.bias"));
-            let x = self.g.mul_mat(w, cur);
-            let x = self.add_opt(x, b);
-            out[i] = self.g.reshape(x, [self.hp.d_head, heads, n_pos, 1]);
-        }
-        Ok((out[0], out[1], out[2]))
-    }
-
-    /// One pre-norm encoder layer: `build_vit`'s loop body (clip.cpp:367-546) and LLaVA's
-    /// (models/llava.cpp:56-122), which agree for the tensors these files have.
-    pub(super) fn layer(&mut self, inp_l: Id, il: u64, n_pos: u64) -> Result<Id, String> {
-        let (w, b) = (self.wl(il, "ln1.weight"), self.wl(il, "ln1.bias"));
-        let cur = self.build_norm(inp_l, w, b, false);
-        let (q, k, v) = self.qkv(cur, il, n_pos)?;
-        let cur = self.build_attn(q, k, v, il);
-        let cur = self.g.like(Op::Add, cur, &[inp_l]);
-        let inp_l = cur;
-        let (w, b) = (self.wl(il, "ln2.weight"), self.wl(il, "ln2.bias"));
-        let cur = self.build_norm(cur, w, b, false);
-        let cur = self.build_ffn(cur, il);
-        Ok(self.g.like(Op::Add, inp_l, &[cur]))
     }
 
     pub(super) fn add_mul(&mut self, cur: Id, w: Option<Id>) -> Id {

@@ -83,7 +83,7 @@ impl Builder<'_, '_> {
                 cur = self.add_opt(cur, b);
                 let (up, up_b) = (self.w("mm.1.weight"), self.w("mm.1.bias"));
                 let (down, down_b) = (self.w("mm.2.weight"), self.w("mm.2.bias"));
-                Ok(self.build_ffn_full(cur, up, up_b, None, None, down, down_b))
+                Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b))
             }
             other => Err(format!("{other}: not a SigLIP graph")),
         }

@@ -19,7 +19,7 @@ impl Builder<'_, '_> {
     /// `build_ffn` (clip.cpp:616-706): up (+bias), gate (+bias), the activation — a GLU of
     /// gate and up when there is a gate, else in place on up — and down (+bias).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn build_ffn_full(
+    pub(super) fn build_ffn(
         &mut self,
         cur: Id,
         up: Option<Id>,
@@ -79,38 +79,49 @@ impl Builder<'_, '_> {
             inp_l = n;
         }
         for il in 0..self.hp.n_layer {
-            let p = |s: &str| format!("v.blk.{il}.{s}");
-            let (w, b) = (self.w(&p("ln1.weight")), self.w(&p("ln1.bias")));
-            let cur = self.build_norm(inp_l, w, b, o.rms);
-            let (q, k, v) = self.vit_qkv(cur, il, n_pos, o)?;
-            let mut cur = self.build_attn(q, k, v, il);
-            cur = self.mul_opt(cur, &p("ls1.weight"));
-            if let Some(n) = self.norm_w(cur, &p("attn_post_norm.weight"), None, o.rms) {
-                cur = n;
-            }
-            cur = self.g.like(Op::Add, cur, &[inp_l]);
-            inp_l = cur;
-            let (w, b) = (self.w(&p("ln2.weight")), self.w(&p("ln2.bias")));
-            cur = self.build_norm(cur, w, b, o.rms);
-            let up = self.w(&p("ffn_up.weight"));
-            let up_b = self.w(&p("ffn_up.bias"));
-            let gate = self.w(&p("ffn_gate.weight"));
-            let gate_b = self.w(&p("ffn_gate.bias"));
-            let down = self.w(&p("ffn_down.weight"));
-            let down_b = self.w(&p("ffn_down.bias"));
-            cur = self.build_ffn_full(cur, up, up_b, gate, gate_b, down, down_b);
-            if let Some(n) = self.norm_w(cur, &p("ffn_post_norm.weight"), None, o.rms) {
-                cur = n;
-            }
-            cur = self.mul_opt(cur, &p("ls2.weight"));
-            cur = self.g.like(Op::Add, inp_l, &[cur]);
-            cur = self.mul_opt(cur, &p("out_scale.weight"));
-            inp_l = cur;
+            inp_l = self.vit_layer(inp_l, il, n_pos, o)?;
         }
         if let Some(n) = self.norm_w(inp_l, "v.post_ln.weight", Some("v.post_ln.bias"), o.rms) {
             inp_l = n;
         }
         Ok(self.g.reshape(inp_l, [e, n_pos, 1, 1]))
+    }
+
+    /// One layer of `build_vit`'s loop (clip.cpp:367-546); LLaVA's loop body
+    /// (models/llava.cpp:56-122) is the same for the tensors it loads.
+    pub(super) fn vit_layer(
+        &mut self,
+        inp_l: Id,
+        il: u64,
+        n_pos: u64,
+        o: &VitOpts,
+    ) -> Result<Id, String> {
+        let p = |s: &str| format!("v.blk.{il}.{s}");
+        let (w, b) = (self.w(&p("ln1.weight")), self.w(&p("ln1.bias")));
+        let cur = self.build_norm(inp_l, w, b, o.rms);
+        let (q, k, v) = self.vit_qkv(cur, il, n_pos, o)?;
+        let mut cur = self.build_attn(q, k, v, il);
+        cur = self.mul_opt(cur, &p("ls1.weight"));
+        if let Some(n) = self.norm_w(cur, &p("attn_post_norm.weight"), None, o.rms) {
+            cur = n;
+        }
+        cur = self.g.like(Op::Add, cur, &[inp_l]);
+        let inp_l = cur;
+        let (w, b) = (self.w(&p("ln2.weight")), self.w(&p("ln2.bias")));
+        cur = self.build_norm(cur, w, b, o.rms);
+        let up = self.w(&p("ffn_up.weight"));
+        let up_b = self.w(&p("ffn_up.bias"));
+        let gate = self.w(&p("ffn_gate.weight"));
+        let gate_b = self.w(&p("ffn_gate.bias"));
+        let down = self.w(&p("ffn_down.weight"));
+        let down_b = self.w(&p("ffn_down.bias"));
+        cur = self.build_ffn(cur, up, up_b, gate, gate_b, down, down_b);
+        if let Some(n) = self.norm_w(cur, &p("ffn_post_norm.weight"), None, o.rms) {
+            cur = n;
+        }
+        cur = self.mul_opt(cur, &p("ls2.weight"));
+        cur = self.g.like(Op::Add, inp_l, &[cur]);
+        Ok(self.mul_opt(cur, &p("out_scale.weight")))
     }
 
     /// The attention inputs of `build_vit` (clip.cpp:381-483): fused or separate q/k/v, their
@@ -146,17 +157,16 @@ impl Builder<'_, '_> {
                 .unwrap_or(k);
             (q, k, v)
         } else {
-            let mut out = [0; 3];
-            for (i, what) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+            let mut proj = |what: &str| -> Result<Id, String> {
                 let w = self
                     .w(&p(&format!("{what}.weight")))
                     .ok_or_else(|| format!("v.blk.{il}.{what}.weight missing"))?;
                 let x = self.g.mul_mat(w, cur);
                 let b = self.w(&p(&format!("{what}.bias")));
-                out[i] = self.add_opt(x, b);
-            }
+                Ok(self.add_opt(x, b))
+            };
+            let (mut q, mut k, v) = (proj("attn_q")?, proj("attn_k")?, proj("attn_v")?);
             let per_head = q_norm == Some(d_head);
-            let [mut q, mut k, v] = out;
             if !per_head {
                 q = self
                     .norm_w(q, &p("attn_q_norm.weight"), None, o.rms)
