@@ -34,6 +34,7 @@ impl Builder<'_, '_> {
             rms: e == 3200 && self.hp.n_layer == 45,
             learned_pos: self.w("v.position_embd.weight"),
             rope_2d: None,
+            gemma4v: false,
         };
         let cur = self.build_vit(inp, n + 1, &opts)?;
         let cur = self
@@ -70,6 +71,6 @@ impl Builder<'_, '_> {
             self.w("mm.model.mlp.3.weight"),
             self.w("mm.model.mlp.3.bias"),
         );
-        Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b))
+        Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b, false))
     }
 }

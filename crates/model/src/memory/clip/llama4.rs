@@ -1,6 +1,6 @@
 //! Llama 4 vision encoders: `clip_graph_llama4` (tools/mtmd/models/llama4.cpp).
 
-use super::gemma4v::Vit;
+use super::vit::VitOpts;
 use super::{Builder, Family, Hparams};
 use crate::memory::galloc::{Id, Op, Ty};
 
@@ -50,13 +50,13 @@ impl Builder<'_, '_> {
         let pos = self
             .w("v.position_embd.weight")
             .ok_or("v.position_embd.weight missing")?;
-        let opts = Vit {
+        let opts = VitOpts {
             rms: false,
-            gemma4v: false,
             learned_pos: Some(pos),
-            rope: Some((pos_w, pos_h)),
+            rope_2d: Some((pos_w, pos_h)),
+            gemma4v: false,
         };
-        let cur = self.vit(inp, n_pos, opts)?;
+        let cur = self.build_vit(inp, n_pos, &opts)?;
         // Without [CLS] (models/llama4.cpp:47-50), then the pixel shuffle (52-77).
         let cur = self
             .g

@@ -131,38 +131,66 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// `build_inp` (clip.cpp:572-582): `ggml_conv_2d` of the raw image (ggml.c: im2col, a
-    /// matrix product, a permuted copy), then a transposed copy `[n_embd, n_patches]`.
-    pub(super) fn build_inp(&mut self) -> Result<Id, String> {
-        let side = self.hp.warmup_image_size;
-        let inp_raw = self.g.input(Ty::F32, [side, side, 3, 1]);
-        let Some(kernel) = self.gguf.tensor("v.patch_embd.weight") else {
-            return Err("v.patch_embd.weight missing".into());
+    /// A weight the graph cannot do without.
+    pub(super) fn need(&mut self, name: &str) -> Result<Id, String> {
+        self.w(name).ok_or_else(|| format!("{name} missing"))
+    }
+
+    /// `build_mm`: `ggml_mul_mat`, between two clamps for gemma4v
+    /// (`clip_graph_gemma4v::build_mm`, models/gemma4v.cpp:120-135).
+    pub(super) fn mm(&mut self, w: Id, x: Id, clamp: bool) -> Id {
+        if !clamp {
+            return self.g.mul_mat(w, x);
+        }
+        let x = self.g.like(Op::Clamp, x, &[]);
+        let out = self.g.mul_mat(w, x);
+        self.g.like(Op::Clamp, out, &[])
+    }
+
+    /// `ggml_conv_2d` (ggml/src/ggml.c) of the patch kernel `kernel` over `inp_raw` at stride
+    /// `patch_size`: im2col (f16, or f32 for a bf16 kernel), a matrix product, and a permuted
+    /// copy `[n_patches_x, n_patches_y, n_embd, 1]`.
+    pub(super) fn conv_2d(&mut self, kernel: &str, inp_raw: Id) -> Result<Id, String> {
+        let Some(k) = self.gguf.tensor(kernel) else {
+            return Err(format!("{kernel} missing"));
         };
-        let kt = kernel.ggml_type();
-        let kne = kernel.ne();
-        let a = self.g.weight(weight_ty(kt), kne);
+        let (kt, kne) = (k.ggml_type(), k.ne());
+        let a = self.need(kernel)?;
         let (ow, oh) = (self.n_patches_x, self.n_patches_x);
-        let k = kne[0].saturating_mul(kne[1]).saturating_mul(kne[2]);
-        // im2col's type: f32 for a bf16 kernel, else f16 (ggml.c `ggml_conv_2d`).
+        let kk = kne[0].saturating_mul(kne[1]).saturating_mul(kne[2]);
         let col_ty = if kt == GgmlType::BF16 {
             Ty::F32
         } else {
             Ty::F16
         };
-        let im2col = self.g.op(Op::Im2Col, col_ty, [k, ow, oh, 1], &[a, inp_raw]);
-        let lhs = self.g.reshape(im2col, [k, ow * oh, 1, 1]);
-        let rhs = self.g.reshape(a, [k, kne[3], 1, 1]);
-        let result = self.g.mul_mat(lhs, rhs);
-        let result = self.g.reshape(result, [ow, oh, 1, kne[3]]);
-        let p = self.g.permute(result, [0, 1, 3, 2]);
-        let conv = self.g.cont(p);
+        let im2col = self
+            .g
+            .op(Op::Im2Col, col_ty, [kk, ow, oh, 1], &[a, inp_raw]);
+        let lhs = self.g.reshape(im2col, [kk, ow * oh, 1, 1]);
+        let rhs = self.g.reshape(a, [kk, kne[3], 1, 1]);
+        let r = self.g.mul_mat(lhs, rhs);
+        let r = self.g.reshape(r, [ow, oh, 1, kne[3]]);
+        let p = self.g.permute(r, [0, 1, 3, 2]);
+        Ok(self.g.cont(p))
+    }
+
+    /// The patch embeddings `[n_embd, n_patches]`: the convolution, then a transposed copy
+    /// (clip.cpp:574-577).
+    pub(super) fn patches(&mut self, inp_raw: Id) -> Result<Id, String> {
+        let conv = self.conv_2d("v.patch_embd.weight", inp_raw)?;
         let inp = self.g.reshape(conv, [self.n_patches, self.hp.n_embd, 1, 1]);
         let t = self.g.transpose(inp);
-        let mut inp = self.g.cont(t);
+        Ok(self.g.cont(t))
+    }
+
+    /// `build_inp` (clip.cpp:572-582): the raw image input, its patch embeddings and the
+    /// patch bias.
+    pub(super) fn build_inp(&mut self) -> Result<Id, String> {
+        let side = self.hp.warmup_image_size;
+        let inp_raw = self.g.input(Ty::F32, [side, side, 3, 1]);
+        let inp = self.patches(inp_raw)?;
         let bias = self.w("v.patch_embd.bias");
-        inp = self.add_opt(inp, bias);
-        Ok(inp)
+        Ok(self.add_opt(inp, bias))
     }
 
     /// `build_norm` (clip.cpp:591-614).
@@ -176,8 +204,16 @@ impl Builder<'_, '_> {
         self.add_opt(cur, b)
     }
 
-    /// `build_attn` (clip.cpp:750-822) on `[d_head, n_head, n_pos]` queries, keys and values.
-    pub(super) fn build_attn(&mut self, q_cur: Id, k_cur: Id, v_cur: Id, il: u64) -> Id {
+    /// `build_attn` (clip.cpp:750-822) on `[d_head, n_head, n_pos]` queries, keys and values,
+    /// with an optional mask (cast to f16 for flash attention, else `ggml_soft_max_ext`'s) and
+    /// the output projection through [`Self::mm`].
+    pub(super) fn build_attn(
+        &mut self,
+        (q_cur, k_cur, v_cur): (Id, Id, Id),
+        mask: Option<Id>,
+        il: u64,
+        clamp: bool,
+    ) -> Id {
         // ggml_build_forward_order(q, k, v): they enter the graph first, in that order.
         self.g.expand(q_cur);
         self.g.expand(k_cur);
@@ -188,13 +224,17 @@ impl Builder<'_, '_> {
             let v = self.g.permute(v_cur, [0, 2, 1, 3]);
             let k = self.g.cast(k, Ty::F16);
             let v = self.g.cast(v, Ty::F16);
+            let mut src = vec![q, k, v];
+            if let Some(m) = mask {
+                src.push(self.g.cast(m, Ty::F16));
+            }
             let (qn, vn) = (self.g.ne(q), self.g.ne(v));
             // ggml_flash_attn_ext: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
             let fa = self.g.op(
                 Op::FlashAttnExt,
                 Ty::F32,
                 [vn[0], qn[2], qn[1], qn[3]],
-                &[q, k, v],
+                &src,
             );
             let ne = self.g.ne(fa);
             self.g.reshape(fa, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
@@ -202,7 +242,10 @@ impl Builder<'_, '_> {
             let v = self.g.permute(v_cur, [1, 2, 0, 3]);
             let v = self.g.cont(v);
             let kq = self.g.mul_mat(k, q);
-            let kq = self.g.like(Op::SoftMax, kq, &[]);
+            let kq = match mask {
+                Some(m) => self.g.like(Op::SoftMax, kq, &[m]),
+                None => self.g.like(Op::SoftMax, kq, &[]),
+            };
             let kqv = self.g.mul_mat(v, kq);
             let p = self.g.permute(kqv, [0, 2, 1, 3]);
             let pn = self.g.ne(p);
@@ -214,12 +257,11 @@ impl Builder<'_, '_> {
                 &[p],
             )
         };
-        let wo = self.wl(il, "attn_out.weight");
-        let wo_b = self.wl(il, "attn_out.bias");
-        let cur = match wo {
-            Some(wo) => self.g.mul_mat(wo, cur),
+        let cur = match self.wl(il, "attn_out.weight") {
+            Some(wo) => self.mm(wo, cur, clamp),
             None => cur,
         };
+        let wo_b = self.wl(il, "attn_out.bias");
         self.add_opt(cur, wo_b)
     }
 

@@ -31,6 +31,7 @@ impl Builder<'_, '_> {
             rms: true,
             learned_pos: None,
             rope_2d: Some((pos_h, pos_w)),
+            gemma4v: false,
         };
         let mut cur = self.build_vit(inp, n, &opts)?;
         let e = self.hp.n_embd;
@@ -57,7 +58,7 @@ impl Builder<'_, '_> {
         }
         let (up, up_b) = (self.w("mm.1.weight"), self.w("mm.1.bias"));
         let (down, down_b) = (self.w("mm.2.weight"), self.w("mm.2.bias"));
-        cur = self.build_ffn(cur, up, up_b, None, None, down, down_b);
+        cur = self.build_ffn(cur, up, up_b, None, None, down, down_b, false);
         if let Some(brk) = self.w("v.token_embd.img_break") {
             let (p_x, p_y) = (side / m, side / m);
             let et = self.g.ne(cur)[0];

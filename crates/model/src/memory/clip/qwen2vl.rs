@@ -35,44 +35,13 @@ pub(super) fn hparams(
 }
 
 impl Builder<'_, '_> {
-    fn need(&mut self, name: &str) -> Result<Id, String> {
-        self.w(name).ok_or_else(|| format!("{name} missing"))
-    }
-
-    /// `ggml_conv_2d(kernel, inp, p, p, 0, 0, 1, 1)` (ggml.c:4762-4784): im2col, a matrix
-    /// product, a permuted copy `[OW, OH, OC, 1]`.
-    fn conv_2d_patches(&mut self, kernel: &str, inp_raw: Id) -> Result<Id, String> {
-        let Some(k) = self.gguf.tensor(kernel) else {
-            return Err(format!("{kernel} missing"));
-        };
-        let (kt, kne) = (k.ggml_type(), k.ne());
-        let a = self.need(kernel)?;
-        let (ow, oh) = (self.n_patches_x, self.n_patches_x);
-        let kk = kne[0].saturating_mul(kne[1]).saturating_mul(kne[2]);
-        // im2col's type: f32 for a bf16 kernel, else f16.
-        let col_ty = if kt == ggufscope_gguf::GgmlType::BF16 {
-            Ty::F32
-        } else {
-            Ty::F16
-        };
-        let im2col = self
-            .g
-            .op(Op::Im2Col, col_ty, [kk, ow, oh, 1], &[a, inp_raw]);
-        let lhs = self.g.reshape(im2col, [kk, ow * oh, 1, 1]);
-        let rhs = self.g.reshape(a, [kk, kne[3], 1, 1]);
-        let r = self.g.mul_mat(lhs, rhs);
-        let r = self.g.reshape(r, [ow, oh, 1, kne[3]]);
-        let p = self.g.permute(r, [0, 1, 3, 2]);
-        Ok(self.g.cont(p))
-    }
-
     /// `build_inp_with_temporal_merge` for one still image (models/qwen2vl.cpp:3-17): the sum of
     /// the two frames' patch convolutions, `[n_patches_x, n_patches_y, n_embd, 1]`.
     pub(super) fn qwen_inp(&mut self) -> Result<Id, String> {
         let side = self.hp.warmup_image_size;
         let inp_raw = self.g.input(Ty::F32, [side, side, 3, 1]);
-        let c0 = self.conv_2d_patches("v.patch_embd.weight", inp_raw)?;
-        let c1 = self.conv_2d_patches("v.patch_embd.weight.1", inp_raw)?;
+        let c0 = self.conv_2d("v.patch_embd.weight", inp_raw)?;
+        let c1 = self.conv_2d("v.patch_embd.weight.1", inp_raw)?;
         Ok(self.g.like(Op::Add, c0, &[c1]))
     }
 
@@ -92,65 +61,6 @@ impl Builder<'_, '_> {
     /// positions.
     pub(super) fn qwen_rope(&mut self, x: Id, positions: Id) -> Id {
         self.g.like(Op::Rope, x, &[positions])
-    }
-
-    /// `build_attn` (clip.cpp:750-822) with an optional mask: with flash attention the mask is
-    /// cast to f16 (again) and is the op's fourth source; without, `ggml_soft_max_ext` takes it.
-    pub(super) fn qwen_attn(
-        &mut self,
-        q_cur: Id,
-        k_cur: Id,
-        v_cur: Id,
-        mask: Option<Id>,
-        il: u64,
-    ) -> Id {
-        self.g.expand(q_cur);
-        self.g.expand(k_cur);
-        self.g.expand(v_cur);
-        let q = self.g.permute(q_cur, [0, 2, 1, 3]);
-        let k = self.g.permute(k_cur, [0, 2, 1, 3]);
-        let cur = if self.flash_attn {
-            let v = self.g.permute(v_cur, [0, 2, 1, 3]);
-            let k = self.g.cast(k, Ty::F16);
-            let v = self.g.cast(v, Ty::F16);
-            let mut src = vec![q, k, v];
-            if let Some(m) = mask {
-                src.push(self.g.cast(m, Ty::F16));
-            }
-            let (qn, vn) = (self.g.ne(q), self.g.ne(v));
-            let fa = self.g.op(
-                Op::FlashAttnExt,
-                Ty::F32,
-                [vn[0], qn[2], qn[1], qn[3]],
-                &src,
-            );
-            let ne = self.g.ne(fa);
-            self.g.reshape(fa, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
-        } else {
-            let v = self.g.permute(v_cur, [1, 2, 0, 3]);
-            let v = self.g.cont(v);
-            let kq = self.g.mul_mat(k, q);
-            let kq = match mask {
-                Some(m) => self.g.like(Op::SoftMax, kq, &[m]),
-                None => self.g.like(Op::SoftMax, kq, &[]),
-            };
-            let kqv = self.g.mul_mat(v, kq);
-            let p = self.g.permute(kqv, [0, 2, 1, 3]);
-            let pn = self.g.ne(p);
-            self.g.op(
-                Op::Cont,
-                Ty::F32,
-                [pn[0] * pn[1], pn[2] * pn[3], 1, 1],
-                &[p],
-            )
-        };
-        let wo = self.wl(il, "attn_out.weight");
-        let wo_b = self.wl(il, "attn_out.bias");
-        let cur = match wo {
-            Some(wo) => self.g.mul_mat(wo, cur),
-            None => cur,
-        };
-        self.add_opt(cur, wo_b)
     }
 
     /// A weight and its bias, `{name}.weight` and `{name}.bias`, where present.
@@ -264,7 +174,7 @@ impl Builder<'_, '_> {
             let q = self.qwen_rope(q, positions);
             let k = self.qwen_rope(k, positions);
             let mask = if full_attn { None } else { window_mask };
-            let cur = self.qwen_attn(q, k, v, mask, il);
+            let cur = self.build_attn((q, k, v), mask, il, false);
             let cur = self.g.like(Op::Add, cur, &[inp_l]);
             inp_l = cur;
             let (w, b) = (self.wl(il, "ln2.weight"), self.wl(il, "ln2.bias"));

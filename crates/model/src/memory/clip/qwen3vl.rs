@@ -81,7 +81,7 @@ impl Builder<'_, '_> {
             let v = self.g.view(cur, [dh, nh, n_pos, 1], nb, 2 * e * 4);
             let q = self.qwen_rope(q, positions);
             let k = self.qwen_rope(k, positions);
-            let cur = self.qwen_attn(q, k, v, None, il);
+            let cur = self.build_attn((q, k, v), None, il, false);
             let cur = self.g.like(Op::Add, cur, &[inp_l]);
             inp_l = cur;
             let (w, b) = (self.wl(il, "ln2.weight"), self.wl(il, "ln2.bias"));

@@ -39,6 +39,7 @@ impl Builder<'_, '_> {
             rms: false,
             learned_pos: pos,
             rope_2d: None,
+            gemma4v: false,
         };
         let cur = self.build_vit(inp, self.n_patches, &opts)?;
         match projector_type {
@@ -83,7 +84,7 @@ impl Builder<'_, '_> {
                 cur = self.add_opt(cur, b);
                 let (up, up_b) = (self.w("mm.1.weight"), self.w("mm.1.bias"));
                 let (down, down_b) = (self.w("mm.2.weight"), self.w("mm.2.bias"));
-                Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b))
+                Ok(self.build_ffn(cur, up, up_b, None, None, down, down_b, false))
             }
             other => Err(format!("{other}: not a SigLIP graph")),
         }

@@ -10,9 +10,12 @@ pub(super) struct VitOpts {
     pub rms: bool,
     /// The learned position embedding added to the input (`learned_pos_embd`).
     pub learned_pos: Option<Id>,
-    /// 2-D RoPE on queries and keys with these two position inputs (`add_pos` as pixtral
-    /// passes it: `build_rope_2d(cur, pos_h, pos_w)`).
+    /// 2-D RoPE on queries and keys with these two position inputs (`add_pos` as pixtral,
+    /// gemma4v and llama4 pass it: two `ggml_rope_ext`).
     pub rope_2d: Option<(Id, Id)>,
+    /// gemma4v: every matrix product clamped ([`Builder::mm`]: `clamp_info_map` holds every
+    /// `.weight` tensor loaded, clip.cpp:2639-2656) and V RMS-normed (clip.cpp:480-483).
+    pub gemma4v: bool,
 }
 
 impl Builder<'_, '_> {
@@ -28,15 +31,16 @@ impl Builder<'_, '_> {
         gate_b: Option<Id>,
         down: Option<Id>,
         down_b: Option<Id>,
+        clamp: bool,
     ) -> Id {
         let mut tmp = match up {
-            Some(up) => self.g.mul_mat(up, cur),
+            Some(up) => self.mm(up, cur, clamp),
             None => cur,
         };
         tmp = self.add_opt(tmp, up_b);
         let mut cur = match gate {
             Some(gate) => {
-                let c = self.g.mul_mat(gate, cur);
+                let c = self.mm(gate, cur, clamp);
                 let c = self.add_opt(c, gate_b);
                 // ggml_swiglu_split / geglu_split …: a GLU op, `c`'s shape, never in place.
                 self.g.like(Op::Glu, c, &[tmp])
@@ -44,7 +48,7 @@ impl Builder<'_, '_> {
             None => self.g.like(Op::Unary, tmp, &[]),
         };
         if let Some(down) = down {
-            cur = self.g.mul_mat(down, cur);
+            cur = self.mm(down, cur, clamp);
         }
         self.add_opt(cur, down_b)
     }
@@ -99,8 +103,8 @@ impl Builder<'_, '_> {
         let p = |s: &str| format!("v.blk.{il}.{s}");
         let (w, b) = (self.w(&p("ln1.weight")), self.w(&p("ln1.bias")));
         let cur = self.build_norm(inp_l, w, b, o.rms);
-        let (q, k, v) = self.vit_qkv(cur, il, n_pos, o)?;
-        let mut cur = self.build_attn(q, k, v, il);
+        let qkv = self.vit_qkv(cur, il, n_pos, o)?;
+        let mut cur = self.build_attn(qkv, None, il, o.gemma4v);
         cur = self.mul_opt(cur, &p("ls1.weight"));
         if let Some(n) = self.norm_w(cur, &p("attn_post_norm.weight"), None, o.rms) {
             cur = n;
@@ -115,7 +119,7 @@ impl Builder<'_, '_> {
         let gate_b = self.w(&p("ffn_gate.bias"));
         let down = self.w(&p("ffn_down.weight"));
         let down_b = self.w(&p("ffn_down.bias"));
-        cur = self.build_ffn(cur, up, up_b, gate, gate_b, down, down_b);
+        cur = self.build_ffn(cur, up, up_b, gate, gate_b, down, down_b, o.gemma4v);
         if let Some(n) = self.norm_w(cur, &p("ffn_post_norm.weight"), None, o.rms) {
             cur = n;
         }
@@ -140,7 +144,7 @@ impl Builder<'_, '_> {
             .tensor(&p("attn_q_norm.weight"))
             .map(|t| t.ne()[0]);
         let (mut q, mut k, v) = if let Some(qkv_w) = self.w(&p("attn_qkv.weight")) {
-            let mut c = self.g.mul_mat(qkv_w, cur);
+            let mut c = self.mm(qkv_w, cur, o.gemma4v);
             let b = self.w(&p("attn_qkv.bias"));
             c = self.add_opt(c, b);
             let row = self.g.ne(c)[0].saturating_mul(4);
@@ -161,7 +165,7 @@ impl Builder<'_, '_> {
                 let w = self
                     .w(&p(&format!("{what}.weight")))
                     .ok_or_else(|| format!("v.blk.{il}.{what}.weight missing"))?;
-                let x = self.g.mul_mat(w, cur);
+                let x = self.mm(w, cur, o.gemma4v);
                 let b = self.w(&p(&format!("{what}.bias")));
                 Ok(self.add_opt(x, b))
             };
@@ -192,6 +196,11 @@ impl Builder<'_, '_> {
             q = self.build_rope_2d(q, pa, pb);
             k = self.build_rope_2d(k, pa, pb);
         }
+        let v = if o.gemma4v {
+            self.g.like(Op::RmsNorm, v, &[])
+        } else {
+            v
+        };
         Ok((q, k, v))
     }
 }
