@@ -439,3 +439,35 @@ fn memory_cache_types_and_refused_contexts() {
         "K cache type q4_0 with block size 32 does not divide n_embd_head_k=48",
     );
 }
+
+/// With companions the output still meets the schema: a projector whose compute buffer is
+/// modelled (Gemma 3's, a fixture head), one whose is not (keys but no encoder tensors), and
+/// the total with companions is the plan's plus their weights and compute buffers.
+#[test]
+fn memory_json_with_companions_meets_the_schema() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let case = Case::temp(
+        "gemma3-dense.gguf",
+        &std::fs::read(fixtures.join("llama-archs/gemma3-dense.gguf")).unwrap(),
+    );
+    case.add(
+        "mmproj.gguf",
+        &std::fs::read(fixtures.join("mmproj/real/gemma3-real.gguf")).unwrap(),
+    );
+    let mut w = ggufscope_gguf::GgufWriter::new();
+    w.add_kv("general.architecture", "clip")
+        .add_kv("clip.projector_type", "gemma3")
+        .add_kv("clip.has_vision_encoder", true);
+    case.add("bare.gguf", &w.encode_head().unwrap());
+    for mmproj in ["mmproj.gguf", "bare.gguf"] {
+        let v = json(&case, &["--ctx", "512", "--mmproj", mmproj]);
+        let c = &v["companions"][0];
+        let extra = c["weights_bytes"].as_u64().unwrap() + c["compute_bytes"].as_u64().unwrap_or(0);
+        assert_eq!(
+            v["total_with_companions_bytes"].as_u64().unwrap(),
+            v["total_bytes"].as_u64().unwrap() + extra
+        );
+        assert_eq!(c["compute_bytes"].is_u64(), mmproj == "mmproj.gguf");
+        assert_eq!(c["compute_unknown"].is_string(), mmproj == "bare.gguf");
+    }
+}

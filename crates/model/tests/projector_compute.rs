@@ -82,3 +82,61 @@ fn projector_compute_equals_llama_cpp_tiny() {
 fn projector_compute_equals_llama_cpp_real_widths() {
     assert_eq!(check("real"), 26);
 }
+
+/// A copy of `g` with `key` set to `value` (every other key and every tensor info kept; the
+/// tensor data is zeros).
+fn with_kv(g: &Gguf<'_>, key: &str, value: u32) -> Vec<u8> {
+    let mut w = ggufscope_gguf::GgufWriter::new();
+    for kv in g.metadata().iter() {
+        if kv.key().as_bytes() != key.as_bytes() {
+            w.add_kv(kv.key().as_bytes(), kv.value().to_owned_value());
+        }
+    }
+    w.add_kv(key, value);
+    for t in g.tensors() {
+        w.add_tensor(
+            t.name(),
+            t.ggml_type(),
+            t.dims(),
+            ggufscope_gguf::TensorData::Zeros,
+        );
+    }
+    w.encode_head().unwrap()
+}
+
+/// Extreme header values never panic (the tests run with overflow checks): every size key of
+/// every fixture at 0, 1, 7, 2^16 and 2^32 - 1 gives a figure or a reason.
+#[test]
+fn projector_compute_survives_hostile_sizes() {
+    let keys = [
+        "clip.vision.embedding_length",
+        "clip.vision.attention.head_count",
+        "clip.vision.attention.head_count_kv",
+        "clip.vision.attention.head_dim",
+        "clip.vision.block_count",
+        "clip.vision.image_size",
+        "clip.vision.patch_size",
+        "clip.vision.projector.scale_factor",
+        "clip.vision.spatial_merge_size",
+        "clip.vision.n_wa_pattern",
+        "clip.vision.window_size",
+    ];
+    let mut answered = 0;
+    for sub in ["", "real"] {
+        for t in truth(sub).iter().filter(|t| !t.flash_attn) {
+            let bytes = std::fs::read(&t.file).unwrap();
+            let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+            for key in keys {
+                for value in [0, 1, 7, 1 << 16, u32::MAX] {
+                    let head = with_kv(&g, key, value);
+                    let h = Gguf::parse_with(&head, ParseOptions::lenient()).unwrap();
+                    for fa in [false, true] {
+                        let _ = ggufscope_model::projector_compute(&h, fa);
+                        answered += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(answered > 1000);
+}

@@ -295,9 +295,20 @@ fn width(gguf: &Gguf<'_>, projector_type: &str) -> Result<ProjectorWidth, String
         }
         Width::Qwen3Vl => {
             let base = dim("mm.2.bias", 0)?;
+            // The layers below block_count with a deepstack block: counted over the file's
+            // tensors, not over a block count a header may set to billions.
             let n_layer = int(gguf, "clip.vision.block_count").unwrap_or(0);
-            let deepstack = (0..n_layer.max(0))
-                .filter(|il| gguf.tensor(&format!("v.deepstack.{il}.fc1.weight")).is_some())
+            let deepstack = gguf
+                .tensors()
+                .iter()
+                .filter_map(|t| {
+                    t.name()
+                        .strip_prefix("v.deepstack.")?
+                        .strip_suffix(".fc1.weight")?
+                        .parse::<i64>()
+                        .ok()
+                })
+                .filter(|&il| (0..n_layer).contains(&il))
                 .count() as u64;
             Ok(ProjectorWidth {
                 n_embd: base.checked_mul(deepstack.saturating_add(1)),
