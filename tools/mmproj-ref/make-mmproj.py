@@ -43,7 +43,8 @@ import gguf  # noqa: E402
 
 TYPES = [
     "gemma3", "idefics3", "mlp", "pixtral", "qwen2.5vl_merger", "qwen2vl_merger",
-    "gemma4v", "lfm2", "internvl", "qwen3vl_merger", "llama4",
+    "gemma4v", "lfm2", "internvl", "qwen3vl_merger", "llama4", "phi4", "janus_pro",
+    "lightonocr", "paddleocr", "kimivl",
 ]
 
 # per type: defaults when a size option is not given (make-set.sh gives every size explicitly).
@@ -60,6 +61,11 @@ DEFAULTS = {
     "internvl":         (64, 128, 2, 2, 112, 14, 2, 64),
     "qwen3vl_merger":   (64, 128, 2, 2, 64, 16, 2, 64),
     "llama4":           (64, 128, 2, 2, 112, 14, 2, 64),
+    "phi4":             (64, 128, 2, 2, 64, 16, 1, 64),
+    "janus_pro":        (64, 128, 2, 2, 112, 14, 1, 64),
+    "lightonocr":       (64, 128, 2, 2, 112, 14, 2, 64),
+    "paddleocr":        (64, 128, 2, 2, 64, 4, 2, 64),
+    "kimivl":           (64, 128, 2, 2, 64, 4, 2, 64),
 }
 
 # image_mean / image_std as the real models' preprocessors give them
@@ -373,6 +379,85 @@ def build(a) -> Writer:
         W.t("mm.model.mlp.1.weight", [E * m * m, hid])
         W.t("mm.model.mlp.2.weight", [hid, hid])
         W.t("mm.model.fc.weight", [hid, P])
+
+    elif t == "lightonocr":
+        # conversion/lighton_ocr.py (LlavaVisionModel, use_break_tok False): the pixtral tower,
+        # Mistral3's patch merger and a bias-free two-layer projector, no [IMG_BREAK]
+        common_keys(W, a, "lightonocr", 1e-5, CLIP_MEAN, CLIP_STD)
+        if a.silu:
+            w.add_vision_use_silu(True)
+        else:
+            w.add_vision_use_gelu(True)
+        if m > 1:
+            w.add_vision_spatial_merge_size(m)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.pre_ln.weight", [E], "norm")
+        layers(W, a, qkv_bias=False, o_bias=False, norm_bias=False, gate=True, ffn_bias=False)
+        W.t("mm.input_norm.weight", [E], "norm")
+        W.t("mm.patch_merger.weight", [E * m * m, E], "f16")
+        W.t("mm.1.weight", [E, P])
+        W.t("mm.2.weight", [P, P])
+
+    elif t in ("paddleocr", "kimivl"):
+        # conversion/ernie.py PaddleOCRVisionModel (min/max pixels, image_size = sqrt(max_pixels),
+        # gelu) / conversion/kimivl.py (scale factor 2, gelu, wqkv split in q, k, v); both: a
+        # learned position grid, biased layers, post_ln, mm.input_norm over n_embd and a
+        # two-layer projector from the merged width
+        if t == "paddleocr":
+            common_keys(W, a, t, 1e-6, HALF, HALF)
+            w.add_vision_max_pixels(a.image_size * a.image_size)
+            w.add_vision_min_pixels(4 * p * p * 4)
+            w.add_vision_use_gelu(True)
+        else:
+            common_keys(W, a, t, 1e-5, HALF, HALF)
+            w.add_vision_use_gelu(True)
+            w.add_vision_projector_scale_factor(m)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        W.t("v.position_embd.weight", [E, a.pos_size], "f32")
+        layers(W, a)
+        W.t("v.post_ln.weight", [E], "norm")
+        W.t("v.post_ln.bias", [E], "f32")
+        M = E * m * m
+        W.t("mm.input_norm.weight", [E], "norm")
+        W.t("mm.input_norm.bias", [E], "f32")
+        W.t("mm.1.weight", [M, M])
+        W.t("mm.1.bias", [M], "f32")
+        W.t("mm.2.weight", [M, P])
+        W.t("mm.2.bias", [P], "f32")
+
+    elif t == "phi4":
+        # conversion/phi.py: SigLIP2 (naflex) tower without post_layernorm, image_size = the
+        # position grid's side * patch, min/max pixels from min/max_num_patches, gelu.
+        common_keys(W, a, "phi4", 1e-6, HALF, HALF)
+        w.add_vision_min_pixels(256 * p * p)
+        w.add_vision_max_pixels(3600 * p * p)
+        w.add_vision_use_gelu(True)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        W.t("v.position_embd.weight", [E, a.pos_size], "f32")
+        layers(W, a)
+        W.t("mm.0.weight", [E, P])
+        W.t("mm.0.bias", [P], "f32")
+        W.t("mm.2.weight", [P, P])
+        W.t("mm.2.bias", [P], "f32")
+
+    elif t == "janus_pro":
+        # conversion/januspro.py: SigLIP tower (post_layernorm kept), aligner fc1 -> mm.0,
+        # hidden_layers.0 -> mm.1
+        common_keys(W, a, "janus_pro", 1e-6, HALF, HALF)
+        w.add_vision_use_gelu(True)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        W.t("v.position_embd.weight", [E, n_patches], "f32")
+        layers(W, a)
+        W.t("v.post_ln.weight", [E], "norm")
+        W.t("v.post_ln.bias", [E], "f32")
+        hid = a.proj_hidden or P
+        W.t("mm.0.weight", [E, hid])
+        W.t("mm.0.bias", [hid], "f32")
+        W.t("mm.1.weight", [hid, P])
+        W.t("mm.1.bias", [P], "f32")
     else:
         raise SystemExit(f"unsupported type {t}")
     return W
@@ -393,7 +478,8 @@ def main():
     ap.add_argument("--proj-hidden", type=int,
                     help="lfm2: mm.1 output width; llama4: mm.model.mlp width (default proj-dim)")
     ap.add_argument("--pos-size", type=int,
-                    help="gemma4v: rows of each position table (default 64); lfm2 / qwen3vl: "
+                    help="gemma4v: rows of each position table (default 64); lfm2 / qwen3vl / phi4 / "
+                         "paddleocr / kimivl: "
                          "position embeddings (default (image/patch)^2)")
     ap.add_argument("--n-wa-pattern", type=int, default=2,
                     help="qwen2.5vl: clip.vision.n_wa_pattern (real models: 8); layer il uses full "

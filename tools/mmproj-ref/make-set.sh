@@ -11,7 +11,8 @@
 #   the allocator-debug libggml-base.so (tools/llama-ref/build-alloc-debug.sh) with
 #   LLAMA_REF_LOG=1, as LOG_DIR/<name>-<size>-fa{on,off}.log.
 #
-# Env: LLAMA_BUILD (default /work/ref/build-llama; the tool is $LLAMA_BUILD/ggufscope/clip-ref-load,
+# Env: ONLY (an extended regex: only the names matching it are made, e.g. to append new types
+# lines to the committed truth files), LLAMA_BUILD (default /work/ref/build-llama; the tool is $LLAMA_BUILD/ggufscope/clip-ref-load,
 # made by build.sh), ALLOC_DEBUG_LIB (default /work/ref/build-alloc-debug/out/src).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,16 @@ qwen3vl-b|qwen3vl_merger|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-si
 llama4-a|llama4|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 112 --patch-size 14 --merge 2 --proj-dim 48 --proj-hidden 64
 llama4-b|llama4|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 280 --patch-size 14 --merge 2 --proj-dim 40 --proj-hidden 48
 pixtral-ms-a|pixtral|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 112 --patch-size 14 --merge 2 --proj-dim 48 --silu
+phi4-a|phi4|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 64 --patch-size 16 --proj-dim 48
+phi4-b|phi4|--n-embd 24 --n-ff 40 --n-head 4 --n-layer 3 --image-size 224 --patch-size 14 --proj-dim 40
+janus-pro-a|janus_pro|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 112 --patch-size 14 --proj-dim 48 --proj-hidden 64
+janus-pro-b|janus_pro|--n-embd 24 --n-ff 40 --n-head 4 --n-layer 3 --image-size 224 --patch-size 14 --proj-dim 40
+lightonocr-a|lightonocr|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 112 --patch-size 14 --merge 2 --proj-dim 48 --silu
+lightonocr-b|lightonocr|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 96 --patch-size 8 --merge 2 --proj-dim 40 --silu
+paddleocr-a|paddleocr|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 64 --patch-size 4 --merge 2 --proj-dim 48
+paddleocr-b|paddleocr|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 96 --patch-size 8 --merge 2 --proj-dim 40
+kimivl-a|kimivl|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 64 --patch-size 4 --merge 2 --proj-dim 48
+kimivl-b|kimivl|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 96 --patch-size 8 --merge 3 --proj-dim 40
 EOF
 }
 
@@ -72,6 +83,11 @@ qwen3vl-real|qwen3vl_merger|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --
 llama4-real|llama4|--n-embd 1408 --n-ff 5632 --n-head 16 --n-layer 2 --image-size 336 --patch-size 14 --merge 2 --proj-dim 5120 --proj-hidden 4096
 pixtral-ms-real|pixtral|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --image-size 1540 --patch-size 14 --merge 2 --proj-dim 5120 --silu
 gemma4v-cs-real|gemma4v|--n-embd 768 --n-ff 3072 --n-head 12 --n-layer 2 --image-size 224 --patch-size 16 --merge 3 --proj-dim 2560 --pos-size 10240 --clamp --std
+phi4-real|phi4|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 256 --patch-size 16 --proj-dim 5120
+janus-pro-real|janus_pro|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --image-size 384 --patch-size 16 --proj-dim 2048
+lightonocr-real|lightonocr|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --image-size 1540 --patch-size 14 --merge 2 --proj-dim 1024 --silu
+paddleocr-real|paddleocr|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 1680 --patch-size 14 --merge 2 --proj-dim 1024 --pos-size 729
+kimivl-real|kimivl|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 896 --patch-size 14 --merge 2 --proj-dim 2048 --pos-size 4096
 EOF
 }
 
@@ -85,6 +101,7 @@ TRUTH="$DIR/truth.jsonl"
 : > "$TRUTH"
 while IFS='|' read -r name type opts; do
     [ -n "$name" ] || continue
+    [ -z "${ONLY:-}" ] || [[ "$name" =~ ^(${ONLY})$ ]] || continue
     # shellcheck disable=SC2086
     python3 "$GEN" "$type" "$DIR/$name.gguf" $opts --seed 1 --ftype f16
     for fa in off on; do

@@ -25,6 +25,13 @@ pub struct CompanionReport {
     pub architecture: Option<String>,
     /// The kind's own facts.
     pub facts: CompanionFacts,
+    /// A projector's vision-encoder compute buffer on the CPU, with flash attention on and
+    /// off, where its graph is modelled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compute_buffers: Vec<ggufscope_model::ProjectorCompute>,
+    /// Why a projector's compute buffer is not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_unknown: Option<String>,
     /// What llama.cpp refuses in the file alone (pairing needs `ggufscope pair`).
     pub findings: Vec<PairFinding>,
 }
@@ -33,6 +40,15 @@ impl CompanionReport {
     /// The report of a companion file; `None` for a model or a vocab-only file.
     pub fn of(file: String, gguf: &Gguf<'_>) -> Option<Self> {
         let facts = companion::companion_facts(gguf)?;
+        let kind = companion::file_kind(gguf);
+        let (compute_buffers, compute_unknown) = if kind == FileKind::Projector {
+            match [true, false].map(|fa| ggufscope_model::projector_compute(gguf, fa)) {
+                [Ok(on), Ok(off)] => (vec![on, off], None),
+                [Err(why), _] | [_, Err(why)] => (Vec::new(), Some(why)),
+            }
+        } else {
+            (Vec::new(), None)
+        };
         Some(Self {
             file,
             file_kind: companion::file_kind(gguf),
@@ -43,6 +59,8 @@ impl CompanionReport {
                 .flatten()
                 .map(str::to_owned),
             facts,
+            compute_buffers,
+            compute_unknown,
             findings: companion::self_check(gguf),
         })
     }
@@ -68,6 +86,25 @@ impl CompanionReport {
             }
         }
         rows.extend(facts);
+        for c in &self.compute_buffers {
+            rows.push((
+                format!(
+                    "compute_buffer (CPU, flash attention {})",
+                    if c.flash_attn { "on" } else { "off" }
+                ),
+                format!(
+                    "{} ({}; warmup image {}×{}, {} patches)",
+                    crate::render::grouped(c.compute_bytes),
+                    crate::render::human_bytes(c.compute_bytes),
+                    c.warmup_image_size,
+                    c.warmup_image_size,
+                    c.n_patches
+                ),
+            ));
+        }
+        if let Some(why) = &self.compute_unknown {
+            rows.push(("compute_buffer".into(), format!("not given: {why}")));
+        }
         rows
     }
 

@@ -67,6 +67,7 @@ impl Builder<'_, '_> {
             rms: true,
             learned_pos: None,
             rope_2d: Some((pos_x, pos_y)),
+            rope_multi: None,
             gemma4v: true,
         };
         let cur = self.build_vit(inp, n, &opts)?;

@@ -34,6 +34,7 @@ impl Builder<'_, '_> {
             rms: e == 3200 && self.hp.n_layer == 45,
             learned_pos: self.w("v.position_embd.weight"),
             rope_2d: None,
+            rope_multi: None,
             gemma4v: false,
         };
         let cur = self.build_vit(inp, n + 1, &opts)?;

@@ -54,6 +54,7 @@ impl Builder<'_, '_> {
             rms: false,
             learned_pos: Some(pos),
             rope_2d: Some((pos_w, pos_h)),
+            rope_multi: None,
             gemma4v: false,
         };
         let cur = self.build_vit(inp, n_pos, &opts)?;

@@ -46,6 +46,7 @@ impl Builder<'_, '_> {
             rms: false,
             learned_pos: None,
             rope_2d: None,
+            rope_multi: None,
             gemma4v: false,
         };
         for il in 0..self.hp.n_layer.saturating_sub(1) {

@@ -4,8 +4,9 @@
 //! rebuilt here as clip.cpp builds it, tensor by tensor, and allocated by the replay of ggml's
 //! allocator ([`super::galloc`]). Where clip.cpp is followed, the file and line are given.
 //!
-//! Covered: the SigLIP graph of gemma3 and idefics3 (`models/siglip.cpp`) and the LLaVA graph
-//! of `mlp` (`models/llava.cpp`). Other projector types answer with why they are not.
+//! Covered: the projector types of the families in `FAMILIES` (one file each, after the
+//! `models/*.cpp` graph class it follows). Other types, and audio encoders, answer with why they
+//! are not.
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
@@ -14,8 +15,10 @@ use super::galloc::{Graph, Id, Op, Ty};
 
 mod gemma4v;
 mod internvl;
+mod kimivl;
 mod llama4;
 mod llava;
+mod paddleocr;
 mod pixtral;
 mod qwen2vl;
 mod qwen3vl;
@@ -319,6 +322,8 @@ const FAMILIES: &[&Family] = &[
     &llama4::FAMILY,
     &pixtral::FAMILY,
     &internvl::FAMILY,
+    &paddleocr::FAMILY,
+    &kimivl::FAMILY,
 ];
 
 /// The projector types whose vision graph is modelled.

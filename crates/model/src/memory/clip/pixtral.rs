@@ -1,17 +1,19 @@
-//! Pixtral and Mistral Small 3.x encoders: `clip_graph_pixtral` (tools/mtmd/models/pixtral.cpp).
+//! Pixtral, Mistral Small 3.x and LightOnOCR encoders: `clip_graph_pixtral`
+//! (tools/mtmd/models/pixtral.cpp; clip.cpp:958-962 gives it both types).
 
 use super::vit::VitOpts;
 use super::{Builder, Family, Hparams};
 use crate::memory::galloc::{Id, Op, Ty};
 
 pub(super) static FAMILY: Family = Family {
-    types: &["pixtral"],
+    types: &["pixtral", "lightonocr"],
     hparams,
     build: |b, _| b.pixtral(),
 };
 
 /// `n_merge` from `clip.vision.spatial_merge_size` (default 1), a warmup of 256 merged tokens
-/// (clip.cpp:1535-1544).
+/// (clip.cpp:1535-1544; lightonocr alike, 1545-1554). LightOnOCR has no `[IMG_BREAK]`
+/// embedding (load_tensors, clip.cpp:2810-2818), so its graph ends at the projector.
 fn hparams(gguf: &ggufscope_gguf::Gguf<'_>, _: &str, hp: &mut Hparams) -> Result<(), String> {
     hp.n_merge = super::uint(gguf, "clip.vision.spatial_merge_size").unwrap_or(1);
     super::warmup_for_tokens(hp, 256);
@@ -31,6 +33,7 @@ impl Builder<'_, '_> {
             rms: true,
             learned_pos: None,
             rope_2d: Some((pos_h, pos_w)),
+            rope_multi: None,
             gemma4v: false,
         };
         let mut cur = self.build_vit(inp, n, &opts)?;

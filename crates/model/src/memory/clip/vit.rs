@@ -13,6 +13,9 @@ pub(super) struct VitOpts {
     /// 2-D RoPE on queries and keys with these two position inputs (`add_pos` as pixtral,
     /// gemma4v and llama4 pass it: two `ggml_rope_ext`).
     pub rope_2d: Option<(Id, Id)>,
+    /// One `ggml_rope_multi` on queries and keys with this position input (paddleocr's
+    /// `add_pos`, models/paddleocr.cpp:13-18).
+    pub rope_multi: Option<Id>,
     /// gemma4v: every matrix product clamped ([`Builder::mm`]: `clamp_info_map` holds every
     /// `.weight` tensor loaded, clip.cpp:2639-2656) and V RMS-normed (clip.cpp:480-483).
     pub gemma4v: bool,
@@ -195,6 +198,10 @@ impl Builder<'_, '_> {
         if let Some((pa, pb)) = o.rope_2d {
             q = self.build_rope_2d(q, pa, pb);
             k = self.build_rope_2d(k, pa, pb);
+        }
+        if let Some(pos) = o.rope_multi {
+            q = self.g.like(Op::Rope, q, &[pos]);
+            k = self.g.like(Op::Rope, k, &[pos]);
         }
         let v = if o.gemma4v {
             self.g.like(Op::RmsNorm, v, &[])
