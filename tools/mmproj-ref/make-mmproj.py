@@ -6,7 +6,8 @@
                    [--image-size N] [--patch-size N] [--merge N] [--proj-dim N] [...]
 
 TYPE is the value of `clip.projector_type` (clip-impl.h PROJECTOR_TYPE_NAMES): gemma3, idefics3,
-mlp, pixtral, qwen2.5vl_merger, qwen2vl_merger, gemma4v, lfm2, internvl, qwen3vl_merger, llama4.
+mlp, pixtral, qwen2.5vl_merger, qwen2vl_merger, gemma4v, lfm2, internvl, qwen3vl_merger, llama4,
+glm4v, youtuvl, mimovl, resampler (MiniCPM-V).
 
 Keys and tensors follow what clip.cpp's load_hparams / load_tensors read for the type and what
 the converters write (conversion/*.py, tools/mtmd/legacy-models/convert_image_encoder_to_gguf.py
@@ -44,7 +45,7 @@ import gguf  # noqa: E402
 TYPES = [
     "gemma3", "idefics3", "mlp", "pixtral", "qwen2.5vl_merger", "qwen2vl_merger",
     "gemma4v", "lfm2", "internvl", "qwen3vl_merger", "llama4", "phi4", "janus_pro",
-    "lightonocr", "paddleocr", "kimivl",
+    "lightonocr", "paddleocr", "kimivl", "glm4v", "youtuvl", "mimovl", "resampler",
 ]
 
 # per type: defaults when a size option is not given (make-set.sh gives every size explicitly).
@@ -66,6 +67,10 @@ DEFAULTS = {
     "lightonocr":       (64, 128, 2, 2, 112, 14, 2, 64),
     "paddleocr":        (64, 128, 2, 2, 64, 4, 2, 64),
     "kimivl":           (64, 128, 2, 2, 64, 4, 2, 64),
+    "glm4v":            (64, 128, 2, 2, 112, 14, 2, 64),
+    "youtuvl":          (64, 128, 2, 2, 112, 16, 2, 64),
+    "mimovl":           (64, 128, 2, 2, 112, 14, 2, 64),
+    "resampler":        (64, 128, 2, 2, 112, 14, 1, 128),
 }
 
 # image_mean / image_std as the real models' preprocessors give them
@@ -458,6 +463,116 @@ def build(a) -> Writer:
         W.t("mm.0.bias", [hid], "f32")
         W.t("mm.1.weight", [hid, P])
         W.t("mm.1.bias", [P], "f32")
+    elif t == "glm4v":
+        # Glm4VVisionModel (conversion/qwen3vl.py): Qwen3-VL's two-frame patch conv, fused qkv
+        # without bias, RMS norms, a gated SiLU FFN (width out_hidden_size), post-conv RMS norm
+        # (v.norm_embd), learned positions, then the merger: a conv patch merger, mm.model.fc,
+        # mm.post_norm (LayerNorm), GELU and a gated FFN mm.gate/up/down (width --proj-hidden).
+        common_keys(W, a, "glm4v", 1e-5, CLIP_MEAN, CLIP_STD)
+        w.add_vision_use_silu(True)
+        if m != 2:
+            w.add_vision_spatial_merge_size(m)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.weight.1", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        W.t("v.norm_embd.weight", [E], "norm")
+        W.t("v.position_embd.weight", [E, a.pos_size], "f32")
+        layers(W, a, fused_qkv=True, qkv_bias=False, o_bias=False, norm_bias=False, gate=True,
+               ffn_bias=False)
+        W.t("v.post_ln.weight", [E], "norm")
+        hid = a.proj_hidden or P
+        W.t("mm.patch_merger.weight", [m, m, E, P], "f16")
+        W.t("mm.patch_merger.bias", [P], "f32")
+        W.t("mm.model.fc.weight", [P, P])
+        W.t("mm.post_norm.weight", [P], "norm")
+        W.t("mm.post_norm.bias", [P], "f32")
+        W.t("mm.gate.weight", [P, hid])
+        W.t("mm.up.weight", [P, hid])
+        W.t("mm.down.weight", [hid, P])
+
+    elif t == "youtuvl":
+        # YoutuVLVisionModel (conversion/youtuvl.py): SigLIP2 ViT with a linear patch
+        # embedding, window attention except in the --full-layers, Qwen2.5-VL-style merger.
+        common_keys(W, a, "youtuvl", 1e-6, HALF, HALF)
+        w.add_vision_use_gelu(True)
+        w.add_vision_spatial_merge_size(m)
+        w.add_vision_window_size(a.window_size)
+        w.add_vision_wa_layer_indexes(layers=[int(x) for x in a.full_layers.split(",") if x != ""])
+        W.t("v.patch_embd.weight", [3 * p * p, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        layers(W, a)
+        W.t("v.post_ln.weight", [E], "norm")
+        W.t("v.post_ln.bias", [E], "f32")
+        W.t("mm.input_norm.weight", [E], "norm")
+        W.t("mm.0.weight", [4 * E, 4 * E])
+        W.t("mm.0.bias", [4 * E], "f32")
+        W.t("mm.2.weight", [4 * E, P])
+        W.t("mm.2.bias", [P], "f32")
+
+    elif t == "mimovl":
+        # MiMoV2VisionAudioModel's vision half (conversion/mimo.py), vision only: Qwen2.5-VL-style
+        # ViT with GQA (--n-head-kv, --head-dim), fused qkv, per-layer window modes
+        # (--wa-modes: -1 full, 0 row window, 1 col window), attention sinks on windowed layers.
+        common_keys(W, a, "mimovl", 1e-6, CLIP_MEAN, CLIP_STD, mixed=True)
+        w.add_vision_use_silu(True)
+        w.add_vision_head_count_kv(a.n_head_kv)
+        w.add_vision_spatial_merge_size(m)
+        w.add_uint32(gguf.Keys.ClipVision.WINDOW_SIZE, a.window_size)
+        modes = [int(x) for x in a.wa_modes.split(",")]
+        if len(modes) != a.n_layer:
+            raise SystemExit("--wa-modes needs one mode per layer")
+        w.add_vision_wa_pattern_mode(modes)
+        w.add_vision_min_pixels(4 * (p * m) ** 2)
+        w.add_vision_max_pixels(4096 * (p * m) ** 2)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.weight.1", [p, p, 3, E], "f16")
+        hd, nh, nkv, F = a.head_dim, a.n_head, a.n_head_kv, a.n_ff
+        for il in range(a.n_layer):
+            b = f"v.blk.{il}"
+            W.t(f"{b}.attn_qkv.weight", [E, (nh + 2 * nkv) * hd])
+            W.t(f"{b}.attn_qkv.bias", [(nh + 2 * nkv) * hd], "f32")
+            W.t(f"{b}.attn_out.weight", [nh * hd, E])
+            W.t(f"{b}.attn_out.bias", [E], "f32")
+            if modes[il] != -1:
+                W.t(f"{b}.attn_sinks", [nh], "f32")
+            W.t(f"{b}.ln1.weight", [E], "norm")
+            W.t(f"{b}.ln2.weight", [E], "norm")
+            W.t(f"{b}.ffn_gate.weight", [E, F])
+            W.t(f"{b}.ffn_gate.bias", [F], "f32")
+            W.t(f"{b}.ffn_up.weight", [E, F])
+            W.t(f"{b}.ffn_up.bias", [F], "f32")
+            W.t(f"{b}.ffn_down.weight", [F, E])
+            W.t(f"{b}.ffn_down.bias", [E], "f32")
+        W.t("v.post_ln.weight", [E], "norm")
+        W.t("v.post_ln.bias", [E], "f32")
+        M = E * m * m
+        W.t("mm.0.weight", [M, M])
+        W.t("mm.0.bias", [M], "f32")
+        W.t("mm.2.weight", [M, P])
+        W.t("mm.2.bias", [P], "f32")
+
+    elif t == "resampler":
+        # MiniCPM-V (tools/mtmd/legacy-models/minicpmv-convert-image-encoder-to-gguf.py): SigLIP
+        # ViT with a 70x70 learned position table, then the perceiver resampler (--query-num
+        # queries, heads of 128: proj-dim must be a multiple of 128).
+        common_keys(W, a, "resampler", 1e-6, HALF, HALF)
+        w.add_vision_use_gelu(True)
+        w.add_int32("clip.minicpmv_version", a.minicpmv_version)
+        w.add_uint32("clip.minicpmv_query_num", a.query_num)
+        W.t("v.patch_embd.weight", [p, p, 3, E], "f16")
+        W.t("v.patch_embd.bias", [E], "f32")
+        W.t("v.position_embd.weight", [E, 70 * 70], "f32")
+        layers(W, a, swapped_ffn=True)  # the legacy script names fc1 ffn_down, fc2 ffn_up
+        W.t("resampler.pos_embed_k", [P, 4900], "f32")
+        W.t("resampler.query", [P, a.query_num], "f32")
+        W.t("resampler.proj.weight", [P, P])
+        W.t("resampler.kv.weight", [E, P])
+        for n in ("q", "k", "v", "out"):
+            W.t(f"resampler.attn.{n}.weight", [P, P])
+            W.t(f"resampler.attn.{n}.bias", [P], "f32")
+        for n in ("q", "kv", "post"):
+            W.t(f"resampler.ln_{n}.weight", [P], "norm")
+            W.t(f"resampler.ln_{n}.bias", [P], "f32")
     else:
         raise SystemExit(f"unsupported type {t}")
     return W
@@ -479,8 +594,7 @@ def main():
                     help="lfm2: mm.1 output width; llama4: mm.model.mlp width (default proj-dim)")
     ap.add_argument("--pos-size", type=int,
                     help="gemma4v: rows of each position table (default 64); lfm2 / qwen3vl / phi4 / "
-                         "paddleocr / kimivl: "
-                         "position embeddings (default (image/patch)^2)")
+                         "paddleocr / kimivl / glm4v: position embeddings (default (image/patch)^2)")
     ap.add_argument("--n-wa-pattern", type=int, default=2,
                     help="qwen2.5vl: clip.vision.n_wa_pattern (real models: 8); layer il uses full "
                          "attention when (il+1) %% n == 0, window attention (a mask input) otherwise")
@@ -492,6 +606,16 @@ def main():
                          "+-FLT_MAX when a scalar is missing, so every gemma4v matmul is clamped")
     ap.add_argument("--std", action="store_true", help="gemma4v: v.std_bias / v.std_scale")
     ap.add_argument("--preproc-image-size", type=int, help="idefics3: longest edge (default image size)")
+    ap.add_argument("--window-size", type=int, default=112,
+                    help="youtuvl / mimovl: clip.vision.window_size")
+    ap.add_argument("--full-layers", default="1",
+                    help="youtuvl: comma-separated full-attention layers (clip.vision.wa_layer_indexes)")
+    ap.add_argument("--wa-modes", default="0,-1",
+                    help="mimovl: per-layer clip.vision.wa_pattern_mode (-1 full, 0 row, 1 col)")
+    ap.add_argument("--n-head-kv", type=int, help="mimovl: KV heads (default n-head)")
+    ap.add_argument("--head-dim", type=int, help="mimovl: head width (default n-embd / n-head)")
+    ap.add_argument("--query-num", type=int, default=64, help="resampler: clip.minicpmv_query_num")
+    ap.add_argument("--minicpmv-version", type=int, default=3, help="resampler: clip.minicpmv_version")
     ap.add_argument("--ftype", choices=["f16", "f32"], default="f16")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--name")
@@ -503,6 +627,10 @@ def main():
             setattr(a, k, d[i])
     if a.pos_size is None:
         a.pos_size = 64 if a.type == "gemma4v" else n_side(a) ** 2
+    if a.n_head_kv is None:
+        a.n_head_kv = a.n_head
+    if a.head_dim is None:
+        a.head_dim = a.n_embd // a.n_head
     if a.n_embd % a.n_head:
         raise SystemExit("n_embd must be a multiple of n_head")
 

@@ -64,6 +64,14 @@ paddleocr-a|paddleocr|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 
 paddleocr-b|paddleocr|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 96 --patch-size 8 --merge 2 --proj-dim 40
 kimivl-a|kimivl|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 64 --patch-size 4 --merge 2 --proj-dim 48
 kimivl-b|kimivl|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 96 --patch-size 8 --merge 3 --proj-dim 40
+glm4v-a|glm4v|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 112 --patch-size 14 --merge 2 --proj-dim 48 --proj-hidden 64 --pos-size 64
+glm4v-b|glm4v|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 84 --patch-size 14 --merge 2 --proj-dim 40 --proj-hidden 48 --pos-size 36
+youtuvl-a|youtuvl|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 64 --patch-size 16 --merge 2 --proj-dim 48 --full-layers 1
+youtuvl-b|youtuvl|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 84 --patch-size 14 --merge 2 --proj-dim 40 --full-layers 0,2
+mimovl-a|mimovl|--n-embd 32 --n-ff 72 --n-head 4 --n-head-kv 2 --head-dim 16 --n-layer 2 --image-size 112 --patch-size 14 --merge 2 --proj-dim 48 --wa-modes 0,1
+mimovl-b|mimovl|--n-embd 24 --n-ff 40 --n-head 3 --n-head-kv 1 --head-dim 8 --n-layer 3 --image-size 84 --patch-size 14 --merge 2 --proj-dim 40 --wa-modes 1,-1,0
+minicpmv-a|resampler|--n-embd 32 --n-ff 72 --n-head 2 --n-layer 2 --image-size 224 --patch-size 14 --proj-dim 128 --query-num 64
+minicpmv-b|resampler|--n-embd 24 --n-ff 40 --n-head 3 --n-layer 3 --image-size 280 --patch-size 14 --proj-dim 256 --query-num 96
 EOF
 }
 
@@ -88,6 +96,10 @@ janus-pro-real|janus_pro|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --ima
 lightonocr-real|lightonocr|--n-embd 1024 --n-ff 4096 --n-head 16 --n-layer 2 --image-size 1540 --patch-size 14 --merge 2 --proj-dim 1024 --silu
 paddleocr-real|paddleocr|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 1680 --patch-size 14 --merge 2 --proj-dim 1024 --pos-size 729
 kimivl-real|kimivl|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 896 --patch-size 14 --merge 2 --proj-dim 2048 --pos-size 4096
+glm4v-real|glm4v|--n-embd 1536 --n-ff 4096 --n-head 12 --n-layer 2 --image-size 336 --patch-size 14 --merge 2 --proj-dim 4096 --proj-hidden 13696 --pos-size 576
+youtuvl-real|youtuvl|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 560 --patch-size 16 --merge 2 --proj-dim 2048 --full-layers 1
+mimovl-real|mimovl|--n-embd 1280 --n-ff 3420 --n-head 32 --n-head-kv 8 --head-dim 64 --n-layer 2 --image-size 560 --patch-size 14 --merge 2 --proj-dim 4096 --wa-modes 1,-1 --window-size 64
+minicpmv-real|resampler|--n-embd 1152 --n-ff 4304 --n-head 16 --n-layer 2 --image-size 448 --patch-size 14 --proj-dim 3584 --query-num 64
 EOF
 }
 

@@ -75,12 +75,12 @@ fn check(sub: &str) -> usize {
 
 #[test]
 fn projector_compute_equals_llama_cpp_tiny() {
-    assert_eq!(check(""), 66);
+    assert_eq!(check(""), 82);
 }
 
 #[test]
 fn projector_compute_equals_llama_cpp_real_widths() {
-    assert_eq!(check("real"), 36);
+    assert_eq!(check("real"), 44);
 }
 
 /// A copy of `g` with `key` set to `value` (every other key and every tensor info kept; the

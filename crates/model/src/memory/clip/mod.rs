@@ -14,16 +14,20 @@ use serde::Serialize;
 use super::galloc::{Graph, Id, Op, Ty};
 
 mod gemma4v;
+mod glm4v;
 mod internvl;
 mod kimivl;
 mod llama4;
 mod llava;
+mod mimovl;
+mod minicpmv;
 mod paddleocr;
 mod pixtral;
 mod qwen2vl;
 mod qwen3vl;
 mod siglip;
 mod vit;
+mod youtuvl;
 
 /// The CPU backend's tensor alignment (`TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
 const CPU_ALIGNMENT: u64 = 32;
@@ -62,6 +66,14 @@ pub(super) struct Hparams {
 pub(super) fn uint(gguf: &Gguf<'_>, key: &str) -> Option<u64> {
     let v = gguf.metadata().get_i64(key).ok().flatten()?;
     u64::try_from(v).ok()
+}
+
+/// An integer array of the header (`get_arr_int`), if present and every element an integer.
+pub(super) fn int_array(gguf: &Gguf<'_>, key: &str) -> Option<Vec<i64>> {
+    let a = gguf.metadata().get_array(key, None).ok().flatten()?;
+    a.iter()
+        .map(|v| v.as_integer().and_then(|i| i64::try_from(i).ok()))
+        .collect()
 }
 
 /// Refuses sizes no real encoder has, so that a hostile header cannot ask for a graph of
@@ -160,21 +172,32 @@ impl Builder<'_, '_> {
         let (kt, kne) = (k.ggml_type(), k.ne());
         let a = self.need(kernel)?;
         let (ow, oh) = (self.n_patches_x, self.n_patches_x);
+        Ok(self.conv_2d_with(a, kt, kne, inp_raw, [ow, oh, 1]))
+    }
+
+    /// `ggml_conv_2d` of kernel `a` (type `kt`, shape `kne`) giving `[ow, oh]` outputs per image
+    /// over `n` images: `[ow, oh, kne[3], n]`.
+    pub(super) fn conv_2d_with(
+        &mut self,
+        a: Id,
+        kt: GgmlType,
+        kne: [u64; 4],
+        inp: Id,
+        [ow, oh, n]: [u64; 3],
+    ) -> Id {
         let kk = kne[0].saturating_mul(kne[1]).saturating_mul(kne[2]);
         let col_ty = if kt == GgmlType::BF16 {
             Ty::F32
         } else {
             Ty::F16
         };
-        let im2col = self
-            .g
-            .op(Op::Im2Col, col_ty, [kk, ow, oh, 1], &[a, inp_raw]);
-        let lhs = self.g.reshape(im2col, [kk, ow * oh, 1, 1]);
+        let im2col = self.g.op(Op::Im2Col, col_ty, [kk, ow, oh, n], &[a, inp]);
+        let lhs = self.g.reshape(im2col, [kk, ow * oh * n, 1, 1]);
         let rhs = self.g.reshape(a, [kk, kne[3], 1, 1]);
         let r = self.g.mul_mat(lhs, rhs);
-        let r = self.g.reshape(r, [ow, oh, 1, kne[3]]);
+        let r = self.g.reshape(r, [ow, oh, n, kne[3]]);
         let p = self.g.permute(r, [0, 1, 3, 2]);
-        Ok(self.g.cont(p))
+        self.g.cont(p)
     }
 
     /// The patch embeddings `[n_embd, n_patches]`: the convolution, then a transposed copy
@@ -212,9 +235,22 @@ impl Builder<'_, '_> {
     /// the output projection through [`Self::mm`].
     pub(super) fn build_attn(
         &mut self,
-        (q_cur, k_cur, v_cur): (Id, Id, Id),
+        qkv: (Id, Id, Id),
         mask: Option<Id>,
         il: u64,
+        clamp: bool,
+    ) -> Id {
+        let wo = self.wl(il, "attn_out.weight");
+        let wo_b = self.wl(il, "attn_out.bias");
+        self.build_attn_wo(qkv, mask, (wo, wo_b), clamp)
+    }
+
+    /// [`Self::build_attn`] with the output projection and its bias given.
+    pub(super) fn build_attn_wo(
+        &mut self,
+        (q_cur, k_cur, v_cur): (Id, Id, Id),
+        mask: Option<Id>,
+        (wo, wo_b): (Option<Id>, Option<Id>),
         clamp: bool,
     ) -> Id {
         // ggml_build_forward_order(q, k, v): they enter the graph first, in that order.
@@ -260,11 +296,10 @@ impl Builder<'_, '_> {
                 &[p],
             )
         };
-        let cur = match self.wl(il, "attn_out.weight") {
+        let cur = match wo {
             Some(wo) => self.mm(wo, cur, clamp),
             None => cur,
         };
-        let wo_b = self.wl(il, "attn_out.bias");
         self.add_opt(cur, wo_b)
     }
 
@@ -324,6 +359,10 @@ const FAMILIES: &[&Family] = &[
     &internvl::FAMILY,
     &paddleocr::FAMILY,
     &kimivl::FAMILY,
+    &glm4v::FAMILY,
+    &youtuvl::FAMILY,
+    &mimovl::FAMILY,
+    &minicpmv::FAMILY,
 ];
 
 /// The projector types whose vision graph is modelled.

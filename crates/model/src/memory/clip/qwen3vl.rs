@@ -14,7 +14,7 @@ impl Builder<'_, '_> {
     /// `resize_position_embeddings` (clip.cpp:312-332): the learned table as is when it has
     /// the warmup grid's size, else bilinearly interpolated to it (`ggml_interpolate`) and
     /// copied back to `[n_embd, n_patches]`.
-    fn qwen3vl_pos_embd(&mut self) -> Result<Id, String> {
+    pub(super) fn qwen3vl_pos_embd(&mut self) -> Result<Id, String> {
         let name = "v.position_embd.weight";
         let Some(t) = self.gguf.tensor(name) else {
             return Err(format!("{name} missing"));
