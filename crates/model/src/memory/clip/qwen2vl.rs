@@ -35,6 +35,35 @@ pub(super) fn hparams(
 }
 
 impl Builder<'_, '_> {
+    /// The window-attention inputs (qwen2vl.cpp:79-99, youtuvl.cpp:67-86): the inverse window
+    /// index and the window mask (cast to f16 for flash attention), and `inp_l` gathered into
+    /// window order by groups of four patches. Returns the mask and the reordered input.
+    pub(super) fn window_inputs(&mut self, inp_l: Id, n_pos: u64) -> (Id, Id) {
+        let e = self.hp.n_embd;
+        let inv_window_idx = self.g.input(Ty::I32, [n_pos / 4, 1, 1, 1]);
+        let mut mask = self.g.input(Ty::F32, [n_pos, n_pos, 1, 1]);
+        if self.flash_attn {
+            mask = self.g.cast(mask, Ty::F16);
+        }
+        let x = self.window_order_with(inp_l, inv_window_idx, e * 4, n_pos / 4, [e, n_pos, 1, 1]);
+        (mask, x)
+    }
+
+    /// Back to the image's order (qwen2vl.cpp:189-199, youtuvl.cpp:143-154): a new window
+    /// index input gathers rows of width `row`, reshaped to `out`.
+    pub(super) fn window_order(&mut self, x: Id, row: u64, n_rows: u64, out: [u64; 4]) -> Id {
+        let idx = self.g.input(Ty::I32, [n_rows, 1, 1, 1]);
+        self.window_order_with(x, idx, row, n_rows, out)
+    }
+
+    fn window_order_with(&mut self, x: Id, idx: Id, row: u64, n_rows: u64, out: [u64; 4]) -> Id {
+        let x = self.g.reshape(x, [row, n_rows, 1, 1]);
+        let x = self
+            .g
+            .op(Op::GetRows, Ty::F32, [row, n_rows, 1, 1], &[x, idx]);
+        self.g.reshape(x, out)
+    }
+
     /// `build_inp_with_temporal_merge` for one still image (models/qwen2vl.cpp:3-17): the sum of
     /// the two frames' patch convolutions, `[n_patches_x, n_patches_y, n_embd, 1]`.
     pub(super) fn qwen_inp(&mut self) -> Result<Id, String> {
@@ -131,7 +160,6 @@ impl Builder<'_, '_> {
         let n_wa_pattern = super::uint(self.gguf, KEY_WIN_ATTN_PATTERN).unwrap_or(0);
         let use_window_attn = n_wa_pattern > 0;
         let n_pos = self.n_patches;
-        let e = self.hp.n_embd;
 
         let inp = self.qwen_inp()?;
         // Second conv dimension (qwen2vl.cpp:50-63).
@@ -148,20 +176,9 @@ impl Builder<'_, '_> {
         // Window attention inputs (qwen2vl.cpp:79-99).
         let mut window_mask = None;
         if use_window_attn {
-            let inv_window_idx = self.g.input(Ty::I32, [n_pos / 4, 1, 1, 1]);
-            let mut m = self.g.input(Ty::F32, [n_pos, n_pos, 1, 1]);
-            if self.flash_attn {
-                m = self.g.cast(m, Ty::F16);
-            }
-            window_mask = Some(m);
-            let x = self.g.reshape(inp_l, [e * 4, n_pos / 4, 1, 1]);
-            let x = self.g.op(
-                Op::GetRows,
-                Ty::F32,
-                [e * 4, n_pos / 4, 1, 1],
-                &[x, inv_window_idx],
-            );
-            inp_l = self.g.reshape(x, [e, n_pos, 1, 1]);
+            let (mask, x) = self.window_inputs(inp_l, n_pos);
+            window_mask = Some(mask);
+            inp_l = x;
         }
 
         for il in 0..self.hp.n_layer {
@@ -191,13 +208,8 @@ impl Builder<'_, '_> {
 
         // Back to the image's order (qwen2vl.cpp:189-199).
         if use_window_attn {
-            let window_idx = self.g.input(Ty::I32, [n_pos / 4, 1, 1, 1]);
             let d = self.g.ne(emb)[0];
-            let x = self.g.reshape(emb, [d, n_pos / 4, 1, 1]);
-            let x = self
-                .g
-                .op(Op::GetRows, Ty::F32, [d, n_pos / 4, 1, 1], &[x, window_idx]);
-            emb = self.g.reshape(x, [d, n_pos / 4, 1, 1]);
+            emb = self.window_order(emb, d, n_pos / 4, [d, n_pos / 4, 1, 1]);
         }
         Ok(emb)
     }

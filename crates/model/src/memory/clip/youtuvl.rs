@@ -89,20 +89,9 @@ impl Builder<'_, '_> {
         // youtuvl.cpp:67-86
         let mut window_mask = None;
         if use_window_attn {
-            let inv_window_idx = self.g.input(Ty::I32, [n_pos / 4, 1, 1, 1]);
-            let mut mask = self.g.input(Ty::F32, [n_pos, n_pos, 1, 1]);
-            if self.flash_attn {
-                mask = self.g.cast(mask, Ty::F16);
-            }
+            let (mask, x) = self.window_inputs(inp_l, n_pos);
             window_mask = Some(mask);
-            let x = self.g.reshape(inp_l, [e * 4, n_pos / 4, 1, 1]);
-            let x = self.g.op(
-                Op::GetRows,
-                Ty::F32,
-                [e * 4, n_pos / 4, 1, 1],
-                &[x, inv_window_idx],
-            );
-            inp_l = self.g.reshape(x, [e, n_pos, 1, 1]);
+            inp_l = x;
         }
 
         // youtuvl.cpp:89-141
@@ -144,15 +133,7 @@ impl Builder<'_, '_> {
         // youtuvl.cpp:143-154: back to the image's order.
         let mut emb = inp_l;
         if use_window_attn {
-            let window_idx = self.g.input(Ty::I32, [n_pos / 4, 1, 1, 1]);
-            let x = self.g.reshape(emb, [e * 4, n_pos / 4, 1, 1]);
-            let x = self.g.op(
-                Op::GetRows,
-                Ty::F32,
-                [e * 4, n_pos / 4, 1, 1],
-                &[x, window_idx],
-            );
-            emb = self.g.reshape(x, [e, n_pos, 1, 1]);
+            emb = self.window_order(emb, e * 4, n_pos / 4, [e, n_pos, 1, 1]);
         }
         // youtuvl.cpp:157-175
         if let Some(w) = self.w("v.post_ln.weight") {
