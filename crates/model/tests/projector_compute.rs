@@ -85,7 +85,7 @@ fn projector_compute_equals_llama_cpp_real_widths() {
 
 /// A copy of `g` with `key` set to `value` (every other key and every tensor info kept; the
 /// tensor data is zeros).
-fn with_kv(g: &Gguf<'_>, key: &str, value: u32) -> Vec<u8> {
+fn with_kv(g: &Gguf<'_>, key: &str, value: u64) -> Vec<u8> {
     let mut w = ggufscope_gguf::GgufWriter::new();
     for kv in g.metadata().iter() {
         if kv.key().as_bytes() != key.as_bytes() {
@@ -105,7 +105,7 @@ fn with_kv(g: &Gguf<'_>, key: &str, value: u32) -> Vec<u8> {
 }
 
 /// Extreme header values never panic (the tests run with overflow checks): every size key of
-/// every fixture at 0, 1, 7, 2^16 and 2^32 - 1 gives a figure or a reason.
+/// every fixture at 0, 1, 7, 2^16, 2^32 - 1 and 2^63 - 1 (as u64) gives a figure or a reason.
 #[test]
 fn projector_compute_survives_hostile_sizes() {
     let keys = [
@@ -127,7 +127,7 @@ fn projector_compute_survives_hostile_sizes() {
             let bytes = std::fs::read(&t.file).unwrap();
             let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
             for key in keys {
-                for value in [0, 1, 7, 1 << 16, u32::MAX] {
+                for value in [0, 1, 7, 1 << 16, u64::from(u32::MAX), i64::MAX as u64] {
                     let head = with_kv(&g, key, value);
                     let h = Gguf::parse_with(&head, ParseOptions::lenient()).unwrap();
                     for fa in [false, true] {

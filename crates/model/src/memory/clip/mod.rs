@@ -79,6 +79,12 @@ pub(super) fn int_array(gguf: &Gguf<'_>, key: &str) -> Option<Vec<i64>> {
 /// Refuses sizes no real encoder has, so that a hostile header cannot ask for a graph of
 /// billions of nodes (llama.cpp would fail to allocate it; the numbers stay saturating).
 const MAX_LAYERS: u64 = 1024;
+/// The largest image side, patch side, width or head count taken from a header (2^16 pixels,
+/// 2^20 channels): beyond them the shapes' products could leave `u64`.
+const MAX_SIDE: u64 = 1 << 16;
+const MAX_WIDTH: u64 = 1 << 20;
+/// The largest merge factor a family may read (per side).
+const MAX_MERGE: u64 = 1 << 10;
 
 impl Hparams {
     pub(super) fn read(gguf: &Gguf<'_>) -> Result<Self, String> {
@@ -88,13 +94,23 @@ impl Hparams {
         let n_layer = need("clip.vision.block_count")?;
         let image_size = need("clip.vision.image_size")?;
         let patch_size = need("clip.vision.patch_size")?;
-        if n_head == 0 || patch_size == 0 || n_layer > MAX_LAYERS || image_size > 1 << 16 {
+        if n_head == 0
+            || patch_size == 0
+            || n_layer > MAX_LAYERS
+            || image_size > MAX_SIDE
+            || patch_size > MAX_SIDE
+            || n_embd > MAX_WIDTH
+            || n_head > MAX_WIDTH
+        {
             return Err("vision encoder sizes out of range".into());
         }
         let n_head_kv = uint(gguf, "clip.vision.attention.head_count_kv").unwrap_or(n_head);
         let d_head = uint(gguf, "clip.vision.attention.head_dim")
             .filter(|&d| d > 0)
             .unwrap_or(n_embd / n_head);
+        if n_head_kv > MAX_WIDTH || d_head > MAX_WIDTH {
+            return Err("vision encoder sizes out of range".into());
+        }
         Ok(Self {
             n_embd,
             n_head,
@@ -397,8 +413,8 @@ pub fn vision_compute(
     };
     let mut hp = Hparams::read(gguf)?;
     (family.hparams)(gguf, projector_type, &mut hp)?;
-    if hp.warmup_image_size > 1 << 16 {
-        return Err("warmup image out of range".into());
+    if hp.warmup_image_size > MAX_SIDE || hp.n_merge > MAX_MERGE {
+        return Err("warmup image or merge factor out of range".into());
     }
     let n_patches_x = hp.warmup_image_size / hp.patch_size;
     let n_patches = n_patches_x * n_patches_x;
