@@ -140,3 +140,42 @@ fn projector_compute_survives_hostile_sizes() {
     }
     assert!(answered > 1000);
 }
+
+/// Files of the old converters name fc1 `ffn_down` and fc2 `ffn_up`; for the types clip.cpp
+/// lists (Qwen2-VL and Qwen2.5-VL among them) it swaps them back (clip.cpp:2333-2365), so the
+/// buffer is the same as the correctly named file's: llama.cpp's figure for it.
+#[test]
+fn legacy_ffn_names_are_swapped_back() {
+    for t in truth("real")
+        .into_iter()
+        .filter(|t| t.projector_type.starts_with("qwen2"))
+    {
+        let bytes = std::fs::read(&t.file).unwrap();
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let mut w = ggufscope_gguf::GgufWriter::new();
+        for kv in g.metadata().iter() {
+            w.add_kv(kv.key().as_bytes(), kv.value().to_owned_value());
+        }
+        let mut swapped = 0;
+        for ti in g.tensors() {
+            let name = ti.name();
+            let renamed = if name.contains(".ffn_up.") {
+                swapped += 1;
+                name.replace(".ffn_up.", ".ffn_down.")
+            } else {
+                name.replace(".ffn_down.", ".ffn_up.")
+            };
+            w.add_tensor(
+                &renamed,
+                ti.ggml_type(),
+                ti.dims(),
+                ggufscope_gguf::TensorData::Zeros,
+            );
+        }
+        assert!(swapped > 0);
+        let head = w.encode_head().unwrap();
+        let h = Gguf::parse_with(&head, ParseOptions::lenient()).unwrap();
+        let c = ggufscope_model::projector_compute(&h, t.flash_attn).unwrap();
+        assert_eq!(c.compute_bytes, t.compute_bytes, "{}", t.file.display());
+    }
+}

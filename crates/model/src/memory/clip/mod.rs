@@ -133,6 +133,9 @@ pub(super) struct Builder<'g, 'a> {
     /// Patches per side of the warmup image (`n_patches_x`, `n_patches_y`: square).
     pub n_patches_x: u64,
     pub n_patches: u64,
+    /// The type is one whose legacy files name fc1 `ffn_down` and fc2 `ffn_up`
+    /// (clip.cpp:2335-2348); see [`Builder::ffn_names`].
+    pub legacy_ffn_names: bool,
 }
 
 fn weight_ty(t: GgmlType) -> Ty {
@@ -159,6 +162,26 @@ impl Builder<'_, '_> {
         match b {
             Some(b) => self.g.like(Op::Add, cur, &[b]),
             None => cur,
+        }
+    }
+
+    /// The names of layer `il`'s FFN up and down projections as clip.cpp binds them: swapped
+    /// back for the types whose legacy converters named fc1 `ffn_down`, when `ffn_down`'s rows
+    /// are `n_embd` wide (clip.cpp:2333-2365). Returns `(up, down)` name stems.
+    pub(super) fn ffn_names(&self, il: u64) -> (&'static str, &'static str) {
+        let swapped = self.legacy_ffn_names
+            && self
+                .gguf
+                .tensor(&format!("v.blk.{il}.ffn_up.weight"))
+                .is_some()
+            && self
+                .gguf
+                .tensor(&format!("v.blk.{il}.ffn_down.weight"))
+                .is_some_and(|t| t.ne()[0] == self.hp.n_embd);
+        if swapped {
+            ("ffn_down", "ffn_up")
+        } else {
+            ("ffn_up", "ffn_down")
         }
     }
 
@@ -429,6 +452,22 @@ pub fn vision_compute(
         flash_attn,
         n_patches_x,
         n_patches,
+        // PROJECTOR_TYPE_MLP, MLP_NORM, LDP, LDPV2, QWEN2VL, QWEN25VL, EXAONE4_5, GLM_EDGE,
+        // GEMMA3, IDEFICS3, MINICPMV, MINICPMV4_6 by their names (clip-impl.h:500-576).
+        legacy_ffn_names: matches!(
+            projector_type,
+            "mlp"
+                | "ldp"
+                | "ldpv2"
+                | "qwen2vl_merger"
+                | "qwen2.5vl_merger"
+                | "exaone4_5"
+                | "adapter"
+                | "gemma3"
+                | "idefics3"
+                | "resampler"
+                | "minicpmv4_6"
+        ),
     };
     let out = (family.build)(&mut b, projector_type)?;
     b.g.expand(out);

@@ -129,8 +129,8 @@ impl Builder<'_, '_> {
 
     /// The layers' FFN (`v.blk.{il}.ffn_{up,gate,down}`).
     pub(super) fn qwen_layer_ffn(&mut self, cur: Id, il: u64) -> Id {
-        let [up, gate, down] =
-            ["ffn_up", "ffn_gate", "ffn_down"].map(|w| format!("v.blk.{il}.{w}"));
+        let (up_n, down_n) = self.ffn_names(il);
+        let [up, gate, down] = [up_n, "ffn_gate", down_n].map(|w| format!("v.blk.{il}.{w}"));
         self.qwen_ffn(cur, &up, Some(&gate), &down)
     }
 

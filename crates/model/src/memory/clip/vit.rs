@@ -116,19 +116,7 @@ impl Builder<'_, '_> {
         let inp_l = cur;
         let (w, b) = (self.w(&p("ln2.weight")), self.w(&p("ln2.bias")));
         cur = self.build_norm(cur, w, b, o.rms);
-        // Legacy converters (LLaVA, MiniCPM-V) name fc1 `ffn_down` and fc2 `ffn_up`; clip.cpp
-        // swaps them back when `ffn_down`'s rows are n_embd wide (clip.cpp:2331-2356). A file
-        // named the usual way has `ffn_down` n_ff wide, so the check changes nothing there.
-        let swapped = self.gguf.tensor(&p("ffn_up.weight")).is_some()
-            && self
-                .gguf
-                .tensor(&p("ffn_down.weight"))
-                .is_some_and(|t| t.ne()[0] == self.hp.n_embd);
-        let (up_n, down_n) = if swapped {
-            ("ffn_down", "ffn_up")
-        } else {
-            ("ffn_up", "ffn_down")
-        };
+        let (up_n, down_n) = self.ffn_names(il);
         let up = self.w(&p(&format!("{up_n}.weight")));
         let up_b = self.w(&p(&format!("{up_n}.bias")));
         let gate = self.w(&p("ffn_gate.weight"));
