@@ -333,9 +333,11 @@ impl<'g> Allocator<'g> {
     }
 
     /// `ggml_dyn_tallocr_alloc`: the best-fitting free block other than the last, else the last.
+    /// The last block is open-ended and never removed (ggml's is `SIZE_MAX/2` bytes, "virtually
+    /// endless"); offsets saturate, so sizes a hostile header makes enormous give `u64::MAX`.
     fn alloc(&mut self, size: u64) -> u64 {
         let size = self.aligned(size);
-        let last = self.free.len() - 1;
+        let last = self.free.len().saturating_sub(1);
         let mut best: Option<usize> = None;
         let mut best_size = u64::MAX;
         for (i, &(_, s)) in self.free[..last].iter().enumerate() {
@@ -344,37 +346,49 @@ impl<'g> Allocator<'g> {
                 best_size = s;
             }
         }
-        let i = best.unwrap_or(last);
-        let offset = self.free[i].0;
-        self.free[i].0 += size;
-        self.free[i].1 -= size;
-        if self.free[i].1 == 0 {
-            self.free.remove(i);
-        }
-        self.max_size = self.max_size.max(offset + size);
+        let offset = match best {
+            Some(i) => {
+                let offset = self.free[i].0;
+                self.free[i] = (offset.saturating_add(size), self.free[i].1 - size);
+                if self.free[i].1 == 0 {
+                    self.free.remove(i);
+                }
+                offset
+            }
+            None => {
+                let (offset, open) = self.free[last];
+                self.free[last] = (offset.saturating_add(size), open.saturating_sub(size));
+                offset
+            }
+        };
+        self.max_size = self.max_size.max(offset.saturating_add(size));
         offset
     }
 
     /// `ggml_dyn_tallocr_free_bytes`: merges with a neighbour or inserts a block.
     fn free_bytes(&mut self, offset: u64, size: u64) {
         let size = self.aligned(size);
+        let end = offset.saturating_add(size);
         for i in 0..self.free.len() {
             let (bo, bs) = self.free[i];
-            if bo + bs == offset {
-                self.free[i].1 += size;
-                if i + 1 < self.free.len() && self.free[i].0 + self.free[i].1 == self.free[i + 1].0
-                {
-                    self.free[i].1 += self.free[i + 1].1;
-                    self.free.remove(i + 1);
+            if bo.saturating_add(bs) == offset {
+                self.free[i].1 = bs.saturating_add(size);
+                if let Some(&(no, ns)) = self.free.get(i + 1) {
+                    if end == no {
+                        self.free[i].1 = self.free[i].1.saturating_add(ns);
+                        self.free.remove(i + 1);
+                    }
                 }
                 return;
             }
-            if offset + size == bo {
-                self.free[i].0 = offset;
-                self.free[i].1 += size;
-                if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 == self.free[i].0 {
-                    self.free[i - 1].1 += self.free[i].1;
-                    self.free.remove(i);
+            if end == bo {
+                self.free[i] = (offset, bs.saturating_add(size));
+                if i > 0 {
+                    let (po, ps) = self.free[i - 1];
+                    if po.saturating_add(ps) == offset {
+                        self.free[i - 1].1 = ps.saturating_add(self.free[i].1);
+                        self.free.remove(i);
+                    }
                 }
                 return;
             }

@@ -85,6 +85,10 @@ const MAX_SIDE: u64 = 1 << 16;
 const MAX_WIDTH: u64 = 1 << 20;
 /// The largest merge factor a family may read (per side).
 const MAX_MERGE: u64 = 1 << 10;
+/// The largest dimension of an encoder tensor the graph may use (2^24: a real one is at most a
+/// few times 10^5): with the sides and widths above, every stride and size product stays far
+/// inside `u64`.
+const MAX_TENSOR_DIM: u64 = 1 << 24;
 
 impl Hparams {
     pub(super) fn read(gguf: &Gguf<'_>) -> Result<Self, String> {
@@ -434,6 +438,13 @@ pub fn vision_compute(
             modelled_projector_types().join(", ")
         ));
     };
+    if let Some(t) = gguf
+        .tensors()
+        .iter()
+        .find(|t| t.dims().iter().any(|&d| d > MAX_TENSOR_DIM))
+    {
+        return Err(format!("{}: a dimension out of range", t.name()));
+    }
     let mut hp = Hparams::read(gguf)?;
     (family.hparams)(gguf, projector_type, &mut hp)?;
     if hp.warmup_image_size > MAX_SIDE || hp.n_merge > MAX_MERGE {

@@ -132,6 +132,17 @@ impl Builder<'_, '_> {
         Ok(self.mul_opt(cur, &p("out_scale.weight")))
     }
 
+    /// Layer `il`'s query and key norms, where the file has them (clip.cpp:439-467).
+    fn qk_norms(&mut self, q: Id, k: Id, il: u64, rms: bool) -> (Id, Id) {
+        let q = self
+            .norm_w(q, &format!("v.blk.{il}.attn_q_norm.weight"), None, rms)
+            .unwrap_or(q);
+        let k = self
+            .norm_w(k, &format!("v.blk.{il}.attn_k_norm.weight"), None, rms)
+            .unwrap_or(k);
+        (q, k)
+    }
+
     /// The attention inputs of `build_vit` (clip.cpp:381-483): fused or separate q/k/v, their
     /// norms (per head when the norm's width is the head's), 2-D RoPE on q and k.
     fn vit_qkv(
@@ -157,12 +168,7 @@ impl Builder<'_, '_> {
             let q = self.g.view(c, ne, nb, 0);
             let k = self.g.view(c, ne, nb, n_head * d_head * 4);
             let v = self.g.view(c, ne, nb, 2 * n_head * d_head * 4);
-            let q = self
-                .norm_w(q, &p("attn_q_norm.weight"), None, o.rms)
-                .unwrap_or(q);
-            let k = self
-                .norm_w(k, &p("attn_k_norm.weight"), None, o.rms)
-                .unwrap_or(k);
+            let (q, k) = self.qk_norms(q, k, il, o.rms);
             (q, k, v)
         } else {
             let mut proj = |what: &str| -> Result<Id, String> {
@@ -176,23 +182,13 @@ impl Builder<'_, '_> {
             let (mut q, mut k, v) = (proj("attn_q")?, proj("attn_k")?, proj("attn_v")?);
             let per_head = q_norm == Some(d_head);
             if !per_head {
-                q = self
-                    .norm_w(q, &p("attn_q_norm.weight"), None, o.rms)
-                    .unwrap_or(q);
-                k = self
-                    .norm_w(k, &p("attn_k_norm.weight"), None, o.rms)
-                    .unwrap_or(k);
+                (q, k) = self.qk_norms(q, k, il, o.rms);
             }
             q = self.g.reshape(q, [d_head, n_head, n_pos, 1]);
             k = self.g.reshape(k, [d_head, n_head_kv, n_pos, 1]);
             let v = self.g.reshape(v, [d_head, n_head_kv, n_pos, 1]);
             if per_head {
-                q = self
-                    .norm_w(q, &p("attn_q_norm.weight"), None, o.rms)
-                    .unwrap_or(q);
-                k = self
-                    .norm_w(k, &p("attn_k_norm.weight"), None, o.rms)
-                    .unwrap_or(k);
+                (q, k) = self.qk_norms(q, k, il, o.rms);
             }
             (q, k, v)
         };
