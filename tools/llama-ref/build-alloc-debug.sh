@@ -16,7 +16,7 @@ LLAMA_CPP=${LLAMA_CPP:-/work/ref/llama_cpp_python-0.3.36/vendor/llama.cpp}
 DEBUG_BUILD=${DEBUG_BUILD:-/work/ref/build-alloc-debug}
 JOBS=${JOBS:-2}
 SRC="$DEBUG_BUILD/ggml"
-if [ ! -e "$DEBUG_BUILD/out/src/libggml-base.so" ]; then
+if [ ! -e "$DEBUG_BUILD/out/src/libggml-base.so" ] || ! grep -q "end %zu" "$SRC/src/ggml-alloc.c"; then
     rm -rf "$SRC" && mkdir -p "$DEBUG_BUILD" && cp -r "$LLAMA_CPP/ggml" "$SRC"
     python3 - "$SRC/src/ggml-alloc.c" <<'PY'
 import sys
@@ -24,12 +24,12 @@ p = sys.argv[1]
 s = open(p).read()
 anchor = "    size_t cur_max = addr.offset + size;\n"
 assert s.count(anchor) == 1, "ggml-alloc.c: anchor not found"
-s = s.replace(anchor, anchor + r'''    GGML_LOG_DEBUG("alloc %s %.3f MB top %.3f MB op %s off %.3f src %s %s %s ne %lld %lld %lld %lld\n",
+s = s.replace(anchor, anchor + r'''    GGML_LOG_DEBUG("alloc %s %.3f MB top %.3f MB op %s off %.3f src %s %s %s ne %lld %lld %lld %lld end %zu\n",
         tensor->name, size / 1024.0 / 1024.0, cur_max / 1024.0 / 1024.0, ggml_op_desc(tensor),
         addr.offset / 1024.0 / 1024.0,
         tensor->src[0] ? tensor->src[0]->name : "-", tensor->src[1] ? tensor->src[1]->name : "-",
         tensor->src[2] ? tensor->src[2]->name : "-", (long long) tensor->ne[0],
-        (long long) tensor->ne[1], (long long) tensor->ne[2], (long long) tensor->ne[3]);
+        (long long) tensor->ne[1], (long long) tensor->ne[2], (long long) tensor->ne[3], cur_max);
 ''')
 open(p, "w").write(s)
 PY

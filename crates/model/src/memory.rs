@@ -18,6 +18,7 @@ pub mod compute;
 mod fit;
 pub mod galloc;
 mod placement;
+pub mod text;
 
 use ggufscope_gguf::{GgmlType, Gguf};
 use serde::Serialize;
@@ -865,8 +866,21 @@ fn plan_inner(
         (None, None) => compute::Graph::default(),
     };
     let est = compute::cpu(&graph);
-    let compute_bytes = est.bytes;
-    let compute_formula = est.formula;
+    // Where the architecture's graph is written out (`text.rs`), the allocator's replay of it
+    // is llama.cpp's figure; elsewhere the estimate stands.
+    let replayed = l
+        .and_then(|l| text::decoder(l, ub, n_kv, n_vocab, &options))
+        .map(|d| (text::cpu_compute_bytes(&d), d.family));
+    let (compute_bytes, compute_formula) = match replayed {
+        Some((bytes, family)) => (
+            bytes,
+            format!(
+                "llama.cpp's reserved graph ({family:?}: {ub} tokens, {n_kv} KV cells, flash attention {}) placed by a replay of ggml's graph allocator",
+                if options.flash_attn { "on" } else { "off" }
+            ),
+        ),
+        None => (est.bytes, est.formula),
+    };
     if !options.cpu_repack {
         cpu_repack_bytes = 0;
     }

@@ -22,11 +22,13 @@ pub enum Ty {
     F16,
     BF16,
     I32,
+    I64,
 }
 
 impl Ty {
     fn size(self) -> u64 {
         match self {
+            Ty::I64 => 8,
             Ty::F32 | Ty::I32 => 4,
             Ty::F16 | Ty::BF16 => 2,
         }
@@ -98,6 +100,8 @@ struct Tensor {
     /// The tensor this one views (`view_src`), and whether at offset 0.
     view_src: Option<(Id, bool)>,
     input: bool,
+    /// A graph output (`ggml_set_output`): never freed, never reused in place.
+    output: bool,
     /// Weights: data in their own buffer.
     external: bool,
 }
@@ -158,6 +162,7 @@ impl Graph {
             src,
             view_src: None,
             input: false,
+            output: false,
             external: false,
         })
     }
@@ -166,6 +171,23 @@ impl Graph {
     pub fn input(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
         let t = self.new_op(ty, ne, Op::None, Vec::new());
         self.tensors[t].input = true;
+        t
+    }
+
+    /// Marks a graph output (`ggml_set_output`: `llm_graph_result::set_outputs` marks the logits
+    /// and the final embeddings, src/llama-graph.cpp:1367-1373): the allocator never frees it
+    /// nor lets a consumer take its memory (ggml-alloc.c:646, 693).
+    pub fn output(&mut self, t: Id) {
+        self.tensors[t].output = true;
+    }
+
+    /// `ggml_set_rows(a, b, c)` (ggml.c:4015-4034): a view of `a` whose sources are `b` (the
+    /// rows), `c` (their indices) and `a`; nothing to allocate when `a` has its own data (a
+    /// KV cache).
+    pub fn set_rows(&mut self, a: Id, b: Id, c: Id) -> Id {
+        let (ne, nb) = (self.tensors[a].ne, self.tensors[a].nb);
+        let t = self.view_of(a, ne, nb, Op::View, true);
+        self.tensors[t].src = vec![b, c, a];
         t
     }
 
@@ -194,6 +216,7 @@ impl Graph {
             src: vec![a],
             view_src: Some((base, at_zero)),
             input: false,
+            output: false,
             external: false,
         })
     }
@@ -419,8 +442,8 @@ impl<'g> Allocator<'g> {
                 if !self.hn[parent].allocated {
                     continue; // external (or a view, whose own entry is never allocated)
                 }
-                // (Outputs, `ggml_set_output`, are never reused: no vision graph marks one.)
-                if p.ty != t.ty || p.ne != t.ne || p.nb != t.nb {
+                let p_out = p.output || p.view_src.is_some_and(|(v, _)| self.g.tensors[v].output);
+                if p_out || p.ty != t.ty || p.ne != t.ne || p.nb != t.nb {
                     continue;
                 }
                 let ph = self.hn[parent];
@@ -443,6 +466,9 @@ impl<'g> Allocator<'g> {
 
     /// `ggml_gallocr_free_node` (ggml-alloc.c:691-712).
     fn free_node(&mut self, node: Id) {
+        if self.g.tensors[node].output {
+            return;
+        }
         let size = self.g.tensors[node].nbytes();
         self.free_bytes(self.hn[node].offset, size);
         self.hn[node].allocated = false;

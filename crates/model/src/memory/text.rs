@@ -1,0 +1,394 @@
+//! The text model's CPU compute buffer, replayed: the graph llama.cpp reserves
+//! (`llama_context::sched_reserve` → `graph_reserve`, src/llama-context.cpp: one ubatch of
+//! `n_ubatch` tokens, every token an output, every KV cell visible) built with ggml's own shapes,
+//! sources, views and node order, then placed by the allocator replay of `galloc.rs`. Where an
+//! architecture's graph is written here the figure is llama.cpp's to the byte; elsewhere the
+//! estimate of `compute.rs` stands.
+//!
+//! The graphs follow `src/models/<arch>.cpp` and the helpers of src/llama-graph.cpp:
+//! `build_inp_embd` (2376-2463), `build_inp_pos` (2465), `build_inp_out_ids` (2494-2514),
+//! `build_attn_inp_kv` (2835-2866, the mask of 29-46), `build_norm` (1597-1631), `build_qkv`
+//! (1647-1760), `build_attn` (2868-2950), `build_attn_mha` (2616-2755), `build_ffn`
+//! (1762-1961), and the cache's views and stores of src/llama-kv-cache.cpp (`get_k`/`get_v`
+//! 1276-1326, `cpy_k`/`cpy_v` 1328-1417, the index inputs 1419-1445).
+
+use super::galloc::{Graph, Id, Op, Ty};
+
+/// Which `src/models/*.cpp` graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `llama.cpp`'s `llama_model_llama::graph` (dense layers).
+    Llama,
+}
+
+impl Family {
+    /// The family of an architecture whose graph is replayed here.
+    pub fn of(arch: &str) -> Option<Family> {
+        match arch {
+            "llama" => Some(Family::Llama),
+            _ => None,
+        }
+    }
+}
+
+/// One layer's widths and optional tensors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layer {
+    pub n_head: u64,
+    pub n_head_kv: u64,
+    pub head_k: u64,
+    pub head_v: u64,
+    pub n_ff: u64,
+    /// `attn_q.bias`, `attn_k.bias`, `attn_v.bias`, `attn_output.bias`.
+    pub attn_bias: [bool; 4],
+    /// `ffn_up.bias`, `ffn_gate.bias`, `ffn_down.bias`.
+    pub ffn_bias: [bool; 3],
+}
+
+/// What the reserved graph is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoder {
+    pub family: Family,
+    pub n_embd: u64,
+    pub n_vocab: u64,
+    /// Tokens of the reserved ubatch (`min(n_ubatch, n_ctx)`), each an output.
+    pub ub: u64,
+    /// KV cells attention reads.
+    pub n_kv: u64,
+    pub flash_attn: bool,
+    pub layers: Vec<Layer>,
+}
+
+/// The bytes of the CPU compute buffer llama.cpp reserves for the graph (32-byte alignment,
+/// `TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
+pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
+    let mut b = Builder::new(d);
+    match d.family {
+        Family::Llama => b.llama(),
+    }
+    b.g.reserve(32)
+}
+
+struct Builder<'d> {
+    d: &'d Decoder,
+    g: Graph,
+    inp_pos: Id,
+    k_idxs: Id,
+    v_idxs: Id,
+    mask: Id,
+}
+
+/// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
+fn nb(size: u64, ne: [u64; 4]) -> [u64; 4] {
+    let mut nb = [size, 0, 0, 0];
+    for i in 1..4 {
+        nb[i] = nb[i - 1].saturating_mul(ne[i - 1]);
+    }
+    nb
+}
+
+fn w(g: &mut Graph, ne0: u64, ne1: u64) -> Id {
+    g.weight(Ty::F16, [ne0, ne1, 1, 1])
+}
+
+impl<'d> Builder<'d> {
+    /// The inputs every graph here builds first: `build_inp_embd`, `build_inp_pos`,
+    /// `build_attn_inp_kv`, `build_inp_out_ids` (created in that order; placed in the order the
+    /// graph first reaches them).
+    fn new(d: &'d Decoder) -> Self {
+        let mut g = Graph::new();
+        let ub = d.ub;
+        let v_max = d
+            .layers
+            .iter()
+            .map(|l| l.n_head_kv.saturating_mul(l.head_v))
+            .max()
+            .unwrap_or(0);
+        let inp_pos = g.input(Ty::I32, [ub, 1, 1, 1]);
+        let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
+        // One index per token with flash attention (V stored by rows), else one per element
+        // of a transposed V row.
+        let v_rows = if d.flash_attn {
+            ub
+        } else {
+            ub.saturating_mul(v_max)
+        };
+        let v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
+        let mask_ty = if d.flash_attn { Ty::F16 } else { Ty::F32 };
+        let mask = g.input(mask_ty, [d.n_kv, ub, 1, 1]);
+        Self {
+            d,
+            g,
+            inp_pos,
+            k_idxs,
+            v_idxs,
+            mask,
+        }
+    }
+
+    /// `build_inp_embd`: the token rows, and the embeddings input beside them
+    /// (`ggml_build_forward_select` visits both).
+    fn inp_embd(&mut self) -> Id {
+        let d = self.d;
+        let tok_embd = w(&mut self.g, d.n_embd, d.n_vocab);
+        let tokens = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let embd_in = self.g.input(Ty::F32, [d.n_embd, d.ub, 1, 1]);
+        let rows = self.g.op(
+            Op::GetRows,
+            Ty::F32,
+            [d.n_embd, d.ub, 1, 1],
+            &[tok_embd, tokens],
+        );
+        self.g.expand(rows);
+        self.g.expand(embd_in);
+        rows
+    }
+
+    /// `build_norm` with a weight (and a bias).
+    fn norm(&mut self, cur: Id, op: Op, bias: bool) -> Id {
+        let n = self.g.like(op, cur, &[]);
+        let ne0 = self.g.ne(cur)[0];
+        let mw = w(&mut self.g, ne0, 1);
+        let mut cur = self.g.like(Op::Mul, n, &[mw]);
+        if bias {
+            let mb = w(&mut self.g, ne0, 1);
+            cur = self.g.like(Op::Add, cur, &[mb]);
+        }
+        cur
+    }
+
+    /// `ggml_mul_mat` by an `[n_in, n_out]` weight, plus its bias.
+    fn linear(&mut self, cur: Id, n_out: u64, bias: bool) -> Id {
+        let n_in = self.g.ne(cur)[0];
+        let wt = w(&mut self.g, n_in, n_out);
+        let mut y = self.g.mul_mat(wt, cur);
+        if bias {
+            let b = w(&mut self.g, n_out, 1);
+            y = self.g.like(Op::Add, y, &[b]);
+        }
+        y
+    }
+
+    /// `build_qkv`'s separate path (reshaped to heads), then `ggml_rope_ext` on Q and K.
+    fn qkv_roped(&mut self, cur: Id, l: &Layer) -> (Id, Id, Id) {
+        let ub = self.d.ub;
+        let q = self.linear(cur, l.n_head.saturating_mul(l.head_k), l.attn_bias[0]);
+        let k = self.linear(cur, l.n_head_kv.saturating_mul(l.head_k), l.attn_bias[1]);
+        let v = self.linear(cur, l.n_head_kv.saturating_mul(l.head_v), l.attn_bias[2]);
+        let q = self.g.reshape(q, [l.head_k, l.n_head, ub, 1]);
+        let k = self.g.reshape(k, [l.head_k, l.n_head_kv, ub, 1]);
+        let v = self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]);
+        let q = self.g.like(Op::Rope, q, &[self.inp_pos]);
+        let k = self.g.like(Op::Rope, k, &[self.inp_pos]);
+        (q, k, v)
+    }
+
+    /// `build_attn` with a KV cache: the stores into the cache, attention over its cells
+    /// (`build_attn_mha`), the output projection.
+    fn attn(&mut self, q: Id, k: Id, v: Id, l: &Layer) -> Id {
+        let d = self.d;
+        let (ub, n_kv, fa) = (d.ub, d.n_kv, d.flash_attn);
+        // "these nodes are added to the graph together so that they are not reordered"
+        self.g.expand(q);
+        self.g.expand(v);
+        self.g.expand(k);
+        let (gqa_k, gqa_v) = (
+            l.n_head_kv.saturating_mul(l.head_k),
+            l.n_head_kv.saturating_mul(l.head_v),
+        );
+        // The cache tensors (their own buffer): K rows, V rows or V transposed.
+        let k_cache = self.g.weight(Ty::F16, [gqa_k, n_kv, 1, 1]);
+        let v_cache = self.g.weight(Ty::F16, [gqa_v, n_kv, 1, 1]);
+        // cpy_k: a 2-D view of the roped K, stored by rows.
+        let k_rows = self
+            .g
+            .view(k, [gqa_k, ub, 1, 1], nb(4, [gqa_k, ub, 1, 1]), 0);
+        let st_k = self.g.set_rows(k_cache, k_rows, self.k_idxs);
+        self.g.expand(st_k);
+        // cpy_v: by rows with flash attention; else one element per row of the flattened cache.
+        let st_v = if fa {
+            let v_rows = self
+                .g
+                .view(v, [gqa_v, ub, 1, 1], nb(4, [gqa_v, ub, 1, 1]), 0);
+            self.g.set_rows(v_cache, v_rows, self.v_idxs)
+        } else {
+            let v2 = self.g.reshape(v, [gqa_v, ub, 1, 1]);
+            let v_view = self
+                .g
+                .reshape(v_cache, [1, gqa_v.saturating_mul(n_kv), 1, 1]);
+            let v1 = self.g.reshape(v2, [1, gqa_v.saturating_mul(ub), 1, 1]);
+            self.g.set_rows(v_view, v1, self.v_idxs)
+        };
+        self.g.expand(st_v);
+        // get_k / get_v: views of the cache (nothing allocated).
+        let kk = self.g.view(
+            k_cache,
+            [l.head_k, l.n_head_kv, n_kv, 1],
+            nb(2, [l.head_k, l.n_head_kv, n_kv, 1]),
+            0,
+        );
+        let vv = if fa {
+            self.g.view(
+                v_cache,
+                [l.head_v, l.n_head_kv, n_kv, 1],
+                nb(2, [l.head_v, l.n_head_kv, n_kv, 1]),
+                0,
+            )
+        } else {
+            self.g.view(
+                v_cache,
+                [n_kv, l.n_head_kv, l.head_v, 1],
+                // nb[1] > nb[2]: V stored transposed.
+                {
+                    let t = nb(2, [n_kv, l.head_v, l.n_head_kv, 1]);
+                    [t[0], t[2], t[1], t[3]]
+                },
+                0,
+            )
+        };
+        // build_attn_mha: Q as streams (one here), then the three permutes.
+        let q4 = self.g.view(
+            q,
+            [l.head_k, l.n_head, ub, 1],
+            nb(4, [l.head_k, l.n_head, ub, 1]),
+            0,
+        );
+        let qp = self.g.permute(q4, [0, 2, 1, 3]);
+        let kp = self.g.permute(kk, [0, 2, 1, 3]);
+        let vp = self.g.permute(vv, [0, 2, 1, 3]);
+        let cur = if fa {
+            let o = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [l.head_v, l.n_head, ub, 1],
+                &[qp, kp, vp, self.mask],
+            );
+            self.g
+                .reshape(o, [l.head_v.saturating_mul(l.n_head), ub, 1, 1])
+        } else {
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.like(Op::SoftMax, kq, &[self.mask]);
+            let kqv = self.g.mul_mat(vp, kq);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            self.g.op(
+                Op::Cont,
+                Ty::F32,
+                [l.head_v.saturating_mul(l.n_head), ub, 1, 1],
+                &[p],
+            )
+        };
+        self.g.expand(cur);
+        self.linear(cur, d.n_embd, l.attn_bias[3])
+    }
+
+    /// `build_ffn` with a parallel gate and SiLU (`ggml_swiglu_split(gate, up)`).
+    fn ffn_swiglu(&mut self, cur: Id, l: &Layer) -> Id {
+        let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
+        let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
+        let act = self.g.like(Op::Glu, gate, &[up]);
+        self.linear(act, self.d.n_embd, l.ffn_bias[2])
+    }
+
+    /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
+    fn head(&mut self, cur: Id, norm: Op) {
+        let cur = self.norm(cur, norm, false);
+        self.g.output(cur);
+        let logits = self.linear(cur, self.d.n_vocab, false);
+        self.g.output(logits);
+        self.g.expand(logits);
+    }
+
+    /// `llama_model_llama::graph` (src/models/llama.cpp:110-245), dense layers.
+    fn llama(&mut self) {
+        let d = self.d;
+        let mut inp = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let mut inp_sa = inp;
+            let cur = self.norm(inp, Op::RmsNorm, false);
+            let (q, k, v) = self.qkv_roped(cur, l);
+            let mut cur = self.attn(q, k, v, l);
+            if il + 1 == n {
+                let ne = [d.n_embd, d.ub, 1, 1];
+                cur = self.g.op(Op::GetRows, Ty::F32, ne, &[cur, out_ids]);
+                inp_sa = self.g.op(Op::GetRows, Ty::F32, ne, &[inp_sa, out_ids]);
+            }
+            let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
+            let cur = self.norm(ffn_inp, Op::RmsNorm, false);
+            let cur = self.ffn_swiglu(cur, l);
+            inp = self.g.like(Op::Add, cur, &[ffn_inp]);
+        }
+        self.head(inp, Op::RmsNorm);
+    }
+}
+
+/// The decoder of a file whose architecture's graph is written here, as the table loaded it
+/// (per-layer widths from `load_hparams`, optional tensors from `load_tensors`), for one KV
+/// stream and an f16 or bf16 cache; `None` otherwise (the estimate of `compute.rs` stands).
+pub(crate) fn decoder(
+    l: &crate::table::Loaded,
+    ub: u64,
+    n_kv: u64,
+    n_vocab: u64,
+    o: &super::MemoryOptions,
+) -> Option<Decoder> {
+    use ggufscope_gguf::GgmlType;
+    let family = Family::of(&l.arch)?;
+    let streams = if o.kv_unified { 1 } else { o.n_parallel.max(1) };
+    let plain_cache = |t: GgmlType| matches!(t, GgmlType::F16 | GgmlType::BF16);
+    if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 || n_kv == 0 {
+        return None;
+    }
+    let has = |il: u32, suffix: &str| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
+    };
+    let u = |v: i64| u64::try_from(v).ok().filter(|&v| v > 0);
+    let n_layer = usize::try_from(l.n_layer).ok()?;
+    let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
+    for x in l.layers.iter().take(n_layer) {
+        // Dense attention layers only: a recurrent, sliding-window or expert layer is another
+        // graph.
+        if x.is_recurrent
+            || x.is_swa
+            || !x.has_kv
+            || x.n_expert_used > 0
+            || has(x.index, "_exps.weight")
+        {
+            return None;
+        }
+        layers.push(Layer {
+            n_head: u(x.n_head)?,
+            n_head_kv: u(x.n_head_kv)?,
+            head_k: u(x.n_embd_head_k)?,
+            head_v: u(x.n_embd_head_v)?,
+            n_ff: u(x.n_ff)?,
+            attn_bias: [
+                has(x.index, ".attn_q.bias"),
+                has(x.index, ".attn_k.bias"),
+                has(x.index, ".attn_v.bias"),
+                has(x.index, ".attn_output.bias"),
+            ],
+            ffn_bias: [
+                has(x.index, ".ffn_up.bias"),
+                has(x.index, ".ffn_gate.bias"),
+                has(x.index, ".ffn_down.bias"),
+            ],
+        });
+    }
+    if layers.is_empty() || layers.len() != n_layer {
+        return None;
+    }
+    let n_embd = u(l.hparams.int("n_embd")?)?;
+    Some(Decoder {
+        family,
+        n_embd,
+        n_vocab,
+        ub,
+        n_kv,
+        flash_attn: o.flash_attn,
+        layers,
+    })
+}
