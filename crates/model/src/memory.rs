@@ -264,6 +264,10 @@ pub struct MemoryPlan {
     /// The CPU backend's compute buffer estimate (all on the CPU).
     #[serde(skip)]
     pub cpu_compute_bytes: u64,
+    /// Whether that figure is the allocator's replay of the architecture's graph
+    /// (`memory/text.rs`), llama.cpp's to the byte, rather than the estimate of `compute.rs`.
+    #[serde(skip)]
+    pub cpu_compute_replayed: bool,
     /// How the compute estimate is made.
     pub compute_formula: String,
     /// Everything (the devices' totals summed).
@@ -914,6 +918,7 @@ fn plan_inner(
         output_bytes,
         compute_bytes,
         cpu_compute_bytes: compute_bytes,
+        cpu_compute_replayed: replayed.is_some(),
         compute_formula,
         total_bytes,
         backend: Backend::Cpu,

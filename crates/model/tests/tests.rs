@@ -18,6 +18,7 @@ mod memory;
 mod memory_corpus;
 mod projector_compute;
 mod schema;
+mod text_compute;
 mod vocab;
 
 use ggufscope_gguf::{open, Gguf, Mapped, ParseOptions};

@@ -14,10 +14,13 @@
 
 use super::galloc::{Graph, Id, Op, Ty};
 
-/// Which `src/models/*.cpp` graph.
+/// Which graph of `src/models/*.cpp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// `llama.cpp`'s `llama_model_llama::graph` (dense layers).
+    /// The pre-norm decoder of `llama.cpp` (dense layers) and the graphs written the same way
+    /// but for the options of [`Decoder`]: `qwen2.cpp` (an output bias), `qwen3.cpp` (Q and K
+    /// RMS-normed before RoPE), `mistral3.cpp` (Q scaled by a temperature input),
+    /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`.
     Llama,
 }
 
@@ -25,7 +28,9 @@ impl Family {
     /// The family of an architecture whose graph is replayed here.
     pub fn of(arch: &str) -> Option<Family> {
         match arch {
-            "llama" => Some(Family::Llama),
+            "llama" | "qwen2" | "qwen3" | "mistral3" | "smollm3" | "seed_oss" => {
+                Some(Family::Llama)
+            }
             _ => None,
         }
     }
@@ -43,6 +48,8 @@ pub struct Layer {
     pub attn_bias: [bool; 4],
     /// `ffn_up.bias`, `ffn_gate.bias`, `ffn_down.bias`.
     pub ffn_bias: [bool; 3],
+    /// Q and K roped (smollm3 skips it in some layers).
+    pub rope: bool,
 }
 
 /// What the reserved graph is built from.
@@ -56,6 +63,13 @@ pub struct Decoder {
     /// KV cells attention reads.
     pub n_kv: u64,
     pub flash_attn: bool,
+    /// Q and K RMS-normed (with a weight) before RoPE (qwen3.cpp:41-53).
+    pub qk_norm: bool,
+    /// The roped Q multiplied by `inp_attn_scale` (`build_inp_attn_scale`, `[1, 1, n_tokens]`
+    /// f32; mistral3.cpp with `f_attn_temp_scale` set).
+    pub attn_temp: bool,
+    /// `output.bias` added to the logits (qwen2.cpp).
+    pub output_bias: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -76,6 +90,7 @@ struct Builder<'d> {
     k_idxs: Id,
     v_idxs: Id,
     mask: Id,
+    attn_scale: Option<Id>,
 }
 
 /// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
@@ -105,6 +120,7 @@ impl<'d> Builder<'d> {
             .max()
             .unwrap_or(0);
         let inp_pos = g.input(Ty::I32, [ub, 1, 1, 1]);
+        let attn_scale = d.attn_temp.then(|| g.input(Ty::F32, [1, 1, ub, 1]));
         let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
         // One index per token with flash attention (V stored by rows), else one per element
         // of a transposed V row.
@@ -123,6 +139,7 @@ impl<'d> Builder<'d> {
             k_idxs,
             v_idxs,
             mask,
+            attn_scale,
         }
     }
 
@@ -178,8 +195,22 @@ impl<'d> Builder<'d> {
         let q = self.g.reshape(q, [l.head_k, l.n_head, ub, 1]);
         let k = self.g.reshape(k, [l.head_k, l.n_head_kv, ub, 1]);
         let v = self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]);
-        let q = self.g.like(Op::Rope, q, &[self.inp_pos]);
-        let k = self.g.like(Op::Rope, k, &[self.inp_pos]);
+        let (mut q, mut k) = (q, k);
+        if self.d.qk_norm {
+            q = self.norm(q, Op::RmsNorm, false);
+        }
+        if l.rope {
+            q = self.g.like(Op::Rope, q, &[self.inp_pos]);
+        }
+        if self.d.qk_norm {
+            k = self.norm(k, Op::RmsNorm, false);
+        }
+        if l.rope {
+            k = self.g.like(Op::Rope, k, &[self.inp_pos]);
+        }
+        if let Some(scale) = self.attn_scale {
+            q = self.g.like(Op::Mul, q, &[scale]);
+        }
         (q, k, v)
     }
 
@@ -293,12 +324,13 @@ impl<'d> Builder<'d> {
     fn head(&mut self, cur: Id, norm: Op) {
         let cur = self.norm(cur, norm, false);
         self.g.output(cur);
-        let logits = self.linear(cur, self.d.n_vocab, false);
+        let logits = self.linear(cur, self.d.n_vocab, self.d.output_bias);
         self.g.output(logits);
         self.g.expand(logits);
     }
 
-    /// `llama_model_llama::graph` (src/models/llama.cpp:110-245), dense layers.
+    /// `llama_model_llama::graph` (src/models/llama.cpp:110-245), dense layers, and its
+    /// variants ([`Family::Llama`]).
     fn llama(&mut self) {
         let d = self.d;
         let mut inp = self.inp_embd();
@@ -376,12 +408,26 @@ pub(crate) fn decoder(
                 has(x.index, ".ffn_gate.bias"),
                 has(x.index, ".ffn_down.bias"),
             ],
+            rope: true,
         });
     }
     if layers.is_empty() || layers.len() != n_layer {
         return None;
     }
     let n_embd = u(l.hparams.int("n_embd")?)?;
+    let arch = l.arch.as_str();
+    // smollm3.cpp: `use_rope = (il + 1) % n_no_rope_layer_step != 0`.
+    if arch == "smollm3" {
+        let step = u(l.hparams.int("n_no_rope_layer_step")?)?;
+        for (il, x) in layers.iter_mut().enumerate() {
+            x.rope = (il as u64 + 1) % step != 0;
+        }
+    }
+    let global = |suffix: &str| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer < 0 && t.name.ends_with(suffix))
+    };
     Some(Decoder {
         family,
         n_embd,
@@ -389,6 +435,12 @@ pub(crate) fn decoder(
         ub,
         n_kv,
         flash_attn: o.flash_attn,
+        qk_norm: arch == "qwen3",
+        attn_temp: arch == "mistral3"
+            && l.hparams
+                .float("f_attn_temp_scale")
+                .is_some_and(|v| v != 0.0),
+        output_bias: arch == "qwen2" && global("output.bias"),
         layers,
     })
 }

@@ -1,0 +1,89 @@
+//! The text model's CPU compute buffer, replayed (`crates/model/src/memory/text.rs`), against
+//! llama.cpp 0c1e570's own bytes: each set's `compute-truth.jsonl` (written by
+//! `tools/llama-ref/make-compute-truth.sh`: the set's files written again by llama.cpp's
+//! generator, their heads checked equal to the committed ones, loaded at n_ctx 512 and 4096 with
+//! flash attention off and on, and the largest end of any tensor the graph allocator placed).
+//! Every figure whose architecture's graph is replayed must be llama.cpp's to the byte; the
+//! others are held to issue 12's tolerance by `memory_corpus.rs` and listed here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ggufscope_gguf::{Gguf, ParseOptions};
+use ggufscope_model::{plan_memory_table, MemoryOptions};
+use ggufscope_testkit::{llama_archs_dir, llama_archs_sized_sets, read_fixture};
+use serde_json::Value as J;
+
+/// Figures of the committed truth files the replay must cover at least (so that a family
+/// dropped by mistake shows): llama, qwen2, qwen3, mistral3, smollm3 and seed-oss dense files
+/// in the four sets, four figures each.
+const REPLAYED_AT_LEAST: usize = 96;
+
+fn sets() -> Vec<PathBuf> {
+    let mut sets = vec![llama_archs_dir()];
+    sets.extend(llama_archs_sized_sets());
+    sets
+}
+
+fn head(set: &Path, name: &str) -> Vec<u8> {
+    let plain = set.join(name);
+    if plain.exists() {
+        read_fixture(&plain)
+    } else {
+        read_fixture(&set.join(format!("{name}.gz")))
+    }
+}
+
+#[test]
+fn replayed_compute_buffers_equal_llama_cpp_bytes() {
+    let mut replayed = 0;
+    let mut estimated: BTreeMap<String, usize> = BTreeMap::new();
+    let mut differ = Vec::new();
+    for set in sets() {
+        let Ok(text) = std::fs::read_to_string(set.join("compute-truth.jsonl")) else {
+            continue;
+        };
+        let set_name = set.file_name().unwrap().to_string_lossy().to_string();
+        for line in text.lines() {
+            let r: J = serde_json::from_str(line).unwrap();
+            let name = r["file"].as_str().unwrap();
+            let bytes = head(&set, name);
+            let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+            let arch = ggufscope_testkit::arch_of(&g);
+            let options = MemoryOptions {
+                n_ctx: r["n_ctx"].as_u64().unwrap(),
+                n_batch: 512,
+                n_ubatch: 512,
+                n_parallel: 1,
+                swa_full: true,
+                flash_attn: r["flash_attn"].as_bool().unwrap(),
+                ..MemoryOptions::default()
+            };
+            let plan = plan_memory_table(&g, &arch, options).unwrap().0;
+            let theirs = r["compute_bytes"].as_u64().unwrap();
+            // The truth's own cross-check: llama.cpp printed the same buffer in MiB.
+            let printed = r["compute_mib"].as_f64().unwrap();
+            assert!(
+                (theirs as f64 / 1048576.0 - printed).abs() <= 0.005 + 1e-9,
+                "{set_name}/{name}: {theirs} bytes, printed {printed} MiB"
+            );
+            if !plan.cpu_compute_replayed {
+                *estimated.entry(arch).or_default() += 1;
+                continue;
+            }
+            replayed += 1;
+            if plan.cpu_compute_bytes != theirs {
+                differ.push(format!(
+                    "{set_name}/{name} n_ctx {} flash attention {}: ours {} llama.cpp {theirs}",
+                    r["n_ctx"], r["flash_attn"], plan.cpu_compute_bytes
+                ));
+            }
+        }
+    }
+    eprintln!("replayed {replayed} figures; estimated (not replayed): {estimated:?}");
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert!(
+        replayed >= REPLAYED_AT_LEAST,
+        "only {replayed} figures replayed (at least {REPLAYED_AT_LEAST} expected)"
+    );
+}
