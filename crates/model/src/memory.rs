@@ -1094,7 +1094,14 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     // The first GPU takes over the host-held layers' large ops (`compute::partial_offload_gpu`);
     // every other GPU runs the graph of its own layers.
     let first = if partial {
-        compute::partial_offload_gpu(graph, &layers, output_copy)
+        // Where the whole graph is replayed (`text.rs`) and the estimate of it fell short, the
+        // partial-offload figure, made of the same per-layer phases, falls short by as much.
+        let short = if fa == plan.compute_graph.flash_attn && plan.cpu_compute_replayed {
+            full_graph.saturating_sub(compute::cpu(graph).bytes)
+        } else {
+            0
+        };
+        compute::partial_offload_gpu(graph, &layers, output_copy).saturating_add(short)
     } else {
         full_graph
     };

@@ -43,6 +43,7 @@ pub enum Op {
     None,
     Add,
     Mul,
+    Div,
     Scale,
     Norm,
     RmsNorm,
@@ -76,6 +77,7 @@ impl Op {
             self,
             Op::Add
                 | Op::Mul
+                | Op::Div
                 | Op::Scale
                 | Op::RmsNorm
                 | Op::Unary

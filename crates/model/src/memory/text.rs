@@ -20,7 +20,8 @@ pub enum Family {
     /// The pre-norm decoder of `llama.cpp` (dense layers) and the graphs written the same way
     /// but for the options of [`Decoder`]: `qwen2.cpp` (an output bias), `qwen3.cpp` (Q and K
     /// RMS-normed before RoPE), `mistral3.cpp` (Q scaled by a temperature input),
-    /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`.
+    /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`; with
+    /// routed experts where a layer has them (`build_moe_ffn`: llama, mistral3, `qwen3moe.cpp`).
     Llama,
 }
 
@@ -28,7 +29,7 @@ impl Family {
     /// The family of an architecture whose graph is replayed here.
     pub fn of(arch: &str) -> Option<Family> {
         match arch {
-            "llama" | "qwen2" | "qwen3" | "mistral3" | "smollm3" | "seed_oss" => {
+            "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss" => {
                 Some(Family::Llama)
             }
             _ => None,
@@ -50,6 +51,23 @@ pub struct Layer {
     pub ffn_bias: [bool; 3],
     /// Q and K roped (smollm3 skips it in some layers).
     pub rope: bool,
+    /// Routed experts instead of the dense FFN.
+    pub moe: Option<Moe>,
+}
+
+/// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374) with
+/// softmax gating, separate up and gate experts and SwiGLU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moe {
+    pub n_expert: u64,
+    pub n_used: u64,
+    pub n_ff: u64,
+    /// `ffn_gate_exps` present (else the up product is the activation's input).
+    pub gate: bool,
+    /// The selected experts' weights normalised (`norm_w`).
+    pub norm_w: bool,
+    /// `expert_weights_scale` neither 0 nor 1: the weights scaled.
+    pub scale: bool,
 }
 
 /// What the reserved graph is built from.
@@ -320,6 +338,89 @@ impl<'d> Builder<'d> {
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
     }
 
+    /// `build_moe_ffn` (src/llama-graph.cpp:2007-2374): router logits, softmax in place, the
+    /// top `n_used` by `ggml_argsort_top_k` (an argsort and a view), the selected weights (row
+    /// lookups, normalised by their sum), the experts' products (`ggml_mul_mat_id`), weighted in
+    /// place, and the sum of the `n_used` per-expert views.
+    fn moe(&mut self, cur: Id, m: &Moe) -> Id {
+        let (n_embd, ub) = (self.d.n_embd, self.d.ub);
+        let g = &mut self.g;
+        let gate_inp = g.weight(Ty::F16, [n_embd, m.n_expert, 1, 1]);
+        let logits = g.mul_mat(gate_inp, cur);
+        let probs = g.like(Op::SoftMax, logits, &[]);
+        let order = g.op(Op::Other, Ty::I32, [m.n_expert, ub, 1, 1], &[probs]);
+        let selected = g.view(
+            order,
+            [m.n_used, ub, 1, 1],
+            nb(4, [m.n_expert, ub, 1, 1]),
+            0,
+        );
+        let probs3 = g.reshape(probs, [1, m.n_expert, ub, 1]);
+        let mut weights = g.op(
+            Op::GetRows,
+            Ty::F32,
+            [1, m.n_used, ub, 1],
+            &[probs3, selected],
+        );
+        if m.norm_w {
+            let w2 = g.reshape(weights, [m.n_used, ub, 1, 1]);
+            let sum = g.op(Op::Other, Ty::F32, [1, ub, 1, 1], &[w2]);
+            let sum = g.like(Op::Clamp, sum, &[]);
+            let div = g.like(Op::Div, w2, &[sum]);
+            weights = g.reshape(div, [1, m.n_used, ub, 1]);
+        }
+        if m.scale {
+            weights = g.like(Op::Scale, weights, &[]);
+        }
+        g.expand(weights);
+        let cur3 = g.reshape(cur, [n_embd, 1, ub, 1]);
+        let mm_id = |g: &mut Graph, rows: u64, cols: u64, x: Id| {
+            let a = g.weight(Ty::F16, [cols, rows, m.n_expert, 1]);
+            g.op(
+                Op::MulMat,
+                Ty::F32,
+                [rows, m.n_used, ub, 1],
+                &[a, x, selected],
+            )
+        };
+        let up = mm_id(g, m.n_ff, n_embd, cur3);
+        let act = if m.gate {
+            let gate = mm_id(g, m.n_ff, n_embd, cur3);
+            g.like(Op::Glu, gate, &[up])
+        } else {
+            g.like(Op::Unary, up, &[])
+        };
+        let experts = mm_id(g, n_embd, m.n_ff, act);
+        let experts = g.like(Op::Mul, experts, &[weights]);
+        g.expand(experts);
+        let row = nb(4, [n_embd, m.n_used, ub, 1]);
+        let mut out = None;
+        for i in 0..m.n_used {
+            let v = g.view(
+                experts,
+                [n_embd, ub, 1, 1],
+                [4, row[2], row[3], row[3]],
+                i.saturating_mul(row[1]),
+            );
+            g.expand(v);
+            let sum = match out {
+                None => v,
+                Some(o) => {
+                    let a = g.like(Op::Add, o, &[v]);
+                    g.expand(a);
+                    a
+                }
+            };
+            out = Some(sum);
+        }
+        let out = out.unwrap_or(experts);
+        if m.n_used == 1 {
+            g.cont(out)
+        } else {
+            out
+        }
+    }
+
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
     fn head(&mut self, cur: Id, norm: Op) {
         let cur = self.norm(cur, norm, false);
@@ -348,7 +449,10 @@ impl<'d> Builder<'d> {
             }
             let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
             let cur = self.norm(ffn_inp, Op::RmsNorm, false);
-            let cur = self.ffn_swiglu(cur, l);
+            let cur = match &l.moe {
+                Some(m) => self.moe(cur, m),
+                None => self.ffn_swiglu(cur, l),
+            };
             inp = self.g.like(Op::Add, cur, &[ffn_inp]);
         }
         self.head(inp, Op::RmsNorm);
@@ -379,24 +483,51 @@ pub(crate) fn decoder(
     };
     let u = |v: i64| u64::try_from(v).ok().filter(|&v| v > 0);
     let n_layer = usize::try_from(l.n_layer).ok()?;
+    let n_expert = l
+        .hparams
+        .int("n_expert")
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(0);
+    let w_scale = l.hparams.float("expert_weights_scale").unwrap_or(0.0);
+    // Expert groups (`n_expert_groups > 1`) select through another subgraph.
+    if l.hparams.int("n_expert_groups").is_some_and(|v| v > 1) {
+        return None;
+    }
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
     for x in l.layers.iter().take(n_layer) {
-        // Dense attention layers only: a recurrent, sliding-window or expert layer is another
-        // graph.
-        if x.is_recurrent
-            || x.is_swa
-            || !x.has_kv
-            || x.n_expert_used > 0
-            || has(x.index, "_exps.weight")
-        {
+        // Attention layers only: a recurrent or sliding-window layer is another graph.
+        if x.is_recurrent || x.is_swa || !x.has_kv {
             return None;
         }
+        let moe = if n_expert > 0 && x.n_expert_used > 0 && has(x.index, "_exps.weight") {
+            // Only the form `build_moe_ffn` takes here (no expert biases, groups or shared
+            // experts).
+            let plain = !has(x.index, "_exps.bias")
+                && !has(x.index, "_shexp.weight")
+                && !has(x.index, ".exp_probs_b.bias")
+                && has(x.index, ".ffn_up_exps.weight")
+                && has(x.index, ".ffn_down_exps.weight");
+            let n_used = u(x.n_expert_used)?;
+            if !plain || n_used > n_expert {
+                return None;
+            }
+            Some(Moe {
+                n_expert,
+                n_used,
+                n_ff: u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })?,
+                gate: has(x.index, ".ffn_gate_exps.weight"),
+                norm_w: true,
+                scale: w_scale != 0.0 && w_scale != 1.0,
+            })
+        } else {
+            None
+        };
         layers.push(Layer {
             n_head: u(x.n_head)?,
             n_head_kv: u(x.n_head_kv)?,
             head_k: u(x.n_embd_head_k)?,
             head_v: u(x.n_embd_head_v)?,
-            n_ff: u(x.n_ff)?,
+            n_ff: if moe.is_some() { 0 } else { u(x.n_ff)? },
             attn_bias: [
                 has(x.index, ".attn_q.bias"),
                 has(x.index, ".attn_k.bias"),
@@ -409,6 +540,7 @@ pub(crate) fn decoder(
                 has(x.index, ".ffn_down.bias"),
             ],
             rope: true,
+            moe,
         });
     }
     if layers.is_empty() || layers.len() != n_layer {
@@ -435,7 +567,7 @@ pub(crate) fn decoder(
         ub,
         n_kv,
         flash_attn: o.flash_attn,
-        qk_norm: arch == "qwen3",
+        qk_norm: matches!(arch, "qwen3" | "qwen3moe"),
         attn_temp: arch == "mistral3"
             && l.hparams
                 .float("f_attn_temp_scale")
