@@ -873,7 +873,15 @@ fn plan_inner(
     // Where the architecture's graph is written out (`text.rs`), the allocator's replay of it
     // is llama.cpp's figure; elsewhere the estimate stands.
     let replayed = l
-        .and_then(|l| text::decoder(l, ub, n_kv, n_vocab, &options))
+        .and_then(|l| {
+            // The sliding-window cache's cells, when the model has one in use.
+            let n_kv_swa = memory
+                .buffers
+                .iter()
+                .find(|b| b.kind == CacheKind::Kv && !b.layers.is_empty() && b.name.contains("swa"))
+                .map(|b| b.cells.saturating_mul(b.streams.max(1)));
+            text::decoder(l, ub, n_kv, n_kv_swa, n_vocab, &options)
+        })
         .map(|d| (text::cpu_compute_bytes(&d), d.family));
     let (compute_bytes, compute_formula) = match replayed {
         Some((bytes, family)) => (

@@ -23,6 +23,13 @@ pub enum Family {
     /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`; with
     /// routed experts where a layer has them (`build_moe_ffn`: llama, mistral3, `qwen3moe.cpp`).
     Llama,
+    /// `phi3.cpp`: a fused `wqkv` (or separate projections), Q scaled after RoPE, residuals
+    /// added the other way round, a fused SwiGLU FFN (`ffn_up` twice `n_ff` wide), norm and
+    /// output biases; the iSWA form where the file sets a sliding window.
+    Phi3,
+    /// `gemma3.cpp`: scaled input embeddings, Q/K norms, Q scaled after RoPE, norms after
+    /// attention and after the FFN (GELU-gated), the final logits soft-capped; iSWA.
+    Gemma3,
 }
 
 impl Family {
@@ -32,6 +39,8 @@ impl Family {
             "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss" => {
                 Some(Family::Llama)
             }
+            "phi3" => Some(Family::Phi3),
+            "gemma3" => Some(Family::Gemma3),
             _ => None,
         }
     }
@@ -53,6 +62,10 @@ pub struct Layer {
     pub rope: bool,
     /// Routed experts instead of the dense FFN.
     pub moe: Option<Moe>,
+    /// Q, K and V from one `attn_qkv` product (with `attn_qkv.bias`: `attn_bias[0]`).
+    pub fused_qkv: bool,
+    /// The layer reads the sliding-window cache.
+    pub swa: bool,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374) with
@@ -86,8 +99,15 @@ pub struct Decoder {
     /// The roped Q multiplied by `inp_attn_scale` (`build_inp_attn_scale`, `[1, 1, n_tokens]`
     /// f32; mistral3.cpp with `f_attn_temp_scale` set).
     pub attn_temp: bool,
-    /// `output.bias` added to the logits (qwen2.cpp).
+    /// `output.bias` added to the logits (qwen2.cpp, phi3.cpp).
     pub output_bias: bool,
+    /// Norm biases (`attn_norm.bias`, `ffn_norm.bias`, `output_norm.bias`: phi3.cpp).
+    pub norm_bias: bool,
+    /// The sliding-window cache's cells when the graph is the iSWA form
+    /// (`build_attn_inp_kv_iswa`); `None` for one cache.
+    pub n_kv_swa: Option<u64>,
+    /// The logits soft-capped (`f_final_logit_softcapping`: scale, tanh, scale, in place).
+    pub final_softcap: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -97,6 +117,8 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
     let mut b = Builder::new(d);
     match d.family {
         Family::Llama => b.llama(),
+        Family::Phi3 => b.phi3(),
+        Family::Gemma3 => b.gemma3(),
     }
     b.g.reserve(32)
 }
@@ -105,10 +127,18 @@ struct Builder<'d> {
     d: &'d Decoder,
     g: Graph,
     inp_pos: Id,
+    /// The base cache's and the sliding one's inputs.
+    caches: [CacheInputs; 2],
+    attn_scale: Option<Id>,
+}
+
+/// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
+#[derive(Clone, Copy)]
+struct CacheInputs {
     k_idxs: Id,
     v_idxs: Id,
     mask: Id,
-    attn_scale: Option<Id>,
+    n_kv: u64,
 }
 
 /// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
@@ -139,24 +169,32 @@ impl<'d> Builder<'d> {
             .unwrap_or(0);
         let inp_pos = g.input(Ty::I32, [ub, 1, 1, 1]);
         let attn_scale = d.attn_temp.then(|| g.input(Ty::F32, [1, 1, ub, 1]));
-        let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
-        // One index per token with flash attention (V stored by rows), else one per element
-        // of a transposed V row.
-        let v_rows = if d.flash_attn {
-            ub
-        } else {
-            ub.saturating_mul(v_max)
+        let mut cache = |n_kv: u64| {
+            let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
+            // One index per token with flash attention (V stored by rows), else one per
+            // element of a transposed V row.
+            let v_rows = if d.flash_attn {
+                ub
+            } else {
+                ub.saturating_mul(v_max)
+            };
+            let v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
+            let mask_ty = if d.flash_attn { Ty::F16 } else { Ty::F32 };
+            let mask = g.input(mask_ty, [n_kv, ub, 1, 1]);
+            CacheInputs {
+                k_idxs,
+                v_idxs,
+                mask,
+                n_kv,
+            }
         };
-        let v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
-        let mask_ty = if d.flash_attn { Ty::F16 } else { Ty::F32 };
-        let mask = g.input(mask_ty, [d.n_kv, ub, 1, 1]);
+        let base = cache(d.n_kv);
+        let swa = d.n_kv_swa.map_or(base, &mut cache);
         Self {
             d,
             g,
             inp_pos,
-            k_idxs,
-            v_idxs,
-            mask,
+            caches: [base, swa],
             attn_scale,
         }
     }
@@ -204,15 +242,45 @@ impl<'d> Builder<'d> {
         y
     }
 
-    /// `build_qkv`'s separate path (reshaped to heads), then `ggml_rope_ext` on Q and K.
-    fn qkv_roped(&mut self, cur: Id, l: &Layer) -> (Id, Id, Id) {
+    /// `build_qkv` (the separate path reshaped to heads, or 3-D views of the fused `qkv`), the
+    /// Q/K norms, `ggml_rope_ext` on Q and K, and what scales Q after them. Returns Q, K, V and
+    /// whether V is a strided view (of the fused product).
+    fn qkv_roped(&mut self, cur: Id, l: &Layer, q_scale: bool) -> (Id, Id, Id, bool) {
         let ub = self.d.ub;
-        let q = self.linear(cur, l.n_head.saturating_mul(l.head_k), l.attn_bias[0]);
-        let k = self.linear(cur, l.n_head_kv.saturating_mul(l.head_k), l.attn_bias[1]);
-        let v = self.linear(cur, l.n_head_kv.saturating_mul(l.head_v), l.attn_bias[2]);
-        let q = self.g.reshape(q, [l.head_k, l.n_head, ub, 1]);
-        let k = self.g.reshape(k, [l.head_k, l.n_head_kv, ub, 1]);
-        let v = self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]);
+        let (n_q, n_k, n_v) = (
+            l.n_head.saturating_mul(l.head_k),
+            l.n_head_kv.saturating_mul(l.head_k),
+            l.n_head_kv.saturating_mul(l.head_v),
+        );
+        let (q, k, v) = if l.fused_qkv {
+            let qkv = self.linear(
+                cur,
+                n_q.saturating_add(n_k).saturating_add(n_v),
+                l.attn_bias[0],
+            );
+            let row = nb(4, self.g.ne(qkv))[1];
+            let view = |g: &mut Graph, head: u64, heads: u64, off: u64| {
+                g.view(
+                    qkv,
+                    [head, heads, ub, 1],
+                    [4, 4u64.saturating_mul(head), row, row.saturating_mul(ub)],
+                    off.saturating_mul(4),
+                )
+            };
+            let q = view(&mut self.g, l.head_k, l.n_head, 0);
+            let k = view(&mut self.g, l.head_k, l.n_head_kv, n_q);
+            let v = view(&mut self.g, l.head_v, l.n_head_kv, n_q.saturating_add(n_k));
+            (q, k, v)
+        } else {
+            let q = self.linear(cur, n_q, l.attn_bias[0]);
+            let k = self.linear(cur, n_k, l.attn_bias[1]);
+            let v = self.linear(cur, n_v, l.attn_bias[2]);
+            (
+                self.g.reshape(q, [l.head_k, l.n_head, ub, 1]),
+                self.g.reshape(k, [l.head_k, l.n_head_kv, ub, 1]),
+                self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]),
+            )
+        };
         let (mut q, mut k) = (q, k);
         if self.d.qk_norm {
             q = self.norm(q, Op::RmsNorm, false);
@@ -229,18 +297,28 @@ impl<'d> Builder<'d> {
         if let Some(scale) = self.attn_scale {
             q = self.g.like(Op::Mul, q, &[scale]);
         }
-        (q, k, v)
+        if q_scale {
+            q = self.g.like(Op::Scale, q, &[]);
+        }
+        (q, k, v, l.fused_qkv)
     }
 
     /// `build_attn` with a KV cache: the stores into the cache, attention over its cells
     /// (`build_attn_mha`), the output projection.
-    fn attn(&mut self, q: Id, k: Id, v: Id, l: &Layer) -> Id {
+    fn attn(&mut self, (q, k, v, v_strided): (Id, Id, Id, bool), l: &Layer) -> Id {
         let d = self.d;
-        let (ub, n_kv, fa) = (d.ub, d.n_kv, d.flash_attn);
-        // "these nodes are added to the graph together so that they are not reordered"
+        let c = self.caches[usize::from(l.swa)];
+        let (ub, n_kv, fa) = (d.ub, c.n_kv, d.flash_attn);
+        // "these nodes are added to the graph together so that they are not reordered": Q, V,
+        // K with one cache (src/llama-graph.cpp:2897-2899), Q, K, V with two (3146-3154).
         self.g.expand(q);
-        self.g.expand(v);
-        self.g.expand(k);
+        if d.n_kv_swa.is_some() {
+            self.g.expand(k);
+            self.g.expand(v);
+        } else {
+            self.g.expand(v);
+            self.g.expand(k);
+        }
         let (gqa_k, gqa_v) = (
             l.n_head_kv.saturating_mul(l.head_k),
             l.n_head_kv.saturating_mul(l.head_v),
@@ -252,21 +330,26 @@ impl<'d> Builder<'d> {
         let k_rows = self
             .g
             .view(k, [gqa_k, ub, 1, 1], nb(4, [gqa_k, ub, 1, 1]), 0);
-        let st_k = self.g.set_rows(k_cache, k_rows, self.k_idxs);
+        let st_k = self.g.set_rows(k_cache, k_rows, c.k_idxs);
         self.g.expand(st_k);
         // cpy_v: by rows with flash attention; else one element per row of the flattened cache.
         let st_v = if fa {
             let v_rows = self
                 .g
                 .view(v, [gqa_v, ub, 1, 1], nb(4, [gqa_v, ub, 1, 1]), 0);
-            self.g.set_rows(v_cache, v_rows, self.v_idxs)
+            self.g.set_rows(v_cache, v_rows, c.v_idxs)
         } else {
-            let v2 = self.g.reshape(v, [gqa_v, ub, 1, 1]);
+            // A strided V (a view of the fused product) is made contiguous first.
+            let v2 = if v_strided {
+                self.g.op(Op::Cont, Ty::F32, [gqa_v, ub, 1, 1], &[v])
+            } else {
+                self.g.reshape(v, [gqa_v, ub, 1, 1])
+            };
             let v_view = self
                 .g
                 .reshape(v_cache, [1, gqa_v.saturating_mul(n_kv), 1, 1]);
             let v1 = self.g.reshape(v2, [1, gqa_v.saturating_mul(ub), 1, 1]);
-            self.g.set_rows(v_view, v1, self.v_idxs)
+            self.g.set_rows(v_view, v1, c.v_idxs)
         };
         self.g.expand(st_v);
         // get_k / get_v: views of the cache (nothing allocated).
@@ -310,13 +393,13 @@ impl<'d> Builder<'d> {
                 Op::FlashAttnExt,
                 Ty::F32,
                 [l.head_v, l.n_head, ub, 1],
-                &[qp, kp, vp, self.mask],
+                &[qp, kp, vp, c.mask],
             );
             self.g
                 .reshape(o, [l.head_v.saturating_mul(l.n_head), ub, 1, 1])
         } else {
             let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[self.mask]);
+            let kq = self.g.like(Op::SoftMax, kq, &[c.mask]);
             let kqv = self.g.mul_mat(vp, kq);
             let p = self.g.permute(kqv, [0, 2, 1, 3]);
             self.g.op(
@@ -330,7 +413,8 @@ impl<'d> Builder<'d> {
         self.linear(cur, d.n_embd, l.attn_bias[3])
     }
 
-    /// `build_ffn` with a parallel gate and SiLU (`ggml_swiglu_split(gate, up)`).
+    /// `build_ffn` with a parallel gate (`ggml_swiglu_split(gate, up)`, `ggml_geglu_split`: the
+    /// same shapes).
     fn ffn_swiglu(&mut self, cur: Id, l: &Layer) -> Id {
         let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
         let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
@@ -423,11 +507,76 @@ impl<'d> Builder<'d> {
 
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
     fn head(&mut self, cur: Id, norm: Op) {
-        let cur = self.norm(cur, norm, false);
+        let cur = self.norm(cur, norm, self.d.norm_bias);
         self.g.output(cur);
-        let logits = self.linear(cur, self.d.n_vocab, self.d.output_bias);
+        let mut logits = self.linear(cur, self.d.n_vocab, self.d.output_bias);
+        if self.d.final_softcap {
+            logits = self.g.like(Op::Scale, logits, &[]);
+            logits = self.g.like(Op::Unary, logits, &[]);
+            logits = self.g.like(Op::Scale, logits, &[]);
+        }
         self.g.output(logits);
         self.g.expand(logits);
+    }
+
+    /// The last layer keeps only the output rows (`inp_out_ids`) of its two inputs.
+    fn out_rows(&mut self, a: Id, b: Id, out_ids: Id) -> (Id, Id) {
+        let ne = [self.d.n_embd, self.d.ub, 1, 1];
+        (
+            self.g.op(Op::GetRows, Ty::F32, ne, &[a, out_ids]),
+            self.g.op(Op::GetRows, Ty::F32, ne, &[b, out_ids]),
+        )
+    }
+
+    /// `llama_model_phi3::graph` (src/models/phi3.cpp:95-215).
+    fn phi3(&mut self) {
+        let d = self.d;
+        let mut inp = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let mut residual = inp;
+            let cur = self.norm(inp, Op::RmsNorm, d.norm_bias);
+            let qkv = self.qkv_roped(cur, l, true);
+            let mut cur = self.attn(qkv, l);
+            if il + 1 == n {
+                (cur, residual) = self.out_rows(cur, residual, out_ids);
+            }
+            let cur = self.g.like(Op::Add, cur, &[residual]);
+            let residual = cur;
+            let cur = self.norm(cur, Op::RmsNorm, d.norm_bias);
+            // build_ffn(up, no gate, down, LLM_FFN_SWIGLU, LLM_FFN_SEQ): `ggml_swiglu` halves
+            // the up product.
+            let up = self.linear(cur, l.n_ff.saturating_mul(2), l.ffn_bias[0]);
+            let act = self.g.op(Op::Glu, Ty::F32, [l.n_ff, d.ub, 1, 1], &[up]);
+            let cur = self.linear(act, d.n_embd, l.ffn_bias[2]);
+            inp = self.g.like(Op::Add, residual, &[cur]);
+        }
+        self.head(inp, Op::RmsNorm);
+    }
+
+    /// `llama_model_gemma3::graph` (src/models/gemma3.cpp:85-200).
+    fn gemma3(&mut self) {
+        let d = self.d;
+        let embd = self.inp_embd();
+        let mut inp = self.g.like(Op::Scale, embd, &[]);
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let cur = self.norm(inp, Op::RmsNorm, false);
+            let qkv = self.qkv_roped(cur, l, true);
+            let mut cur = self.attn(qkv, l);
+            if il + 1 == n {
+                (cur, inp) = self.out_rows(cur, inp, out_ids);
+            }
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            let sa_out = self.g.like(Op::Add, cur, &[inp]);
+            let cur = self.norm(sa_out, Op::RmsNorm, false);
+            let cur = self.ffn_swiglu(cur, l);
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            inp = self.g.like(Op::Add, cur, &[sa_out]);
+        }
+        self.head(inp, Op::RmsNorm);
     }
 
     /// `llama_model_llama::graph` (src/models/llama.cpp:110-245), dense layers, and its
@@ -440,12 +589,10 @@ impl<'d> Builder<'d> {
         for (il, l) in d.layers.iter().enumerate() {
             let mut inp_sa = inp;
             let cur = self.norm(inp, Op::RmsNorm, false);
-            let (q, k, v) = self.qkv_roped(cur, l);
-            let mut cur = self.attn(q, k, v, l);
+            let qkv = self.qkv_roped(cur, l, false);
+            let mut cur = self.attn(qkv, l);
             if il + 1 == n {
-                let ne = [d.n_embd, d.ub, 1, 1];
-                cur = self.g.op(Op::GetRows, Ty::F32, ne, &[cur, out_ids]);
-                inp_sa = self.g.op(Op::GetRows, Ty::F32, ne, &[inp_sa, out_ids]);
+                (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
             }
             let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
             let cur = self.norm(ffn_inp, Op::RmsNorm, false);
@@ -466,6 +613,7 @@ pub(crate) fn decoder(
     l: &crate::table::Loaded,
     ub: u64,
     n_kv: u64,
+    n_kv_swa: Option<u64>,
     n_vocab: u64,
     o: &super::MemoryOptions,
 ) -> Option<Decoder> {
@@ -496,7 +644,9 @@ pub(crate) fn decoder(
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
     for x in l.layers.iter().take(n_layer) {
         // Attention layers only: a recurrent or sliding-window layer is another graph.
-        if x.is_recurrent || x.is_swa || !x.has_kv {
+        // Sliding-window layers only in the graphs written with the iSWA input.
+        let swa_ok = family != Family::Llama && n_kv_swa.is_some();
+        if x.is_recurrent || (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
         let moe = if n_expert > 0 && x.n_expert_used > 0 && has(x.index, "_exps.weight") {
@@ -508,7 +658,7 @@ pub(crate) fn decoder(
                 && has(x.index, ".ffn_up_exps.weight")
                 && has(x.index, ".ffn_down_exps.weight");
             let n_used = u(x.n_expert_used)?;
-            if !plain || n_used > n_expert {
+            if !plain || n_used > n_expert || family != Family::Llama {
                 return None;
             }
             Some(Moe {
@@ -528,8 +678,10 @@ pub(crate) fn decoder(
             head_k: u(x.n_embd_head_k)?,
             head_v: u(x.n_embd_head_v)?,
             n_ff: if moe.is_some() { 0 } else { u(x.n_ff)? },
+            fused_qkv: has(x.index, ".attn_qkv.weight"),
+            swa: x.is_swa,
             attn_bias: [
-                has(x.index, ".attn_q.bias"),
+                has(x.index, ".attn_q.bias") || has(x.index, ".attn_qkv.bias"),
                 has(x.index, ".attn_k.bias"),
                 has(x.index, ".attn_v.bias"),
                 has(x.index, ".attn_output.bias"),
@@ -567,12 +719,22 @@ pub(crate) fn decoder(
         ub,
         n_kv,
         flash_attn: o.flash_attn,
-        qk_norm: matches!(arch, "qwen3" | "qwen3moe"),
+        qk_norm: matches!(arch, "qwen3" | "qwen3moe" | "gemma3"),
         attn_temp: arch == "mistral3"
             && l.hparams
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
-        output_bias: arch == "qwen2" && global("output.bias"),
+        output_bias: matches!(arch, "qwen2" | "phi3") && global("output.bias"),
+        norm_bias: arch == "phi3" && global("output_norm.bias"),
+        n_kv_swa: if family == Family::Llama {
+            None
+        } else {
+            n_kv_swa
+        },
+        final_softcap: arch == "gemma3"
+            && l.hparams
+                .float("f_final_logit_softcapping")
+                .is_some_and(|v| v != 0.0),
         layers,
     })
 }
