@@ -87,3 +87,80 @@ fn replayed_compute_buffers_equal_llama_cpp_bytes() {
         "only {replayed} figures replayed (at least {REPLAYED_AT_LEAST} expected)"
     );
 }
+
+/// A copy of a head with one key set to a u64 (tensors kept, data zeros).
+fn with_kv(g: &Gguf<'_>, key: &str, value: u64) -> Vec<u8> {
+    let mut w = ggufscope_gguf::GgufWriter::new();
+    for kv in g.metadata().iter() {
+        if kv.key().as_bytes() != key.as_bytes() {
+            w.add_kv(kv.key().as_bytes(), kv.value().to_owned_value());
+        }
+    }
+    w.add_kv(key, value);
+    for t in g.tensors() {
+        w.add_tensor(
+            t.name(),
+            t.ggml_type(),
+            t.dims(),
+            ggufscope_gguf::TensorData::Zeros,
+        );
+    }
+    w.encode_head().unwrap()
+}
+
+/// Extreme header values never panic the replay (the tests run with overflow checks): every
+/// size key of each replayed architecture's corpus file at 0, 1, 7, 2^16, 2^32 - 1 and
+/// 2^63 - 1, at both contexts and both flash-attention settings, gives a plan or an error.
+#[test]
+fn replay_survives_hostile_sizes() {
+    let suffixes = [
+        "embedding_length",
+        "block_count",
+        "feed_forward_length",
+        "attention.head_count",
+        "attention.head_count_kv",
+        "attention.key_length",
+        "attention.value_length",
+        "expert_count",
+        "expert_used_count",
+        "expert_feed_forward_length",
+        "attention.sliding_window",
+        "vocab_size",
+    ];
+    let (mut planned, mut replayed) = (0, 0);
+    for name in [
+        "llama-dense.gguf",
+        "llama-moe.gguf",
+        "qwen3-dense.gguf",
+        "phi3-dense.gguf",
+        "gemma3-dense.gguf",
+    ] {
+        let bytes = read_fixture(&llama_archs_dir().join(name));
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = ggufscope_testkit::arch_of(&g);
+        for suffix in suffixes {
+            let key = format!("{arch}.{suffix}");
+            for value in [0, 1, 7, 1 << 16, u64::from(u32::MAX), i64::MAX as u64] {
+                let head = with_kv(&g, &key, value);
+                let h = Gguf::parse_with(&head, ParseOptions::lenient()).unwrap();
+                for (n_ctx, fa) in [(512, false), (4096, true)] {
+                    let options = MemoryOptions {
+                        n_ctx,
+                        flash_attn: fa,
+                        ..MemoryOptions::default()
+                    };
+                    if let Ok((plan, _)) = plan_memory_table(&h, &arch, options) {
+                        planned += 1;
+                        replayed += usize::from(plan.cpu_compute_replayed);
+                    }
+                }
+            }
+        }
+    }
+    // Both paths ran: the replay (hostile values within its bounds, or keys the graph does
+    // not read) and the estimate.
+    assert!(
+        planned > 100 && replayed > 50 && replayed < planned,
+        "{replayed} of {planned}"
+    );
+}

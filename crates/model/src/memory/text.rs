@@ -630,12 +630,46 @@ pub(crate) fn decoder(
             .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
     };
     let u = |v: i64| u64::try_from(v).ok().filter(|&v| v > 0);
-    let n_layer = usize::try_from(l.n_layer).ok()?;
+    // Sizes a real model has, checked before any graph is built: llama.cpp's layer limit
+    // (`LLAMA_MAX_LAYERS`), widths up to 2^24, contexts and vocabularies up to 2^32. A hostile
+    // header beyond them gets the estimate (whose arithmetic saturates) instead of a graph.
+    const MAX_WIDTH: i64 = 1 << 24;
+    const MAX_CELLS: u64 = 1 << 32;
+    let n_layer = usize::try_from(l.n_layer)
+        .ok()
+        .filter(|&n| n as u64 <= crate::MAX_LAYERS)?;
+    if ub > MAX_CELLS
+        || n_kv > MAX_CELLS
+        || n_kv_swa.is_some_and(|n| n > MAX_CELLS)
+        || n_vocab > MAX_CELLS
+    {
+        return None;
+    }
+    let wide = |x: &crate::table::LayerFacts| {
+        [
+            x.n_head,
+            x.n_head_kv,
+            x.n_embd_head_k,
+            x.n_embd_head_v,
+            x.n_ff,
+            x.n_ff_exp,
+            x.n_expert_used,
+        ]
+        .iter()
+        .any(|&v| v > MAX_WIDTH)
+    };
+    if l.layers.iter().take(n_layer).any(wide) {
+        return None;
+    }
     let n_expert = l
         .hparams
         .int("n_expert")
         .and_then(|v| u64::try_from(v).ok())
         .unwrap_or(0);
+    // `LLAMA_MAX_EXPERTS` (src/llama-hparams.h:12): llama.cpp refuses more.
+    if n_expert > 1024 {
+        return None;
+    }
     let w_scale = l.hparams.float("expert_weights_scale").unwrap_or(0.0);
     // Expert groups (`n_expert_groups > 1`) select through another subgraph.
     if l.hparams.int("n_expert_groups").is_some_and(|v| v > 1) {
@@ -698,7 +732,7 @@ pub(crate) fn decoder(
     if layers.is_empty() || layers.len() != n_layer {
         return None;
     }
-    let n_embd = u(l.hparams.int("n_embd")?)?;
+    let n_embd = u(l.hparams.int("n_embd")?).filter(|&n| n <= MAX_WIDTH as u64)?;
     let arch = l.arch.as_str();
     // smollm3.cpp: `use_rope = (il + 1) % n_no_rope_layer_step != 0`.
     if arch == "smollm3" {
