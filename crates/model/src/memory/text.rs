@@ -142,12 +142,10 @@ struct CacheInputs {
 }
 
 /// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
-fn nb(size: u64, ne: [u64; 4]) -> [u64; 4] {
-    let mut nb = [size, 0, 0, 0];
-    for i in 1..4 {
-        nb[i] = nb[i - 1].saturating_mul(ne[i - 1]);
-    }
-    nb
+fn nb(size: u64, [n0, n1, n2, _]: [u64; 4]) -> [u64; 4] {
+    let b1 = size.saturating_mul(n0);
+    let b2 = b1.saturating_mul(n1);
+    [size, b1, b2, b2.saturating_mul(n2)]
 }
 
 fn w(g: &mut Graph, ne0: u64, ne1: u64) -> Id {
@@ -307,7 +305,7 @@ impl<'d> Builder<'d> {
     /// (`build_attn_mha`), the output projection.
     fn attn(&mut self, (q, k, v, v_strided): (Id, Id, Id, bool), l: &Layer) -> Id {
         let d = self.d;
-        let c = self.caches[usize::from(l.swa)];
+        let c = if l.swa { self.caches[1] } else { self.caches[0] };
         let (ub, n_kv, fa) = (d.ub, c.n_kv, d.flash_attn);
         // "these nodes are added to the graph together so that they are not reordered": Q, V,
         // K with one cache (src/llama-graph.cpp:2897-2899), Q, K, V with two (3146-3154).
