@@ -115,7 +115,13 @@ impl MemoryReport {
             }
         }
         writeln!(out, "  output buffer  {}", b(p.output_bytes))?;
-        writeln!(out, "  compute (est.) {}", b(p.compute_bytes))?;
+        // The CPU figure is exact where llama.cpp's graph is replayed (`memory::text`).
+        let compute = if p.backend == Backend::Cpu && p.cpu_compute_replayed {
+            "compute       "
+        } else {
+            "compute (est.)"
+        };
+        writeln!(out, "  {compute} {}", b(p.compute_bytes))?;
         writeln!(out, "    {}", p.compute_formula)?;
         writeln!(out, "  total          {}", b(p.total_bytes))?;
         if p.backend != Backend::Cpu {

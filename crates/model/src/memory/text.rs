@@ -305,7 +305,11 @@ impl<'d> Builder<'d> {
     /// (`build_attn_mha`), the output projection.
     fn attn(&mut self, (q, k, v, v_strided): (Id, Id, Id, bool), l: &Layer) -> Id {
         let d = self.d;
-        let c = if l.swa { self.caches[1] } else { self.caches[0] };
+        let c = if l.swa {
+            self.caches[1]
+        } else {
+            self.caches[0]
+        };
         let (ub, n_kv, fa) = (d.ub, c.n_kv, d.flash_attn);
         // "these nodes are added to the graph together so that they are not reordered": Q, V,
         // K with one cache (src/llama-graph.cpp:2897-2899), Q, K, V with two (3146-3154).
