@@ -88,6 +88,76 @@ fn replayed_compute_buffers_equal_llama_cpp_bytes() {
     );
 }
 
+/// Families replayed whose byte-exact truth (`compute-truth.jsonl`) is not generated yet are
+/// held to llama.cpp's own 4-decimal line (`~llama_context: CPU compute buffer size is X MiB`,
+/// about 100 bytes) of every set's `llama-truth.json` (flash attention off, n_ctx 512 and 4096).
+/// The files replayed here must cover at least this many figures.
+const PRINTED_REPLAYED_AT_LEAST: usize = 172;
+
+/// llama.cpp's own line of the compute buffer, to four decimals.
+fn printed_compute_mib(record: &J) -> Option<f64> {
+    record["memory_lines"].as_array()?.iter().find_map(|l| {
+        let l = l.as_str()?;
+        let rest = l.split("CPU compute buffer size is").nth(1)?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+#[test]
+fn replayed_compute_buffers_equal_llama_cpp_printed_figures() {
+    let mut replayed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut differ = Vec::new();
+    for set in sets() {
+        let truth: J =
+            serde_json::from_str(&std::fs::read_to_string(set.join("llama-truth.json")).unwrap())
+                .unwrap();
+        let set_name = set.file_name().unwrap().to_string_lossy().to_string();
+        for n_ctx in [512u64, 4096] {
+            let Some(records) = truth[format!("n_ctx_{n_ctx}")].as_object() else {
+                continue;
+            };
+            for (name, r) in records {
+                let Some(theirs) = printed_compute_mib(r) else {
+                    continue;
+                };
+                let bytes = head(&set, name);
+                let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+                let arch = ggufscope_testkit::arch_of(&g);
+                let options = MemoryOptions {
+                    n_ctx,
+                    n_batch: 512,
+                    n_ubatch: 512,
+                    n_parallel: 1,
+                    swa_full: true,
+                    flash_attn: false,
+                    ..MemoryOptions::default()
+                };
+                let Ok((plan, _)) = plan_memory_table(&g, &arch, options) else {
+                    continue;
+                };
+                if !plan.cpu_compute_replayed {
+                    continue;
+                }
+                *replayed.entry(arch).or_default() += 1;
+                let ours = format!("{:.4}", plan.cpu_compute_bytes as f64 / 1048576.0);
+                if ours != format!("{theirs:.4}") {
+                    differ.push(format!(
+                        "{set_name}/{name} n_ctx {n_ctx}: ours {ours} MiB ({} bytes), llama.cpp {theirs:.4} MiB",
+                        plan.cpu_compute_bytes
+                    ));
+                }
+            }
+        }
+    }
+    let total: usize = replayed.values().sum();
+    eprintln!("replayed {total} printed figures: {replayed:?}");
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert!(
+        total >= PRINTED_REPLAYED_AT_LEAST,
+        "only {total} figures replayed (at least {PRINTED_REPLAYED_AT_LEAST} expected)"
+    );
+}
+
 /// A copy of a head with one key set to a u64 (tensors kept, data zeros).
 fn with_kv(g: &Gguf<'_>, key: &str, value: u64) -> Vec<u8> {
     let mut w = ggufscope_gguf::GgufWriter::new();

@@ -20,27 +20,38 @@ pub enum Family {
     /// The pre-norm decoder of `llama.cpp` (dense layers) and the graphs written the same way
     /// but for the options of [`Decoder`]: `qwen2.cpp` (an output bias), `qwen3.cpp` (Q and K
     /// RMS-normed before RoPE), `mistral3.cpp` (Q scaled by a temperature input),
-    /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`; with
-    /// routed experts where a layer has them (`build_moe_ffn`: llama, mistral3, `qwen3moe.cpp`).
+    /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`,
+    /// `exaone.cpp`, `xverse.cpp`, `internlm2.cpp`, `ernie4-5.cpp` (dense), `baichuan.cpp`,
+    /// `granite.cpp` (its scales are in place: embeddings, residuals, logits), `orion.cpp`
+    /// (LayerNorm with biases), `arcee.cpp` (an ungated squared-ReLU FFN), `maincoder.cpp` (Q
+    /// and K normed after RoPE); with routed experts where a layer has them (`build_moe_ffn`:
+    /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
     /// `phi3.cpp`: a fused `wqkv` (or separate projections), Q scaled after RoPE, residuals
     /// added the other way round, a fused SwiGLU FFN (`ffn_up` twice `n_ff` wide), norm and
     /// output biases; the iSWA form where the file sets a sliding window.
     Phi3,
-    /// `gemma3.cpp`: scaled input embeddings, Q/K norms, Q scaled after RoPE, norms after
-    /// attention and after the FFN (GELU-gated), the final logits soft-capped; iSWA.
-    Gemma3,
+    /// `gemma.cpp`, `gemma2.cpp`, `gemma3.cpp`: scaled input embeddings, Q scaled after RoPE
+    /// (gemma3: Q/K norms before it), gemma2 and gemma3 with norms after attention and after
+    /// the FFN (GELU-gated) too, their logits soft-capped and their layers iSWA (gemma2's
+    /// attention soft-cap is three in-place ops on the KQ matrix: no bytes).
+    Gemma,
+    /// `olmo2.cpp`, `exaone4.cpp`: no norm before attention or the FFN, RMS norms after each,
+    /// Q/K norms before RoPE (exaone4: RoPE on the sliding layers only when it has any); iSWA
+    /// where the file sets a sliding window.
+    PostNorm,
 }
 
 impl Family {
     /// The family of an architecture whose graph is replayed here.
     pub fn of(arch: &str) -> Option<Family> {
         match arch {
-            "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss" => {
-                Some(Family::Llama)
-            }
+            "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss"
+            | "exaone" | "xverse" | "internlm2" | "ernie4_5" | "baichuan" | "granite" | "orion"
+            | "arcee" | "maincoder" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
-            "gemma3" => Some(Family::Gemma3),
+            "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
+            "olmo2" | "exaone4" => Some(Family::PostNorm),
             _ => None,
         }
     }
@@ -66,6 +77,8 @@ pub struct Layer {
     pub fused_qkv: bool,
     /// The layer reads the sliding-window cache.
     pub swa: bool,
+    /// `ffn_gate` present: the FFN's gate is parallel to its up product (`LLM_FFN_PAR`).
+    pub ffn_gate: bool,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374) with
@@ -96,6 +109,20 @@ pub struct Decoder {
     pub flash_attn: bool,
     /// Q and K RMS-normed (with a weight) before RoPE (qwen3.cpp:41-53).
     pub qk_norm: bool,
+    /// The Q/K norms after RoPE instead (maincoder.cpp).
+    pub qk_norm_after_rope: bool,
+    /// The layer norms' op: `RmsNorm` (`LLM_NORM_RMS`) or `Norm` (`LLM_NORM`: orion).
+    pub norm: Op,
+    /// A norm before attention and before the FFN (all but [`Family::PostNorm`]).
+    pub pre_norm: bool,
+    /// A norm after attention and after the FFN (`attn_post_norm`, `ffn_post_norm`).
+    pub post_norm: bool,
+    /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
+    pub embd_scale: bool,
+    /// Q scaled after RoPE (`ggml_scale`, in place; gemma, phi3).
+    pub q_scale: bool,
+    /// The position input built (no layer ropes without it).
+    pub pos_input: bool,
     /// The roped Q multiplied by `inp_attn_scale` (`build_inp_attn_scale`, `[1, 1, n_tokens]`
     /// f32; mistral3.cpp with `f_attn_temp_scale` set).
     pub attn_temp: bool,
@@ -116,9 +143,8 @@ pub struct Decoder {
 pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
     let mut b = Builder::new(d);
     match d.family {
-        Family::Llama => b.llama(),
         Family::Phi3 => b.phi3(),
-        Family::Gemma3 => b.gemma3(),
+        Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
     }
     b.g.reserve(32)
 }
@@ -126,7 +152,8 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
 struct Builder<'d> {
     d: &'d Decoder,
     g: Graph,
-    inp_pos: Id,
+    /// `build_inp_pos`, where the graph builds it.
+    inp_pos: Option<Id>,
     /// The base cache's and the sliding one's inputs.
     caches: [CacheInputs; 2],
     attn_scale: Option<Id>,
@@ -165,7 +192,7 @@ impl<'d> Builder<'d> {
             .map(|l| l.n_head_kv.saturating_mul(l.head_v))
             .max()
             .unwrap_or(0);
-        let inp_pos = g.input(Ty::I32, [ub, 1, 1, 1]);
+        let inp_pos = d.pos_input.then(|| g.input(Ty::I32, [ub, 1, 1, 1]));
         let attn_scale = d.attn_temp.then(|| g.input(Ty::F32, [1, 1, ub, 1]));
         let mut cache = |n_kv: u64| {
             let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
@@ -280,17 +307,20 @@ impl<'d> Builder<'d> {
             )
         };
         let (mut q, mut k) = (q, k);
-        if self.d.qk_norm {
-            q = self.norm(q, Op::RmsNorm, false);
-        }
-        if l.rope {
-            q = self.g.like(Op::Rope, q, &[self.inp_pos]);
-        }
-        if self.d.qk_norm {
-            k = self.norm(k, Op::RmsNorm, false);
-        }
-        if l.rope {
-            k = self.g.like(Op::Rope, k, &[self.inp_pos]);
+        let (before, after) = (
+            self.d.qk_norm && !self.d.qk_norm_after_rope,
+            self.d.qk_norm && self.d.qk_norm_after_rope,
+        );
+        for x in [&mut q, &mut k] {
+            if before {
+                *x = self.norm(*x, Op::RmsNorm, false);
+            }
+            if let (true, Some(pos)) = (l.rope, self.inp_pos) {
+                *x = self.g.like(Op::Rope, *x, &[pos]);
+            }
+            if after {
+                *x = self.norm(*x, Op::RmsNorm, false);
+            }
         }
         if let Some(scale) = self.attn_scale {
             q = self.g.like(Op::Mul, q, &[scale]);
@@ -415,12 +445,17 @@ impl<'d> Builder<'d> {
         self.linear(cur, d.n_embd, l.attn_bias[3])
     }
 
-    /// `build_ffn` with a parallel gate (`ggml_swiglu_split(gate, up)`, `ggml_geglu_split`: the
-    /// same shapes).
-    fn ffn_swiglu(&mut self, cur: Id, l: &Layer) -> Id {
+    /// `build_ffn` (src/llama-graph.cpp:1762-1961) with a parallel gate
+    /// (`ggml_swiglu_split(gate, up)`, `ggml_geglu_split`: the same shapes), or without a gate
+    /// (the activations in place: SiLU, GELU, ReLU and its square).
+    fn ffn(&mut self, cur: Id, l: &Layer) -> Id {
         let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
-        let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
-        let act = self.g.like(Op::Glu, gate, &[up]);
+        let act = if l.ffn_gate {
+            let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
+            self.g.like(Op::Glu, gate, &[up])
+        } else {
+            self.g.like(Op::Unary, up, &[])
+        };
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
     }
 
@@ -557,54 +592,51 @@ impl<'d> Builder<'d> {
         self.head(inp, Op::RmsNorm);
     }
 
-    /// `llama_model_gemma3::graph` (src/models/gemma3.cpp:85-200).
-    fn gemma3(&mut self) {
+    /// The pre-norm decoder of `llama_model_llama::graph` (src/models/llama.cpp:110-245) and
+    /// what the other standard graphs change in it ([`Family`]): the norms around attention and
+    /// the FFN as `gemma3.cpp:85-200` and `olmo2.cpp:75-195` place them, the embeddings and Q
+    /// scaled as `gemma.cpp` does.
+    fn standard(&mut self) {
         let d = self.d;
         let embd = self.inp_embd();
-        let mut inp = self.g.like(Op::Scale, embd, &[]);
-        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
-        let n = d.layers.len();
-        for (il, l) in d.layers.iter().enumerate() {
-            let cur = self.norm(inp, Op::RmsNorm, false);
-            let qkv = self.qkv_roped(cur, l, true);
-            let mut cur = self.attn(qkv, l);
-            if il + 1 == n {
-                (cur, inp) = self.out_rows(cur, inp, out_ids);
-            }
-            let cur = self.norm(cur, Op::RmsNorm, false);
-            let sa_out = self.g.like(Op::Add, cur, &[inp]);
-            let cur = self.norm(sa_out, Op::RmsNorm, false);
-            let cur = self.ffn_swiglu(cur, l);
-            let cur = self.norm(cur, Op::RmsNorm, false);
-            inp = self.g.like(Op::Add, cur, &[sa_out]);
-        }
-        self.head(inp, Op::RmsNorm);
-    }
-
-    /// `llama_model_llama::graph` (src/models/llama.cpp:110-245), dense layers, and its
-    /// variants ([`Family::Llama`]).
-    fn llama(&mut self) {
-        let d = self.d;
-        let mut inp = self.inp_embd();
+        let mut inp = if d.embd_scale {
+            self.g.like(Op::Scale, embd, &[])
+        } else {
+            embd
+        };
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
             let mut inp_sa = inp;
-            let cur = self.norm(inp, Op::RmsNorm, false);
-            let qkv = self.qkv_roped(cur, l, false);
+            let cur = if d.pre_norm {
+                self.norm(inp, d.norm, d.norm_bias)
+            } else {
+                inp
+            };
+            let qkv = self.qkv_roped(cur, l, d.q_scale);
             let mut cur = self.attn(qkv, l);
             if il + 1 == n {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
             }
+            if d.post_norm {
+                cur = self.norm(cur, d.norm, false);
+            }
             let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
-            let cur = self.norm(ffn_inp, Op::RmsNorm, false);
-            let cur = match &l.moe {
-                Some(m) => self.moe(cur, m),
-                None => self.ffn_swiglu(cur, l),
+            let cur = if d.pre_norm {
+                self.norm(ffn_inp, d.norm, d.norm_bias)
+            } else {
+                ffn_inp
             };
+            let mut cur = match &l.moe {
+                Some(m) => self.moe(cur, m),
+                None => self.ffn(cur, l),
+            };
+            if d.post_norm {
+                cur = self.norm(cur, d.norm, false);
+            }
             inp = self.g.like(Op::Add, cur, &[ffn_inp]);
         }
-        self.head(inp, Op::RmsNorm);
+        self.head(inp, d.norm);
     }
 }
 
@@ -728,6 +760,7 @@ pub(crate) fn decoder(
                 has(x.index, ".ffn_down.bias"),
             ],
             rope: true,
+            ffn_gate: has(x.index, ".ffn_gate.weight"),
             moe,
         });
     }
@@ -743,6 +776,35 @@ pub(crate) fn decoder(
             x.rope = (il as u64 + 1) % step != 0;
         }
     }
+    // exaone4.cpp: `use_rope = is_swa(il) || swa_type == NONE`.
+    if arch == "exaone4" && layers.iter().any(|x| x.swa) {
+        for x in &mut layers {
+            x.rope = x.swa;
+        }
+    }
+    // granite.cpp: without RoPE (`rope_finetuned` false) no position input is built, and
+    // Granite Vision's deepstack adds views of a wider input: neither is written here.
+    if arch == "granite"
+        && (l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0)
+            || l.hparams
+                .ints("rope_pattern")
+                .is_some_and(|p| p.iter().take(n_layer).any(|&r| r == 0)))
+    {
+        return None;
+    }
+    // baichuan.cpp: RoPE and its position input for the 7B type only (32 layers; the others
+    // use ALiBi, the same shapes).
+    let pos_input = arch != "baichuan" || n_layer == 32;
+    if !pos_input {
+        for x in &mut layers {
+            x.rope = false;
+        }
+    }
+    // olmo2.cpp reads Q and K as two 2-D products (`build_qkv(..., false)`): a fused `wqkv`
+    // would add copies.
+    if family == Family::PostNorm && layers.iter().any(|x| x.fused_qkv) {
+        return None;
+    }
     let global = |suffix: &str| {
         l.tensors
             .iter()
@@ -755,19 +817,36 @@ pub(crate) fn decoder(
         ub,
         n_kv,
         flash_attn: o.flash_attn,
-        qk_norm: matches!(arch, "qwen3" | "qwen3moe" | "gemma3"),
+        qk_norm: matches!(
+            arch,
+            "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
+        ),
+        qk_norm_after_rope: arch == "maincoder",
+        norm: if arch == "orion" {
+            Op::Norm
+        } else {
+            Op::RmsNorm
+        },
+        pre_norm: family != Family::PostNorm,
+        post_norm: family == Family::PostNorm || matches!(arch, "gemma2" | "gemma3"),
+        embd_scale: family == Family::Gemma
+            || l.hparams
+                .float("f_embedding_scale")
+                .is_some_and(|v| v != 0.0),
+        q_scale: family == Family::Gemma,
+        pos_input,
         attn_temp: arch == "mistral3"
             && l.hparams
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
         output_bias: matches!(arch, "qwen2" | "phi3") && global("output.bias"),
-        norm_bias: arch == "phi3" && global("output_norm.bias"),
+        norm_bias: matches!(arch, "phi3" | "orion") && global("output_norm.bias"),
         n_kv_swa: if family == Family::Llama {
             None
         } else {
             n_kv_swa
         },
-        final_softcap: arch == "gemma3"
+        final_softcap: matches!(arch, "gemma2" | "gemma3")
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
