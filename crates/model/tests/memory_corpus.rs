@@ -154,7 +154,7 @@ fn same(a: f64, b: f64) -> bool {
 /// off on the CPU for these models (the compute buffers hold the KQ matrix); the memory module is
 /// created before that resolution with flash attention on (V not transposed), which on this
 /// corpus gives the same caches (no model has per-layer V widths).
-fn options(n_ctx: u64) -> MemoryOptions {
+pub(crate) fn options(n_ctx: u64) -> MemoryOptions {
     MemoryOptions {
         n_ctx,
         n_batch: 512,

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use ggufscope_gguf::{Gguf, ParseOptions};
 use ggufscope_model::{plan_memory_table, MemoryOptions};
 use ggufscope_testkit::{llama_archs_dir, llama_archs_sized_sets, read_fixture};
+
+use crate::memory_corpus::options;
 use serde_json::Value as J;
 
 /// Figures of the committed truth files the replay must cover at least (so that a family
@@ -50,14 +52,10 @@ fn replayed_compute_buffers_equal_llama_cpp_bytes() {
             let bytes = head(&set, name);
             let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
             let arch = ggufscope_testkit::arch_of(&g);
+            // The truth runs' settings (`memory_corpus::options`), flash attention as recorded.
             let options = MemoryOptions {
-                n_ctx: r["n_ctx"].as_u64().unwrap(),
-                n_batch: 512,
-                n_ubatch: 512,
-                n_parallel: 1,
-                swa_full: true,
                 flash_attn: r["flash_attn"].as_bool().unwrap(),
-                ..MemoryOptions::default()
+                ..options(r["n_ctx"].as_u64().unwrap())
             };
             let plan = plan_memory_table(&g, &arch, options).unwrap().0;
             let theirs = r["compute_bytes"].as_u64().unwrap();
@@ -123,16 +121,7 @@ fn replayed_compute_buffers_equal_llama_cpp_printed_figures() {
                 let bytes = head(&set, name);
                 let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
                 let arch = ggufscope_testkit::arch_of(&g);
-                let options = MemoryOptions {
-                    n_ctx,
-                    n_batch: 512,
-                    n_ubatch: 512,
-                    n_parallel: 1,
-                    swa_full: true,
-                    flash_attn: false,
-                    ..MemoryOptions::default()
-                };
-                let Ok((plan, _)) = plan_memory_table(&g, &arch, options) else {
+                let Ok((plan, _)) = plan_memory_table(&g, &arch, options(n_ctx)) else {
                     continue;
                 };
                 if !plan.cpu_compute_replayed {
