@@ -40,6 +40,10 @@ pub enum Family {
     /// Q/K norms before RoPE (exaone4: RoPE on the sliding layers only when it has any); iSWA
     /// where the file sets a sliding window.
     PostNorm,
+    /// `command-r.cpp`, `cohere2.cpp`: attention and the FFN in parallel on one LayerNorm's
+    /// output, both added to the layer's input; Q/K LayerNorms where the file has them
+    /// (command-r), RoPE on the sliding layers only (cohere2), the logits scaled.
+    Parallel,
 }
 
 impl Family {
@@ -52,6 +56,7 @@ impl Family {
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
+            "command-r" | "cohere2" => Some(Family::Parallel),
             _ => None,
         }
     }
@@ -135,6 +140,8 @@ pub struct Decoder {
     pub n_kv_swa: Option<u64>,
     /// The logits soft-capped (`f_final_logit_softcapping`: scale, tanh, scale, in place).
     pub final_softcap: bool,
+    /// The logits scaled (`f_logit_scale` set: `ggml_scale`, in place; cohere2.cpp:151-153).
+    pub logit_scale: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -145,6 +152,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
     match d.family {
         Family::Phi3 => b.phi3(),
         Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
+        Family::Parallel => b.parallel(),
     }
     b.g.reserve(32)
 }
@@ -313,13 +321,13 @@ impl<'d> Builder<'d> {
         );
         for x in [&mut q, &mut k] {
             if before {
-                *x = self.norm(*x, Op::RmsNorm, false);
+                *x = self.norm(*x, self.d.norm, false);
             }
             if let (true, Some(pos)) = (l.rope, self.inp_pos) {
                 *x = self.g.like(Op::Rope, *x, &[pos]);
             }
             if after {
-                *x = self.norm(*x, Op::RmsNorm, false);
+                *x = self.norm(*x, self.d.norm, false);
             }
         }
         if let Some(scale) = self.attn_scale {
@@ -552,6 +560,9 @@ impl<'d> Builder<'d> {
             logits = self.g.like(Op::Unary, logits, &[]);
             logits = self.g.like(Op::Scale, logits, &[]);
         }
+        if self.d.logit_scale {
+            logits = self.g.like(Op::Scale, logits, &[]);
+        }
         self.g.output(logits);
         self.g.expand(logits);
     }
@@ -590,6 +601,34 @@ impl<'d> Builder<'d> {
             inp = self.g.like(Op::Add, residual, &[cur]);
         }
         self.head(inp, Op::RmsNorm);
+    }
+
+    /// `llama_model_command_r::graph` (src/models/command-r.cpp:46-144) and
+    /// `llama_model_cohere2::graph` (src/models/cohere2.cpp:50-159): one LayerNorm, attention
+    /// and the FFN on its output, the last layer keeping the output rows of the attention's
+    /// output, the layer input and the norm's output (in that order), then
+    /// `ffn + input + attention`.
+    fn parallel(&mut self) {
+        let d = self.d;
+        let mut inp = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        let ne = [d.n_embd, d.ub, 1, 1];
+        for (il, l) in d.layers.iter().enumerate() {
+            let mut ffn_inp = self.norm(inp, d.norm, false);
+            let qkv = self.qkv_roped(ffn_inp, l, false);
+            let mut cur = self.attn(qkv, l);
+            if il + 1 == n {
+                cur = self.g.op(Op::GetRows, Ty::F32, ne, &[cur, out_ids]);
+                inp = self.g.op(Op::GetRows, Ty::F32, ne, &[inp, out_ids]);
+                ffn_inp = self.g.op(Op::GetRows, Ty::F32, ne, &[ffn_inp, out_ids]);
+            }
+            let attn_out = cur;
+            let cur = self.ffn(ffn_inp, l);
+            let cur = self.g.like(Op::Add, cur, &[inp]);
+            inp = self.g.like(Op::Add, cur, &[attn_out]);
+        }
+        self.head(inp, d.norm);
     }
 
     /// The pre-norm decoder of `llama_model_llama::graph` (src/models/llama.cpp:110-245) and
@@ -782,6 +821,13 @@ pub(crate) fn decoder(
             x.rope = x.swa;
         }
     }
+    // cohere2.cpp:88-100: RoPE on the sliding layers only; its graph is the iSWA form.
+    if arch == "cohere2" {
+        n_kv_swa?;
+        for x in &mut layers {
+            x.rope = x.swa;
+        }
+    }
     // granite.cpp: without RoPE (`rope_finetuned` false) no position input is built, and
     // Granite Vision's deepstack adds views of a wider input: neither is written here.
     if arch == "granite"
@@ -820,9 +866,9 @@ pub(crate) fn decoder(
         qk_norm: matches!(
             arch,
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
-        ),
+        ) || (arch == "command-r" && has(0, ".attn_q_norm.weight")),
         qk_norm_after_rope: arch == "maincoder",
-        norm: if arch == "orion" {
+        norm: if matches!(arch, "orion" | "command-r" | "cohere2") {
             Op::Norm
         } else {
             Op::RmsNorm
@@ -850,6 +896,8 @@ pub(crate) fn decoder(
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
+        logit_scale: family == Family::Parallel
+            && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
 }
