@@ -23,7 +23,8 @@ pub enum Family {
     /// `smollm3.cpp` (every `n_no_rope_layer_step`-th layer without RoPE), `seed-oss.cpp`,
     /// `exaone.cpp`, `xverse.cpp`, `internlm2.cpp`, `ernie4-5.cpp` (dense), `baichuan.cpp`,
     /// `granite.cpp` (its scales are in place: embeddings, residuals, logits), `orion.cpp`
-    /// (LayerNorm with biases), `arcee.cpp` (an ungated squared-ReLU FFN), `maincoder.cpp` (Q
+    /// (LayerNorm with biases), `starcoder2.cpp` (LayerNorms and products with biases, an
+    /// ungated GELU FFN), `arcee.cpp` (an ungated squared-ReLU FFN), `maincoder.cpp` (Q
     /// and K normed after RoPE); with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -52,7 +53,7 @@ impl Family {
         match arch {
             "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss"
             | "exaone" | "xverse" | "internlm2" | "ernie4_5" | "baichuan" | "granite" | "orion"
-            | "arcee" | "maincoder" => Some(Family::Llama),
+            | "arcee" | "maincoder" | "starcoder2" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -868,7 +869,7 @@ pub(crate) fn decoder(
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
         ) || (arch == "command-r" && has(0, ".attn_q_norm.weight")),
         qk_norm_after_rope: arch == "maincoder",
-        norm: if matches!(arch, "orion" | "command-r" | "cohere2") {
+        norm: if matches!(arch, "orion" | "command-r" | "cohere2" | "starcoder2") {
             Op::Norm
         } else {
             Op::RmsNorm
@@ -886,7 +887,7 @@ pub(crate) fn decoder(
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
         output_bias: matches!(arch, "qwen2" | "phi3") && global("output.bias"),
-        norm_bias: matches!(arch, "phi3" | "orion") && global("output_norm.bias"),
+        norm_bias: matches!(arch, "phi3" | "orion" | "starcoder2") && global("output_norm.bias"),
         n_kv_swa: if family == Family::Llama {
             None
         } else {
