@@ -507,7 +507,11 @@ fn summary(cmp: &Compared) -> String {
                 (f.2 - f.3).abs() / f.3
             }
         };
-        let matching = rows.iter().filter(|f| same(f.2, f.3)).count();
+        // Equal as llama.cpp prints it (the compute figure is ours in full, theirs `%.2f`).
+        let matching = rows
+            .iter()
+            .filter(|f| same(f.2, f.3) || same((f.2 * 100.0).round() / 100.0, f.3))
+            .count();
         let worst = rows
             .iter()
             .max_by(|a, b| rel(a).total_cmp(&rel(b)))
