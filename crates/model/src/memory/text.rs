@@ -25,7 +25,13 @@ pub enum Family {
     /// `granite.cpp` (its scales are in place: embeddings, residuals, logits), `orion.cpp`
     /// (LayerNorm with biases), `starcoder2.cpp` (LayerNorms and products with biases, an
     /// ungated GELU FFN), `arcee.cpp` (an ungated squared-ReLU FFN), `maincoder.cpp` (Q
-    /// and K normed after RoPE); with routed experts where a layer has them (`build_moe_ffn`:
+    /// and K normed after RoPE), `codeshell.cpp`, `nemotron.cpp` and `jais2.cpp` (LayerNorms
+    /// with biases, ungated GELU or squared-ReLU FFNs), `olmo.cpp` (LayerNorms without
+    /// weights), `qwen.cpp` (a fused `wqkv`, FFN products `n_ff / 2` wide), `refact.cpp` and
+    /// `jais.cpp` (ALiBi: no position input; refact's graph reads no expert), `stablelm.cpp`
+    /// (with `ffn_norm`; per-head Q/K LayerNorms), `hunyuan-dense` (`hunyuan-vl.cpp`: Q/K
+    /// norms after RoPE), `pangu-embed.cpp`, `nanbeige.cpp` (one loop), `minicpm` (granite's
+    /// graph); with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
     /// `phi3.cpp`: a fused `wqkv` (or separate projections), Q scaled after RoPE, residuals
@@ -53,7 +59,9 @@ impl Family {
         match arch {
             "llama" | "qwen2" | "qwen3" | "qwen3moe" | "mistral3" | "smollm3" | "seed_oss"
             | "exaone" | "xverse" | "internlm2" | "ernie4_5" | "baichuan" | "granite" | "orion"
-            | "arcee" | "maincoder" | "starcoder2" => Some(Family::Llama),
+            | "arcee" | "maincoder" | "starcoder2" | "codeshell" | "nemotron" | "jais2"
+            | "olmo" | "qwen" | "refact" | "jais" | "pangu-embedded" | "nanbeige" | "minicpm"
+            | "stablelm" | "hunyuan-dense" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -85,6 +93,9 @@ pub struct Layer {
     pub swa: bool,
     /// `ffn_gate` present: the FFN's gate is parallel to its up product (`LLM_FFN_PAR`).
     pub ffn_gate: bool,
+    /// No FFN weights: `build_ffn` with null products is its activation alone (refact.cpp
+    /// with experts, which its graph does not read).
+    pub ffn_none: bool,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374) with
@@ -136,6 +147,8 @@ pub struct Decoder {
     pub output_bias: bool,
     /// Norm biases (`attn_norm.bias`, `ffn_norm.bias`, `output_norm.bias`: phi3.cpp).
     pub norm_bias: bool,
+    /// The layer and output norms have weights (all but olmo.cpp's).
+    pub norm_weight: bool,
     /// The sliding-window cache's cells when the graph is the iSWA form
     /// (`build_attn_inp_kv_iswa`); `None` for one cache.
     pub n_kv_swa: Option<u64>,
@@ -253,7 +266,21 @@ impl<'d> Builder<'d> {
 
     /// `build_norm` with a weight (and a bias).
     fn norm(&mut self, cur: Id, op: Op, bias: bool) -> Id {
+        self.norm_with(cur, op, true, bias)
+    }
+
+    /// The layer and output norms: [`Decoder::norm`], with a weight unless the graph has none
+    /// (olmo.cpp's non-parametric LayerNorm), and [`Decoder::norm_bias`].
+    fn layer_norm(&mut self, cur: Id) -> Id {
+        let d = self.d;
+        self.norm_with(cur, d.norm, d.norm_weight, d.norm_bias)
+    }
+
+    fn norm_with(&mut self, cur: Id, op: Op, weight: bool, bias: bool) -> Id {
         let n = self.g.like(op, cur, &[]);
+        if !weight {
+            return n;
+        }
         let ne0 = self.g.ne(cur)[0];
         let mw = w(&mut self.g, ne0, 1);
         let mut cur = self.g.like(Op::Mul, n, &[mw]);
@@ -458,6 +485,9 @@ impl<'d> Builder<'d> {
     /// (`ggml_swiglu_split(gate, up)`, `ggml_geglu_split`: the same shapes), or without a gate
     /// (the activations in place: SiLU, GELU, ReLU and its square).
     fn ffn(&mut self, cur: Id, l: &Layer) -> Id {
+        if l.ffn_none {
+            return self.g.like(Op::Unary, cur, &[]);
+        }
         let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
         let act = if l.ffn_gate {
             let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
@@ -552,8 +582,8 @@ impl<'d> Builder<'d> {
     }
 
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
-    fn head(&mut self, cur: Id, norm: Op) {
-        let cur = self.norm(cur, norm, self.d.norm_bias);
+    fn head(&mut self, cur: Id) {
+        let cur = self.layer_norm(cur);
         self.g.output(cur);
         let mut logits = self.linear(cur, self.d.n_vocab, self.d.output_bias);
         if self.d.final_softcap {
@@ -601,7 +631,7 @@ impl<'d> Builder<'d> {
             let cur = self.linear(act, d.n_embd, l.ffn_bias[2]);
             inp = self.g.like(Op::Add, residual, &[cur]);
         }
-        self.head(inp, Op::RmsNorm);
+        self.head(inp);
     }
 
     /// `llama_model_command_r::graph` (src/models/command-r.cpp:46-144) and
@@ -616,7 +646,7 @@ impl<'d> Builder<'d> {
         let n = d.layers.len();
         let ne = [d.n_embd, d.ub, 1, 1];
         for (il, l) in d.layers.iter().enumerate() {
-            let mut ffn_inp = self.norm(inp, d.norm, false);
+            let mut ffn_inp = self.layer_norm(inp);
             let qkv = self.qkv_roped(ffn_inp, l, false);
             let mut cur = self.attn(qkv, l);
             if il + 1 == n {
@@ -629,7 +659,7 @@ impl<'d> Builder<'d> {
             let cur = self.g.like(Op::Add, cur, &[inp]);
             inp = self.g.like(Op::Add, cur, &[attn_out]);
         }
-        self.head(inp, d.norm);
+        self.head(inp);
     }
 
     /// The pre-norm decoder of `llama_model_llama::graph` (src/models/llama.cpp:110-245) and
@@ -649,7 +679,7 @@ impl<'d> Builder<'d> {
         for (il, l) in d.layers.iter().enumerate() {
             let mut inp_sa = inp;
             let cur = if d.pre_norm {
-                self.norm(inp, d.norm, d.norm_bias)
+                self.layer_norm(inp)
             } else {
                 inp
             };
@@ -663,7 +693,7 @@ impl<'d> Builder<'d> {
             }
             let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
             let cur = if d.pre_norm {
-                self.norm(ffn_inp, d.norm, d.norm_bias)
+                self.layer_norm(ffn_inp)
             } else {
                 ffn_inp
             };
@@ -676,9 +706,24 @@ impl<'d> Builder<'d> {
             }
             inp = self.g.like(Op::Add, cur, &[ffn_inp]);
         }
-        self.head(inp, d.norm);
+        self.head(inp);
     }
 }
+
+/// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
+/// file has `output_norm.bias`.
+const LAYER_NORM: &[&str] = &[
+    "orion",
+    "command-r",
+    "cohere2",
+    "starcoder2",
+    "codeshell",
+    "nemotron",
+    "jais2",
+    "olmo",
+    "jais",
+    "stablelm",
+];
 
 /// The decoder of a file whose architecture's graph is written here, as the table loaded it
 /// (per-layer widths from `load_hparams`, optional tensors from `load_tensors`), for one KV
@@ -693,6 +738,7 @@ pub(crate) fn decoder(
 ) -> Option<Decoder> {
     use ggufscope_gguf::GgmlType;
     let family = Family::of(&l.arch)?;
+    let arch = l.arch.as_str();
     let streams = if o.kv_unified { 1 } else { o.n_parallel.max(1) };
     let plain_cache = |t: GgmlType| matches!(t, GgmlType::F16 | GgmlType::BF16);
     if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 || n_kv == 0 {
@@ -757,35 +803,45 @@ pub(crate) fn decoder(
         if x.is_recurrent || (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
-        let moe = if n_expert > 0 && x.n_expert_used > 0 && has(x.index, "_exps.weight") {
-            // Only the form `build_moe_ffn` takes here (no expert biases, groups or shared
-            // experts).
-            let plain = !has(x.index, "_exps.bias")
-                && !has(x.index, "_shexp.weight")
-                && !has(x.index, ".exp_probs_b.bias")
-                && has(x.index, ".ffn_up_exps.weight")
-                && has(x.index, ".ffn_down_exps.weight");
-            let n_used = u(x.n_expert_used)?;
-            if !plain || n_used > n_expert || family != Family::Llama {
-                return None;
-            }
-            Some(Moe {
-                n_expert,
-                n_used,
-                n_ff: u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })?,
-                gate: has(x.index, ".ffn_gate_exps.weight"),
-                norm_w: true,
-                scale: w_scale != 0.0 && w_scale != 1.0,
-            })
-        } else {
-            None
-        };
+        // refact.cpp:50 builds the dense FFN only, whose products a file with experts lacks.
+        let ffn_none = arch == "refact" && !has(x.index, ".ffn_up.weight");
+        let moe =
+            if !ffn_none && n_expert > 0 && x.n_expert_used > 0 && has(x.index, "_exps.weight") {
+                // Only the form `build_moe_ffn` takes here (no expert biases, groups or shared
+                // experts).
+                let plain = !has(x.index, "_exps.bias")
+                    && !has(x.index, "_shexp.weight")
+                    && !has(x.index, ".exp_probs_b.bias")
+                    && has(x.index, ".ffn_up_exps.weight")
+                    && has(x.index, ".ffn_down_exps.weight");
+                let n_used = u(x.n_expert_used)?;
+                if !plain || n_used > n_expert || family != Family::Llama {
+                    return None;
+                }
+                Some(Moe {
+                    n_expert,
+                    n_used,
+                    n_ff: u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })?,
+                    gate: has(x.index, ".ffn_gate_exps.weight"),
+                    norm_w: true,
+                    scale: w_scale != 0.0 && w_scale != 1.0,
+                })
+            } else {
+                None
+            };
         layers.push(Layer {
             n_head: u(x.n_head)?,
             n_head_kv: u(x.n_head_kv)?,
             head_k: u(x.n_embd_head_k)?,
             head_v: u(x.n_embd_head_v)?,
-            n_ff: if moe.is_some() { 0 } else { u(x.n_ff)? },
+            n_ff: if moe.is_some() || ffn_none {
+                0
+            } else if arch == "qwen" {
+                // qwen.cpp:33-35: the FFN products are `n_ff / 2` wide.
+                u(x.n_ff)? / 2
+            } else {
+                u(x.n_ff)?
+            },
             fused_qkv: has(x.index, ".attn_qkv.weight"),
             swa: x.is_swa,
             attn_bias: [
@@ -801,6 +857,7 @@ pub(crate) fn decoder(
             ],
             rope: true,
             ffn_gate: has(x.index, ".ffn_gate.weight"),
+            ffn_none,
             moe,
         });
     }
@@ -808,7 +865,6 @@ pub(crate) fn decoder(
         return None;
     }
     let n_embd = u(l.hparams.int("n_embd")?).filter(|&n| n <= MAX_WIDTH as u64)?;
-    let arch = l.arch.as_str();
     // smollm3.cpp: `use_rope = (il + 1) % n_no_rope_layer_step != 0`.
     if arch == "smollm3" {
         let step = u(l.hparams.int("n_no_rope_layer_step")?)?;
@@ -831,7 +887,7 @@ pub(crate) fn decoder(
     }
     // granite.cpp: without RoPE (`rope_finetuned` false) no position input is built, and
     // Granite Vision's deepstack adds views of a wider input: neither is written here.
-    if arch == "granite"
+    if matches!(arch, "granite" | "minicpm")
         && (l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0)
             || l.hparams
                 .ints("rope_pattern")
@@ -840,8 +896,20 @@ pub(crate) fn decoder(
         return None;
     }
     // baichuan.cpp: RoPE and its position input for the 7B type only (32 layers; the others
-    // use ALiBi, the same shapes).
-    let pos_input = arch != "baichuan" || n_layer == 32;
+    // use ALiBi, the same shapes); refact.cpp and jais.cpp: ALiBi, no position input.
+    let pos_input = match arch {
+        "baichuan" => n_layer == 32,
+        "refact" | "jais" => false,
+        _ => true,
+    };
+    // stablelm.cpp:124-138: without `ffn_norm` (StableLM-2-12B) attention and the FFN run in
+    // parallel; nanbeige.cpp:20-31,164-171: looped layers add norms between the loops;
+    // granite.cpp (minicpm's graph) without RoPE on layer 0 builds no position input.
+    if (arch == "stablelm" && !has(0, ".ffn_norm.weight"))
+        || (arch == "nanbeige" && l.hparams.int("n_loops").is_some_and(|n| n != 1))
+    {
+        return None;
+    }
     if !pos_input {
         for x in &mut layers {
             x.rope = false;
@@ -867,9 +935,10 @@ pub(crate) fn decoder(
         qk_norm: matches!(
             arch,
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
-        ) || (arch == "command-r" && has(0, ".attn_q_norm.weight")),
-        qk_norm_after_rope: arch == "maincoder",
-        norm: if matches!(arch, "orion" | "command-r" | "cohere2" | "starcoder2") {
+        ) || (matches!(arch, "command-r" | "stablelm" | "hunyuan-dense")
+            && has(0, ".attn_q_norm.weight")),
+        qk_norm_after_rope: matches!(arch, "maincoder" | "hunyuan-dense"),
+        norm: if LAYER_NORM.contains(&arch) {
             Op::Norm
         } else {
             Op::RmsNorm
@@ -887,7 +956,8 @@ pub(crate) fn decoder(
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
         output_bias: matches!(arch, "qwen2" | "phi3") && global("output.bias"),
-        norm_bias: matches!(arch, "phi3" | "orion" | "starcoder2") && global("output_norm.bias"),
+        norm_bias: (arch == "phi3" || LAYER_NORM.contains(&arch)) && global("output_norm.bias"),
+        norm_weight: arch != "olmo",
         n_kv_swa: if family == Family::Llama {
             None
         } else {
