@@ -31,7 +31,12 @@ pub enum Family {
     /// `jais.cpp` (ALiBi: no position input; refact's graph reads no expert), `stablelm.cpp`
     /// (with `ffn_norm`; per-head Q/K LayerNorms), `hunyuan-dense` (`hunyuan-vl.cpp`: Q/K
     /// norms after RoPE), `pangu-embed.cpp`, `nanbeige.cpp` (one loop), `minicpm` (granite's
-    /// graph); with routed experts where a layer has them (`build_moe_ffn`:
+    /// graph); with routed experts and shared ones (`build_moe_ffn`: softmax, sigmoid or
+    /// softmax-over-the-selected gating, a selection bias, router and expert biases):
+    /// qwen2moe (a sigmoid-gated shared expert), olmoe, granitemoe, deepseek, hunyuan-moe (the
+    /// shared expert first), dbrx, ernie4_5-moe (experts every `n_moe_layer_step` layers),
+    /// dots1, minimax-m2, glm4moe (the sectioned RoPE's four positions per token), bailingmoe,
+    /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
     /// `phi3.cpp`: a fused `wqkv` (or separate projections), Q scaled after RoPE, residuals
@@ -61,7 +66,9 @@ impl Family {
             | "exaone" | "xverse" | "internlm2" | "ernie4_5" | "baichuan" | "granite" | "orion"
             | "arcee" | "maincoder" | "starcoder2" | "codeshell" | "nemotron" | "jais2"
             | "olmo" | "qwen" | "refact" | "jais" | "pangu-embedded" | "nanbeige" | "minicpm"
-            | "stablelm" | "hunyuan-dense" => Some(Family::Llama),
+            | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
+            | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
+            | "bailingmoe" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -98,19 +105,54 @@ pub struct Layer {
     pub ffn_none: bool,
 }
 
-/// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374) with
-/// softmax gating, separate up and gate experts and SwiGLU.
+/// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moe {
     pub n_expert: u64,
     pub n_used: u64,
     pub n_ff: u64,
-    /// `ffn_gate_exps` present (else the up product is the activation's input).
+    /// How the router's logits become the experts' weights (2053-2073).
+    pub gating: Gating,
+    /// A router bias (`ffn_gate_inp.bias`, 2047-2050: gpt-oss).
+    pub router_bias: bool,
+    /// A selection bias (`exp_probs_b`, 2078-2082): the top-k reads biased probabilities, the
+    /// weights the unbiased ones.
+    pub probs_bias: bool,
+    /// Gate experts present (fused or not; else the up product is the activation's input).
     pub gate: bool,
+    /// One `ffn_gate_up_exps` product, split by two views (2183-2201).
+    pub fused_gate_up: bool,
+    /// Per-expert biases (`ggml_add_id`) after the up, gate and down products.
+    pub exps_bias: [bool; 3],
     /// The selected experts' weights normalised (`norm_w`).
     pub norm_w: bool,
     /// `expert_weights_scale` neither 0 nor 1: the weights scaled.
     pub scale: bool,
+    /// Shared experts beside the routed ones.
+    pub shared: Option<Shared>,
+}
+
+/// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gating {
+    /// `ggml_soft_max` over every expert.
+    Softmax,
+    /// `ggml_sigmoid`.
+    Sigmoid,
+    /// The raw logits select; a softmax over the selected weights (2141-2146).
+    SoftmaxWeight,
+}
+
+/// A shared expert: `build_ffn` (SiLU, parallel gate) on the routed experts' input, added to
+/// their output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shared {
+    pub n_ff: u64,
+    /// Scaled by `sigmoid(ffn_gate_inp_shexp · x)`, computed as `silu(g) / g`
+    /// (qwen2moe.cpp:147-166).
+    pub sigmoid_gate: bool,
+    /// Built before the routed experts, added as `moe + shared` (hunyuan-moe.cpp:138-161).
+    pub first: bool,
 }
 
 /// What the reserved graph is built from.
@@ -140,6 +182,9 @@ pub struct Decoder {
     pub q_scale: bool,
     /// The position input built (no layer ropes without it).
     pub pos_input: bool,
+    /// Positions per token (`n_pos_per_embd`, src/llama-hparams.cpp:285-288): 4 for the
+    /// sectioned RoPE (`ggml_rope_multi`), else 1.
+    pub pos_per_embd: u64,
     /// The roped Q multiplied by `inp_attn_scale` (`build_inp_attn_scale`, `[1, 1, n_tokens]`
     /// f32; mistral3.cpp with `f_attn_temp_scale` set).
     pub attn_temp: bool,
@@ -214,7 +259,9 @@ impl<'d> Builder<'d> {
             .map(|l| l.n_head_kv.saturating_mul(l.head_v))
             .max()
             .unwrap_or(0);
-        let inp_pos = d.pos_input.then(|| g.input(Ty::I32, [ub, 1, 1, 1]));
+        let inp_pos = d
+            .pos_input
+            .then(|| g.input(Ty::I32, [ub.saturating_mul(d.pos_per_embd), 1, 1, 1]));
         let attn_scale = d.attn_temp.then(|| g.input(Ty::F32, [1, 1, ub, 1]));
         let mut cache = |n_kv: u64| {
             let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
@@ -498,17 +545,36 @@ impl<'d> Builder<'d> {
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
     }
 
-    /// `build_moe_ffn` (src/llama-graph.cpp:2007-2374): router logits, softmax in place, the
-    /// top `n_used` by `ggml_argsort_top_k` (an argsort and a view), the selected weights (row
-    /// lookups, normalised by their sum), the experts' products (`ggml_mul_mat_id`), weighted in
-    /// place, and the sum of the `n_used` per-expert views.
+    /// `build_moe_ffn` (src/llama-graph.cpp:2007-2374): router logits (and bias), the gating
+    /// op, the top `n_used` by `ggml_argsort_top_k` (an argsort and a view) of the (biased)
+    /// probabilities, the selected weights (row lookups; a softmax over them, normalised by
+    /// their sum, scaled), the experts' products (`ggml_mul_mat_id`, fused or not, with biases),
+    /// weighted, and the sum of the `n_used` per-expert views; a shared expert beside them.
     fn moe(&mut self, cur: Id, m: &Moe) -> Id {
+        let first = match m.shared {
+            Some(sh) if sh.first => Some(self.shared(cur, sh)),
+            _ => None,
+        };
         let (n_embd, ub) = (self.d.n_embd, self.d.ub);
         let g = &mut self.g;
         let gate_inp = g.weight(Ty::F16, [n_embd, m.n_expert, 1, 1]);
-        let logits = g.mul_mat(gate_inp, cur);
-        let probs = g.like(Op::SoftMax, logits, &[]);
-        let order = g.op(Op::Other, Ty::I32, [m.n_expert, ub, 1, 1], &[probs]);
+        let mut logits = g.mul_mat(gate_inp, cur);
+        if m.router_bias {
+            let b = g.weight(Ty::F32, [m.n_expert, 1, 1, 1]);
+            logits = g.like(Op::Add, logits, &[b]);
+        }
+        let probs = match m.gating {
+            Gating::Softmax => g.like(Op::SoftMax, logits, &[]),
+            Gating::Sigmoid => g.like(Op::Unary, logits, &[]),
+            Gating::SoftmaxWeight => logits,
+        };
+        let selection = if m.probs_bias {
+            let b = g.weight(Ty::F32, [m.n_expert, 1, 1, 1]);
+            g.like(Op::Add, probs, &[b])
+        } else {
+            probs
+        };
+        let order = g.op(Op::Other, Ty::I32, [m.n_expert, ub, 1, 1], &[selection]);
         let selected = g.view(
             order,
             [m.n_used, ub, 1, 1],
@@ -522,6 +588,11 @@ impl<'d> Builder<'d> {
             [1, m.n_used, ub, 1],
             &[probs3, selected],
         );
+        if m.gating == Gating::SoftmaxWeight {
+            let w2 = g.reshape(weights, [m.n_used, ub, 1, 1]);
+            let sm = g.like(Op::SoftMax, w2, &[]);
+            weights = g.reshape(sm, [1, m.n_used, ub, 1]);
+        }
         if m.norm_w {
             let w2 = g.reshape(weights, [m.n_used, ub, 1, 1]);
             let sum = g.op(Op::Other, Ty::F32, [1, ub, 1, 1], &[w2]);
@@ -534,23 +605,39 @@ impl<'d> Builder<'d> {
         }
         g.expand(weights);
         let cur3 = g.reshape(cur, [n_embd, 1, ub, 1]);
-        let mm_id = |g: &mut Graph, rows: u64, cols: u64, x: Id| {
+        // `build_lora_mm_id` and, with a bias, `ggml_add_id` (an in-place-able add).
+        let mm_id = |g: &mut Graph, rows: u64, cols: u64, x: Id, bias: bool| {
             let a = g.weight(Ty::F16, [cols, rows, m.n_expert, 1]);
-            g.op(
+            let y = g.op(
                 Op::MulMat,
                 Ty::F32,
                 [rows, m.n_used, ub, 1],
                 &[a, x, selected],
-            )
+            );
+            if bias {
+                let b = g.weight(Ty::F32, [rows, m.n_expert, 1, 1]);
+                g.like(Op::Add, y, &[b, selected])
+            } else {
+                y
+            }
         };
-        let up = mm_id(g, m.n_ff, n_embd, cur3);
-        let act = if m.gate {
-            let gate = mm_id(g, m.n_ff, n_embd, cur3);
-            g.like(Op::Glu, gate, &[up])
+        let act = if m.fused_gate_up {
+            let gu = mm_id(g, m.n_ff.saturating_mul(2), n_embd, cur3, m.exps_bias[0]);
+            let row = nb(4, g.ne(gu));
+            let st = [4, row[1], row[2], row[3]];
+            let gate = g.view(gu, [m.n_ff, m.n_used, ub, 1], st, 0);
+            let up = g.view(gu, [m.n_ff, m.n_used, ub, 1], st, m.n_ff.saturating_mul(4));
+            g.op(Op::Glu, Ty::F32, [m.n_ff, m.n_used, ub, 1], &[gate, up])
         } else {
-            g.like(Op::Unary, up, &[])
+            let up = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[0]);
+            if m.gate {
+                let gate = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[1]);
+                g.like(Op::Glu, gate, &[up])
+            } else {
+                g.like(Op::Unary, up, &[])
+            }
         };
-        let experts = mm_id(g, n_embd, m.n_ff, act);
+        let experts = mm_id(g, n_embd, m.n_ff, act, m.exps_bias[2]);
         let experts = g.like(Op::Mul, experts, &[weights]);
         g.expand(experts);
         let row = nb(4, [n_embd, m.n_used, ub, 1]);
@@ -574,11 +661,31 @@ impl<'d> Builder<'d> {
             out = Some(sum);
         }
         let out = out.unwrap_or(experts);
-        if m.n_used == 1 {
-            g.cont(out)
-        } else {
-            out
+        let out = if m.n_used == 1 { g.cont(out) } else { out };
+        match (m.shared, first) {
+            (Some(_), Some(sh)) => self.g.like(Op::Add, out, &[sh]),
+            (Some(sh), None) => {
+                let s = self.shared(cur, sh);
+                self.g.like(Op::Add, out, &[s])
+            }
+            _ => out,
         }
+    }
+
+    /// A shared expert (`build_ffn` with the `_shexp` products, SiLU, parallel gate), and its
+    /// sigmoid gate where the graph has one.
+    fn shared(&mut self, cur: Id, sh: Shared) -> Id {
+        let up = self.linear(cur, sh.n_ff, false);
+        let gate = self.linear(cur, sh.n_ff, false);
+        let act = self.g.like(Op::Glu, gate, &[up]);
+        let out = self.linear(act, self.d.n_embd, false);
+        if !sh.sigmoid_gate {
+            return out;
+        }
+        let g_inp = self.linear(cur, 1, false);
+        let silu = self.g.like(Op::Unary, g_inp, &[]);
+        let sig = self.g.like(Op::Div, silu, &[g_inp]);
+        self.g.like(Op::Mul, out, &[sig])
     }
 
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
@@ -710,10 +817,76 @@ impl<'d> Builder<'d> {
     }
 }
 
+/// How an architecture's graph calls `build_moe_ffn` and adds its shared experts.
+struct MoeConfig {
+    gating: Gating,
+    norm_w: bool,
+    shared: SharedKind,
+    /// Router and expert biases (`build_moe_ffn`'s biased overload).
+    biases: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SharedKind {
+    None,
+    /// `moe + shared`, the shared expert built after the routed ones.
+    Add,
+    /// Built first (hunyuan-moe.cpp:138-161).
+    First,
+    /// Gated by a sigmoid (qwen2moe.cpp:147-166).
+    SigmoidGated,
+}
+
+/// The `build_moe_ffn` arguments of the graphs replayed here: the gating function and
+/// `norm_w` each passes (a constant, or `expert_gating_func` / `expert_weights_norm` from the
+/// file), and its shared experts.
+fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
+    let from_file = || match h.int("expert_gating_func") {
+        Some(1) => Some(Gating::Softmax),
+        Some(2) => Some(Gating::Sigmoid),
+        Some(3) => Some(Gating::SoftmaxWeight),
+        _ => None,
+    };
+    let norm_from_file = h.int("expert_weights_norm").is_some_and(|v| v != 0);
+    let c = |gating, norm_w, shared| {
+        Some(MoeConfig {
+            gating,
+            norm_w,
+            shared,
+            biases: false,
+        })
+    };
+    use Gating::Softmax;
+    match arch {
+        // llama.cpp:207-219, mistral3, qwen3moe.cpp, dbrx.cpp, granite.cpp (granitemoe),
+        // ernie4-5-moe.cpp, hunyuan-moe.cpp:147-158.
+        "llama" | "mistral3" | "qwen3moe" | "dbrx" => c(Softmax, true, SharedKind::None),
+        "granitemoe" | "minicpm" | "ernie4_5-moe" => c(Softmax, true, SharedKind::Add),
+        "hunyuan-moe" => c(Softmax, true, SharedKind::First),
+        // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
+        "qwen2moe" => c(Softmax, false, SharedKind::SigmoidGated),
+        "olmoe" => c(Softmax, false, SharedKind::None),
+        "deepseek" => c(Softmax, false, SharedKind::Add),
+        // bailingmoe.cpp:128-138.
+        "bailingmoe" => c(Softmax, norm_from_file, SharedKind::Add),
+        // dots1.cpp:145-155, glm4-moe.cpp:390-400 (sigmoid unless the file says otherwise,
+        // :14-18), minimax-m2.cpp:130-140.
+        "dots1" => c(from_file()?, norm_from_file, SharedKind::Add),
+        "glm4moe" => c(
+            from_file().unwrap_or(Gating::Sigmoid),
+            norm_from_file,
+            SharedKind::Add,
+        ),
+        "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        _ => None,
+    }
+}
+
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
 const LAYER_NORM: &[&str] = &[
     "orion",
+    "dbrx",
     "command-r",
     "cohere2",
     "starcoder2",
@@ -748,6 +921,13 @@ pub(crate) fn decoder(
         l.tensors
             .iter()
             .any(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
+    };
+    // A created tensor's dimension.
+    let dim = |il: u32, suffix: &str, axis: usize| {
+        l.tensors
+            .iter()
+            .find(|t| t.created && t.layer == i64::from(il) && t.name.ends_with(suffix))
+            .and_then(|t| t.shape.get(axis).copied())
     };
     let u = |v: i64| u64::try_from(v).ok().filter(|&v| v > 0);
     // Sizes a real model has, checked before any graph is built: llama.cpp's layer limit
@@ -803,32 +983,78 @@ pub(crate) fn decoder(
         if x.is_recurrent || (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
-        // refact.cpp:50 builds the dense FFN only, whose products a file with experts lacks.
-        let ffn_none = arch == "refact" && !has(x.index, ".ffn_up.weight");
-        let moe =
-            if !ffn_none && n_expert > 0 && x.n_expert_used > 0 && has(x.index, "_exps.weight") {
-                // Only the form `build_moe_ffn` takes here (no expert biases, groups or shared
-                // experts).
-                let plain = !has(x.index, "_exps.bias")
-                    && !has(x.index, "_shexp.weight")
-                    && !has(x.index, ".exp_probs_b.bias")
-                    && has(x.index, ".ffn_up_exps.weight")
-                    && has(x.index, ".ffn_down_exps.weight");
-                let n_used = u(x.n_expert_used)?;
-                if !plain || n_used > n_expert || family != Family::Llama {
+        // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
+        // `(il + 1) % n_moe_layer_step == 0`, the dense FFN elsewhere (the loader creates
+        // experts on every layer from the lead on: those layers' dense products are absent).
+        let dense_layer = arch == "ernie4_5-moe" && {
+            let lead = l.hparams.int("n_layer_dense_lead").unwrap_or(0);
+            let step = l.hparams.int("n_moe_layer_step").unwrap_or(0);
+            if step <= 0 {
+                return None;
+            }
+            i64::from(x.index) < lead || (i64::from(x.index) + 1) % step != 0
+        };
+        // refact.cpp:50 builds the dense FFN only, whose products a file with experts lacks;
+        // `build_ffn` with no products is its activation alone.
+        let ffn_none = (arch == "refact" || dense_layer) && !has(x.index, ".ffn_up.weight");
+        let moe = if !ffn_none
+            && !dense_layer
+            && n_expert > 0
+            && x.n_expert_used > 0
+            && has(x.index, "_exps.weight")
+        {
+            let n_used = u(x.n_expert_used)?;
+            let cfg = moe_config(arch, &l.hparams)?;
+            // Expert biases, a fused gate/up product and a router bias only where the graph
+            // reads them; every routed layer needs its up and down experts.
+            let biased = has(x.index, "_exps.bias") || has(x.index, ".ffn_gate_inp.bias");
+            if biased != cfg.biases
+                || has(x.index, ".ffn_gate_up_exps.weight")
+                || !has(x.index, ".ffn_up_exps.weight")
+                || !has(x.index, ".ffn_down_exps.weight")
+                || n_used > n_expert
+                || family != Family::Llama
+            {
+                return None;
+            }
+            let shared = if has(x.index, ".ffn_up_shexp.weight") {
+                if cfg.shared == SharedKind::None {
                     return None;
                 }
-                Some(Moe {
-                    n_expert,
-                    n_used,
-                    n_ff: u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })?,
-                    gate: has(x.index, ".ffn_gate_exps.weight"),
-                    norm_w: true,
-                    scale: w_scale != 0.0 && w_scale != 1.0,
+                let n_ff = u(dim(x.index, ".ffn_up_shexp.weight", 1)?)?;
+                let sigmoid_gate = has(x.index, ".ffn_gate_inp_shexp.weight");
+                if sigmoid_gate != (cfg.shared == SharedKind::SigmoidGated) {
+                    return None;
+                }
+                Some(Shared {
+                    n_ff,
+                    sigmoid_gate,
+                    first: cfg.shared == SharedKind::First,
                 })
             } else {
                 None
             };
+            Some(Moe {
+                n_expert,
+                n_used,
+                n_ff: u(if x.n_ff_exp > 0 { x.n_ff_exp } else { x.n_ff })?,
+                gating: cfg.gating,
+                router_bias: has(x.index, ".ffn_gate_inp.bias"),
+                probs_bias: has(x.index, ".exp_probs_b.bias"),
+                gate: has(x.index, ".ffn_gate_exps.weight"),
+                fused_gate_up: false,
+                exps_bias: [
+                    has(x.index, ".ffn_up_exps.bias"),
+                    has(x.index, ".ffn_gate_exps.bias"),
+                    has(x.index, ".ffn_down_exps.bias"),
+                ],
+                norm_w: cfg.norm_w,
+                scale: w_scale != 0.0 && w_scale != 1.0,
+                shared,
+            })
+        } else {
+            None
+        };
         layers.push(Layer {
             n_head: u(x.n_head)?,
             n_head_kv: u(x.n_head_kv)?,
@@ -848,7 +1074,8 @@ pub(crate) fn decoder(
                 has(x.index, ".attn_q.bias") || has(x.index, ".attn_qkv.bias"),
                 has(x.index, ".attn_k.bias"),
                 has(x.index, ".attn_v.bias"),
-                has(x.index, ".attn_output.bias"),
+                // ernie4-5-moe.cpp:51 passes no `wo_b`.
+                has(x.index, ".attn_output.bias") && arch != "ernie4_5-moe",
             ],
             ffn_bias: [
                 has(x.index, ".ffn_up.bias"),
@@ -887,7 +1114,7 @@ pub(crate) fn decoder(
     }
     // granite.cpp: without RoPE (`rope_finetuned` false) no position input is built, and
     // Granite Vision's deepstack adds views of a wider input: neither is written here.
-    if matches!(arch, "granite" | "minicpm")
+    if matches!(arch, "granite" | "minicpm" | "granitemoe")
         && (l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0)
             || l.hparams
                 .ints("rope_pattern")
@@ -905,6 +1132,15 @@ pub(crate) fn decoder(
     // stablelm.cpp:124-138: without `ffn_norm` (StableLM-2-12B) attention and the FFN run in
     // parallel; nanbeige.cpp:20-31,164-171: looped layers add norms between the loops;
     // granite.cpp (minicpm's graph) without RoPE on layer 0 builds no position input.
+    // olmoe.cpp:82-101 and minimax-m2.cpp:74-93 norm Q and K as 2-D products
+    // (`build_qkv(..., false)`): a fused `wqkv` would add copies. ernie4-5-moe.cpp:63-64 runs
+    // experts every `n_moe_layer_step` layers (below). bailingmoe.cpp:35 sizes heads by `n_rot`.
+    if (matches!(arch, "olmoe" | "minimax-m2") && layers.iter().any(|x| x.fused_qkv))
+        || (arch == "bailingmoe"
+            && l.hparams.int("n_rot_full") != layers.first().map(|x| x.head_k as i64))
+    {
+        return None;
+    }
     if (arch == "stablelm" && !has(0, ".ffn_norm.weight"))
         || (arch == "nanbeige" && l.hparams.int("n_loops").is_some_and(|n| n != 1))
     {
@@ -935,9 +1171,18 @@ pub(crate) fn decoder(
         qk_norm: matches!(
             arch,
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
-        ) || (matches!(arch, "command-r" | "stablelm" | "hunyuan-dense")
-            && has(0, ".attn_q_norm.weight")),
-        qk_norm_after_rope: matches!(arch, "maincoder" | "hunyuan-dense"),
+        ) || (matches!(
+            arch,
+            "command-r"
+                | "stablelm"
+                | "hunyuan-dense"
+                | "olmoe"
+                | "hunyuan-moe"
+                | "dots1"
+                | "minimax-m2"
+                | "glm4moe"
+        ) && has(0, ".attn_q_norm.weight")),
+        qk_norm_after_rope: matches!(arch, "maincoder" | "hunyuan-dense" | "hunyuan-moe"),
         norm: if LAYER_NORM.contains(&arch) {
             Op::Norm
         } else {
@@ -951,6 +1196,15 @@ pub(crate) fn decoder(
                 .is_some_and(|v| v != 0.0),
         q_scale: family == Family::Gemma,
         pos_input,
+        // glm4-moe.cpp:304-357 (`use_mrope`: src/llama-hparams.cpp:352-354).
+        pos_per_embd: if arch == "glm4moe"
+            && l.hparams.ints("rope_sections").is_some_and(|v| {
+                v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
+            }) {
+            4
+        } else {
+            1
+        },
         attn_temp: arch == "mistral3"
             && l.hparams
                 .float("f_attn_temp_scale")
