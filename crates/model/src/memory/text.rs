@@ -36,6 +36,9 @@ pub enum Family {
     /// qwen2moe (a sigmoid-gated shared expert), olmoe, granitemoe, deepseek, hunyuan-moe (the
     /// shared expert first), dbrx, ernie4_5-moe (experts every `n_moe_layer_step` layers),
     /// dots1, minimax-m2, glm4moe (the sectioned RoPE's four positions per token), bailingmoe,
+    /// qwen3vlmoe; `chatglm.cpp` and `glm4.cpp` (a fused up product halved by SwiGLU; glm4 with
+    /// norms after attention and the FFN), `qwen2vl.cpp`, `paddleocr.cpp`, `qwen3vl.cpp` and
+    /// `hunyuan-vl.cpp` (the sectioned RoPE, Q/K norms before or after it),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -68,7 +71,8 @@ impl Family {
             | "olmo" | "qwen" | "refact" | "jais" | "pangu-embedded" | "nanbeige" | "minicpm"
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
-            | "bailingmoe" => Some(Family::Llama),
+            | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
+            | "qwen3vlmoe" | "hunyuan_vl" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -103,6 +107,9 @@ pub struct Layer {
     /// No FFN weights: `build_ffn` with null products is its activation alone (refact.cpp
     /// with experts, which its graph does not read).
     pub ffn_none: bool,
+    /// One `ffn_up` product `2 n_ff` wide halved by `ggml_swiglu` (`LLM_FFN_SWIGLU`,
+    /// chatglm.cpp:128-133, glm4.cpp:154-158).
+    pub ffn_fused_up: bool,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374).
@@ -535,6 +542,13 @@ impl<'d> Builder<'d> {
         if l.ffn_none {
             return self.g.like(Op::Unary, cur, &[]);
         }
+        if l.ffn_fused_up {
+            let up = self.linear(cur, l.n_ff.saturating_mul(2), l.ffn_bias[0]);
+            let act = self
+                .g
+                .op(Op::Glu, Ty::F32, [l.n_ff, self.d.ub, 1, 1], &[up]);
+            return self.linear(act, self.d.n_embd, l.ffn_bias[2]);
+        }
         let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
         let act = if l.ffn_gate {
             let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
@@ -860,7 +874,9 @@ fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
     match arch {
         // llama.cpp:207-219, mistral3, qwen3moe.cpp, dbrx.cpp, granite.cpp (granitemoe),
         // ernie4-5-moe.cpp, hunyuan-moe.cpp:147-158.
-        "llama" | "mistral3" | "qwen3moe" | "dbrx" => c(Softmax, true, SharedKind::None),
+        "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" => {
+            c(Softmax, true, SharedKind::None)
+        }
         "granitemoe" | "minicpm" | "ernie4_5-moe" => c(Softmax, true, SharedKind::Add),
         "hunyuan-moe" => c(Softmax, true, SharedKind::First),
         // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
@@ -1085,6 +1101,7 @@ pub(crate) fn decoder(
             rope: true,
             ffn_gate: has(x.index, ".ffn_gate.weight"),
             ffn_none,
+            ffn_fused_up: matches!(arch, "chatglm" | "glm4") && !has(x.index, ".ffn_gate.weight"),
             moe,
         });
     }
@@ -1141,6 +1158,20 @@ pub(crate) fn decoder(
     {
         return None;
     }
+    // qwen3vl.cpp:153-157 adds views of a wider input (deepstack), and pads the logits where
+    // the output has fewer rows than the embeddings (:175-191).
+    let rows = |name: &str| {
+        l.tensors
+            .iter()
+            .find(|t| t.created && t.layer < 0 && t.name == name)
+            .and_then(|t| t.shape.get(1).copied())
+    };
+    if matches!(arch, "qwen3vl" | "qwen3vlmoe")
+        && (l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0)
+            || rows("output.weight").is_some_and(|n| Some(n) != rows("token_embd.weight")))
+    {
+        return None;
+    }
     if (arch == "stablelm" && !has(0, ".ffn_norm.weight"))
         || (arch == "nanbeige" && l.hparams.int("n_loops").is_some_and(|n| n != 1))
     {
@@ -1181,26 +1212,35 @@ pub(crate) fn decoder(
                 | "dots1"
                 | "minimax-m2"
                 | "glm4moe"
+                | "qwen3vl"
+                | "qwen3vlmoe"
+                | "hunyuan_vl"
         ) && has(0, ".attn_q_norm.weight")),
-        qk_norm_after_rope: matches!(arch, "maincoder" | "hunyuan-dense" | "hunyuan-moe"),
+        qk_norm_after_rope: matches!(
+            arch,
+            "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl"
+        ),
         norm: if LAYER_NORM.contains(&arch) {
             Op::Norm
         } else {
             Op::RmsNorm
         },
         pre_norm: family != Family::PostNorm,
-        post_norm: family == Family::PostNorm || matches!(arch, "gemma2" | "gemma3"),
+        post_norm: family == Family::PostNorm || matches!(arch, "gemma2" | "gemma3" | "glm4"),
         embd_scale: family == Family::Gemma
             || l.hparams
                 .float("f_embedding_scale")
                 .is_some_and(|v| v != 0.0),
         q_scale: family == Family::Gemma,
         pos_input,
-        // glm4-moe.cpp:304-357 (`use_mrope`: src/llama-hparams.cpp:352-354).
-        pos_per_embd: if arch == "glm4moe"
-            && l.hparams.ints("rope_sections").is_some_and(|v| {
-                v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
-            }) {
+        // `llama_model_rope_type` (src/llama-model.cpp:3187-3204): the sectioned RoPE always
+        // for the Qwen VL graphs and paddleocr, with `rope_sections` set (`use_mrope`,
+        // src/llama-hparams.cpp:352-354) for glm4, glm4moe and hunyuan_vl.
+        pos_per_embd: if matches!(arch, "qwen2vl" | "paddleocr" | "qwen3vl" | "qwen3vlmoe")
+            || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl")
+                && l.hparams.ints("rope_sections").is_some_and(|v| {
+                    v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
+                })) {
             4
         } else {
             1
