@@ -38,7 +38,9 @@ pub enum Family {
     /// dots1, minimax-m2, glm4moe (the sectioned RoPE's four positions per token), bailingmoe,
     /// qwen3vlmoe; `chatglm.cpp` and `glm4.cpp` (a fused up product halved by SwiGLU; glm4 with
     /// norms after attention and the FFN), `qwen2vl.cpp`, `paddleocr.cpp`, `qwen3vl.cpp` and
-    /// `hunyuan-vl.cpp` (the sectioned RoPE, Q/K norms before or after it),
+    /// `hunyuan-vl.cpp` (the sectioned RoPE, Q/K norms before or after it), `gpt2.cpp`,
+    /// `starcoder.cpp` and `mpt.cpp` (learned positions), `bloom.cpp` (normed embeddings,
+    /// ALiBi),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -55,10 +57,25 @@ pub enum Family {
     /// Q/K norms before RoPE (exaone4: RoPE on the sliding layers only when it has any); iSWA
     /// where the file sets a sliding window.
     PostNorm,
-    /// `command-r.cpp`, `cohere2.cpp`: attention and the FFN in parallel on one LayerNorm's
-    /// output, both added to the layer's input; Q/K LayerNorms where the file has them
-    /// (command-r), RoPE on the sliding layers only (cohere2), the logits scaled.
-    Parallel,
+    /// Attention and the FFN side by side, both added to the layer's input: `command-r.cpp`,
+    /// `cohere2.cpp` (Q/K LayerNorms where the file has them, RoPE on the sliding layers only,
+    /// the logits scaled), `phi2.cpp` (Q scaled after RoPE, an output bias), `falcon.cpp` (a
+    /// second norm for attention where the file has it), `gptneox.cpp` (with `use_par_res`; its
+    /// own norm for the FFN), `plamo.cpp`.
+    Parallel(Parallel),
+}
+
+/// How a parallel block feeds its FFN and sums its branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parallel {
+    /// `ffn(norm) + input + attention` (command-r, cohere2).
+    Cohere,
+    /// `ffn(ffn_norm(input)) + input + attention` (gptneox).
+    NeoX,
+    /// `ffn(norm) + attention + input` (falcon, plamo).
+    Falcon,
+    /// `attention + ffn(norm) + input` (phi2).
+    Phi2,
 }
 
 impl Family {
@@ -76,7 +93,11 @@ impl Family {
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
-            "command-r" | "cohere2" => Some(Family::Parallel),
+            "command-r" | "cohere2" => Some(Family::Parallel(Parallel::Cohere)),
+            "phi2" => Some(Family::Parallel(Parallel::Phi2)),
+            "falcon" | "plamo" => Some(Family::Parallel(Parallel::Falcon)),
+            "gptneox" => Some(Family::Parallel(Parallel::NeoX)),
+            "gpt2" | "starcoder" | "bloom" | "mpt" => Some(Family::Llama),
             _ => None,
         }
     }
@@ -185,6 +206,12 @@ pub struct Decoder {
     pub post_norm: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
     pub embd_scale: bool,
+    /// The input embeddings LayerNormed with a weight and a bias (bloom's `tok_norm`).
+    pub embd_norm: bool,
+    /// Learned position embeddings added to the input (`pos_embd`; no RoPE).
+    pub pos_embd: bool,
+    /// A second LayerNorm of the layer input feeding attention (falcon's `attn_norm_2`).
+    pub attn_norm_2: bool,
     /// Q scaled after RoPE (`ggml_scale`, in place; gemma, phi3).
     pub q_scale: bool,
     /// The position input built (no layer ropes without it).
@@ -218,7 +245,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
     match d.family {
         Family::Phi3 => b.phi3(),
         Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
-        Family::Parallel => b.parallel(),
+        Family::Parallel(style) => b.parallel(style),
     }
     b.g.reserve(32)
 }
@@ -755,30 +782,80 @@ impl<'d> Builder<'d> {
         self.head(inp);
     }
 
-    /// `llama_model_command_r::graph` (src/models/command-r.cpp:46-144) and
-    /// `llama_model_cohere2::graph` (src/models/cohere2.cpp:50-159): one LayerNorm, attention
-    /// and the FFN on its output, the last layer keeping the output rows of the attention's
-    /// output, the layer input and the norm's output (in that order), then
-    /// `ffn + input + attention`.
-    fn parallel(&mut self) {
+    /// The input embeddings and what the graphs do to them before the first layer: scaled
+    /// (gemma, granite), LayerNormed with a bias (bloom.cpp:77-80), learned positions added
+    /// (`get_rows(pos_embd, inp_pos)`: gpt2.cpp:70-78, starcoder.cpp, mpt.cpp:80-88).
+    fn embeddings(&mut self) -> Id {
         let d = self.d;
         let mut inp = self.inp_embd();
+        if d.embd_scale {
+            inp = self.g.like(Op::Scale, inp, &[]);
+        }
+        if d.embd_norm {
+            inp = self.norm_with(inp, Op::Norm, true, true);
+        }
+        if let (true, Some(pos)) = (d.pos_embd, self.inp_pos) {
+            let table = w(&mut self.g, d.n_embd, d.ub);
+            let rows = self
+                .g
+                .op(Op::GetRows, Ty::F32, [d.n_embd, d.ub, 1, 1], &[table, pos]);
+            inp = self.g.like(Op::Add, inp, &[rows]);
+        }
+        inp
+    }
+
+    /// Attention and the FFN side by side ([`Parallel`]): `command-r.cpp:46-144`,
+    /// `cohere2.cpp:50-159`, `phi2.cpp`, `falcon.cpp`, `gptneox.cpp` (`use_par_res`),
+    /// `plamo.cpp`. The last layer keeps the output rows of what the rest of the layer reads.
+    fn parallel(&mut self, style: Parallel) {
+        let d = self.d;
+        let mut inp = self.embeddings();
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         let ne = [d.n_embd, d.ub, 1, 1];
         for (il, l) in d.layers.iter().enumerate() {
-            let mut ffn_inp = self.layer_norm(inp);
-            let qkv = self.qkv_roped(ffn_inp, l, false);
+            let mut normed = self.layer_norm(inp);
+            // falcon.cpp:79-88: Falcon-40B's second norm feeds attention.
+            let attn_in = if d.attn_norm_2 {
+                self.layer_norm(inp)
+            } else {
+                normed
+            };
+            let qkv = self.qkv_roped(attn_in, l, d.q_scale);
             let mut cur = self.attn(qkv, l);
             if il + 1 == n {
                 cur = self.g.op(Op::GetRows, Ty::F32, ne, &[cur, out_ids]);
                 inp = self.g.op(Op::GetRows, Ty::F32, ne, &[inp, out_ids]);
-                ffn_inp = self.g.op(Op::GetRows, Ty::F32, ne, &[ffn_inp, out_ids]);
+                normed = self.g.op(Op::GetRows, Ty::F32, ne, &[normed, out_ids]);
             }
             let attn_out = cur;
-            let cur = self.ffn(ffn_inp, l);
-            let cur = self.g.like(Op::Add, cur, &[inp]);
-            inp = self.g.like(Op::Add, cur, &[attn_out]);
+            inp = match style {
+                // cohere2.cpp:120-132: ffn(norm) + input + attention.
+                Parallel::Cohere => {
+                    let f = self.ffn(normed, l);
+                    let f = self.g.like(Op::Add, f, &[inp]);
+                    self.g.like(Op::Add, f, &[attn_out])
+                }
+                // gptneox.cpp:143-172: ffn(ffn_norm(input)) + input + attention.
+                Parallel::NeoX => {
+                    let x = self.layer_norm(inp);
+                    let f = self.ffn(x, l);
+                    let f = self.g.like(Op::Add, f, &[inp]);
+                    self.g.like(Op::Add, f, &[attn_out])
+                }
+                // falcon.cpp:121-135, plamo.cpp:97-112: ffn(norm) + attention + input.
+                Parallel::Falcon => {
+                    let f = self.ffn(normed, l);
+                    let f = self.g.like(Op::Add, f, &[attn_out]);
+                    self.g.like(Op::Add, f, &[inp])
+                }
+                // phi2.cpp:108-117: attention + ffn(norm) + input.
+                Parallel::Phi2 => {
+                    let f = self.ffn(normed, l);
+                    let a = self.g.like(Op::Add, attn_out, &[f]);
+                    self.g.like(Op::Add, a, &[inp])
+                }
+            };
         }
         self.head(inp);
     }
@@ -789,12 +866,7 @@ impl<'d> Builder<'d> {
     /// scaled as `gemma.cpp` does.
     fn standard(&mut self) {
         let d = self.d;
-        let embd = self.inp_embd();
-        let mut inp = if d.embd_scale {
-            self.g.like(Op::Scale, embd, &[])
-        } else {
-            embd
-        };
+        let mut inp = self.embeddings();
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
@@ -902,6 +974,13 @@ fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
 /// file has `output_norm.bias`.
 const LAYER_NORM: &[&str] = &[
     "orion",
+    "phi2",
+    "falcon",
+    "gptneox",
+    "gpt2",
+    "starcoder",
+    "bloom",
+    "mpt",
     "dbrx",
     "command-r",
     "cohere2",
@@ -926,8 +1005,14 @@ pub(crate) fn decoder(
     o: &super::MemoryOptions,
 ) -> Option<Decoder> {
     use ggufscope_gguf::GgmlType;
-    let family = Family::of(&l.arch)?;
     let arch = l.arch.as_str();
+    let family = match Family::of(arch)? {
+        // gptneox.cpp:178-195: without `use_par_res` the layers are sequential.
+        Family::Parallel(Parallel::NeoX) if l.hparams.int("use_par_res") == Some(0) => {
+            Family::Llama
+        }
+        f => f,
+    };
     let streams = if o.kv_unified { 1 } else { o.n_parallel.max(1) };
     let plain_cache = |t: GgmlType| matches!(t, GgmlType::F16 | GgmlType::BF16);
     if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 || n_kv == 0 {
@@ -1141,11 +1226,30 @@ pub(crate) fn decoder(
     }
     // baichuan.cpp: RoPE and its position input for the 7B type only (32 layers; the others
     // use ALiBi, the same shapes); refact.cpp and jais.cpp: ALiBi, no position input.
+    let global = |suffix: &str| {
+        l.tensors
+            .iter()
+            .any(|t| t.created && t.layer < 0 && t.name.ends_with(suffix))
+    };
+    // bloom.cpp and mpt.cpp: ALiBi, a position input only for mpt's learned positions;
+    // gpt2.cpp and starcoder.cpp: learned positions, no RoPE.
+    let pos_embd = matches!(arch, "gpt2" | "starcoder" | "mpt") && global("position_embd.weight");
     let pos_input = match arch {
         "baichuan" => n_layer == 32,
-        "refact" | "jais" => false,
+        "refact" | "jais" | "bloom" => false,
+        "mpt" => pos_embd,
         _ => true,
     };
+    if matches!(arch, "gpt2" | "starcoder" | "bloom" | "mpt") {
+        for x in &mut layers {
+            x.rope = false;
+        }
+    }
+    // mpt.cpp:105-116 (Q/K norms reshaping views) and its activation scales
+    // (`ffn.act`, a division) are not written here.
+    if arch == "mpt" && (has(0, ".attn_q_norm.weight") || has(0, ".ffn.act")) {
+        return None;
+    }
     // stablelm.cpp:124-138: without `ffn_norm` (StableLM-2-12B) attention and the FFN run in
     // parallel; nanbeige.cpp:20-31,164-171: looped layers add norms between the loops;
     // granite.cpp (minicpm's graph) without RoPE on layer 0 builds no position input.
@@ -1187,11 +1291,6 @@ pub(crate) fn decoder(
     if family == Family::PostNorm && layers.iter().any(|x| x.fused_qkv) {
         return None;
     }
-    let global = |suffix: &str| {
-        l.tensors
-            .iter()
-            .any(|t| t.created && t.layer < 0 && t.name.ends_with(suffix))
-    };
     Some(Decoder {
         family,
         n_embd,
@@ -1227,11 +1326,14 @@ pub(crate) fn decoder(
         },
         pre_norm: family != Family::PostNorm,
         post_norm: family == Family::PostNorm || matches!(arch, "gemma2" | "gemma3" | "glm4"),
+        embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
+        pos_embd,
+        attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
         embd_scale: family == Family::Gemma
             || l.hparams
                 .float("f_embedding_scale")
                 .is_some_and(|v| v != 0.0),
-        q_scale: family == Family::Gemma,
+        q_scale: family == Family::Gemma || arch == "phi2",
         pos_input,
         // `llama_model_rope_type` (src/llama-model.cpp:3187-3204): the sectioned RoPE always
         // for the Qwen VL graphs and paddleocr, with `rope_sections` set (`use_mrope`,
@@ -1249,7 +1351,7 @@ pub(crate) fn decoder(
             && l.hparams
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
-        output_bias: matches!(arch, "qwen2" | "phi3") && global("output.bias"),
+        output_bias: matches!(arch, "qwen2" | "phi3" | "phi2") && global("output.bias"),
         norm_bias: (arch == "phi3" || LAYER_NORM.contains(&arch)) && global("output_norm.bias"),
         norm_weight: arch != "olmo",
         n_kv_swa: if family == Family::Llama {
@@ -1261,7 +1363,7 @@ pub(crate) fn decoder(
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
-        logit_scale: family == Family::Parallel
+        logit_scale: matches!(arch, "command-r" | "cohere2")
             && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
