@@ -40,7 +40,8 @@ pub enum Family {
     /// norms after attention and the FFN), `qwen2vl.cpp`, `paddleocr.cpp`, `qwen3vl.cpp` and
     /// `hunyuan-vl.cpp` (the sectioned RoPE, Q/K norms before or after it), `gpt2.cpp`,
     /// `starcoder.cpp` and `mpt.cpp` (learned positions), `bloom.cpp` (normed embeddings,
-    /// ALiBi),
+    /// ALiBi), `openai-moe.cpp` (gpt-oss: iSWA, attention sinks, biased experts with SwiGLU-OAI,
+    /// the output rows kept after the last layer),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -89,7 +90,7 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" => Some(Family::Llama),
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -235,6 +236,9 @@ pub struct Decoder {
     pub final_softcap: bool,
     /// The logits scaled (`f_logit_scale` set: `ggml_scale`, in place; cohere2.cpp:151-153).
     pub logit_scale: bool,
+    /// The last layer computes every token, and the output rows are kept after it
+    /// (openai-moe.cpp:117-159 without `embeddings_nextn_masked`).
+    pub rows_after_layers: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -878,7 +882,7 @@ impl<'d> Builder<'d> {
             };
             let qkv = self.qkv_roped(cur, l, d.q_scale);
             let mut cur = self.attn(qkv, l);
-            if il + 1 == n {
+            if il + 1 == n && !d.rows_after_layers {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
             }
             if d.post_norm {
@@ -898,6 +902,17 @@ impl<'d> Builder<'d> {
                 cur = self.norm(cur, d.norm, false);
             }
             inp = self.g.like(Op::Add, cur, &[ffn_inp]);
+        }
+        if d.rows_after_layers {
+            // openai-moe.cpp:155-159: the last layer's output is `t_h_nextn` (an output), its
+            // output rows kept before the final norm.
+            self.g.output(inp);
+            inp = self.g.op(
+                Op::GetRows,
+                Ty::F32,
+                [d.n_embd, d.ub, 1, 1],
+                &[inp, out_ids],
+            );
         }
         self.head(inp);
     }
@@ -966,9 +981,19 @@ fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
             SharedKind::Add,
         ),
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
+        "gpt-oss" => Some(MoeConfig {
+            gating: Gating::SoftmaxWeight,
+            norm_w: false,
+            shared: SharedKind::None,
+            biases: true,
+        }),
         _ => None,
     }
 }
+
+/// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
+const ISWA: &[&str] = &["gpt-oss"];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
@@ -1080,7 +1105,7 @@ pub(crate) fn decoder(
     for x in l.layers.iter().take(n_layer) {
         // Attention layers only: a recurrent or sliding-window layer is another graph.
         // Sliding-window layers only in the graphs written with the iSWA input.
-        let swa_ok = family != Family::Llama && n_kv_swa.is_some();
+        let swa_ok = (family != Family::Llama || ISWA.contains(&arch)) && n_kv_swa.is_some();
         if x.is_recurrent || (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
@@ -1354,7 +1379,7 @@ pub(crate) fn decoder(
         output_bias: matches!(arch, "qwen2" | "phi3" | "phi2") && global("output.bias"),
         norm_bias: (arch == "phi3" || LAYER_NORM.contains(&arch)) && global("output_norm.bias"),
         norm_weight: arch != "olmo",
-        n_kv_swa: if family == Family::Llama {
+        n_kv_swa: if family == Family::Llama && !ISWA.contains(&arch) {
             None
         } else {
             n_kv_swa
@@ -1363,6 +1388,7 @@ pub(crate) fn decoder(
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
+        rows_after_layers: arch == "gpt-oss",
         logit_scale: matches!(arch, "command-r" | "cohere2")
             && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
