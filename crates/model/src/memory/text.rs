@@ -41,7 +41,9 @@ pub enum Family {
     /// `hunyuan-vl.cpp` (the sectioned RoPE, Q/K norms before or after it), `gpt2.cpp`,
     /// `starcoder.cpp` and `mpt.cpp` (learned positions), `bloom.cpp` (normed embeddings,
     /// ALiBi), `openai-moe.cpp` (gpt-oss: iSWA, attention sinks, biased experts with SwiGLU-OAI,
-    /// the output rows kept after the last layer),
+    /// the output rows kept after the last layer), `deepseek2.cpp` with MLA (the absorbed
+    /// latent attention over a K-only cache, a fused gate/up expert product where the file has
+    /// one; expert groups are not written here),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -90,7 +92,7 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" => Some(Family::Llama),
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -129,9 +131,26 @@ pub struct Layer {
     /// No FFN weights: `build_ffn` with null products is its activation alone (refact.cpp
     /// with experts, which its graph does not read).
     pub ffn_none: bool,
+    /// Multi-head latent attention with the absorbed products (deepseek2.cpp:494-566) instead
+    /// of Q, K and V heads.
+    pub mla: Option<Mla>,
     /// One `ffn_up` product `2 n_ff` wide halved by `ggml_swiglu` (`LLM_FFN_SWIGLU`,
     /// chatglm.cpp:128-133, glm4.cpp:154-158).
     pub ffn_fused_up: bool,
+}
+
+/// The widths of a multi-head latent attention layer (deepseek2.cpp:65-111).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mla {
+    /// `q_lora_rank` (`wq_a`, `wq_b`), or `None` for one `wq` (the lite form).
+    pub q_lora: Option<u64>,
+    pub kv_lora: u64,
+    /// The roped part of a head (`n_rot`).
+    pub rope: u64,
+    /// The unroped part of a Q/K head (`n_embd_head_k_mla - n_rot`).
+    pub nope: u64,
+    /// A V head after decompression (`n_embd_head_v_mla`).
+    pub head_v: u64,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374).
@@ -450,6 +469,118 @@ impl<'d> Builder<'d> {
             q = self.g.like(Op::Scale, q, &[]);
         }
         (q, k, v, l.fused_qkv)
+    }
+
+    /// deepseek2.cpp:494-566 with `is_mla`: the compressed KV and its roped part from one
+    /// product, Q's unroped part absorbed into the latent space (`wk_b`), Q and K concatenated,
+    /// V a view of the K-only cache (`build_attn(llm_graph_input_attn_k *)`,
+    /// src/llama-graph.cpp:2981-3032), decompressed by `wv_b` after attention
+    /// (`build_attn_mha`'s `v_mla`, 2680-2693 and 2734-2738), then the output product.
+    fn attn_mla(&mut self, cur: Id, l: &Layer, m: Mla) -> Id {
+        let d = self.d;
+        let (ub, n_head) = (d.ub, l.n_head);
+        let hk = m.nope.saturating_add(m.rope);
+        let q = match m.q_lora {
+            Some(r) => {
+                let q = self.linear(cur, r, false);
+                let q = self.norm(q, Op::RmsNorm, false);
+                self.linear(q, n_head.saturating_mul(hk), false)
+            }
+            None => self.linear(cur, n_head.saturating_mul(hk), false),
+        };
+        let q = self.g.reshape(q, [hk, n_head, ub, 1]);
+        let kr = m.kv_lora.saturating_add(m.rope);
+        let kv_pe = self.linear(cur, kr, false);
+        let row = 4u64.saturating_mul(kr);
+        let kv_cmpr = self.g.view(
+            kv_pe,
+            [m.kv_lora, ub, 1, 1],
+            [4, row, row.saturating_mul(ub), row.saturating_mul(ub)],
+            0,
+        );
+        let k_pe = self.g.view(
+            kv_pe,
+            [m.rope, 1, ub, 1],
+            [4, row, row, row.saturating_mul(ub)],
+            m.kv_lora.saturating_mul(4),
+        );
+        let pos = self.inp_pos;
+        let rope = |g: &mut Graph, x: Id| match pos {
+            Some(p) => g.like(Op::Rope, x, &[p]),
+            None => x,
+        };
+        let k_pe = rope(&mut self.g, k_pe);
+        let kv_cmpr = self.norm(kv_cmpr, Op::RmsNorm, false);
+        let qs = nb(4, [hk, n_head, ub, 1]);
+        let q_nope = self.g.view(q, [m.nope, n_head, ub, 1], qs, 0);
+        let q_pe = self
+            .g
+            .view(q, [m.rope, n_head, ub, 1], qs, m.nope.saturating_mul(4));
+        let q_pe = rope(&mut self.g, q_pe);
+        let q_nope = self.g.permute(q_nope, [0, 2, 1, 3]);
+        let wk_b = self.g.weight(Ty::F16, [m.nope, m.kv_lora, n_head, 1]);
+        let absorbed = self.g.mul_mat(wk_b, q_nope);
+        let absorbed = self.g.permute(absorbed, [0, 2, 1, 3]);
+        let mut q_cur = self
+            .g
+            .op(Op::Concat, Ty::F32, [kr, n_head, ub, 1], &[absorbed, q_pe]);
+        let kv3 = self.g.reshape(kv_cmpr, [m.kv_lora, 1, ub, 1]);
+        let k_cur = self.g.op(Op::Concat, Ty::F32, [kr, 1, ub, 1], &[kv3, k_pe]);
+        let v_cur = kv3;
+        if let Some(scale) = self.attn_scale {
+            q_cur = self.g.like(Op::Mul, q_cur, &[scale]);
+        }
+        // build_attn: Q, V, K expanded in that order, K stored.
+        self.g.expand(q_cur);
+        self.g.expand(v_cur);
+        self.g.expand(k_cur);
+        let c = self.caches[0];
+        let (n_kv, fa) = (c.n_kv, d.flash_attn);
+        let k_cache = self.g.weight(Ty::F16, [kr, n_kv, 1, 1]);
+        let k_rows = self.g.view(k_cur, [kr, ub, 1, 1], nb(4, [kr, ub, 1, 1]), 0);
+        let st = self.g.set_rows(k_cache, k_rows, c.k_idxs);
+        self.g.expand(st);
+        let ks = nb(2, [kr, 1, n_kv, 1]);
+        let kk = self.g.view(k_cache, [kr, 1, n_kv, 1], ks, 0);
+        let vv = self.g.view(kk, [m.kv_lora, 1, n_kv, 1], ks, 0);
+        let q4 = self
+            .g
+            .view(q_cur, [kr, n_head, ub, 1], nb(4, [kr, n_head, ub, 1]), 0);
+        let qp = self.g.permute(q4, [0, 2, 1, 3]);
+        let kp = self.g.permute(kk, [0, 2, 1, 3]);
+        let vp = self.g.permute(vv, [0, 2, 1, 3]);
+        let wv_b = self.g.weight(Ty::F16, [m.kv_lora, m.head_v, n_head, 1]);
+        let out = if fa {
+            let o = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [m.kv_lora, n_head, ub, 1],
+                &[qp, kp, vp, c.mask],
+            );
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.mul_mat(wv_b, o);
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.cont(o);
+            self.g
+                .reshape(o, [m.head_v.saturating_mul(n_head), ub, 1, 1])
+        } else {
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.like(Op::SoftMax, kq, &[c.mask]);
+            // V is not stored transposed: made contiguous transposed (f16).
+            let vt = self.g.transpose(vp);
+            let vt = self.g.cont(vt);
+            let kqv = self.g.mul_mat(vt, kq);
+            let kqv = self.g.mul_mat(wv_b, kqv);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            self.g.op(
+                Op::Cont,
+                Ty::F32,
+                [m.head_v.saturating_mul(n_head), ub, 1, 1],
+                &[p],
+            )
+        };
+        self.g.expand(out);
+        self.linear(out, d.n_embd, false)
     }
 
     /// `build_attn` with a KV cache: the stores into the cache, attention over its cells
@@ -880,8 +1011,13 @@ impl<'d> Builder<'d> {
             } else {
                 inp
             };
-            let qkv = self.qkv_roped(cur, l, d.q_scale);
-            let mut cur = self.attn(qkv, l);
+            let mut cur = match l.mla {
+                Some(m) => self.attn_mla(cur, l, m),
+                None => {
+                    let qkv = self.qkv_roped(cur, l, d.q_scale);
+                    self.attn(qkv, l)
+                }
+            };
             if il + 1 == n && !d.rows_after_layers {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
             }
@@ -925,6 +1061,8 @@ struct MoeConfig {
     shared: SharedKind,
     /// Router and expert biases (`build_moe_ffn`'s biased overload).
     biases: bool,
+    /// The graph passes a fused `ffn_gate_up_exps` where the file has one.
+    fused_gate_up: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -941,7 +1079,12 @@ enum SharedKind {
 /// The `build_moe_ffn` arguments of the graphs replayed here: the gating function and
 /// `norm_w` each passes (a constant, or `expert_gating_func` / `expert_weights_norm` from the
 /// file), and its shared experts.
-fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
+fn moe_config(
+    arch: &str,
+    h: &crate::table::Hparams,
+    n_layer: usize,
+    n_vocab: u64,
+) -> Option<MoeConfig> {
     let from_file = || match h.int("expert_gating_func") {
         Some(1) => Some(Gating::Softmax),
         Some(2) => Some(Gating::Sigmoid),
@@ -955,6 +1098,7 @@ fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
             norm_w,
             shared,
             biases: false,
+            fused_gate_up: false,
         })
     };
     use Gating::Softmax;
@@ -987,6 +1131,23 @@ fn moe_config(arch: &str, h: &crate::table::Hparams) -> Option<MoeConfig> {
             norm_w: false,
             shared: SharedKind::None,
             biases: true,
+            fused_gate_up: false,
+        }),
+        // deepseek2.cpp:586-611 (the gating default of :21-28: sigmoid for the 47/48-layer,
+        // 154,880-token GLM-4.7-Flash files, else softmax).
+        "deepseek2" => Some(MoeConfig {
+            gating: from_file().unwrap_or_else(|| {
+                let glm = matches!(n_layer, 47 | 48) && n_vocab == 154_880;
+                if glm {
+                    Gating::Sigmoid
+                } else {
+                    Gating::Softmax
+                }
+            }),
+            norm_w: norm_from_file,
+            shared: SharedKind::Add,
+            biases: false,
+            fused_gate_up: true,
         }),
         _ => None,
     }
@@ -1130,13 +1291,14 @@ pub(crate) fn decoder(
             && has(x.index, "_exps.weight")
         {
             let n_used = u(x.n_expert_used)?;
-            let cfg = moe_config(arch, &l.hparams)?;
+            let cfg = moe_config(arch, &l.hparams, n_layer, n_vocab)?;
             // Expert biases, a fused gate/up product and a router bias only where the graph
             // reads them; every routed layer needs its up and down experts.
             let biased = has(x.index, "_exps.bias") || has(x.index, ".ffn_gate_inp.bias");
+            let fused_gate_up = has(x.index, ".ffn_gate_up_exps.weight");
             if biased != cfg.biases
-                || has(x.index, ".ffn_gate_up_exps.weight")
-                || !has(x.index, ".ffn_up_exps.weight")
+                || (fused_gate_up && !cfg.fused_gate_up)
+                || !(fused_gate_up || has(x.index, ".ffn_up_exps.weight"))
                 || !has(x.index, ".ffn_down_exps.weight")
                 || n_used > n_expert
                 || family != Family::Llama
@@ -1167,8 +1329,8 @@ pub(crate) fn decoder(
                 gating: cfg.gating,
                 router_bias: has(x.index, ".ffn_gate_inp.bias"),
                 probs_bias: has(x.index, ".exp_probs_b.bias"),
-                gate: has(x.index, ".ffn_gate_exps.weight"),
-                fused_gate_up: false,
+                gate: fused_gate_up || has(x.index, ".ffn_gate_exps.weight"),
+                fused_gate_up,
                 exps_bias: [
                     has(x.index, ".ffn_up_exps.bias"),
                     has(x.index, ".ffn_gate_exps.bias"),
@@ -1181,7 +1343,28 @@ pub(crate) fn decoder(
         } else {
             None
         };
+        // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`); its widths from the products.
+        let mla = if arch == "deepseek2" {
+            let kr = u(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
+            let kv_lora = u(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
+            let nope = u(dim(x.index, ".attn_k_b.weight", 0)?)?;
+            let head_v = u(dim(x.index, ".attn_v_b.weight", 1)?)?;
+            let q_lora = match dim(x.index, ".attn_q_a.weight", 1) {
+                Some(r) => Some(u(r)?),
+                None => None,
+            };
+            Some(Mla {
+                q_lora,
+                kv_lora,
+                rope: kr.checked_sub(kv_lora).filter(|&r| r > 0)?,
+                nope,
+                head_v,
+            })
+        } else {
+            None
+        };
         layers.push(Layer {
+            mla,
             n_head: u(x.n_head)?,
             n_head_kv: u(x.n_head_kv)?,
             head_k: u(x.n_embd_head_k)?,
@@ -1372,7 +1555,7 @@ pub(crate) fn decoder(
         } else {
             1
         },
-        attn_temp: arch == "mistral3"
+        attn_temp: matches!(arch, "mistral3" | "deepseek2")
             && l.hparams
                 .float("f_attn_temp_scale")
                 .is_some_and(|v| v != 0.0),
