@@ -43,7 +43,9 @@ pub enum Family {
     /// ALiBi), `openai-moe.cpp` (gpt-oss: iSWA, attention sinks, biased experts with SwiGLU-OAI,
     /// the output rows kept after the last layer), `deepseek2.cpp` with MLA (the absorbed
     /// latent attention over a K-only cache, a fused gate/up expert product where the file has
-    /// one; expert groups are not written here),
+    /// one; expert groups are not written here), `llama4.cpp` (chunked iSWA, layers without
+    /// RoPE scaled by the temperature input, weightless Q/K norms, experts selected on the raw
+    /// logits with the weights applied to their input),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -92,7 +94,9 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" => Some(Family::Llama),
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" => {
+                Some(Family::Llama)
+            }
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -178,6 +182,9 @@ pub struct Moe {
     pub scale: bool,
     /// Shared experts beside the routed ones.
     pub shared: Option<Shared>,
+    /// llama4 (src/llama-graph.cpp:2086-2088, 2173-2178): the raw logits select, and the
+    /// weights scale the (repeated) input instead of the experts' output.
+    pub llama4: bool,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -218,6 +225,10 @@ pub struct Decoder {
     pub qk_norm: bool,
     /// The Q/K norms after RoPE instead (maincoder.cpp).
     pub qk_norm_after_rope: bool,
+    /// The Q/K norms without a weight (llama4.cpp's L2 norm).
+    pub qk_norm_weightless: bool,
+    /// The temperature scales Q on the layers without RoPE only (llama4.cpp).
+    pub attn_temp_nope: bool,
     /// The layer norms' op: `RmsNorm` (`LLM_NORM_RMS`) or `Norm` (`LLM_NORM`: orion).
     pub norm: Op,
     /// A norm before attention and before the FFN (all but [`Family::PostNorm`]).
@@ -458,11 +469,17 @@ impl<'d> Builder<'d> {
             if let (true, Some(pos)) = (l.rope, self.inp_pos) {
                 *x = self.g.like(Op::Rope, *x, &[pos]);
             }
-            if after {
-                *x = self.norm(*x, self.d.norm, false);
+            // llama4.cpp:180-186: weightless, and on the roped layers only.
+            if after && l.rope {
+                *x = if self.d.qk_norm_weightless {
+                    self.g.like(Op::RmsNorm, *x, &[])
+                } else {
+                    self.norm(*x, self.d.norm, false)
+                };
             }
         }
-        if let Some(scale) = self.attn_scale {
+        // llama4.cpp:160-162 scales Q by the temperature on the layers without RoPE only.
+        if let (Some(scale), true) = (self.attn_scale, !self.d.attn_temp_nope || !l.rope) {
             q = self.g.like(Op::Mul, q, &[scale]);
         }
         if q_scale {
@@ -744,7 +761,9 @@ impl<'d> Builder<'d> {
             Gating::Sigmoid => g.like(Op::Unary, logits, &[]),
             Gating::SoftmaxWeight => logits,
         };
-        let selection = if m.probs_bias {
+        let selection = if m.llama4 {
+            logits
+        } else if m.probs_bias {
             let b = g.weight(Ty::F32, [m.n_expert, 1, 1, 1]);
             g.like(Op::Add, probs, &[b])
         } else {
@@ -780,7 +799,11 @@ impl<'d> Builder<'d> {
             weights = g.like(Op::Scale, weights, &[]);
         }
         g.expand(weights);
-        let cur3 = g.reshape(cur, [n_embd, 1, ub, 1]);
+        let mut cur3 = g.reshape(cur, [n_embd, 1, ub, 1]);
+        if m.llama4 {
+            let rep = g.op(Op::Other, Ty::F32, [n_embd, m.n_used, ub, 1], &[cur3]);
+            cur3 = g.like(Op::Mul, rep, &[weights]);
+        }
         // `build_lora_mm_id` and, with a bias, `ggml_add_id` (an in-place-able add).
         let mm_id = |g: &mut Graph, rows: u64, cols: u64, x: Id, bias: bool| {
             let a = g.weight(Ty::F16, [cols, rows, m.n_expert, 1]);
@@ -813,8 +836,10 @@ impl<'d> Builder<'d> {
                 g.like(Op::Unary, up, &[])
             }
         };
-        let experts = mm_id(g, n_embd, m.n_ff, act, m.exps_bias[2]);
-        let experts = g.like(Op::Mul, experts, &[weights]);
+        let mut experts = mm_id(g, n_embd, m.n_ff, act, m.exps_bias[2]);
+        if !m.llama4 {
+            experts = g.like(Op::Mul, experts, &[weights]);
+        }
         g.expand(experts);
         let row = nb(4, [n_embd, m.n_used, ub, 1]);
         let mut out = None;
@@ -1125,6 +1150,8 @@ fn moe_config(
             SharedKind::Add,
         ),
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        // llama4.cpp:219-241.
+        "llama4" => c(Gating::Sigmoid, false, SharedKind::Add),
         // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
         "gpt-oss" => Some(MoeConfig {
             gating: Gating::SoftmaxWeight,
@@ -1154,7 +1181,7 @@ fn moe_config(
 }
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
-const ISWA: &[&str] = &["gpt-oss"];
+const ISWA: &[&str] = &["gpt-oss", "llama4"];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
@@ -1339,6 +1366,7 @@ pub(crate) fn decoder(
                 norm_w: cfg.norm_w,
                 scale: w_scale != 0.0 && w_scale != 1.0,
                 shared,
+                llama4: arch == "llama4",
             })
         } else {
             None
@@ -1413,6 +1441,13 @@ pub(crate) fn decoder(
     if arch == "exaone4" && layers.iter().any(|x| x.swa) {
         for x in &mut layers {
             x.rope = x.swa;
+        }
+    }
+    // llama4.cpp:143-144: no RoPE on every `n_no_rope_layer_step`-th layer.
+    if arch == "llama4" {
+        let step = l.hparams.int("n_no_rope_layer_step").unwrap_or(0);
+        for (il, x) in layers.iter_mut().enumerate() {
+            x.rope = step > 0 && (il as i64 + 1) % step != 0;
         }
     }
     // cohere2.cpp:88-100: RoPE on the sliding layers only; its graph is the iSWA form.
@@ -1509,24 +1544,28 @@ pub(crate) fn decoder(
         qk_norm: matches!(
             arch,
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
-        ) || (matches!(
-            arch,
-            "command-r"
-                | "stablelm"
-                | "hunyuan-dense"
-                | "olmoe"
-                | "hunyuan-moe"
-                | "dots1"
-                | "minimax-m2"
-                | "glm4moe"
-                | "qwen3vl"
-                | "qwen3vlmoe"
-                | "hunyuan_vl"
-        ) && has(0, ".attn_q_norm.weight")),
-        qk_norm_after_rope: matches!(
-            arch,
-            "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl"
-        ),
+        ) || (arch == "llama4" && l.hparams.int("use_kq_norm").is_some_and(|v| v != 0))
+            || (matches!(
+                arch,
+                "command-r"
+                    | "stablelm"
+                    | "hunyuan-dense"
+                    | "olmoe"
+                    | "hunyuan-moe"
+                    | "dots1"
+                    | "minimax-m2"
+                    | "glm4moe"
+                    | "qwen3vl"
+                    | "qwen3vlmoe"
+                    | "hunyuan_vl"
+            ) && has(0, ".attn_q_norm.weight")),
+        qk_norm_weightless: arch == "llama4",
+        attn_temp_nope: arch == "llama4",
+        qk_norm_after_rope: arch == "llama4"
+            || matches!(
+                arch,
+                "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl"
+            ),
         norm: if LAYER_NORM.contains(&arch) {
             Op::Norm
         } else {
@@ -1555,10 +1594,11 @@ pub(crate) fn decoder(
         } else {
             1
         },
-        attn_temp: matches!(arch, "mistral3" | "deepseek2")
-            && l.hparams
-                .float("f_attn_temp_scale")
-                .is_some_and(|v| v != 0.0),
+        attn_temp: arch == "llama4"
+            || (matches!(arch, "mistral3" | "deepseek2")
+                && l.hparams
+                    .float("f_attn_temp_scale")
+                    .is_some_and(|v| v != 0.0)),
         output_bias: matches!(arch, "qwen2" | "phi3" | "phi2") && global("output.bias"),
         norm_bias: (arch == "phi3" || LAYER_NORM.contains(&arch)) && global("output_norm.bias"),
         norm_weight: arch != "olmo",
