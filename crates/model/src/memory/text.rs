@@ -45,7 +45,8 @@ pub enum Family {
     /// latent attention over a K-only cache, a fused gate/up expert product where the file has
     /// one; expert groups are not written here), `llama4.cpp` (chunked iSWA, layers without
     /// RoPE scaled by the temperature input, weightless Q/K norms, experts selected on the raw
-    /// logits with the weights applied to their input),
+    /// logits with the weights applied to their input), `exaone-moe.cpp` (iSWA, RoPE on the
+    /// sliding layers only, leading dense layers),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -94,7 +95,7 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" => {
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe" => {
                 Some(Family::Llama)
             }
             "phi3" => Some(Family::Phi3),
@@ -1150,6 +1151,8 @@ fn moe_config(
             SharedKind::Add,
         ),
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        // exaone-moe.cpp:188-213.
+        "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // llama4.cpp:219-241.
         "llama4" => c(Gating::Sigmoid, false, SharedKind::Add),
         // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
@@ -1181,7 +1184,7 @@ fn moe_config(
 }
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
-const ISWA: &[&str] = &["gpt-oss", "llama4"];
+const ISWA: &[&str] = &["gpt-oss", "llama4", "exaone-moe"];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
@@ -1411,8 +1414,8 @@ pub(crate) fn decoder(
                 has(x.index, ".attn_q.bias") || has(x.index, ".attn_qkv.bias"),
                 has(x.index, ".attn_k.bias"),
                 has(x.index, ".attn_v.bias"),
-                // ernie4-5-moe.cpp:51 passes no `wo_b`.
-                has(x.index, ".attn_output.bias") && arch != "ernie4_5-moe",
+                // ernie4-5-moe.cpp:51 and exaone-moe.cpp pass no `wo_b`.
+                has(x.index, ".attn_output.bias") && !matches!(arch, "ernie4_5-moe" | "exaone-moe"),
             ],
             ffn_bias: [
                 has(x.index, ".ffn_up.bias"),
@@ -1450,8 +1453,12 @@ pub(crate) fn decoder(
             x.rope = step > 0 && (il as i64 + 1) % step != 0;
         }
     }
-    // cohere2.cpp:88-100: RoPE on the sliding layers only; its graph is the iSWA form.
-    if arch == "cohere2" {
+    // cohere2.cpp:88-100, exaone-moe.cpp:150-156: RoPE on the sliding layers only; their
+    // graphs are the iSWA form (as gpt-oss's; llama4's without a window is not).
+    if ISWA.contains(&arch) && arch != "llama4" && n_kv_swa.is_none() {
+        return None;
+    }
+    if matches!(arch, "cohere2" | "exaone-moe") {
         n_kv_swa?;
         for x in &mut layers {
             x.rope = x.swa;
@@ -1558,6 +1565,7 @@ pub(crate) fn decoder(
                     | "qwen3vl"
                     | "qwen3vlmoe"
                     | "hunyuan_vl"
+                    | "exaone-moe"
             ) && has(0, ".attn_q_norm.weight")),
         qk_norm_weightless: arch == "llama4",
         attn_temp_nope: arch == "llama4",
