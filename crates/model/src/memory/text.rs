@@ -46,7 +46,8 @@ pub enum Family {
     /// one; expert groups are not written here), `llama4.cpp` (chunked iSWA, layers without
     /// RoPE scaled by the temperature input, weightless Q/K norms, experts selected on the raw
     /// logits with the weights applied to their input), `exaone-moe.cpp` (iSWA, RoPE on the
-    /// sliding layers only, leading dense layers),
+    /// sliding layers only, leading dense layers), `cohere2moe.cpp` (the parallel block with
+    /// experts, their shared expert's sum halved, the output rows kept after the final norm),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -101,7 +102,7 @@ impl Family {
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
-            "command-r" | "cohere2" => Some(Family::Parallel(Parallel::Cohere)),
+            "command-r" | "cohere2" | "cohere2moe" => Some(Family::Parallel(Parallel::Cohere)),
             "phi2" => Some(Family::Parallel(Parallel::Phi2)),
             "falcon" | "plamo" => Some(Family::Parallel(Parallel::Falcon)),
             "gptneox" => Some(Family::Parallel(Parallel::NeoX)),
@@ -209,6 +210,8 @@ pub struct Shared {
     pub sigmoid_gate: bool,
     /// Built before the routed experts, added as `moe + shared` (hunyuan-moe.cpp:138-161).
     pub first: bool,
+    /// The sum halved (`ggml_scale`, cohere2moe.cpp:252-253).
+    pub half: bool,
 }
 
 /// What the reserved graph is built from.
@@ -270,6 +273,8 @@ pub struct Decoder {
     /// The last layer computes every token, and the output rows are kept after it
     /// (openai-moe.cpp:117-159 without `embeddings_nextn_masked`).
     pub rows_after_layers: bool,
+    /// The same, the output rows kept after the final norm (cohere2moe.cpp:208-270).
+    pub rows_after_norm: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -739,6 +744,14 @@ impl<'d> Builder<'d> {
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
     }
 
+    /// The layer's routed experts where it has them, else its dense FFN.
+    fn ffn_or_moe(&mut self, cur: Id, l: &Layer) -> Id {
+        match &l.moe {
+            Some(m) => self.moe(cur, m),
+            None => self.ffn(cur, l),
+        }
+    }
+
     /// `build_moe_ffn` (src/llama-graph.cpp:2007-2374): router logits (and bias), the gating
     /// op, the top `n_used` by `ggml_argsort_top_k` (an argsort and a view) of the (biased)
     /// probabilities, the selected weights (row lookups; a softmax over them, normalised by
@@ -868,7 +881,12 @@ impl<'d> Builder<'d> {
             (Some(_), Some(sh)) => self.g.like(Op::Add, out, &[sh]),
             (Some(sh), None) => {
                 let s = self.shared(cur, sh);
-                self.g.like(Op::Add, out, &[s])
+                let sum = self.g.like(Op::Add, out, &[s]);
+                if sh.half {
+                    self.g.like(Op::Scale, sum, &[])
+                } else {
+                    sum
+                }
             }
             _ => out,
         }
@@ -891,9 +909,20 @@ impl<'d> Builder<'d> {
     }
 
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
-    fn head(&mut self, cur: Id) {
-        let cur = self.layer_norm(cur);
+    fn head(&mut self, cur: Id, out_ids: Id) {
+        let mut cur = self.layer_norm(cur);
         self.g.output(cur);
+        if self.d.rows_after_norm {
+            // cohere2moe.cpp:262-270: the final norm is `t_h_nextn` (an output), its output
+            // rows `t_embd`.
+            cur = self.g.op(
+                Op::GetRows,
+                Ty::F32,
+                [self.d.n_embd, self.d.ub, 1, 1],
+                &[cur, out_ids],
+            );
+            self.g.output(cur);
+        }
         let mut logits = self.linear(cur, self.d.n_vocab, self.d.output_bias);
         if self.d.final_softcap {
             logits = self.g.like(Op::Scale, logits, &[]);
@@ -940,7 +969,7 @@ impl<'d> Builder<'d> {
             let cur = self.linear(act, d.n_embd, l.ffn_bias[2]);
             inp = self.g.like(Op::Add, residual, &[cur]);
         }
-        self.head(inp);
+        self.head(inp, out_ids);
     }
 
     /// The input embeddings and what the graphs do to them before the first layer: scaled
@@ -984,7 +1013,7 @@ impl<'d> Builder<'d> {
             };
             let qkv = self.qkv_roped(attn_in, l, d.q_scale);
             let mut cur = self.attn(qkv, l);
-            if il + 1 == n {
+            if il + 1 == n && !d.rows_after_norm {
                 cur = self.g.op(Op::GetRows, Ty::F32, ne, &[cur, out_ids]);
                 inp = self.g.op(Op::GetRows, Ty::F32, ne, &[inp, out_ids]);
                 normed = self.g.op(Op::GetRows, Ty::F32, ne, &[normed, out_ids]);
@@ -993,32 +1022,32 @@ impl<'d> Builder<'d> {
             inp = match style {
                 // cohere2.cpp:120-132: ffn(norm) + input + attention.
                 Parallel::Cohere => {
-                    let f = self.ffn(normed, l);
+                    let f = self.ffn_or_moe(normed, l);
                     let f = self.g.like(Op::Add, f, &[inp]);
                     self.g.like(Op::Add, f, &[attn_out])
                 }
                 // gptneox.cpp:143-172: ffn(ffn_norm(input)) + input + attention.
                 Parallel::NeoX => {
                     let x = self.layer_norm(inp);
-                    let f = self.ffn(x, l);
+                    let f = self.ffn_or_moe(x, l);
                     let f = self.g.like(Op::Add, f, &[inp]);
                     self.g.like(Op::Add, f, &[attn_out])
                 }
                 // falcon.cpp:121-135, plamo.cpp:97-112: ffn(norm) + attention + input.
                 Parallel::Falcon => {
-                    let f = self.ffn(normed, l);
+                    let f = self.ffn_or_moe(normed, l);
                     let f = self.g.like(Op::Add, f, &[attn_out]);
                     self.g.like(Op::Add, f, &[inp])
                 }
                 // phi2.cpp:108-117: attention + ffn(norm) + input.
                 Parallel::Phi2 => {
-                    let f = self.ffn(normed, l);
+                    let f = self.ffn_or_moe(normed, l);
                     let a = self.g.like(Op::Add, attn_out, &[f]);
                     self.g.like(Op::Add, a, &[inp])
                 }
             };
         }
-        self.head(inp);
+        self.head(inp, out_ids);
     }
 
     /// The pre-norm decoder of `llama_model_llama::graph` (src/models/llama.cpp:110-245) and
@@ -1056,10 +1085,7 @@ impl<'d> Builder<'d> {
             } else {
                 ffn_inp
             };
-            let mut cur = match &l.moe {
-                Some(m) => self.moe(cur, m),
-                None => self.ffn(cur, l),
-            };
+            let mut cur = self.ffn_or_moe(cur, l);
             if d.post_norm {
                 cur = self.norm(cur, d.norm, false);
             }
@@ -1076,7 +1102,7 @@ impl<'d> Builder<'d> {
                 &[inp, out_ids],
             );
         }
-        self.head(inp);
+        self.head(inp, out_ids);
     }
 }
 
@@ -1098,6 +1124,8 @@ enum SharedKind {
     Add,
     /// Built first (hunyuan-moe.cpp:138-161).
     First,
+    /// `(moe + shared) * 0.5` (cohere2moe.cpp:243-254).
+    AddHalf,
     /// Gated by a sigmoid (qwen2moe.cpp:147-166).
     SigmoidGated,
 }
@@ -1151,6 +1179,14 @@ fn moe_config(
             SharedKind::Add,
         ),
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        // cohere2moe.cpp:226-254 (sigmoid unless the file says otherwise, :21-25).
+        "cohere2moe" => Some(MoeConfig {
+            gating: from_file().unwrap_or(Gating::Sigmoid),
+            norm_w: norm_from_file,
+            shared: SharedKind::AddHalf,
+            biases: false,
+            fused_gate_up: true,
+        }),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // llama4.cpp:219-241.
@@ -1184,7 +1220,7 @@ fn moe_config(
 }
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
-const ISWA: &[&str] = &["gpt-oss", "llama4", "exaone-moe"];
+const ISWA: &[&str] = &["gpt-oss", "llama4", "exaone-moe", "cohere2moe"];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
@@ -1331,7 +1367,7 @@ pub(crate) fn decoder(
                 || !(fused_gate_up || has(x.index, ".ffn_up_exps.weight"))
                 || !has(x.index, ".ffn_down_exps.weight")
                 || n_used > n_expert
-                || family != Family::Llama
+                || !matches!(family, Family::Llama | Family::Parallel(_))
             {
                 return None;
             }
@@ -1348,6 +1384,7 @@ pub(crate) fn decoder(
                     n_ff,
                     sigmoid_gate,
                     first: cfg.shared == SharedKind::First,
+                    half: cfg.shared == SharedKind::AddHalf,
                 })
             } else {
                 None
@@ -1454,12 +1491,19 @@ pub(crate) fn decoder(
         }
     }
     // cohere2.cpp:88-100, exaone-moe.cpp:150-156: RoPE on the sliding layers only; their
-    // graphs are the iSWA form (as gpt-oss's; llama4's without a window is not).
-    if ISWA.contains(&arch) && arch != "llama4" && n_kv_swa.is_none() {
+    // graphs are the iSWA form (as gpt-oss's and cohere2moe's; llama4's without a window is
+    // not).
+    if (ISWA.contains(&arch) || arch == "cohere2") && arch != "llama4" && n_kv_swa.is_none() {
         return None;
     }
+    // cohere2moe.cpp:171-196: RoPE on the sliding layers and the leading dense ones.
+    if arch == "cohere2moe" {
+        let lead = l.hparams.int("n_layer_dense_lead").unwrap_or(0);
+        for (il, x) in layers.iter_mut().enumerate() {
+            x.rope = x.swa || (il as i64) < lead;
+        }
+    }
     if matches!(arch, "cohere2" | "exaone-moe") {
-        n_kv_swa?;
         for x in &mut layers {
             x.rope = x.swa;
         }
@@ -1574,7 +1618,10 @@ pub(crate) fn decoder(
                 arch,
                 "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl"
             ),
-        norm: if LAYER_NORM.contains(&arch) {
+        // cohere2moe.cpp:158: LayerNorm unless the file gives an RMS epsilon.
+        norm: if LAYER_NORM.contains(&arch)
+            || (arch == "cohere2moe" && l.hparams.float("f_norm_rms_eps").unwrap_or(0.0) == 0.0)
+        {
             Op::Norm
         } else {
             Op::RmsNorm
@@ -1620,7 +1667,8 @@ pub(crate) fn decoder(
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
         rows_after_layers: arch == "gpt-oss",
-        logit_scale: matches!(arch, "command-r" | "cohere2")
+        rows_after_norm: arch == "cohere2moe",
+        logit_scale: matches!(arch, "command-r" | "cohere2" | "cohere2moe")
             && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
