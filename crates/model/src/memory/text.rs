@@ -48,6 +48,7 @@ pub enum Family {
     /// logits with the weights applied to their input), `exaone-moe.cpp` (iSWA, RoPE on the
     /// sliding layers only, leading dense layers), `cohere2moe.cpp` (the parallel block with
     /// experts, their shared expert's sum halved, the output rows kept after the final norm),
+    /// `smallthinker.cpp` (the router on the layer input, ReGLU experts, layers without RoPE),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -96,9 +97,8 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe" => {
-                Some(Family::Llama)
-            }
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
+            | "smallthinker" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -187,6 +187,8 @@ pub struct Moe {
     /// llama4 (src/llama-graph.cpp:2086-2088, 2173-2178): the raw logits select, and the
     /// weights scale the (repeated) input instead of the experts' output.
     pub llama4: bool,
+    /// The router reads the layer's input (`probs_in`, smallthinker.cpp:109-159).
+    pub router_on_input: bool,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -298,6 +300,8 @@ struct Builder<'d> {
     /// The base cache's and the sliding one's inputs.
     caches: [CacheInputs; 2],
     attn_scale: Option<Id>,
+    /// Router logits the layer computed before its FFN (`probs_in`, smallthinker).
+    router_logits: Option<Id>,
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -364,6 +368,7 @@ impl<'d> Builder<'d> {
             inp_pos,
             caches: [base, swa],
             attn_scale,
+            router_logits: None,
         }
     }
 
@@ -763,9 +768,15 @@ impl<'d> Builder<'d> {
             _ => None,
         };
         let (n_embd, ub) = (self.d.n_embd, self.d.ub);
+        let probs_in = self.router_logits.take();
         let g = &mut self.g;
-        let gate_inp = g.weight(Ty::F16, [n_embd, m.n_expert, 1, 1]);
-        let mut logits = g.mul_mat(gate_inp, cur);
+        let mut logits = match probs_in {
+            Some(p) => p,
+            None => {
+                let gate_inp = g.weight(Ty::F16, [n_embd, m.n_expert, 1, 1]);
+                g.mul_mat(gate_inp, cur)
+            }
+        };
         if m.router_bias {
             let b = g.weight(Ty::F32, [m.n_expert, 1, 1, 1]);
             logits = g.like(Op::Add, logits, &[b]);
@@ -1061,6 +1072,14 @@ impl<'d> Builder<'d> {
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
             let mut inp_sa = inp;
+            // smallthinker.cpp:109: the router reads the layer input, before its norm.
+            let mut probs = match &l.moe {
+                Some(m) if m.router_on_input => {
+                    let gate_inp = self.g.weight(Ty::F16, [d.n_embd, m.n_expert, 1, 1]);
+                    Some(self.g.mul_mat(gate_inp, inp))
+                }
+                _ => None,
+            };
             let cur = if d.pre_norm {
                 self.layer_norm(inp)
             } else {
@@ -1075,6 +1094,10 @@ impl<'d> Builder<'d> {
             };
             if il + 1 == n && !d.rows_after_layers {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
+                probs = probs.map(|p| {
+                    let ne = self.g.ne(p);
+                    self.g.op(Op::GetRows, Ty::F32, ne, &[p, out_ids])
+                });
             }
             if d.post_norm {
                 cur = self.norm(cur, d.norm, false);
@@ -1085,6 +1108,7 @@ impl<'d> Builder<'d> {
             } else {
                 ffn_inp
             };
+            self.router_logits = probs;
             let mut cur = self.ffn_or_moe(cur, l);
             if d.post_norm {
                 cur = self.norm(cur, d.norm, false);
@@ -1187,6 +1211,8 @@ fn moe_config(
             biases: false,
             fused_gate_up: true,
         }),
+        // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
+        "smallthinker" => c(from_file()?, true, SharedKind::None),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // llama4.cpp:219-241.
@@ -1220,7 +1246,13 @@ fn moe_config(
 }
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
-const ISWA: &[&str] = &["gpt-oss", "llama4", "exaone-moe", "cohere2moe"];
+const ISWA: &[&str] = &[
+    "gpt-oss",
+    "llama4",
+    "exaone-moe",
+    "cohere2moe",
+    "smallthinker",
+];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
@@ -1407,6 +1439,7 @@ pub(crate) fn decoder(
                 scale: w_scale != 0.0 && w_scale != 1.0,
                 shared,
                 llama4: arch == "llama4",
+                router_on_input: arch == "smallthinker",
             })
         } else {
             None
@@ -1493,8 +1526,22 @@ pub(crate) fn decoder(
     // cohere2.cpp:88-100, exaone-moe.cpp:150-156: RoPE on the sliding layers only; their
     // graphs are the iSWA form (as gpt-oss's and cohere2moe's; llama4's without a window is
     // not).
-    if (ISWA.contains(&arch) || arch == "cohere2") && arch != "llama4" && n_kv_swa.is_none() {
+    if (ISWA.contains(&arch) || arch == "cohere2")
+        && !matches!(arch, "llama4" | "smallthinker")
+        && n_kv_swa.is_none()
+    {
         return None;
+    }
+    // smallthinker.cpp:106-107: no RoPE on every `n_no_rope_layer_step`-th layer from 0
+    // (every layer ropes when the step is the layer count).
+    if arch == "smallthinker" {
+        let step = l.hparams.int("n_no_rope_layer_step").unwrap_or(0);
+        if step <= 0 {
+            return None;
+        }
+        for (il, x) in layers.iter_mut().enumerate() {
+            x.rope = step == n_layer as i64 || il as i64 % step != 0;
+        }
     }
     // cohere2moe.cpp:171-196: RoPE on the sliding layers and the leading dense ones.
     if arch == "cohere2moe" {
