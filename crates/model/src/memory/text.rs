@@ -49,6 +49,8 @@ pub enum Family {
     /// sliding layers only, leading dense layers), `cohere2moe.cpp` (the parallel block with
     /// experts, their shared expert's sum halved, the output rows kept after the final norm),
     /// `smallthinker.cpp` (the router on the layer input, ReGLU experts, layers without RoPE),
+    /// `afmoe.cpp` (scaled embeddings, attention gated before its output product, post norms,
+    /// layers without RoPE),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -98,7 +100,7 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" => Some(Family::Llama),
+            | "smallthinker" | "afmoe" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -241,6 +243,10 @@ pub struct Decoder {
     pub pre_norm: bool,
     /// A norm after attention and after the FFN (`attn_post_norm`, `ffn_post_norm`).
     pub post_norm: bool,
+    /// The attention's post norm before the last layer keeps its output rows (afmoe).
+    pub post_norm_before_rows: bool,
+    /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
+    pub attn_gate: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
     pub embd_scale: bool,
     /// The input embeddings LayerNormed with a weight and a bias (bloom's `tok_norm`).
@@ -302,6 +308,8 @@ struct Builder<'d> {
     attn_scale: Option<Id>,
     /// Router logits the layer computed before its FFN (`probs_in`, smallthinker).
     router_logits: Option<Id>,
+    /// The attention input its output gate reads (afmoe).
+    attn_gate_input: Option<Id>,
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -369,6 +377,7 @@ impl<'d> Builder<'d> {
             caches: [base, swa],
             attn_scale,
             router_logits: None,
+            attn_gate_input: None,
         }
     }
 
@@ -722,6 +731,15 @@ impl<'d> Builder<'d> {
             )
         };
         self.g.expand(cur);
+        // afmoe.cpp:152-188: attention gated by `sigmoid(wqkv_gate · x)` before `wo`.
+        let cur = match self.attn_gate_input.take() {
+            Some(x) => {
+                let gate = self.linear(x, l.n_head.saturating_mul(l.head_v), false);
+                let sig = self.g.like(Op::Unary, gate, &[]);
+                self.g.like(Op::Mul, cur, &[sig])
+            }
+            None => cur,
+        };
         self.linear(cur, d.n_embd, l.attn_bias[3])
     }
 
@@ -1085,6 +1103,9 @@ impl<'d> Builder<'d> {
             } else {
                 inp
             };
+            if d.attn_gate {
+                self.attn_gate_input = Some(cur);
+            }
             let mut cur = match l.mla {
                 Some(m) => self.attn_mla(cur, l, m),
                 None => {
@@ -1092,6 +1113,10 @@ impl<'d> Builder<'d> {
                     self.attn(qkv, l)
                 }
             };
+            // afmoe.cpp:192-195: the attention's post norm before the output rows.
+            if d.post_norm && d.post_norm_before_rows {
+                cur = self.norm(cur, d.norm, false);
+            }
             if il + 1 == n && !d.rows_after_layers {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
                 probs = probs.map(|p| {
@@ -1099,7 +1124,7 @@ impl<'d> Builder<'d> {
                     self.g.op(Op::GetRows, Ty::F32, ne, &[p, out_ids])
                 });
             }
-            if d.post_norm {
+            if d.post_norm && !d.post_norm_before_rows {
                 cur = self.norm(cur, d.norm, false);
             }
             let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
@@ -1213,6 +1238,12 @@ fn moe_config(
         }),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
         "smallthinker" => c(from_file()?, true, SharedKind::None),
+        // afmoe.cpp:214-235 (sigmoid unless the file says otherwise).
+        "afmoe" => c(
+            from_file().unwrap_or(Gating::Sigmoid),
+            norm_from_file,
+            SharedKind::Add,
+        ),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // llama4.cpp:219-241.
@@ -1252,6 +1283,7 @@ const ISWA: &[&str] = &[
     "exaone-moe",
     "cohere2moe",
     "smallthinker",
+    "afmoe",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -1516,8 +1548,9 @@ pub(crate) fn decoder(
             x.rope = x.swa;
         }
     }
-    // llama4.cpp:143-144: no RoPE on every `n_no_rope_layer_step`-th layer.
-    if arch == "llama4" {
+    // llama4.cpp:143-144, afmoe.cpp:135-136: no RoPE on every `n_no_rope_layer_step`-th
+    // layer.
+    if matches!(arch, "llama4" | "afmoe") {
         let step = l.hparams.int("n_no_rope_layer_step").unwrap_or(0);
         for (il, x) in layers.iter_mut().enumerate() {
             x.rope = step > 0 && (il as i64 + 1) % step != 0;
@@ -1657,6 +1690,7 @@ pub(crate) fn decoder(
                     | "qwen3vlmoe"
                     | "hunyuan_vl"
                     | "exaone-moe"
+                    | "afmoe"
             ) && has(0, ".attn_q_norm.weight")),
         qk_norm_weightless: arch == "llama4",
         attn_temp_nope: arch == "llama4",
@@ -1674,11 +1708,15 @@ pub(crate) fn decoder(
             Op::RmsNorm
         },
         pre_norm: family != Family::PostNorm,
-        post_norm: family == Family::PostNorm || matches!(arch, "gemma2" | "gemma3" | "glm4"),
+        post_norm: family == Family::PostNorm
+            || matches!(arch, "gemma2" | "gemma3" | "glm4" | "afmoe"),
+        post_norm_before_rows: arch == "afmoe",
+        attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
         attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
         embd_scale: family == Family::Gemma
+            || arch == "afmoe"
             || l.hparams
                 .float("f_embedding_scale")
                 .is_some_and(|v| v != 0.0),
