@@ -50,7 +50,7 @@ pub enum Family {
     /// experts, their shared expert's sum halved, the output rows kept after the final norm),
     /// `smallthinker.cpp` (the router on the layer input, ReGLU experts, layers without RoPE),
     /// `afmoe.cpp` (scaled embeddings, attention gated before its output product, post norms,
-    /// layers without RoPE),
+    /// layers without RoPE), `mellum.cpp` (Q/K norms, optional iSWA),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -100,7 +100,7 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" => Some(Family::Llama),
+            | "smallthinker" | "afmoe" | "mellum" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -1208,7 +1208,8 @@ fn moe_config(
     match arch {
         // llama.cpp:207-219, mistral3, qwen3moe.cpp, dbrx.cpp, granite.cpp (granitemoe),
         // ernie4-5-moe.cpp, hunyuan-moe.cpp:147-158.
-        "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" => {
+        // mellum.cpp:172-187.
+        "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" | "mellum" => {
             c(Softmax, true, SharedKind::None)
         }
         "granitemoe" | "minicpm" | "ernie4_5-moe" => c(Softmax, true, SharedKind::Add),
@@ -1284,6 +1285,7 @@ const ISWA: &[&str] = &[
     "cohere2moe",
     "smallthinker",
     "afmoe",
+    "mellum",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -1560,7 +1562,7 @@ pub(crate) fn decoder(
     // graphs are the iSWA form (as gpt-oss's and cohere2moe's; llama4's without a window is
     // not).
     if (ISWA.contains(&arch) || arch == "cohere2")
-        && !matches!(arch, "llama4" | "smallthinker")
+        && !matches!(arch, "llama4" | "smallthinker" | "mellum")
         && n_kv_swa.is_none()
     {
         return None;
@@ -1691,6 +1693,7 @@ pub(crate) fn decoder(
                     | "hunyuan_vl"
                     | "exaone-moe"
                     | "afmoe"
+                    | "mellum"
             ) && has(0, ".attn_q_norm.weight")),
         qk_norm_weightless: arch == "llama4",
         attn_temp_nope: arch == "llama4",
