@@ -50,7 +50,9 @@ pub enum Family {
     /// experts, their shared expert's sum halved, the output rows kept after the final norm),
     /// `smallthinker.cpp` (the router on the layer input, ReGLU experts, layers without RoPE),
     /// `afmoe.cpp` (scaled embeddings, attention gated before its output product, post norms,
-    /// layers without RoPE), `mellum.cpp` (Q/K norms, optional iSWA),
+    /// layers without RoPE), `mellum.cpp` (Q/K norms, optional iSWA), `plamo3.cpp` (fused
+    /// products, Q/K norms, post norms, optional iSWA), `openelm.cpp` (per-layer heads, the
+    /// residual added first),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -100,7 +102,7 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" | "mellum" => Some(Family::Llama),
+            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" => Some(Family::Llama),
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -245,6 +247,8 @@ pub struct Decoder {
     pub post_norm: bool,
     /// The attention's post norm before the last layer keeps its output rows (afmoe).
     pub post_norm_before_rows: bool,
+    /// The attention's residual added as `residual + attention` (openelm).
+    pub residual_first: bool,
     /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
     pub attn_gate: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
@@ -1127,7 +1131,12 @@ impl<'d> Builder<'d> {
             if d.post_norm && !d.post_norm_before_rows {
                 cur = self.norm(cur, d.norm, false);
             }
-            let ffn_inp = self.g.like(Op::Add, cur, &[inp_sa]);
+            // openelm.cpp:126-130: the residual first.
+            let ffn_inp = if d.residual_first {
+                self.g.like(Op::Add, inp_sa, &[cur])
+            } else {
+                self.g.like(Op::Add, cur, &[inp_sa])
+            };
             let cur = if d.pre_norm {
                 self.layer_norm(ffn_inp)
             } else {
@@ -1286,6 +1295,7 @@ const ISWA: &[&str] = &[
     "smallthinker",
     "afmoe",
     "mellum",
+    "plamo3",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -1519,7 +1529,8 @@ pub(crate) fn decoder(
                 has(x.index, ".attn_k.bias"),
                 has(x.index, ".attn_v.bias"),
                 // ernie4-5-moe.cpp:51 and exaone-moe.cpp pass no `wo_b`.
-                has(x.index, ".attn_output.bias") && !matches!(arch, "ernie4_5-moe" | "exaone-moe"),
+                has(x.index, ".attn_output.bias")
+                    && !matches!(arch, "ernie4_5-moe" | "exaone-moe" | "plamo3" | "openelm"),
             ],
             ffn_bias: [
                 has(x.index, ".ffn_up.bias"),
@@ -1529,7 +1540,8 @@ pub(crate) fn decoder(
             rope: true,
             ffn_gate: has(x.index, ".ffn_gate.weight"),
             ffn_none,
-            ffn_fused_up: matches!(arch, "chatglm" | "glm4") && !has(x.index, ".ffn_gate.weight"),
+            ffn_fused_up: matches!(arch, "chatglm" | "glm4" | "plamo3")
+                && !has(x.index, ".ffn_gate.weight"),
             moe,
         });
     }
@@ -1562,7 +1574,7 @@ pub(crate) fn decoder(
     // graphs are the iSWA form (as gpt-oss's and cohere2moe's; llama4's without a window is
     // not).
     if (ISWA.contains(&arch) || arch == "cohere2")
-        && !matches!(arch, "llama4" | "smallthinker" | "mellum")
+        && !matches!(arch, "llama4" | "smallthinker" | "mellum" | "plamo3")
         && n_kv_swa.is_none()
     {
         return None;
@@ -1694,6 +1706,8 @@ pub(crate) fn decoder(
                     | "exaone-moe"
                     | "afmoe"
                     | "mellum"
+                    | "plamo3"
+                    | "openelm"
             ) && has(0, ".attn_q_norm.weight")),
         qk_norm_weightless: arch == "llama4",
         attn_temp_nope: arch == "llama4",
@@ -1712,8 +1726,9 @@ pub(crate) fn decoder(
         },
         pre_norm: family != Family::PostNorm,
         post_norm: family == Family::PostNorm
-            || matches!(arch, "gemma2" | "gemma3" | "glm4" | "afmoe"),
+            || matches!(arch, "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3"),
         post_norm_before_rows: arch == "afmoe",
+        residual_first: arch == "openelm",
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
