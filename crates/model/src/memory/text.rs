@@ -52,7 +52,8 @@ pub enum Family {
     /// `afmoe.cpp` (scaled embeddings, attention gated before its output product, post norms,
     /// layers without RoPE), `mellum.cpp` (Q/K norms, optional iSWA), `plamo3.cpp` (fused
     /// products, Q/K norms, post norms, optional iSWA), `openelm.cpp` (per-layer heads, the
-    /// residual added first),
+    /// residual added first), `minicpm3.cpp` and deepseek2 without MLA (the latent attention
+    /// decompressed into full heads),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -102,7 +103,9 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" => Some(Family::Llama),
+            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" => {
+                Some(Family::Llama)
+            }
             "phi3" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -161,6 +164,10 @@ pub struct Mla {
     pub nope: u64,
     /// A V head after decompression (`n_embd_head_v_mla`).
     pub head_v: u64,
+    /// The latent attention absorbed into a K-only cache (deepseek2 `is_mla`); else
+    /// decompressed by `wkv_b` into full heads cached as K and V (minicpm3.cpp,
+    /// deepseek2.cpp:567-600).
+    pub absorbed: bool,
 }
 
 /// A layer's routed experts as `build_moe_ffn` runs them (src/llama-graph.cpp:2007-2374).
@@ -287,6 +294,8 @@ pub struct Decoder {
     pub rows_after_layers: bool,
     /// The same, the output rows kept after the final norm (cohere2moe.cpp:208-270).
     pub rows_after_norm: bool,
+    /// The final norm's output scaled before the output product (minicpm3).
+    pub head_scale: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -510,6 +519,67 @@ impl<'d> Builder<'d> {
             q = self.g.like(Op::Scale, q, &[]);
         }
         (q, k, v, l.fused_qkv)
+    }
+
+    /// The latent attention decompressed (minicpm3.cpp:40-110, deepseek2.cpp:567-600): Q from
+    /// its low-rank products, K's unroped part and V from `wkv_b`, V made contiguous, Q roped
+    /// past its unroped part, K the unroped part and the shared roped part repeated per head.
+    fn qkv_mla_plain(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id, bool) {
+        let (ub, n_head) = (self.d.ub, l.n_head);
+        let hk = m.nope.saturating_add(m.rope);
+        let q = match m.q_lora {
+            Some(r) => {
+                let q = self.linear(cur, r, false);
+                let q = self.norm(q, Op::RmsNorm, false);
+                self.linear(q, n_head.saturating_mul(hk), false)
+            }
+            None => self.linear(cur, n_head.saturating_mul(hk), false),
+        };
+        let q = self.g.reshape(q, [hk, n_head, ub, 1]);
+        let kr = m.kv_lora.saturating_add(m.rope);
+        let kv_pe = self.linear(cur, kr, false);
+        let row = 4u64.saturating_mul(kr);
+        let kv_c = self.g.view(
+            kv_pe,
+            [m.kv_lora, ub, 1, 1],
+            [4, row, row.saturating_mul(ub), row.saturating_mul(ub)],
+            0,
+        );
+        let k_pe = self.g.view(
+            kv_pe,
+            [m.rope, 1, ub, 1],
+            [4, row, row, row.saturating_mul(ub)],
+            m.kv_lora.saturating_mul(4),
+        );
+        let kv_c = self.norm(kv_c, Op::RmsNorm, false);
+        let w = m.nope.saturating_add(m.head_v);
+        let kv = self.linear(kv_c, n_head.saturating_mul(w), false);
+        let r1 = 4u64.saturating_mul(w);
+        let st = [
+            4,
+            r1,
+            r1.saturating_mul(n_head),
+            r1.saturating_mul(n_head).saturating_mul(ub),
+        ];
+        let k_nope = self.g.view(kv, [m.nope, n_head, ub, 1], st, 0);
+        let v = self
+            .g
+            .view(kv, [m.head_v, n_head, ub, 1], st, m.nope.saturating_mul(4));
+        let v = self.g.cont(v);
+        let pos = self.inp_pos;
+        let rope = |g: &mut Graph, x: Id| match pos {
+            Some(p) => g.like(Op::Rope, x, &[p]),
+            None => x,
+        };
+        let q = rope(&mut self.g, q);
+        let k_pe = rope(&mut self.g, k_pe);
+        let rep = self
+            .g
+            .op(Op::Other, Ty::F32, [m.rope, n_head, ub, 1], &[k_pe]);
+        let k = self
+            .g
+            .op(Op::Concat, Ty::F32, [hk, n_head, ub, 1], &[k_nope, rep]);
+        (q, k, v, false)
     }
 
     /// deepseek2.cpp:494-566 with `is_mla`: the compressed KV and its roped part from one
@@ -945,6 +1015,11 @@ impl<'d> Builder<'d> {
     fn head(&mut self, cur: Id, out_ids: Id) {
         let mut cur = self.layer_norm(cur);
         self.g.output(cur);
+        if self.d.head_scale {
+            // minicpm3.cpp:127-128: `t_embd` scaled before the output product (a new tensor:
+            // an output is never overwritten).
+            cur = self.g.like(Op::Scale, cur, &[]);
+        }
         if self.d.rows_after_norm {
             // cohere2moe.cpp:262-270: the final norm is `t_h_nextn` (an output), its output
             // rows `t_embd`.
@@ -1111,7 +1186,11 @@ impl<'d> Builder<'d> {
                 self.attn_gate_input = Some(cur);
             }
             let mut cur = match l.mla {
-                Some(m) => self.attn_mla(cur, l, m),
+                Some(m) if m.absorbed => self.attn_mla(cur, l, m),
+                Some(m) => {
+                    let qkv = self.qkv_mla_plain(cur, l, m);
+                    self.attn(qkv, l)
+                }
                 None => {
                     let qkv = self.qkv_roped(cur, l, d.q_scale);
                     self.attn(qkv, l)
@@ -1488,12 +1567,25 @@ pub(crate) fn decoder(
         } else {
             None
         };
-        // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`); its widths from the products.
-        let mla = if arch == "deepseek2" {
+        // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`) or without (`attn_kv_b`), and
+        // minicpm3.cpp; the widths from the products.
+        let mla = if matches!(arch, "deepseek2" | "minicpm3") {
             let kr = u(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = u(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
-            let nope = u(dim(x.index, ".attn_k_b.weight", 0)?)?;
-            let head_v = u(dim(x.index, ".attn_v_b.weight", 1)?)?;
+            let absorbed = has(x.index, ".attn_k_b.weight");
+            let rope = kr.checked_sub(kv_lora).filter(|&r| r > 0)?;
+            let (nope, head_v) = if absorbed {
+                (
+                    u(dim(x.index, ".attn_k_b.weight", 0)?)?,
+                    u(dim(x.index, ".attn_v_b.weight", 1)?)?,
+                )
+            } else {
+                let hk = u(x.n_embd_head_k)?;
+                (
+                    hk.checked_sub(rope)?, // may be 0: a zero-width view
+                    u(x.n_embd_head_v)?,
+                )
+            };
             let q_lora = match dim(x.index, ".attn_q_a.weight", 1) {
                 Some(r) => Some(u(r)?),
                 None => None,
@@ -1501,9 +1593,10 @@ pub(crate) fn decoder(
             Some(Mla {
                 q_lora,
                 kv_lora,
-                rope: kr.checked_sub(kv_lora).filter(|&r| r > 0)?,
+                rope,
                 nope,
                 head_v,
+                absorbed,
             })
         } else {
             None
@@ -1734,7 +1827,7 @@ pub(crate) fn decoder(
         pos_embd,
         attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
         embd_scale: family == Family::Gemma
-            || arch == "afmoe"
+            || matches!(arch, "afmoe" | "minicpm3")
             || l.hparams
                 .float("f_embedding_scale")
                 .is_some_and(|v| v != 0.0),
@@ -1771,6 +1864,7 @@ pub(crate) fn decoder(
                 .is_some_and(|v| v != 0.0),
         rows_after_layers: arch == "gpt-oss",
         rows_after_norm: arch == "cohere2moe",
+        head_scale: arch == "minicpm3",
         logit_scale: matches!(arch, "command-r" | "cohere2" | "cohere2moe")
             && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
