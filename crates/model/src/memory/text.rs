@@ -59,7 +59,8 @@ pub enum Family {
     Llama,
     /// `phi3.cpp`: a fused `wqkv` (or separate projections), Q scaled after RoPE, residuals
     /// added the other way round, a fused SwiGLU FFN (`ffn_up` twice `n_ff` wide), norm and
-    /// output biases; the iSWA form where the file sets a sliding window.
+    /// output biases; the iSWA form where the file sets a sliding window; phimoe's routed
+    /// experts in place of the FFN.
     Phi3,
     /// `gemma.cpp`, `gemma2.cpp`, `gemma3.cpp`: scaled input embeddings, Q scaled after RoPE
     /// (gemma3: Q/K norms before it), gemma2 and gemma3 with norms after attention and after
@@ -106,7 +107,7 @@ impl Family {
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" => {
                 Some(Family::Llama)
             }
-            "phi3" => Some(Family::Phi3),
+            "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
             "command-r" | "cohere2" | "cohere2moe" => Some(Family::Parallel(Parallel::Cohere)),
@@ -1071,10 +1072,15 @@ impl<'d> Builder<'d> {
             let residual = cur;
             let cur = self.norm(cur, Op::RmsNorm, d.norm_bias);
             // build_ffn(up, no gate, down, LLM_FFN_SWIGLU, LLM_FFN_SEQ): `ggml_swiglu` halves
-            // the up product.
-            let up = self.linear(cur, l.n_ff.saturating_mul(2), l.ffn_bias[0]);
-            let act = self.g.op(Op::Glu, Ty::F32, [l.n_ff, d.ub, 1, 1], &[up]);
-            let cur = self.linear(act, d.n_embd, l.ffn_bias[2]);
+            // the up product; phimoe's routed experts instead (phi3.cpp:147-163).
+            let cur = match &l.moe {
+                Some(m) => self.moe(cur, m),
+                None => {
+                    let up = self.linear(cur, l.n_ff.saturating_mul(2), l.ffn_bias[0]);
+                    let act = self.g.op(Op::Glu, Ty::F32, [l.n_ff, d.ub, 1, 1], &[up]);
+                    self.linear(act, d.n_embd, l.ffn_bias[2])
+                }
+            };
             inp = self.g.like(Op::Add, residual, &[cur]);
         }
         self.head(inp, out_ids);
@@ -1296,8 +1302,8 @@ fn moe_config(
     match arch {
         // llama.cpp:207-219, mistral3, qwen3moe.cpp, dbrx.cpp, granite.cpp (granitemoe),
         // ernie4-5-moe.cpp, hunyuan-moe.cpp:147-158.
-        // mellum.cpp:172-187.
-        "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" | "mellum" => {
+        // mellum.cpp:172-187, phi3.cpp:149-160 (phimoe).
+        "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" | "mellum" | "phimoe" => {
             c(Softmax, true, SharedKind::None)
         }
         "granitemoe" | "minicpm" | "ernie4_5-moe" => c(Softmax, true, SharedKind::Add),
@@ -1522,7 +1528,7 @@ pub(crate) fn decoder(
                 || !(fused_gate_up || has(x.index, ".ffn_up_exps.weight"))
                 || !has(x.index, ".ffn_down_exps.weight")
                 || n_used > n_expert
-                || !matches!(family, Family::Llama | Family::Parallel(_))
+                || !matches!(family, Family::Llama | Family::Parallel(_) | Family::Phi3)
             {
                 return None;
             }
@@ -1850,8 +1856,9 @@ pub(crate) fn decoder(
                 && l.hparams
                     .float("f_attn_temp_scale")
                     .is_some_and(|v| v != 0.0)),
-        output_bias: matches!(arch, "qwen2" | "phi3" | "phi2") && global("output.bias"),
-        norm_bias: (arch == "phi3" || LAYER_NORM.contains(&arch)) && global("output_norm.bias"),
+        output_bias: matches!(arch, "qwen2" | "phi3" | "phi2" | "phimoe") && global("output.bias"),
+        norm_bias: (matches!(arch, "phi3" | "phimoe") || LAYER_NORM.contains(&arch))
+            && global("output_norm.bias"),
         norm_weight: arch != "olmo",
         n_kv_swa: if family == Family::Llama && !ISWA.contains(&arch) {
             None
