@@ -53,7 +53,8 @@ pub enum Family {
     /// layers without RoPE), `mellum.cpp` (Q/K norms, optional iSWA), `plamo3.cpp` (fused
     /// products, Q/K norms, post norms, optional iSWA), `openelm.cpp` (per-layer heads, the
     /// residual added first), `minicpm3.cpp` and deepseek2 without MLA (the latent attention
-    /// decompressed into full heads),
+    /// decompressed into full heads), `mimo2.cpp` (iSWA, per-layer heads, K and V heads of
+    /// different widths, sinks, sigmoid experts; its value scale is in place),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -104,7 +105,7 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" => {
+            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2" => {
                 Some(Family::Llama)
             }
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -1341,6 +1342,8 @@ fn moe_config(
         ),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
+        // mimo2.cpp:202-225.
+        "mimo2" => c(Gating::Sigmoid, true, SharedKind::None),
         // llama4.cpp:219-241.
         "llama4" => c(Gating::Sigmoid, false, SharedKind::Add),
         // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
@@ -1381,6 +1384,7 @@ const ISWA: &[&str] = &[
     "afmoe",
     "mellum",
     "plamo3",
+    "mimo2",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -1629,7 +1633,10 @@ pub(crate) fn decoder(
                 has(x.index, ".attn_v.bias"),
                 // ernie4-5-moe.cpp:51 and exaone-moe.cpp pass no `wo_b`.
                 has(x.index, ".attn_output.bias")
-                    && !matches!(arch, "ernie4_5-moe" | "exaone-moe" | "plamo3" | "openelm"),
+                    && !matches!(
+                        arch,
+                        "ernie4_5-moe" | "exaone-moe" | "plamo3" | "openelm" | "mimo2"
+                    ),
             ],
             ffn_bias: [
                 has(x.index, ".ffn_up.bias"),
