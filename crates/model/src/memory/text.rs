@@ -1672,8 +1672,8 @@ pub(crate) fn decoder(
     // layer.
     if matches!(arch, "llama4" | "afmoe") {
         let step = l.hparams.int("n_no_rope_layer_step").unwrap_or(0);
-        for (il, x) in layers.iter_mut().enumerate() {
-            x.rope = step > 0 && (il as i64 + 1) % step != 0;
+        for (il, x) in (0i64..).zip(layers.iter_mut()) {
+            x.rope = step > 0 && (il + 1) % step != 0;
         }
     }
     // cohere2.cpp:88-100, exaone-moe.cpp:150-156: RoPE on the sliding layers only; their
@@ -1692,15 +1692,16 @@ pub(crate) fn decoder(
         if step <= 0 {
             return None;
         }
-        for (il, x) in layers.iter_mut().enumerate() {
-            x.rope = step == n_layer as i64 || il as i64 % step != 0;
+        let all = i64::try_from(n_layer).ok() == Some(step);
+        for (il, x) in (0i64..).zip(layers.iter_mut()) {
+            x.rope = all || il % step != 0;
         }
     }
     // cohere2moe.cpp:171-196: RoPE on the sliding layers and the leading dense ones.
     if arch == "cohere2moe" {
         let lead = l.hparams.int("n_layer_dense_lead").unwrap_or(0);
-        for (il, x) in layers.iter_mut().enumerate() {
-            x.rope = x.swa || (il as i64) < lead;
+        for (il, x) in (0i64..).zip(layers.iter_mut()) {
+            x.rope = x.swa || il < lead;
         }
     }
     if matches!(arch, "cohere2" | "exaone-moe") {
@@ -1752,7 +1753,10 @@ pub(crate) fn decoder(
     // experts every `n_moe_layer_step` layers (below). bailingmoe.cpp:35 sizes heads by `n_rot`.
     if (matches!(arch, "olmoe" | "minimax-m2") && layers.iter().any(|x| x.fused_qkv))
         || (arch == "bailingmoe"
-            && l.hparams.int("n_rot_full") != layers.first().map(|x| x.head_k as i64))
+            && l.hparams
+                .int("n_rot_full")
+                .and_then(|n| u64::try_from(n).ok())
+                != layers.first().map(|x| x.head_k))
     {
         return None;
     }
