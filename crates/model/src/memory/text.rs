@@ -523,10 +523,11 @@ impl<'d> Builder<'d> {
         (q, k, v, l.fused_qkv)
     }
 
-    /// The latent attention decompressed (minicpm3.cpp:40-110, deepseek2.cpp:567-600): Q from
-    /// its low-rank products, K's unroped part and V from `wkv_b`, V made contiguous, Q roped
-    /// past its unroped part, K the unroped part and the shared roped part repeated per head.
-    fn qkv_mla_plain(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id, bool) {
+    /// What both latent-attention graphs build first (deepseek2.cpp:498-532,
+    /// minicpm3.cpp:40-60): Q from its low-rank products (or one `wq`) as heads, and the two
+    /// views of the `wkv_a_mqa` product: the compressed KV `[kv_lora, ub]` and the shared roped
+    /// part `[n_rot, 1, ub]`, neither normed nor roped yet.
+    fn mla_inputs(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id) {
         let (ub, n_head) = (self.d.ub, l.n_head);
         let hk = m.nope.saturating_add(m.rope);
         let q = match m.q_lora {
@@ -553,6 +554,16 @@ impl<'d> Builder<'d> {
             [4, row, row, row.saturating_mul(ub)],
             m.kv_lora.saturating_mul(4),
         );
+        (q, kv_c, k_pe)
+    }
+
+    /// The latent attention decompressed (minicpm3.cpp:40-110, deepseek2.cpp:567-600): Q from
+    /// its low-rank products, K's unroped part and V from `wkv_b`, V made contiguous, Q roped
+    /// past its unroped part, K the unroped part and the shared roped part repeated per head.
+    fn qkv_mla_plain(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id, bool) {
+        let (ub, n_head) = (self.d.ub, l.n_head);
+        let hk = m.nope.saturating_add(m.rope);
+        let (q, kv_c, k_pe) = self.mla_inputs(cur, l, m);
         let kv_c = self.norm(kv_c, Op::RmsNorm, false);
         let w = m.nope.saturating_add(m.head_v);
         let kv = self.linear(kv_c, n_head.saturating_mul(w), false);
@@ -593,30 +604,8 @@ impl<'d> Builder<'d> {
         let d = self.d;
         let (ub, n_head) = (d.ub, l.n_head);
         let hk = m.nope.saturating_add(m.rope);
-        let q = match m.q_lora {
-            Some(r) => {
-                let q = self.linear(cur, r, false);
-                let q = self.norm(q, Op::RmsNorm, false);
-                self.linear(q, n_head.saturating_mul(hk), false)
-            }
-            None => self.linear(cur, n_head.saturating_mul(hk), false),
-        };
-        let q = self.g.reshape(q, [hk, n_head, ub, 1]);
         let kr = m.kv_lora.saturating_add(m.rope);
-        let kv_pe = self.linear(cur, kr, false);
-        let row = 4u64.saturating_mul(kr);
-        let kv_cmpr = self.g.view(
-            kv_pe,
-            [m.kv_lora, ub, 1, 1],
-            [4, row, row.saturating_mul(ub), row.saturating_mul(ub)],
-            0,
-        );
-        let k_pe = self.g.view(
-            kv_pe,
-            [m.rope, 1, ub, 1],
-            [4, row, row, row.saturating_mul(ub)],
-            m.kv_lora.saturating_mul(4),
-        );
+        let (q, kv_cmpr, k_pe) = self.mla_inputs(cur, l, m);
         let pos = self.inp_pos;
         let rope = |g: &mut Graph, x: Id| match pos {
             Some(p) => g.like(Op::Rope, x, &[p]),
