@@ -193,6 +193,12 @@ fn replay_survives_hostile_sizes() {
         "qwen3-dense.gguf",
         "phi3-dense.gguf",
         "gemma3-dense.gguf",
+        "deepseek2-moe.gguf",
+        "minicpm3-dense.gguf",
+        "gpt-oss-moe.gguf",
+        "qwen2moe-moe.gguf",
+        "cohere2moe-moe.gguf",
+        "llama4-moe.gguf",
     ] {
         let bytes = read_fixture(&llama_archs_dir().join(name));
         let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();

@@ -1442,6 +1442,8 @@ pub(crate) fn decoder(
     // header beyond them gets the estimate (whose arithmetic saturates) instead of a graph.
     const MAX_WIDTH: i64 = 1 << 24;
     const MAX_CELLS: u64 = 1 << 32;
+    // A width read off a tensor's shape, held to the same bound.
+    let width = |v: i64| u(v).filter(|&v| v <= MAX_WIDTH as u64);
     let n_layer = usize::try_from(l.n_layer)
         .ok()
         .filter(|&n| n as u64 <= crate::MAX_LAYERS)?;
@@ -1529,7 +1531,7 @@ pub(crate) fn decoder(
                 if cfg.shared == SharedKind::None {
                     return None;
                 }
-                let n_ff = u(dim(x.index, ".ffn_up_shexp.weight", 1)?)?;
+                let n_ff = width(dim(x.index, ".ffn_up_shexp.weight", 1)?)?;
                 let sigmoid_gate = has(x.index, ".ffn_gate_inp_shexp.weight");
                 if sigmoid_gate != (cfg.shared == SharedKind::SigmoidGated) {
                     return None;
@@ -1569,14 +1571,14 @@ pub(crate) fn decoder(
         // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`) or without (`attn_kv_b`), and
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "minicpm3") {
-            let kr = u(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
-            let kv_lora = u(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
+            let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
+            let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
             let rope = kr.checked_sub(kv_lora).filter(|&r| r > 0)?;
             let (nope, head_v) = if absorbed {
                 (
-                    u(dim(x.index, ".attn_k_b.weight", 0)?)?,
-                    u(dim(x.index, ".attn_v_b.weight", 1)?)?,
+                    width(dim(x.index, ".attn_k_b.weight", 0)?)?,
+                    width(dim(x.index, ".attn_v_b.weight", 1)?)?,
                 )
             } else {
                 let hk = u(x.n_embd_head_k)?;
@@ -1586,7 +1588,7 @@ pub(crate) fn decoder(
                 )
             };
             let q_lora = match dim(x.index, ".attn_q_a.weight", 1) {
-                Some(r) => Some(u(r)?),
+                Some(r) => Some(width(r)?),
                 None => None,
             };
             Some(Mla {
