@@ -55,6 +55,8 @@ pub enum Family {
     /// residual added first), `minicpm3.cpp` and deepseek2 without MLA (the latent attention
     /// decompressed into full heads), `mimo2.cpp` (iSWA, per-layer heads, K and V heads of
     /// different widths, sinks, sigmoid experts; its value scale is in place),
+    /// `grok.cpp` (post norms, GELU experts with a dense FFN beside them, flash attention
+    /// forced off, scaled and soft-capped logits),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -105,9 +107,8 @@ impl Family {
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2" => {
-                Some(Family::Llama)
-            }
+            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
+            | "grok" => Some(Family::Llama),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -202,6 +203,8 @@ pub struct Moe {
     pub llama4: bool,
     /// The router reads the layer's input (`probs_in`, smallthinker.cpp:109-159).
     pub router_on_input: bool,
+    /// The layer's dense FFN (`Layer::n_ff`) beside the experts (grok).
+    pub dense_beside: bool,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -835,6 +838,13 @@ impl<'d> Builder<'d> {
     /// The layer's routed experts where it has them, else its dense FFN.
     fn ffn_or_moe(&mut self, cur: Id, l: &Layer) -> Id {
         match &l.moe {
+            // grok.cpp:158-184: a dense FFN beside the experts, `(ffn + moe) * sqrt(2)/2`.
+            Some(m) if m.dense_beside => {
+                let moe = self.moe(cur, m);
+                let f = self.ffn(cur, l);
+                let sum = self.g.like(Op::Add, f, &[moe]);
+                self.g.like(Op::Scale, sum, &[])
+            }
             Some(m) => self.moe(cur, m),
             None => self.ffn(cur, l),
         }
@@ -1331,6 +1341,8 @@ fn moe_config(
         ),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
+        // grok.cpp:158-168 (GELU experts: the same shapes as SwiGLU).
+        "grok" => c(Softmax, true, SharedKind::None),
         // mimo2.cpp:202-225.
         "mimo2" => c(Gating::Sigmoid, true, SharedKind::None),
         // llama4.cpp:219-241.
@@ -1564,6 +1576,7 @@ pub(crate) fn decoder(
                 shared,
                 llama4: arch == "llama4",
                 router_on_input: arch == "smallthinker",
+                dense_beside: arch == "grok" && has(x.index, ".ffn_up.weight"),
             })
         } else {
             None
@@ -1608,7 +1621,9 @@ pub(crate) fn decoder(
             n_head_kv: u(x.n_head_kv)?,
             head_k: u(x.n_embd_head_k)?,
             head_v: u(x.n_embd_head_v)?,
-            n_ff: if moe.is_some() || ffn_none {
+            n_ff: if moe.as_ref().is_some_and(|m| m.dense_beside) {
+                u(x.n_ff)?
+            } else if moe.is_some() || ffn_none {
                 0
             } else if arch == "qwen" {
                 // qwen.cpp:33-35: the FFN products are `n_ff / 2` wide.
@@ -1786,7 +1801,8 @@ pub(crate) fn decoder(
         n_vocab,
         ub,
         n_kv,
-        flash_attn: o.flash_attn,
+        // src/llama-context.cpp:3816-3819: flash attention forced off for grok.
+        flash_attn: o.flash_attn && arch != "grok",
         qk_norm: matches!(
             arch,
             "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
@@ -1827,7 +1843,10 @@ pub(crate) fn decoder(
         },
         pre_norm: family != Family::PostNorm,
         post_norm: family == Family::PostNorm
-            || matches!(arch, "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3"),
+            || matches!(
+                arch,
+                "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok"
+            ),
         post_norm_before_rows: arch == "afmoe",
         residual_first: arch == "openelm",
         attn_gate: arch == "afmoe",
@@ -1867,14 +1886,14 @@ pub(crate) fn decoder(
         } else {
             n_kv_swa
         },
-        final_softcap: matches!(arch, "gemma2" | "gemma3")
+        final_softcap: matches!(arch, "gemma2" | "gemma3" | "grok")
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
         rows_after_layers: arch == "gpt-oss",
         rows_after_norm: arch == "cohere2moe",
         head_scale: arch == "minicpm3",
-        logit_scale: matches!(arch, "command-r" | "cohere2" | "cohere2moe")
+        logit_scale: matches!(arch, "command-r" | "cohere2" | "cohere2moe" | "grok")
             && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
