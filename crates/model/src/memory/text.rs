@@ -1751,12 +1751,9 @@ pub(crate) fn decoder(
     if arch == "mpt" && (has(0, ".attn_q_norm.weight") || has(0, ".ffn.act")) {
         return None;
     }
-    // stablelm.cpp:124-138: without `ffn_norm` (StableLM-2-12B) attention and the FFN run in
-    // parallel; nanbeige.cpp:20-31,164-171: looped layers add norms between the loops;
-    // granite.cpp (minicpm's graph) without RoPE on layer 0 builds no position input.
     // olmoe.cpp:82-101 and minimax-m2.cpp:74-93 norm Q and K as 2-D products
-    // (`build_qkv(..., false)`): a fused `wqkv` would add copies. ernie4-5-moe.cpp:63-64 runs
-    // experts every `n_moe_layer_step` layers (below). bailingmoe.cpp:35 sizes heads by `n_rot`.
+    // (`build_qkv(..., false)`): a fused `wqkv` would add copies. bailingmoe.cpp:35 sizes heads
+    // by `n_rot`: only the files where that is the head size are replayed.
     if (matches!(arch, "olmoe" | "minimax-m2") && layers.iter().any(|x| x.fused_qkv))
         || (arch == "bailingmoe"
             && l.hparams
@@ -1780,6 +1777,8 @@ pub(crate) fn decoder(
     {
         return None;
     }
+    // stablelm.cpp:124-138: without `ffn_norm` (StableLM-2-12B) attention and the FFN run in
+    // parallel; nanbeige.cpp:20-31,164-171: looped layers add norms between the loops.
     if (arch == "stablelm" && !has(0, ".ffn_norm.weight"))
         || (arch == "nanbeige" && l.hparams.int("n_loops").is_some_and(|n| n != 1))
     {
