@@ -1289,15 +1289,14 @@ fn moe_config(
         _ => None,
     };
     let norm_from_file = h.int("expert_weights_norm").is_some_and(|v| v != 0);
-    let c = |gating, norm_w, shared| {
-        Some(MoeConfig {
-            gating,
-            norm_w,
-            shared,
-            biases: false,
-            fused_gate_up: false,
-        })
+    let base = |gating, norm_w, shared| MoeConfig {
+        gating,
+        norm_w,
+        shared,
+        biases: false,
+        fused_gate_up: false,
     };
+    let c = |gating, norm_w, shared| Some(base(gating, norm_w, shared));
     use Gating::Softmax;
     match arch {
         // llama.cpp:207-219, mistral3, qwen3moe.cpp, dbrx.cpp, granite.cpp (granitemoe),
@@ -1325,11 +1324,12 @@ fn moe_config(
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
         // cohere2moe.cpp:226-254 (sigmoid unless the file says otherwise, :21-25).
         "cohere2moe" => Some(MoeConfig {
-            gating: from_file().unwrap_or(Gating::Sigmoid),
-            norm_w: norm_from_file,
-            shared: SharedKind::AddHalf,
-            biases: false,
             fused_gate_up: true,
+            ..base(
+                from_file().unwrap_or(Gating::Sigmoid),
+                norm_from_file,
+                SharedKind::AddHalf,
+            )
         }),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
         "smallthinker" => c(from_file()?, true, SharedKind::None),
@@ -1349,28 +1349,23 @@ fn moe_config(
         "llama4" => c(Gating::Sigmoid, false, SharedKind::Add),
         // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
         "gpt-oss" => Some(MoeConfig {
-            gating: Gating::SoftmaxWeight,
-            norm_w: false,
-            shared: SharedKind::None,
             biases: true,
-            fused_gate_up: false,
+            ..base(Gating::SoftmaxWeight, false, SharedKind::None)
         }),
         // deepseek2.cpp:586-611 (the gating default of :21-28: sigmoid for the 47/48-layer,
         // 154,880-token GLM-4.7-Flash files, else softmax).
-        "deepseek2" => Some(MoeConfig {
-            gating: from_file().unwrap_or_else(|| {
-                let glm = matches!(n_layer, 47 | 48) && n_vocab == 154_880;
-                if glm {
-                    Gating::Sigmoid
-                } else {
-                    Gating::Softmax
-                }
-            }),
-            norm_w: norm_from_file,
-            shared: SharedKind::Add,
-            biases: false,
-            fused_gate_up: true,
-        }),
+        "deepseek2" => {
+            let glm = matches!(n_layer, 47 | 48) && n_vocab == 154_880;
+            let default = if glm { Gating::Sigmoid } else { Softmax };
+            Some(MoeConfig {
+                fused_gate_up: true,
+                ..base(
+                    from_file().unwrap_or(default),
+                    norm_from_file,
+                    SharedKind::Add,
+                )
+            })
+        }
         _ => None,
     }
 }
