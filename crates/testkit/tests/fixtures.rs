@@ -1,5 +1,5 @@
-//! The repository holds every fixture its tests read (issue 17: a plain clone, no `../shared`
-//! beside it, runs the whole suite), within the size budget.
+//! The repository holds every fixture its tests read (issue 17: a plain clone with nothing
+//! beside it runs the whole suite), within the size budget.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;
