@@ -1313,10 +1313,10 @@ fn moe_config(
         "deepseek" => c(Softmax, false, SharedKind::Add),
         // bailingmoe.cpp:128-138.
         "bailingmoe" => c(Softmax, norm_from_file, SharedKind::Add),
-        // dots1.cpp:145-155, glm4-moe.cpp:390-400 (sigmoid unless the file says otherwise,
-        // :14-18), minimax-m2.cpp:130-140.
+        // dots1.cpp:145-155, glm4-moe.cpp:390-400 and afmoe.cpp:214-235 (sigmoid unless the
+        // file says otherwise, glm4-moe.cpp:14-18), minimax-m2.cpp:130-140.
         "dots1" => c(from_file()?, norm_from_file, SharedKind::Add),
-        "glm4moe" => c(
+        "glm4moe" | "afmoe" => c(
             from_file().unwrap_or(Gating::Sigmoid),
             norm_from_file,
             SharedKind::Add,
@@ -1333,12 +1333,6 @@ fn moe_config(
         }),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
         "smallthinker" => c(from_file()?, true, SharedKind::None),
-        // afmoe.cpp:214-235 (sigmoid unless the file says otherwise).
-        "afmoe" => c(
-            from_file().unwrap_or(Gating::Sigmoid),
-            norm_from_file,
-            SharedKind::Add,
-        ),
         // exaone-moe.cpp:188-213.
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grok.cpp:158-168 (GELU experts: the same shapes as SwiGLU).
