@@ -193,6 +193,15 @@ impl Graph {
         t
     }
 
+    /// `ggml_cpy(a, b)` (ggml.c:3591-3610): a view of `b` whose sources are `a` and `b`; nothing
+    /// to allocate when `b` has its own data (a recurrent state).
+    pub fn cpy_into(&mut self, a: Id, b: Id) -> Id {
+        let (ne, nb) = (self.tensors[b].ne, self.tensors[b].nb);
+        let t = self.view_of(b, ne, nb, Op::Cpy, true);
+        self.tensors[t].src = vec![a, b];
+        t
+    }
+
     /// A tensor the graph creates without an op and without marking it an input
     /// (`ggml_new_tensor` alone): a leaf the allocator places like an input.
     pub fn leaf(&mut self, ty: Ty, ne: [u64; 4]) -> Id {

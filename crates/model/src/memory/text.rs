@@ -108,7 +108,7 @@ impl Family {
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
-            | "grok" => Some(Family::Llama),
+            | "grok" | "mamba2" | "granitehybrid" => Some(Family::Llama),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -153,6 +153,23 @@ pub struct Layer {
     /// One `ffn_up` product `2 n_ff` wide halved by `ggml_swiglu` (`LLM_FFN_SWIGLU`,
     /// chatglm.cpp:128-133, glm4.cpp:154-158).
     pub ffn_fused_up: bool,
+    /// A Mamba-2 mixer in place of attention (`build_mamba2_layer`).
+    pub ssm: Option<Ssm>,
+    /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
+    pub no_ffn: bool,
+}
+
+/// The widths of a Mamba-2 layer (src/models/mamba-base.cpp:148-170: `ssm_d_conv`,
+/// `ssm_d_inner`, `ssm_d_state`, `ssm_dt_rank` heads, `ssm_n_group`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ssm {
+    pub d_conv: u64,
+    pub d_inner: u64,
+    pub d_state: u64,
+    pub n_head: u64,
+    pub n_group: u64,
+    /// The grouped RMS norm (`ssm_norm`) before the output product.
+    pub norm: bool,
 }
 
 /// The widths of a multi-head latent attention layer (deepseek2.cpp:65-111).
@@ -328,6 +345,9 @@ struct Builder<'d> {
     router_logits: Option<Id>,
     /// The attention input its output gate reads (afmoe).
     attn_gate_input: Option<Id>,
+    /// `build_rs_inp` (src/llama-graph.cpp:3548-3569): the state copy indices' views for the
+    /// ubatch's sequence and for the other states (none in the reserved graph: one sequence).
+    rs_copy: Option<(Id, Id)>,
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -388,6 +408,14 @@ impl<'d> Builder<'d> {
         };
         let base = cache(d.n_kv);
         let swa = d.n_kv_swa.map_or(base, &mut cache);
+        // One state per sequence (`n_rs` = `n_seq_max` = 1): the extra view is empty.
+        let rs_copy = d.layers.iter().any(|l| l.ssm.is_some()).then(|| {
+            let s_copy = g.input(Ty::I32, [1, 1, 1, 1]);
+            (
+                g.view(s_copy, [1, 1, 1, 1], nb(4, [1, 1, 1, 1]), 0),
+                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), 4),
+            )
+        });
         Self {
             d,
             g,
@@ -396,6 +424,7 @@ impl<'d> Builder<'d> {
             attn_scale,
             router_logits: None,
             attn_gate_input: None,
+            rs_copy,
         }
     }
 
@@ -1012,6 +1041,173 @@ impl<'d> Builder<'d> {
         self.g.like(Op::Mul, out, &[sig])
     }
 
+    /// `build_rs` (src/llama-graph.cpp:3512-3546) over one recurrent state of `width` f32 per
+    /// sequence: the zeroed state (an in-place scale of a view: nothing allocated), the
+    /// sequence's state read by `read` (the states and the copy indices), and the other
+    /// states' rows copied back (none here).
+    fn build_rs(&mut self, width: u64, read: impl FnOnce(&mut Self, Id, Id) -> Id) -> Id {
+        let Some((main, extra)) = self.rs_copy else {
+            unreachable!("the state copy input is built where a layer has a recurrent state")
+        };
+        let s = self.g.weight(Ty::F32, [width, 1, 1, 1]);
+        let states = self.g.reshape(s, [width, 1, 1, 1]);
+        let zero = self
+            .g
+            .view(states, [width, 1, 1, 1], nb(4, [width, 1, 1, 1]), 0);
+        let zero = self
+            .g
+            .view(zero, [width, 1, 1, 1], nb(4, [width, 1, 1, 1]), 0);
+        self.g.expand(zero);
+        let out = read(self, states, main);
+        self.g.expand(out);
+        let rows = self
+            .g
+            .op(Op::GetRows, Ty::F32, [width, 0, 1, 1], &[states, extra]);
+        let dst = self.g.view(
+            s,
+            [width, 0, 1, 1],
+            nb(4, [width, 0, 1, 1]),
+            width.saturating_mul(4),
+        );
+        let st = self.g.cpy_into(rows, dst);
+        self.g.expand(st);
+        out
+    }
+
+    /// `build_mamba2_layer` (src/models/mamba-base.cpp:144-290) for the reserved ubatch (one
+    /// sequence of `ub` tokens, `K` = 1): the input product split into z, xBC and dt, the
+    /// convolution over the stored columns and xBC (its last columns stored back), the
+    /// selective scan (its final state stored back), the skip term, the SwiGLU with z, the
+    /// grouped norm, the output product.
+    fn mamba2(&mut self, cur: Id, s: Ssm) -> Id {
+        let ub = self.d.ub;
+        let conv_dim = s
+            .d_inner
+            .saturating_add(s.n_group.saturating_mul(s.d_state).saturating_mul(2));
+        let head_dim = s.d_inner / s.n_head.max(1);
+        let n_embd_r = s.d_conv.saturating_sub(1).saturating_mul(conv_dim);
+        let n_embd_s = s.d_state.saturating_mul(s.d_inner);
+        let conv = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = self
+            .g
+            .reshape(conv, [s.d_conv.saturating_sub(1), conv_dim, 1, 1]);
+        let d_in_proj = conv_dim.saturating_add(s.d_inner).saturating_add(s.n_head);
+        let zx = self.linear(cur, d_in_proj, false);
+        let zx = self.g.reshape(zx, [d_in_proj, ub, 1, 1]);
+        let zx_nb = nb(4, [d_in_proj, ub, 1, 1]);
+        let z = self.g.view(
+            zx,
+            [head_dim, s.n_head, ub, 1],
+            [4, 4 * head_dim, zx_nb[1], zx_nb[2]],
+            0,
+        );
+        let xbc = self.g.view(
+            zx,
+            [conv_dim, ub, 1, 1],
+            [4, zx_nb[1], zx_nb[2], zx_nb[3]],
+            4 * s.d_inner,
+        );
+        let dt = self.g.view(
+            zx,
+            [s.n_head, ub, 1, 1],
+            [4, zx_nb[1], zx_nb[2], zx_nb[3]],
+            s.d_inner.saturating_add(conv_dim).saturating_mul(4),
+        );
+        let xbc_t = self.g.transpose(xbc);
+        let conv_x = self.g.op(
+            Op::Concat,
+            Ty::F32,
+            [
+                s.d_conv.saturating_sub(1).saturating_add(ub),
+                conv_dim,
+                1,
+                1,
+            ],
+            &[conv, xbc_t],
+        );
+        let cx_nb = nb(4, self.g.ne(conv_x));
+        let last = self.g.view(
+            conv_x,
+            [s.d_conv.saturating_sub(1), conv_dim, 1, 1],
+            [4, cx_nb[1], cx_nb[2], cx_nb[3]],
+            4 * ub,
+        );
+        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
+        let st = self.g.cpy_into(last, r_dst);
+        self.g.expand(st);
+        let conv_w = w(&mut self.g, s.d_conv, conv_dim);
+        let xbc = self
+            .g
+            .op(Op::Other, Ty::F32, [conv_dim, ub, 1, 1], &[conv_x, conv_w]);
+        let conv_b = w(&mut self.g, conv_dim, 1);
+        let xbc = self.g.like(Op::Add, xbc, &[conv_b]);
+        let xbc = self.g.like(Op::Unary, xbc, &[]);
+        let xb_nb = nb(4, [conv_dim, ub, 1, 1]);
+        let x = self.g.view(
+            xbc,
+            [head_dim, s.n_head, ub, 1],
+            [4, 4 * head_dim, xb_nb[1], xb_nb[2]],
+            0,
+        );
+        let bc = |b: &mut Self, off: u64| {
+            b.g.view(
+                xbc,
+                [s.d_state, s.n_group, ub, 1],
+                [4, 4 * s.d_state, xb_nb[1], xb_nb[2]],
+                off.saturating_mul(4),
+            )
+        };
+        let bm = bc(self, s.d_inner);
+        let cm = bc(
+            self,
+            s.d_inner
+                .saturating_add(s.n_group.saturating_mul(s.d_state)),
+        );
+        let dt = self.g.cont(dt);
+        let dt_b = w(&mut self.g, s.n_head, 1);
+        let dt = self.g.like(Op::Add, dt, &[dt_b]);
+        let a = w(&mut self.g, 1, s.n_head);
+        let n_x = s.d_inner.saturating_mul(ub);
+        let y_ssm = self.build_rs(n_embd_s, |b, states, ids| {
+            let ssm = b.g.reshape(states, [s.d_state, head_dim, s.n_head, 1]);
+            b.g.op(
+                Op::Other,
+                Ty::F32,
+                [n_x.saturating_add(n_embd_s), 1, 1, 1],
+                &[ssm, x, dt, a, bm, cm, ids],
+            )
+        });
+        let y_state = self.g.view(
+            y_ssm,
+            [n_embd_s, 1, 1, 1],
+            nb(4, [n_embd_s, 1, 1, 1]),
+            n_x.saturating_mul(4),
+        );
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(y_state, s_dst);
+        self.g.expand(st);
+        let y = self.g.view(
+            y_ssm,
+            [head_dim, s.n_head, ub, 1],
+            nb(4, [head_dim, s.n_head, ub, 1]),
+            0,
+        );
+        let d_w = w(&mut self.g, 1, s.n_head);
+        let xd = self.g.like(Op::Mul, x, &[d_w]);
+        let y = self.g.like(Op::Add, y, &[xd]);
+        let zc = self.g.cont(z);
+        let mut y = self.g.like(Op::Glu, zc, &[y]);
+        if s.norm {
+            let per = s.d_inner / s.n_group.max(1);
+            y = self.g.reshape(y, [per, s.n_group, ub, 1]);
+            y = self.norm(y, Op::RmsNorm, false);
+        }
+        let y = self.g.reshape(y, [s.d_inner, ub, 1, 1]);
+        self.linear(y, self.d.n_embd, false)
+    }
+
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
     fn head(&mut self, cur: Id, out_ids: Id) {
         let mut cur = self.layer_norm(cur);
@@ -1191,13 +1387,15 @@ impl<'d> Builder<'d> {
             if d.attn_gate {
                 self.attn_gate_input = Some(cur);
             }
-            let mut cur = match l.mla {
-                Some(m) if m.absorbed => self.attn_mla(cur, l, m),
-                Some(m) => {
+            let mut cur = match (l.ssm, l.mla) {
+                // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
+                (Some(ssm), _) => self.mamba2(cur, ssm),
+                (None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
+                (None, Some(m)) => {
                     let qkv = self.qkv_mla_plain(cur, l, m);
                     self.attn(qkv, l)
                 }
-                None => {
+                (None, None) => {
                     let qkv = self.qkv_roped(cur, l, d.q_scale);
                     self.attn(qkv, l)
                 }
@@ -1222,6 +1420,10 @@ impl<'d> Builder<'d> {
             } else {
                 self.g.like(Op::Add, cur, &[inp_sa])
             };
+            if l.no_ffn {
+                inp = ffn_inp;
+                continue;
+            }
             let cur = if d.pre_norm {
                 self.layer_norm(ffn_inp)
             } else {
@@ -1305,7 +1507,10 @@ fn moe_config(
         "llama" | "mistral3" | "qwen3moe" | "dbrx" | "qwen3vlmoe" | "mellum" | "phimoe" => {
             c(Softmax, true, SharedKind::None)
         }
-        "granitemoe" | "minicpm" | "ernie4_5-moe" => c(Softmax, true, SharedKind::Add),
+        // granite-hybrid.cpp:268-292.
+        "granitemoe" | "granitehybrid" | "minicpm" | "ernie4_5-moe" => {
+            c(Softmax, true, SharedKind::Add)
+        }
         "hunyuan-moe" => c(Softmax, true, SharedKind::First),
         // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
         "qwen2moe" => c(Softmax, false, SharedKind::SigmoidGated),
@@ -1422,7 +1627,7 @@ pub(crate) fn decoder(
     };
     let streams = if o.kv_unified { 1 } else { o.n_parallel.max(1) };
     let plain_cache = |t: GgmlType| matches!(t, GgmlType::F16 | GgmlType::BF16);
-    if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 || n_kv == 0 {
+    if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 {
         return None;
     }
     let has = |il: u32, suffix: &str| {
@@ -1485,14 +1690,49 @@ pub(crate) fn decoder(
     if l.hparams.int("n_expert_groups").is_some_and(|v| v > 1) {
         return None;
     }
+    // The Mamba-2 mixer's widths (mamba2.cpp:3-7, granite-hybrid.cpp:10-14), checked as
+    // `build_mamba2_layer` asserts them (mamba-base.cpp:165-166).
+    let ssm_widths = || {
+        let h = |k: &str| l.hparams.int(k).and_then(width);
+        let (d_conv, d_inner, d_state, n_head, n_group) = (
+            h("ssm_d_conv")?,
+            h("ssm_d_inner")?,
+            h("ssm_d_state")?,
+            h("ssm_dt_rank")?,
+            h("ssm_n_group")?,
+        );
+        (d_inner % n_head == 0 && d_inner % n_group == 0).then_some(Ssm {
+            d_conv,
+            d_inner,
+            d_state,
+            n_head,
+            n_group,
+            norm: false,
+        })
+    };
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
     for x in l.layers.iter().take(n_layer) {
-        // Attention layers only: a recurrent or sliding-window layer is another graph.
-        // Sliding-window layers only in the graphs written with the iSWA input.
+        // Attention layers, and the recurrent ones of the Mamba-2 graphs (one sequence: a
+        // state per sequence of `--parallel` would add copies). Sliding-window layers only in
+        // the graphs written with the iSWA input.
+        let ssm = match x.is_recurrent {
+            true if matches!(arch, "mamba2" | "granitehybrid")
+                && o.n_parallel <= 1
+                && has(x.index, ".ssm_conv1d.bias") =>
+            {
+                Some(Ssm {
+                    norm: has(x.index, ".ssm_norm.weight"),
+                    ..ssm_widths()?
+                })
+            }
+            true => return None,
+            false => None,
+        };
         let swa_ok = (family != Family::Llama || ISWA.contains(&arch)) && n_kv_swa.is_some();
-        if x.is_recurrent || (x.is_swa && !swa_ok) || !x.has_kv {
+        if (x.is_swa && !swa_ok) || (!x.has_kv && ssm.is_none()) {
             return None;
         }
+        let heads = |v: i64| if ssm.is_some() { Some(0) } else { u(v) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
         // `(il + 1) % n_moe_layer_step == 0`, the dense FFN elsewhere (the loader creates
         // experts on every layer from the lead on: those layers' dense products are absent).
@@ -1604,13 +1844,19 @@ pub(crate) fn decoder(
         } else {
             None
         };
+        // mamba.cpp:104-124: Mamba-2 layers without an FFN.
+        let no_ffn = arch == "mamba2";
         layers.push(Layer {
             mla,
-            n_head: u(x.n_head)?,
-            n_head_kv: u(x.n_head_kv)?,
-            head_k: u(x.n_embd_head_k)?,
-            head_v: u(x.n_embd_head_v)?,
-            n_ff: if moe.as_ref().is_some_and(|m| m.dense_beside) {
+            ssm,
+            no_ffn,
+            n_head: heads(x.n_head)?,
+            n_head_kv: heads(x.n_head_kv)?,
+            head_k: heads(x.n_embd_head_k)?,
+            head_v: heads(x.n_embd_head_v)?,
+            n_ff: if no_ffn {
+                0
+            } else if moe.as_ref().is_some_and(|m| m.dense_beside) {
                 u(x.n_ff)?
             } else if moe.is_some() || ffn_none {
                 0
@@ -1646,7 +1892,11 @@ pub(crate) fn decoder(
             moe,
         });
     }
-    if layers.is_empty() || layers.len() != n_layer {
+    // Attention reads KV cells (a graph of recurrent layers only has none).
+    if layers.is_empty()
+        || layers.len() != n_layer
+        || (n_kv == 0 && layers.iter().any(|x| x.ssm.is_none()))
+    {
         return None;
     }
     let n_embd = u(l.hparams.int("n_embd")?).filter(|&n| n <= MAX_WIDTH as u64)?;
@@ -1724,9 +1974,23 @@ pub(crate) fn decoder(
     // bloom.cpp and mpt.cpp: ALiBi, a position input only for mpt's learned positions;
     // gpt2.cpp and starcoder.cpp: learned positions, no RoPE.
     let pos_embd = matches!(arch, "gpt2" | "starcoder" | "mpt") && global("position_embd.weight");
+    // granite-hybrid.cpp:147-151: the position input where layer 0 ropes (`rope_finetuned`
+    // fills `rope_pattern`, :16-20).
+    let granite_rope = l
+        .hparams
+        .ints("rope_pattern")
+        .is_none_or(|p| p.first().is_none_or(|&r| r != 0));
+    if arch == "granitehybrid"
+        && l.hparams
+            .ints("rope_pattern")
+            .is_some_and(|p| p.iter().take(n_layer).any(|&r| (r != 0) != granite_rope))
+    {
+        return None;
+    }
     let pos_input = match arch {
         "baichuan" => n_layer == 32,
-        "refact" | "jais" | "bloom" => false,
+        "granitehybrid" => granite_rope,
+        "refact" | "jais" | "bloom" | "mamba2" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -1881,8 +2145,10 @@ pub(crate) fn decoder(
         rows_after_layers: arch == "gpt-oss",
         rows_after_norm: arch == "cohere2moe",
         head_scale: arch == "minicpm3",
-        logit_scale: matches!(arch, "command-r" | "cohere2" | "cohere2moe" | "grok")
-            && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
+        logit_scale: matches!(
+            arch,
+            "command-r" | "cohere2" | "cohere2moe" | "grok" | "granitehybrid"
+        ) && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
 }
