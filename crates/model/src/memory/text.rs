@@ -80,6 +80,9 @@ pub enum Family {
     /// second norm for attention where the file has it), `gptneox.cpp` (with `use_par_res`; its
     /// own norm for the FFN), `plamo.cpp`.
     Parallel(Parallel),
+    /// `falcon-h1.cpp`: attention and a Mamba-2 mixer side by side on the same norm
+    /// (computed twice), their sum added to the input, then the FFN.
+    FalconH1,
 }
 
 /// How a parallel block feeds its FFN and sums its branches.
@@ -108,7 +111,10 @@ impl Family {
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
-            | "grok" | "mamba2" | "granitehybrid" => Some(Family::Llama),
+            | "grok" | "mamba2" | "granitehybrid" | "nemotron_h" | "nemotron_h_moe" => {
+                Some(Family::Llama)
+            }
+            "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -157,6 +163,9 @@ pub struct Layer {
     pub ssm: Option<Ssm>,
     /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
     pub no_ffn: bool,
+    /// The FFN (or experts) is the layer's mixer, in place of attention (nemotron-h.cpp's
+    /// FFN layers).
+    pub ffn_mixer: bool,
 }
 
 /// The widths of a Mamba-2 layer (src/models/mamba-base.cpp:148-170: `ssm_d_conv`,
@@ -240,6 +249,9 @@ pub enum Gating {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shared {
     pub n_ff: u64,
+    /// A gate product (else the up product is the activation's input: nemotron-h.cpp's
+    /// squared ReLU).
+    pub gate: bool,
     /// Scaled by `sigmoid(ffn_gate_inp_shexp · x)`, computed as `silu(g) / g`
     /// (qwen2moe.cpp:147-166).
     pub sigmoid_gate: bool,
@@ -329,6 +341,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
         Family::Phi3 => b.phi3(),
         Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
         Family::Parallel(style) => b.parallel(style),
+        Family::FalconH1 => b.falcon_h1(),
     }
     b.g.reserve(32)
 }
@@ -408,14 +421,6 @@ impl<'d> Builder<'d> {
         };
         let base = cache(d.n_kv);
         let swa = d.n_kv_swa.map_or(base, &mut cache);
-        // One state per sequence (`n_rs` = `n_seq_max` = 1): the extra view is empty.
-        let rs_copy = d.layers.iter().any(|l| l.ssm.is_some()).then(|| {
-            let s_copy = g.input(Ty::I32, [1, 1, 1, 1]);
-            (
-                g.view(s_copy, [1, 1, 1, 1], nb(4, [1, 1, 1, 1]), 0),
-                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), 4),
-            )
-        });
         Self {
             d,
             g,
@@ -424,7 +429,7 @@ impl<'d> Builder<'d> {
             attn_scale,
             router_logits: None,
             attn_gate_input: None,
-            rs_copy,
+            rs_copy: None,
         }
     }
 
@@ -1029,8 +1034,12 @@ impl<'d> Builder<'d> {
     /// sigmoid gate where the graph has one.
     fn shared(&mut self, cur: Id, sh: Shared) -> Id {
         let up = self.linear(cur, sh.n_ff, false);
-        let gate = self.linear(cur, sh.n_ff, false);
-        let act = self.g.like(Op::Glu, gate, &[up]);
+        let act = if sh.gate {
+            let gate = self.linear(cur, sh.n_ff, false);
+            self.g.like(Op::Glu, gate, &[up])
+        } else {
+            self.g.like(Op::Unary, up, &[])
+        };
         let out = self.linear(act, self.d.n_embd, false);
         if !sh.sigmoid_gate {
             return out;
@@ -1046,9 +1055,15 @@ impl<'d> Builder<'d> {
     /// sequence's state read by `read` (the states and the copy indices), and the other
     /// states' rows copied back (none here).
     fn build_rs(&mut self, width: u64, read: impl FnOnce(&mut Self, Id, Id) -> Id) -> Id {
-        let Some((main, extra)) = self.rs_copy else {
-            unreachable!("the state copy input is built where a layer has a recurrent state")
-        };
+        // One state per sequence (`n_rs` = `n_seq_max` = 1): the extra view is empty.
+        let g = &mut self.g;
+        let (main, extra) = *self.rs_copy.get_or_insert_with(|| {
+            let s_copy = g.input(Ty::I32, [1, 1, 1, 1]);
+            (
+                g.view(s_copy, [1, 1, 1, 1], nb(4, [1, 1, 1, 1]), 0),
+                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), 4),
+            )
+        });
         let s = self.g.weight(Ty::F32, [width, 1, 1, 1]);
         let states = self.g.reshape(s, [width, 1, 1, 1]);
         let zero = self
@@ -1360,6 +1375,41 @@ impl<'d> Builder<'d> {
         self.head(inp, out_ids);
     }
 
+    /// `llama_model_falcon_h1::graph` (src/models/falcon-h1.cpp:112-209).
+    fn falcon_h1(&mut self) {
+        let d = self.d;
+        let mut inp = self.embeddings();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let cur = self.layer_norm(inp);
+            let qkv = self.qkv_roped(cur, l, false);
+            let attn = self.attn(qkv, l);
+            // Every layer has its mixer (`decoder`).
+            let sum = match l.ssm {
+                Some(ssm) => {
+                    let cur = self.layer_norm(inp);
+                    let ssm = self.mamba2(cur, ssm);
+                    self.g.like(Op::Add, attn, &[ssm])
+                }
+                None => attn,
+            };
+            let mut ffn_inp = self.g.like(Op::Add, sum, &[inp]);
+            if il + 1 == n {
+                ffn_inp = self.g.op(
+                    Op::GetRows,
+                    Ty::F32,
+                    [d.n_embd, d.ub, 1, 1],
+                    &[ffn_inp, out_ids],
+                );
+            }
+            let cur = self.layer_norm(ffn_inp);
+            let cur = self.ffn(cur, l);
+            inp = self.g.like(Op::Add, cur, &[ffn_inp]);
+        }
+        self.head(inp, out_ids);
+    }
+
     /// The pre-norm decoder of `llama_model_llama::graph` (src/models/llama.cpp:110-245) and
     /// what the other standard graphs change in it ([`Family`]): the norms around attention and
     /// the FFN as `gemma3.cpp:85-200` and `olmo2.cpp:75-195` place them, the embeddings and Q
@@ -1388,6 +1438,7 @@ impl<'d> Builder<'d> {
                 self.attn_gate_input = Some(cur);
             }
             let mut cur = match (l.ssm, l.mla) {
+                _ if l.ffn_mixer => self.ffn_or_moe(cur, l),
                 // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
                 (Some(ssm), _) => self.mamba2(cur, ssm),
                 (None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
@@ -1404,7 +1455,7 @@ impl<'d> Builder<'d> {
             if d.post_norm && d.post_norm_before_rows {
                 cur = self.norm(cur, d.norm, false);
             }
-            if il + 1 == n && !d.rows_after_layers {
+            if il + 1 == n && !d.rows_after_layers && !d.rows_after_norm {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
                 probs = probs.map(|p| {
                     let ne = self.g.ne(p);
@@ -1544,6 +1595,8 @@ fn moe_config(
         "grok" => c(Softmax, true, SharedKind::None),
         // mimo2.cpp:202-225.
         "mimo2" => c(Gating::Sigmoid, true, SharedKind::None),
+        // nemotron-h.cpp:281-300 (squared-ReLU experts without a gate, their shared one too).
+        "nemotron_h_moe" => c(Gating::Sigmoid, norm_from_file, SharedKind::Add),
         // llama4.cpp:219-241.
         "llama4" => c(Gating::Sigmoid, false, SharedKind::Add),
         // openai-moe.cpp:132-142: biases, softmax over the selected, SwiGLU-OAI.
@@ -1716,8 +1769,10 @@ pub(crate) fn decoder(
         // state per sequence of `--parallel` would add copies). Sliding-window layers only in
         // the graphs written with the iSWA input.
         let ssm = match x.is_recurrent {
-            true if matches!(arch, "mamba2" | "granitehybrid")
-                && o.n_parallel <= 1
+            true if matches!(
+                arch,
+                "mamba2" | "granitehybrid" | "nemotron_h" | "nemotron_h_moe" | "falcon-h1"
+            ) && o.n_parallel <= 1
                 && has(x.index, ".ssm_conv1d.bias") =>
             {
                 Some(Ssm {
@@ -1728,11 +1783,16 @@ pub(crate) fn decoder(
             true => return None,
             false => None,
         };
+        // nemotron-h.cpp:212-220: a layer is a Mamba-2 mixer, attention (`n_ff` 0) or an FFN.
+        let nemotron = matches!(arch, "nemotron_h" | "nemotron_h_moe");
+        let ffn_mixer = nemotron && ssm.is_none() && x.n_ff > 0;
         let swa_ok = (family != Family::Llama || ISWA.contains(&arch)) && n_kv_swa.is_some();
-        if (x.is_swa && !swa_ok) || (!x.has_kv && ssm.is_none()) {
+        if (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
-        let heads = |v: i64| if ssm.is_some() { Some(0) } else { u(v) };
+        // Heads where the layer attends (falcon-h1's layers attend beside their mixer).
+        let attends = !ffn_mixer && (ssm.is_none() || family == Family::FalconH1);
+        let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
         // `(il + 1) % n_moe_layer_step == 0`, the dense FFN elsewhere (the loader creates
         // experts on every layer from the lead on: those layers' dense products are absent).
@@ -1765,6 +1825,8 @@ pub(crate) fn decoder(
                 || !has(x.index, ".ffn_down_exps.weight")
                 || n_used > n_expert
                 || !matches!(family, Family::Llama | Family::Parallel(_) | Family::Phi3)
+                // nemotron-h.cpp:271-273,295-297: latent products around the experts.
+                || has(x.index, ".ffn_latent_down.weight")
             {
                 return None;
             }
@@ -1779,6 +1841,7 @@ pub(crate) fn decoder(
                 }
                 Some(Shared {
                     n_ff,
+                    gate: has(x.index, ".ffn_gate_shexp.weight"),
                     sigmoid_gate,
                     first: cfg.shared == SharedKind::First,
                     half: cfg.shared == SharedKind::AddHalf,
@@ -1844,17 +1907,18 @@ pub(crate) fn decoder(
         } else {
             None
         };
-        // mamba.cpp:104-124: Mamba-2 layers without an FFN.
-        let no_ffn = arch == "mamba2";
+        // mamba.cpp:104-124: Mamba-2 layers without an FFN; nemotron-h.cpp's one block.
+        let no_ffn = arch == "mamba2" || nemotron;
         layers.push(Layer {
             mla,
             ssm,
             no_ffn,
+            ffn_mixer,
             n_head: heads(x.n_head)?,
             n_head_kv: heads(x.n_head_kv)?,
             head_k: heads(x.n_embd_head_k)?,
             head_v: heads(x.n_embd_head_v)?,
-            n_ff: if no_ffn {
+            n_ff: if no_ffn && !ffn_mixer {
                 0
             } else if moe.as_ref().is_some_and(|m| m.dense_beside) {
                 u(x.n_ff)?
@@ -1876,7 +1940,12 @@ pub(crate) fn decoder(
                 has(x.index, ".attn_output.bias")
                     && !matches!(
                         arch,
-                        "ernie4_5-moe" | "exaone-moe" | "plamo3" | "openelm" | "mimo2"
+                        "ernie4_5-moe"
+                            | "exaone-moe"
+                            | "plamo3"
+                            | "openelm"
+                            | "mimo2"
+                            | "falcon-h1"
                     ),
             ],
             ffn_bias: [
@@ -1990,7 +2059,7 @@ pub(crate) fn decoder(
     let pos_input = match arch {
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
-        "refact" | "jais" | "bloom" | "mamba2" => false,
+        "refact" | "jais" | "bloom" | "mamba2" | "nemotron_h" | "nemotron_h_moe" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -2143,7 +2212,9 @@ pub(crate) fn decoder(
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
         rows_after_layers: arch == "gpt-oss",
-        rows_after_norm: arch == "cohere2moe",
+        // nemotron-h.cpp:236-257 (`embeddings_nextn_masked` off by default,
+        // src/llama-context.cpp:120).
+        rows_after_norm: matches!(arch, "cohere2moe" | "nemotron_h" | "nemotron_h_moe"),
         head_scale: arch == "minicpm3",
         logit_scale: matches!(
             arch,
