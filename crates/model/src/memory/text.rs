@@ -111,9 +111,8 @@ impl Family {
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
-            | "grok" | "mamba2" | "granitehybrid" | "nemotron_h" | "nemotron_h_moe" => {
-                Some(Family::Llama)
-            }
+            | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
+            | "nemotron_h_moe" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -179,6 +178,19 @@ pub struct Ssm {
     pub n_group: u64,
     /// The grouped RMS norm (`ssm_norm`) before the output product.
     pub norm: bool,
+    /// A Mamba-1 mixer (`build_mamba_layer`, mamba-base.cpp:9-142: one head per channel,
+    /// `ssm_x` and `ssm_dt` products) instead.
+    pub mamba1: Option<Mamba1>,
+}
+
+/// What a Mamba-1 mixer adds to the widths of [`Ssm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mamba1 {
+    pub dt_rank: u64,
+    /// dt, B and C RMS-normed (`ssm_dt_b_c_rms`, or the three norm weights: jamba).
+    pub dt_b_c_norm: bool,
+    /// Those norms with weights (`ssm_dt_norm`, `ssm_b_norm`, `ssm_c_norm`).
+    pub norm_weights: bool,
 }
 
 /// The widths of a multi-head latent attention layer (deepseek2.cpp:65-111).
@@ -288,8 +300,10 @@ pub struct Decoder {
     pub post_norm: bool,
     /// The attention's post norm before the last layer keeps its output rows (afmoe).
     pub post_norm_before_rows: bool,
-    /// The attention's residual added as `residual + attention` (openelm).
+    /// The attention's residual added as `residual + attention` (openelm, jamba).
     pub residual_first: bool,
+    /// The FFN's residual added as `residual + ffn` (jamba.cpp:183).
+    pub ffn_residual_first: bool,
     /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
     pub attn_gate: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
@@ -1089,6 +1103,124 @@ impl<'d> Builder<'d> {
         out
     }
 
+    /// The recurrent mixer: Mamba-1 or Mamba-2.
+    fn ssm(&mut self, cur: Id, s: Ssm) -> Id {
+        match s.mamba1 {
+            Some(m) => self.mamba1(cur, s, m),
+            None => self.mamba2(cur, s),
+        }
+    }
+
+    /// `build_mamba_layer` (src/models/mamba-base.cpp:9-142) for the reserved ubatch: the
+    /// input product split into x and z, the convolution (its last columns stored back),
+    /// `ssm_x` split into dt, B and C (normed where the file says so), `ssm_dt`, the selective
+    /// scan (its final state stored back), the skip term, the SwiGLU with z, the output
+    /// product.
+    fn mamba1(&mut self, cur: Id, s: Ssm, m: Mamba1) -> Id {
+        let ub = self.d.ub;
+        let d_conv1 = s.d_conv.saturating_sub(1);
+        let n_embd_r = d_conv1.saturating_mul(s.d_inner);
+        let n_embd_s = s.d_state.saturating_mul(s.d_inner);
+        let conv = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = self.g.reshape(conv, [d_conv1, s.d_inner, 1, 1]);
+        let cur = self.g.reshape(cur, [self.d.n_embd, ub, 1, 1]);
+        let xz = self.linear(cur, s.d_inner.saturating_mul(2), false);
+        let xz_nb = nb(4, self.g.ne(xz));
+        let x = self.g.view(xz, [s.d_inner, ub, 1, 1], xz_nb, 0);
+        let z = self.g.view(
+            xz,
+            [s.d_inner, ub, 1, 1],
+            xz_nb,
+            s.d_inner.saturating_mul(4),
+        );
+        let x_t = self.g.transpose(x);
+        let conv_x = self.g.op(
+            Op::Concat,
+            Ty::F32,
+            [d_conv1.saturating_add(ub), s.d_inner, 1, 1],
+            &[conv, x_t],
+        );
+        let cx_nb = nb(4, self.g.ne(conv_x));
+        let last = self.g.view(
+            conv_x,
+            [d_conv1, s.d_inner, 1, 1],
+            cx_nb,
+            ub.saturating_mul(4),
+        );
+        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
+        let st = self.g.cpy_into(last, r_dst);
+        self.g.expand(st);
+        let conv_w = w(&mut self.g, s.d_conv, s.d_inner);
+        let x = self
+            .g
+            .op(Op::Other, Ty::F32, [s.d_inner, ub, 1, 1], &[conv_x, conv_w]);
+        let conv_b = w(&mut self.g, s.d_inner, 1);
+        let x = self.g.like(Op::Add, x, &[conv_b]);
+        let x = self.g.like(Op::Unary, x, &[]);
+        let n_db = m.dt_rank.saturating_add(s.d_state.saturating_mul(2));
+        let x_db = self.linear(x, n_db, false);
+        let db_nb = nb(4, [n_db, ub, 1, 1]);
+        let dt = self.g.view(x_db, [m.dt_rank, ub, 1, 1], db_nb, 0);
+        let bc = |b: &mut Self, off: u64| {
+            b.g.view(
+                x_db,
+                [s.d_state, 1, ub, 1],
+                [4, s.d_state.saturating_mul(4), db_nb[1], db_nb[2]],
+                off.saturating_mul(4),
+            )
+        };
+        let mut bm = bc(self, m.dt_rank);
+        let mut cm = bc(self, m.dt_rank.saturating_add(s.d_state));
+        let mut dt = dt;
+        if m.dt_b_c_norm {
+            dt = self.norm_with(dt, Op::RmsNorm, m.norm_weights, false);
+            bm = self.norm_with(bm, Op::RmsNorm, m.norm_weights, false);
+            cm = self.norm_with(cm, Op::RmsNorm, m.norm_weights, false);
+        } else {
+            dt = self.g.cont(dt);
+        }
+        let dt = self.linear(dt, s.d_inner, false);
+        let dt_b = w(&mut self.g, s.d_inner, 1);
+        let dt = self.g.like(Op::Add, dt, &[dt_b]);
+        let skip_in = x;
+        let x = self.g.reshape(x, [1, s.d_inner, ub, 1]);
+        let a = w(&mut self.g, s.d_state, s.d_inner);
+        let n_x = s.d_inner.saturating_mul(ub);
+        let y_ssm = self.build_rs(n_embd_s, |b, states, ids| {
+            let ssm = b.g.reshape(states, [s.d_state, 1, s.d_inner, 1]);
+            b.g.op(
+                Op::Other,
+                Ty::F32,
+                [n_x.saturating_add(n_embd_s), 1, 1, 1],
+                &[ssm, x, dt, a, bm, cm, ids],
+            )
+        });
+        let y_state = self.g.view(
+            y_ssm,
+            [n_embd_s, 1, 1, 1],
+            nb(4, [n_embd_s, 1, 1, 1]),
+            n_x.saturating_mul(4),
+        );
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(y_state, s_dst);
+        self.g.expand(st);
+        let y = self.g.view(
+            y_ssm,
+            [s.d_inner, ub, 1, 1],
+            nb(4, [s.d_inner, ub, 1, 1]),
+            0,
+        );
+        let d_w = w(&mut self.g, s.d_inner, 1);
+        let xd = self.g.like(Op::Mul, skip_in, &[d_w]);
+        let y = self.g.like(Op::Add, y, &[xd]);
+        let zc = self.g.cont(z);
+        let y = self.g.like(Op::Glu, zc, &[y]);
+        let out = self.linear(y, self.d.n_embd, false);
+        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
+    }
+
     /// `build_mamba2_layer` (src/models/mamba-base.cpp:144-290) for the reserved ubatch (one
     /// sequence of `ub` tokens, `K` = 1): the input product split into z, xBC and dt, the
     /// convolution over the stored columns and xBC (its last columns stored back), the
@@ -1389,7 +1521,7 @@ impl<'d> Builder<'d> {
             let sum = match l.ssm {
                 Some(ssm) => {
                     let cur = self.layer_norm(inp);
-                    let ssm = self.mamba2(cur, ssm);
+                    let ssm = self.ssm(cur, ssm);
                     self.g.like(Op::Add, attn, &[ssm])
                 }
                 None => attn,
@@ -1440,7 +1572,7 @@ impl<'d> Builder<'d> {
             let mut cur = match (l.ssm, l.mla) {
                 _ if l.ffn_mixer => self.ffn_or_moe(cur, l),
                 // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
-                (Some(ssm), _) => self.mamba2(cur, ssm),
+                (Some(ssm), _) => self.ssm(cur, ssm),
                 (None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
                 (None, Some(m)) => {
                     let qkv = self.qkv_mla_plain(cur, l, m);
@@ -1485,7 +1617,11 @@ impl<'d> Builder<'d> {
             if d.post_norm {
                 cur = self.norm(cur, d.norm, false);
             }
-            inp = self.g.like(Op::Add, cur, &[ffn_inp]);
+            inp = if d.ffn_residual_first {
+                self.g.like(Op::Add, ffn_inp, &[cur])
+            } else {
+                self.g.like(Op::Add, cur, &[ffn_inp])
+            };
         }
         if d.rows_after_layers {
             // openai-moe.cpp:155-159: the last layer's output is `t_h_nextn` (an output), its
@@ -1566,6 +1702,8 @@ fn moe_config(
         // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
         "qwen2moe" => c(Softmax, false, SharedKind::SigmoidGated),
         "olmoe" => c(Softmax, false, SharedKind::None),
+        // jamba.cpp:170-180.
+        "jamba" => c(Softmax, false, SharedKind::None),
         "deepseek" => c(Softmax, false, SharedKind::Add),
         // bailingmoe.cpp:128-138.
         "bailingmoe" => c(Softmax, norm_from_file, SharedKind::Add),
@@ -1745,15 +1883,22 @@ pub(crate) fn decoder(
     }
     // The Mamba-2 mixer's widths (mamba2.cpp:3-7, granite-hybrid.cpp:10-14), checked as
     // `build_mamba2_layer` asserts them (mamba-base.cpp:165-166).
+    // Mamba-1 (mamba.cpp, jamba.cpp: mamba-base.cpp:19-25) has one head per channel and
+    // `ssm_dt_rank` as the width of dt.
+    let mamba1 = matches!(arch, "mamba" | "jamba");
     let ssm_widths = || {
         let h = |k: &str| l.hparams.int(k).and_then(width);
-        let (d_conv, d_inner, d_state, n_head, n_group) = (
+        let (d_conv, d_inner, d_state, dt_rank) = (
             h("ssm_d_conv")?,
             h("ssm_d_inner")?,
             h("ssm_d_state")?,
             h("ssm_dt_rank")?,
-            h("ssm_n_group")?,
         );
+        let (n_head, n_group) = if mamba1 {
+            (d_inner, 1)
+        } else {
+            (dt_rank, h("ssm_n_group")?)
+        };
         (d_inner % n_head == 0 && d_inner % n_group == 0).then_some(Ssm {
             d_conv,
             d_inner,
@@ -1761,6 +1906,11 @@ pub(crate) fn decoder(
             n_head,
             n_group,
             norm: false,
+            mamba1: mamba1.then_some(Mamba1 {
+                dt_rank,
+                dt_b_c_norm: l.hparams.int("ssm_dt_b_c_rms").is_some_and(|v| v != 0),
+                norm_weights: false,
+            }),
         })
     };
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
@@ -1771,13 +1921,29 @@ pub(crate) fn decoder(
         let ssm = match x.is_recurrent {
             true if matches!(
                 arch,
-                "mamba2" | "granitehybrid" | "nemotron_h" | "nemotron_h_moe" | "falcon-h1"
+                "mamba2"
+                    | "granitehybrid"
+                    | "nemotron_h"
+                    | "nemotron_h_moe"
+                    | "falcon-h1"
+                    | "mamba"
+                    | "jamba"
             ) && o.n_parallel <= 1
                 && has(x.index, ".ssm_conv1d.bias") =>
             {
+                let s = ssm_widths()?;
+                // mamba-base.cpp:96-103: the three norms' weights where the file has them.
+                let weights = has(x.index, ".ssm_dt_norm.weight")
+                    && has(x.index, ".ssm_b_norm.weight")
+                    && has(x.index, ".ssm_c_norm.weight");
                 Some(Ssm {
                     norm: has(x.index, ".ssm_norm.weight"),
-                    ..ssm_widths()?
+                    mamba1: s.mamba1.map(|m| Mamba1 {
+                        dt_b_c_norm: m.dt_b_c_norm || weights,
+                        norm_weights: weights,
+                        ..m
+                    }),
+                    ..s
                 })
             }
             true => return None,
@@ -1907,8 +2073,8 @@ pub(crate) fn decoder(
         } else {
             None
         };
-        // mamba.cpp:104-124: Mamba-2 layers without an FFN; nemotron-h.cpp's one block.
-        let no_ffn = arch == "mamba2" || nemotron;
+        // mamba.cpp:104-124: Mamba layers without an FFN; nemotron-h.cpp's one block.
+        let no_ffn = matches!(arch, "mamba" | "mamba2") || nemotron;
         layers.push(Layer {
             mla,
             ssm,
@@ -1946,6 +2112,7 @@ pub(crate) fn decoder(
                             | "openelm"
                             | "mimo2"
                             | "falcon-h1"
+                            | "jamba"
                     ),
             ],
             ffn_bias: [
@@ -2059,7 +2226,8 @@ pub(crate) fn decoder(
     let pos_input = match arch {
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
-        "refact" | "jais" | "bloom" | "mamba2" | "nemotron_h" | "nemotron_h_moe" => false,
+        "refact" | "jais" | "bloom" | "mamba" | "mamba2" | "jamba" | "nemotron_h"
+        | "nemotron_h_moe" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -2169,7 +2337,8 @@ pub(crate) fn decoder(
                 "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok"
             ),
         post_norm_before_rows: arch == "afmoe",
-        residual_first: arch == "openelm",
+        residual_first: matches!(arch, "openelm" | "jamba"),
+        ffn_residual_first: arch == "jamba",
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
