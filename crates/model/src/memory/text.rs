@@ -112,7 +112,7 @@ impl Family {
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
             | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
-            | "nemotron_h_moe" => Some(Family::Llama),
+            | "nemotron_h_moe" | "qwen35" | "qwen35moe" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -160,6 +160,8 @@ pub struct Layer {
     pub ffn_fused_up: bool,
     /// A Mamba-2 mixer in place of attention (`build_mamba2_layer`).
     pub ssm: Option<Ssm>,
+    /// A gated delta net in place of attention (qwen35.cpp's linear attention).
+    pub gdn: Option<Gdn>,
     /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
     pub no_ffn: bool,
     /// The FFN (or experts) is the layer's mixer, in place of attention (nemotron-h.cpp's
@@ -181,6 +183,17 @@ pub struct Ssm {
     /// A Mamba-1 mixer (`build_mamba_layer`, mamba-base.cpp:9-142: one head per channel,
     /// `ssm_x` and `ssm_dt` products) instead.
     pub mamba1: Option<Mamba1>,
+}
+
+/// The widths of a gated-delta-net layer (qwen35.cpp:274-283): `ssm_d_conv`, `ssm_d_inner`,
+/// key heads (`ssm_n_group`) of `ssm_d_state`, value heads (`ssm_dt_rank`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gdn {
+    pub d_conv: u64,
+    pub d_inner: u64,
+    pub head_k: u64,
+    pub n_k_heads: u64,
+    pub n_v_heads: u64,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -267,6 +280,8 @@ pub struct Shared {
     /// Scaled by `sigmoid(ffn_gate_inp_shexp · x)`, computed as `silu(g) / g`
     /// (qwen2moe.cpp:147-166).
     pub sigmoid_gate: bool,
+    /// That sigmoid as one op (qwen35moe.cpp:294-302).
+    pub plain_sigmoid: bool,
     /// Built before the routed experts, added as `moe + shared` (hunyuan-moe.cpp:138-161).
     pub first: bool,
     /// The sum halved (`ggml_scale`, cohere2moe.cpp:252-253).
@@ -304,6 +319,11 @@ pub struct Decoder {
     pub residual_first: bool,
     /// The FFN's residual added as `residual + ffn` (jamba.cpp:183).
     pub ffn_residual_first: bool,
+    /// The layer's norm expanded before its mixer (qwen35.cpp:30: `ggml_build_forward_expand`).
+    pub expand_norm: bool,
+    /// Q made twice as wide, its second half gating the attention output; Q, K and V as
+    /// 2-D products (qwen35.cpp:200-262).
+    pub gated_q: bool,
     /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
     pub attn_gate: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
@@ -370,11 +390,20 @@ struct Builder<'d> {
     attn_scale: Option<Id>,
     /// Router logits the layer computed before its FFN (`probs_in`, smallthinker).
     router_logits: Option<Id>,
-    /// The attention input its output gate reads (afmoe).
-    attn_gate_input: Option<Id>,
+    /// What gates the attention's output before its output product.
+    attn_gate: Option<AttnGate>,
     /// `build_rs_inp` (src/llama-graph.cpp:3548-3569): the state copy indices' views for the
     /// ubatch's sequence and for the other states (none in the reserved graph: one sequence).
     rs_copy: Option<(Id, Id)>,
+}
+
+/// The gate of an attention output.
+#[derive(Clone, Copy)]
+enum AttnGate {
+    /// A product of this input, made after attention (afmoe).
+    Product(Id),
+    /// This tensor (qwen35's gate half of the Q product, made contiguous).
+    Ready(Id),
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -442,7 +471,7 @@ impl<'d> Builder<'d> {
             caches: [base, swa],
             attn_scale,
             router_logits: None,
-            attn_gate_input: None,
+            attn_gate: None,
             rs_copy: None,
         }
     }
@@ -847,10 +876,17 @@ impl<'d> Builder<'d> {
             )
         };
         self.g.expand(cur);
-        // afmoe.cpp:152-188: attention gated by `sigmoid(wqkv_gate · x)` before `wo`.
-        let cur = match self.attn_gate_input.take() {
-            Some(x) => {
-                let gate = self.linear(x, l.n_head.saturating_mul(l.head_v), false);
+        // afmoe.cpp:152-188: attention gated by `sigmoid(wqkv_gate · x)` before `wo`;
+        // qwen35.cpp:258-262 by the sigmoid of the gate half of its Q product.
+        let gate = match self.attn_gate.take() {
+            Some(AttnGate::Product(x)) => {
+                Some(self.linear(x, l.n_head.saturating_mul(l.head_v), false))
+            }
+            Some(AttnGate::Ready(gate)) => Some(gate),
+            None => None,
+        };
+        let cur = match gate {
+            Some(gate) => {
                 let sig = self.g.like(Op::Unary, gate, &[]);
                 self.g.like(Op::Mul, cur, &[sig])
             }
@@ -1060,7 +1096,11 @@ impl<'d> Builder<'d> {
         }
         let g_inp = self.linear(cur, 1, false);
         let silu = self.g.like(Op::Unary, g_inp, &[]);
-        let sig = self.g.like(Op::Div, silu, &[g_inp]);
+        let sig = if sh.plain_sigmoid {
+            silu
+        } else {
+            self.g.like(Op::Div, silu, &[g_inp])
+        };
         self.g.like(Op::Mul, out, &[sig])
     }
 
@@ -1101,6 +1141,155 @@ impl<'d> Builder<'d> {
         let st = self.g.cpy_into(rows, dst);
         self.g.expand(st);
         out
+    }
+
+    /// qwen35.cpp:195-250: Q twice as wide as its heads (`build_qkv` without reshaping), its
+    /// first halves RMS-normed as Q, its second halves the gate (made contiguous, applied in
+    /// [`Self::attn`]); K normed; the sectioned RoPE on Q and K.
+    fn qkv_gated(&mut self, cur: Id, l: &Layer) -> (Id, Id, Id, bool) {
+        let (ub, hd, nh) = (self.d.ub, l.head_k, l.n_head);
+        let q_full = self.linear(cur, hd.saturating_mul(nh).saturating_mul(2), false);
+        let k = self.linear(cur, hd.saturating_mul(l.n_head_kv), false);
+        let v = self.linear(cur, l.head_v.saturating_mul(l.n_head_kv), false);
+        let half = |g: &mut Graph, off: u64| {
+            g.view(
+                q_full,
+                [hd, nh, ub, 1],
+                [
+                    4,
+                    hd.saturating_mul(8),
+                    hd.saturating_mul(8).saturating_mul(nh),
+                    hd.saturating_mul(8).saturating_mul(nh).saturating_mul(ub),
+                ],
+                off,
+            )
+        };
+        let q = half(&mut self.g, 0);
+        let mut q = self.norm(q, Op::RmsNorm, false);
+        let k = self.g.reshape(k, [hd, l.n_head_kv, ub, 1]);
+        let mut k = self.norm(k, Op::RmsNorm, false);
+        let gate = half(&mut self.g, hd.saturating_mul(4));
+        let gate = self.g.op(
+            Op::Cont,
+            Ty::F32,
+            [hd.saturating_mul(nh), ub, 1, 1],
+            &[gate],
+        );
+        self.attn_gate = Some(AttnGate::Ready(gate));
+        let v = self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]);
+        if let Some(pos) = self.inp_pos {
+            q = self.g.like(Op::Rope, q, &[pos]);
+            k = self.g.like(Op::Rope, k, &[pos]);
+        }
+        (q, k, v, false)
+    }
+
+    /// qwen35.cpp:265-400 (`build_layer_attn_linear`) with the fused gated delta net that
+    /// llama.cpp's CPU backend resolves (`resolve_fused_ops`, src/llama-context.cpp:506-566;
+    /// `build_delta_net_fused`, delta-net-base.cpp:373-423): the mixed QKV, z, beta and alpha
+    /// products, the convolution over the stored columns (`build_conv_state`, :449-525), the
+    /// state read (`build_rs`), Q and K L2-normed, the delta net (its final state stored back,
+    /// `build_recurrent_attn` :527-560), the norm gated by `silu(z)`, the output product.
+    fn gdn(&mut self, cur: Id, g: Gdn) -> Id {
+        let ub = self.d.ub;
+        let (s_k, h_k, h_v) = (g.head_k, g.n_k_heads, g.n_v_heads);
+        let s_v = g.d_inner / h_v.max(1);
+        let conv_ch = g
+            .d_inner
+            .saturating_add(h_k.saturating_mul(s_k).saturating_mul(2));
+        let d_conv1 = g.d_conv.saturating_sub(1);
+        let n_embd_r = d_conv1.saturating_mul(conv_ch);
+        let n_embd_s = s_v.saturating_mul(s_v).saturating_mul(h_v);
+        let qkv = self.linear(cur, conv_ch, false);
+        let qkv = self.g.reshape(qkv, [conv_ch, ub, 1, 1]);
+        let z = self.linear(cur, g.d_inner, false);
+        let beta = self.linear(cur, h_v, false);
+        let beta = self.g.reshape(beta, [1, h_v, ub, 1]);
+        let beta = self.g.like(Op::Unary, beta, &[]);
+        let alpha = self.linear(cur, h_v, false);
+        let alpha = self.g.reshape(alpha, [h_v, ub, 1, 1]);
+        let dt = w(&mut self.g, h_v, 1);
+        let alpha = self.g.like(Op::Add, alpha, &[dt]);
+        let alpha = self.g.like(Op::Unary, alpha, &[]);
+        let a = w(&mut self.g, h_v, 1);
+        let gate = self.g.like(Op::Mul, alpha, &[a]);
+        let gate = self.g.reshape(gate, [1, h_v, ub, 1]);
+        // build_conv_state
+        let conv = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = self.g.reshape(conv, [d_conv1, conv_ch, 1, 1]);
+        let qkv_t = self.g.transpose(qkv);
+        let conv_in = self.g.op(
+            Op::Concat,
+            Ty::F32,
+            [d_conv1.saturating_add(ub), conv_ch, 1, 1],
+            &[conv, qkv_t],
+        );
+        let ci_nb = nb(4, self.g.ne(conv_in));
+        let last = self.g.view(
+            conv_in,
+            [d_conv1, conv_ch, 1, 1],
+            ci_nb,
+            ub.saturating_mul(4),
+        );
+        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
+        let st = self.g.cpy_into(last, r_dst);
+        self.g.expand(st);
+        let state = self.build_rs(n_embd_s, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
+        });
+        let state = self.g.reshape(state, [s_v, s_v, h_v, 1]);
+        let kernel = w(&mut self.g, g.d_conv, conv_ch);
+        let conv_out = self
+            .g
+            .op(Op::Other, Ty::F32, [conv_ch, ub, 1, 1], &[conv_in, kernel]);
+        let mix = self.g.like(Op::Unary, conv_out, &[]);
+        let row = conv_ch.saturating_mul(4);
+        let head_view = |b: &mut Self, head: u64, heads: u64, off: u64| {
+            b.g.view(
+                mix,
+                [head, heads, ub, 1],
+                [4, head.saturating_mul(4), row, row.saturating_mul(ub)],
+                off.saturating_mul(4),
+            )
+        };
+        let q = head_view(self, s_k, h_k, 0);
+        let k = head_view(self, s_k, h_k, s_k.saturating_mul(h_k));
+        let v = head_view(self, s_v, h_v, s_k.saturating_mul(h_k).saturating_mul(2));
+        // build_gdn_l2_norm (models.h:14-18): an RMS norm, scaled.
+        let l2 = |b: &mut Self, x: Id| {
+            let n = b.g.like(Op::RmsNorm, x, &[]);
+            b.g.like(Op::Scale, n, &[])
+        };
+        let q = l2(self, q);
+        let k = l2(self, k);
+        let tok = s_v.saturating_mul(h_v).saturating_mul(ub);
+        let result = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [s_v.saturating_mul(h_v), ub.saturating_add(s_v), 1, 1],
+            &[q, k, v, gate, beta, state],
+        );
+        let output = self
+            .g
+            .view(result, [s_v, h_v, ub, 1], nb(4, [s_v, h_v, ub, 1]), 0);
+        let new_state = self.g.view(
+            result,
+            [s_v, s_v, h_v, 1],
+            nb(4, [s_v, s_v, h_v, 1]),
+            tok.saturating_mul(4),
+        );
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(new_state, s_dst);
+        self.g.expand(st);
+        let z = self.g.reshape(z, [s_v, h_v, ub, 1]);
+        let normed = self.norm(output, Op::RmsNorm, false);
+        let silu = self.g.like(Op::Unary, z, &[]);
+        let gated = self.g.like(Op::Mul, normed, &[silu]);
+        let out = self.g.reshape(gated, [s_v.saturating_mul(h_v), ub, 1, 1]);
+        let out = self.linear(out, self.d.n_embd, false);
+        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
     }
 
     /// The recurrent mixer: Mamba-1 or Mamba-2.
@@ -1567,18 +1756,27 @@ impl<'d> Builder<'d> {
                 inp
             };
             if d.attn_gate {
-                self.attn_gate_input = Some(cur);
+                self.attn_gate = Some(AttnGate::Product(cur));
             }
-            let mut cur = match (l.ssm, l.mla) {
+            if d.expand_norm {
+                self.g.expand(cur);
+            }
+            let mut cur = match (l.ssm, l.gdn, l.mla) {
                 _ if l.ffn_mixer => self.ffn_or_moe(cur, l),
                 // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
-                (Some(ssm), _) => self.ssm(cur, ssm),
-                (None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
-                (None, Some(m)) => {
+                (Some(ssm), _, _) => self.ssm(cur, ssm),
+                // qwen35.cpp:33-41: the gated delta net or the gated attention.
+                (None, Some(gdn), _) => self.gdn(cur, gdn),
+                (None, None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
+                (None, None, Some(m)) => {
                     let qkv = self.qkv_mla_plain(cur, l, m);
                     self.attn(qkv, l)
                 }
-                (None, None) => {
+                (None, None, None) if d.gated_q => {
+                    let qkv = self.qkv_gated(cur, l);
+                    self.attn(qkv, l)
+                }
+                (None, None, None) => {
                     let qkv = self.qkv_roped(cur, l, d.q_scale);
                     self.attn(qkv, l)
                 }
@@ -1660,6 +1858,8 @@ enum SharedKind {
     AddHalf,
     /// Gated by a sigmoid (qwen2moe.cpp:147-166).
     SigmoidGated,
+    /// Gated by `ggml_sigmoid` (qwen35moe.cpp:289-305).
+    Sigmoid,
 }
 
 /// The `build_moe_ffn` arguments of the graphs replayed here: the gating function and
@@ -1701,6 +1901,11 @@ fn moe_config(
         "hunyuan-moe" => c(Softmax, true, SharedKind::First),
         // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
         "qwen2moe" => c(Softmax, false, SharedKind::SigmoidGated),
+        // qwen35moe.cpp:271-305: a fused gate/up product where the file has one.
+        "qwen35moe" => Some(MoeConfig {
+            fused_gate_up: true,
+            ..base(Softmax, true, SharedKind::Sigmoid)
+        }),
         "olmoe" => c(Softmax, false, SharedKind::None),
         // jamba.cpp:170-180.
         "jamba" => c(Softmax, false, SharedKind::None),
@@ -1918,7 +2123,32 @@ pub(crate) fn decoder(
         // Attention layers, and the recurrent ones of the Mamba-2 graphs (one sequence: a
         // state per sequence of `--parallel` would add copies). Sliding-window layers only in
         // the graphs written with the iSWA input.
+        // qwen35.cpp:265-283: the gated delta net (the fused form asserts equal key and value
+        // head sizes, delta-net-base.cpp:389-390).
+        let gdn = match x.is_recurrent {
+            true if matches!(arch, "qwen35" | "qwen35moe") && o.n_parallel <= 1 => {
+                let h = |k: &str| l.hparams.int(k).and_then(width);
+                let g = Gdn {
+                    d_conv: h("ssm_d_conv")?,
+                    d_inner: h("ssm_d_inner")?,
+                    head_k: h("ssm_d_state")?,
+                    n_k_heads: h("ssm_n_group")?,
+                    n_v_heads: h("ssm_dt_rank")?,
+                };
+                let s_v = g.d_inner / g.n_v_heads;
+                if g.d_inner % g.n_v_heads != 0
+                    || s_v != g.head_k
+                    || g.n_v_heads % g.n_k_heads != 0
+                    || u64::try_from(x.n_embd_s).ok() != Some(s_v * s_v * g.n_v_heads)
+                {
+                    return None;
+                }
+                Some(g)
+            }
+            _ => None,
+        };
         let ssm = match x.is_recurrent {
+            true if gdn.is_some() => None,
             true if matches!(
                 arch,
                 "mamba2"
@@ -1957,7 +2187,7 @@ pub(crate) fn decoder(
             return None;
         }
         // Heads where the layer attends (falcon-h1's layers attend beside their mixer).
-        let attends = !ffn_mixer && (ssm.is_none() || family == Family::FalconH1);
+        let attends = !ffn_mixer && gdn.is_none() && (ssm.is_none() || family == Family::FalconH1);
         let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
         // `(il + 1) % n_moe_layer_step == 0`, the dense FFN elsewhere (the loader creates
@@ -2002,13 +2232,16 @@ pub(crate) fn decoder(
                 }
                 let n_ff = width(dim(x.index, ".ffn_up_shexp.weight", 1)?)?;
                 let sigmoid_gate = has(x.index, ".ffn_gate_inp_shexp.weight");
-                if sigmoid_gate != (cfg.shared == SharedKind::SigmoidGated) {
+                if sigmoid_gate
+                    != matches!(cfg.shared, SharedKind::SigmoidGated | SharedKind::Sigmoid)
+                {
                     return None;
                 }
                 Some(Shared {
                     n_ff,
                     gate: has(x.index, ".ffn_gate_shexp.weight"),
                     sigmoid_gate,
+                    plain_sigmoid: cfg.shared == SharedKind::Sigmoid,
                     first: cfg.shared == SharedKind::First,
                     half: cfg.shared == SharedKind::AddHalf,
                 })
@@ -2078,6 +2311,7 @@ pub(crate) fn decoder(
         layers.push(Layer {
             mla,
             ssm,
+            gdn,
             no_ffn,
             ffn_mixer,
             n_head: heads(x.n_head)?,
@@ -2339,6 +2573,8 @@ pub(crate) fn decoder(
         post_norm_before_rows: arch == "afmoe",
         residual_first: matches!(arch, "openelm" | "jamba"),
         ffn_residual_first: arch == "jamba",
+        expand_norm: matches!(arch, "qwen35" | "qwen35moe"),
+        gated_q: matches!(arch, "qwen35" | "qwen35moe"),
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
@@ -2353,11 +2589,13 @@ pub(crate) fn decoder(
         // `llama_model_rope_type` (src/llama-model.cpp:3187-3204): the sectioned RoPE always
         // for the Qwen VL graphs and paddleocr, with `rope_sections` set (`use_mrope`,
         // src/llama-hparams.cpp:352-354) for glm4, glm4moe and hunyuan_vl.
-        pos_per_embd: if matches!(arch, "qwen2vl" | "paddleocr" | "qwen3vl" | "qwen3vlmoe")
-            || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl")
-                && l.hparams.ints("rope_sections").is_some_and(|v| {
-                    v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
-                })) {
+        pos_per_embd: if matches!(
+            arch,
+            "qwen2vl" | "paddleocr" | "qwen3vl" | "qwen3vlmoe" | "qwen35" | "qwen35moe"
+        ) || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl")
+            && l.hparams.ints("rope_sections").is_some_and(|v| {
+                v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
+            })) {
             4
         } else {
             1
@@ -2383,7 +2621,10 @@ pub(crate) fn decoder(
         rows_after_layers: arch == "gpt-oss",
         // nemotron-h.cpp:236-257 (`embeddings_nextn_masked` off by default,
         // src/llama-context.cpp:120).
-        rows_after_norm: matches!(arch, "cohere2moe" | "nemotron_h" | "nemotron_h_moe"),
+        rows_after_norm: matches!(
+            arch,
+            "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe"
+        ),
         head_scale: arch == "minicpm3",
         logit_scale: matches!(
             arch,
