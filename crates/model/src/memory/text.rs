@@ -112,7 +112,7 @@ impl Family {
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
             | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
-            | "nemotron_h_moe" | "qwen35" | "qwen35moe" => Some(Family::Llama),
+            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "lfm2" | "lfm2moe" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -158,15 +158,27 @@ pub struct Layer {
     /// One `ffn_up` product `2 n_ff` wide halved by `ggml_swiglu` (`LLM_FFN_SWIGLU`,
     /// chatglm.cpp:128-133, glm4.cpp:154-158).
     pub ffn_fused_up: bool,
-    /// A Mamba-2 mixer in place of attention (`build_mamba2_layer`).
-    pub ssm: Option<Ssm>,
-    /// A gated delta net in place of attention (qwen35.cpp's linear attention).
-    pub gdn: Option<Gdn>,
+    /// What mixes the tokens: attention, or a recurrent block in its place.
+    pub mixer: Mixer,
     /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
     pub no_ffn: bool,
-    /// The FFN (or experts) is the layer's mixer, in place of attention (nemotron-h.cpp's
-    /// FFN layers).
-    pub ffn_mixer: bool,
+}
+
+/// A layer's token mixer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mixer {
+    /// Attention over the KV cache ([`Layer::mla`] for the latent form).
+    #[default]
+    Attention,
+    /// A Mamba mixer (`build_mamba_layer`, `build_mamba2_layer`; falcon-h1.cpp runs it beside
+    /// attention).
+    Ssm(Ssm),
+    /// A gated delta net (qwen35.cpp's linear attention).
+    Gdn(Gdn),
+    /// LFM2's short convolution of `d_conv` stored columns (lfm2.cpp:159-231).
+    ShortConv(u64),
+    /// The FFN (or experts) itself (nemotron-h.cpp's FFN layers).
+    Ffn,
 }
 
 /// The widths of a Mamba-2 layer (src/models/mamba-base.cpp:148-170: `ssm_d_conv`,
@@ -1292,6 +1304,54 @@ impl<'d> Builder<'d> {
         self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
     }
 
+    /// LFM2's causal short convolution (lfm2.cpp:159-231): the `in_proj` product split in
+    /// three (B, C, x), `B * x` transposed after the stored columns (the last ones stored
+    /// back), the convolution, gated by C, the output product.
+    fn shortconv(&mut self, cur: Id, d_conv: u64) -> Id {
+        let (ub, n) = (self.d.ub, self.d.n_embd);
+        let cur = self.g.reshape(cur, [n, ub, 1, 1]);
+        let bcx = self.linear(cur, n.saturating_mul(3), false);
+        let bcx_nb = nb(4, self.g.ne(bcx));
+        let chunk = |g: &mut Graph, i: u64| {
+            g.view(
+                bcx,
+                [n, ub, 1, 1],
+                bcx_nb,
+                n.saturating_mul(4).saturating_mul(i),
+            )
+        };
+        let (b, c, x) = (
+            chunk(&mut self.g, 0),
+            chunk(&mut self.g, 1),
+            chunk(&mut self.g, 2),
+        );
+        let bx = self.g.like(Op::Mul, b, &[x]);
+        let bx = self.g.transpose(bx);
+        let n_embd_r = d_conv.saturating_mul(n);
+        let conv = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = self.g.reshape(conv, [d_conv, n, 1, 1]);
+        let bx = self.g.op(
+            Op::Concat,
+            Ty::F32,
+            [d_conv.saturating_add(ub), n, 1, 1],
+            &[conv, bx],
+        );
+        let bx_nb = nb(4, self.g.ne(bx));
+        let snap = self
+            .g
+            .view(bx, [d_conv, n, 1, 1], bx_nb, ub.saturating_mul(4));
+        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
+        let st = self.g.cpy_into(snap, r_dst);
+        self.g.expand(st);
+        let kernel = w(&mut self.g, d_conv.saturating_add(1), n);
+        let conv_out = self.g.op(Op::Other, Ty::F32, [n, ub, 1, 1], &[bx, kernel]);
+        let y = self.g.like(Op::Mul, c, &[conv_out]);
+        let y = self.linear(y, n, false);
+        self.g.reshape(y, [n, ub, 1, 1])
+    }
+
     /// The recurrent mixer: Mamba-1 or Mamba-2.
     fn ssm(&mut self, cur: Id, s: Ssm) -> Id {
         match s.mamba1 {
@@ -1707,13 +1767,13 @@ impl<'d> Builder<'d> {
             let qkv = self.qkv_roped(cur, l, false);
             let attn = self.attn(qkv, l);
             // Every layer has its mixer (`decoder`).
-            let sum = match l.ssm {
-                Some(ssm) => {
+            let sum = match l.mixer {
+                Mixer::Ssm(ssm) => {
                     let cur = self.layer_norm(inp);
                     let ssm = self.ssm(cur, ssm);
                     self.g.like(Op::Add, attn, &[ssm])
                 }
-                None => attn,
+                _ => attn,
             };
             let mut ffn_inp = self.g.like(Op::Add, sum, &[inp]);
             if il + 1 == n {
@@ -1761,25 +1821,28 @@ impl<'d> Builder<'d> {
             if d.expand_norm {
                 self.g.expand(cur);
             }
-            let mut cur = match (l.ssm, l.gdn, l.mla) {
-                _ if l.ffn_mixer => self.ffn_or_moe(cur, l),
+            let mut cur = match l.mixer {
+                Mixer::Ffn => self.ffn_or_moe(cur, l),
                 // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
-                (Some(ssm), _, _) => self.ssm(cur, ssm),
+                Mixer::Ssm(ssm) => self.ssm(cur, ssm),
                 // qwen35.cpp:33-41: the gated delta net or the gated attention.
-                (None, Some(gdn), _) => self.gdn(cur, gdn),
-                (None, None, Some(m)) if m.absorbed => self.attn_mla(cur, l, m),
-                (None, None, Some(m)) => {
-                    let qkv = self.qkv_mla_plain(cur, l, m);
-                    self.attn(qkv, l)
-                }
-                (None, None, None) if d.gated_q => {
-                    let qkv = self.qkv_gated(cur, l);
-                    self.attn(qkv, l)
-                }
-                (None, None, None) => {
-                    let qkv = self.qkv_roped(cur, l, d.q_scale);
-                    self.attn(qkv, l)
-                }
+                Mixer::Gdn(gdn) => self.gdn(cur, gdn),
+                Mixer::ShortConv(d_conv) => self.shortconv(cur, d_conv),
+                Mixer::Attention => match l.mla {
+                    Some(m) if m.absorbed => self.attn_mla(cur, l, m),
+                    Some(m) => {
+                        let qkv = self.qkv_mla_plain(cur, l, m);
+                        self.attn(qkv, l)
+                    }
+                    None if d.gated_q => {
+                        let qkv = self.qkv_gated(cur, l);
+                        self.attn(qkv, l)
+                    }
+                    None => {
+                        let qkv = self.qkv_roped(cur, l, d.q_scale);
+                        self.attn(qkv, l)
+                    }
+                },
             };
             // afmoe.cpp:192-195: the attention's post norm before the output rows.
             if d.post_norm && d.post_norm_before_rows {
@@ -1907,6 +1970,8 @@ fn moe_config(
             ..base(Softmax, true, SharedKind::Sigmoid)
         }),
         "olmoe" => c(Softmax, false, SharedKind::None),
+        // lfm2.cpp:115-127.
+        "lfm2moe" => c(from_file()?, true, SharedKind::None),
         // jamba.cpp:170-180.
         "jamba" => c(Softmax, false, SharedKind::None),
         "deepseek" => c(Softmax, false, SharedKind::Add),
@@ -1967,6 +2032,8 @@ fn moe_config(
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
 const ISWA: &[&str] = &[
+    "lfm2",
+    "lfm2moe",
     "gpt-oss",
     "llama4",
     "exaone-moe",
@@ -2148,7 +2215,7 @@ pub(crate) fn decoder(
             _ => None,
         };
         let ssm = match x.is_recurrent {
-            true if gdn.is_some() => None,
+            true if gdn.is_some() || matches!(arch, "lfm2" | "lfm2moe") => None,
             true if matches!(
                 arch,
                 "mamba2"
@@ -2182,12 +2249,31 @@ pub(crate) fn decoder(
         // nemotron-h.cpp:212-220: a layer is a Mamba-2 mixer, attention (`n_ff` 0) or an FFN.
         let nemotron = matches!(arch, "nemotron_h" | "nemotron_h_moe");
         let ffn_mixer = nemotron && ssm.is_none() && x.n_ff > 0;
+        // lfm2.cpp:251-252: the short convolution on the recurrent layers (causal only).
+        let shortconv = match x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe") {
+            true if o.n_parallel <= 1 && l.hparams.int("causal_attn").is_none_or(|c| c != 0) => {
+                let l_cache = l.hparams.int("n_shortconv_l_cache").and_then(width)?;
+                Some(l_cache.checked_sub(1).filter(|&d| d > 0)?)
+            }
+            true => return None,
+            false => None,
+        };
+        let mixer = match (shortconv, ssm, gdn) {
+            _ if ffn_mixer => Mixer::Ffn,
+            (Some(d_conv), _, _) => Mixer::ShortConv(d_conv),
+            (None, Some(s), _) => Mixer::Ssm(s),
+            (None, None, Some(g)) => Mixer::Gdn(g),
+            (None, None, None) => Mixer::Attention,
+        };
         let swa_ok = (family != Family::Llama || ISWA.contains(&arch)) && n_kv_swa.is_some();
         if (x.is_swa && !swa_ok) || !x.has_kv {
             return None;
         }
         // Heads where the layer attends (falcon-h1's layers attend beside their mixer).
-        let attends = !ffn_mixer && gdn.is_none() && (ssm.is_none() || family == Family::FalconH1);
+        let attends = !ffn_mixer
+            && gdn.is_none()
+            && !(x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe"))
+            && (ssm.is_none() || family == Family::FalconH1);
         let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
         // `(il + 1) % n_moe_layer_step == 0`, the dense FFN elsewhere (the loader creates
@@ -2310,10 +2396,8 @@ pub(crate) fn decoder(
         let no_ffn = matches!(arch, "mamba" | "mamba2") || nemotron;
         layers.push(Layer {
             mla,
-            ssm,
-            gdn,
+            mixer,
             no_ffn,
-            ffn_mixer,
             n_head: heads(x.n_head)?,
             n_head_kv: heads(x.n_head_kv)?,
             head_k: heads(x.n_embd_head_k)?,
@@ -2347,6 +2431,8 @@ pub(crate) fn decoder(
                             | "mimo2"
                             | "falcon-h1"
                             | "jamba"
+                            | "lfm2"
+                            | "lfm2moe"
                     ),
             ],
             ffn_bias: [
@@ -2365,7 +2451,8 @@ pub(crate) fn decoder(
     // Attention reads KV cells (a graph of recurrent layers only has none).
     if layers.is_empty()
         || layers.len() != n_layer
-        || (n_kv == 0 && layers.iter().any(|x| x.ssm.is_none()))
+        || (n_kv == 0
+            && (family == Family::FalconH1 || layers.iter().any(|x| x.mixer == Mixer::Attention)))
     {
         return None;
     }
@@ -2395,7 +2482,10 @@ pub(crate) fn decoder(
     // graphs are the iSWA form (as gpt-oss's and cohere2moe's; llama4's without a window is
     // not).
     if (ISWA.contains(&arch) || arch == "cohere2")
-        && !matches!(arch, "llama4" | "smallthinker" | "mellum" | "plamo3")
+        && !matches!(
+            arch,
+            "llama4" | "smallthinker" | "mellum" | "plamo3" | "lfm2" | "lfm2moe"
+        )
         && n_kv_swa.is_none()
     {
         return None;
@@ -2548,7 +2638,9 @@ pub(crate) fn decoder(
                     | "mellum"
                     | "plamo3"
                     | "openelm"
-            ) && has(0, ".attn_q_norm.weight")),
+            ) && has(0, ".attn_q_norm.weight"))
+            || (matches!(arch, "lfm2" | "lfm2moe")
+                && l.layers.iter().any(|x| has(x.index, ".attn_q_norm.weight"))),
         qk_norm_weightless: arch == "llama4",
         attn_temp_nope: arch == "llama4",
         qk_norm_after_rope: arch == "llama4"
@@ -2571,8 +2663,8 @@ pub(crate) fn decoder(
                 "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok"
             ),
         post_norm_before_rows: arch == "afmoe",
-        residual_first: matches!(arch, "openelm" | "jamba"),
-        ffn_residual_first: arch == "jamba",
+        residual_first: matches!(arch, "openelm" | "jamba" | "lfm2" | "lfm2moe"),
+        ffn_residual_first: matches!(arch, "jamba" | "lfm2" | "lfm2moe"),
         expand_norm: matches!(arch, "qwen35" | "qwen35moe"),
         gated_q: matches!(arch, "qwen35" | "qwen35moe"),
         attn_gate: arch == "afmoe",
