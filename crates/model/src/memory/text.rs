@@ -112,7 +112,9 @@ impl Family {
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
             | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
-            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "lfm2" | "lfm2moe" => Some(Family::Llama),
+            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2" | "lfm2moe" => {
+                Some(Family::Llama)
+            }
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -206,6 +208,10 @@ pub struct Gdn {
     pub head_k: u64,
     pub n_k_heads: u64,
     pub n_v_heads: u64,
+    /// qwen3next.cpp:268-300: beta and alpha from one `ssm_beta_alpha` product grouped by key
+    /// head (made contiguous), and Q and K repeated to the value heads where they differ
+    /// (:366-387).
+    pub qwen3next: bool,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -1215,11 +1221,24 @@ impl<'d> Builder<'d> {
         let qkv = self.linear(cur, conv_ch, false);
         let qkv = self.g.reshape(qkv, [conv_ch, ub, 1, 1]);
         let z = self.linear(cur, g.d_inner, false);
-        let beta = self.linear(cur, h_v, false);
-        let beta = self.g.reshape(beta, [1, h_v, ub, 1]);
-        let beta = self.g.like(Op::Unary, beta, &[]);
-        let alpha = self.linear(cur, h_v, false);
-        let alpha = self.g.reshape(alpha, [h_v, ub, 1, 1]);
+        let (beta, alpha) = if g.qwen3next {
+            let r = h_v / h_k.max(1);
+            let ba = self.linear(cur, h_v.saturating_mul(2), false);
+            let ba = self.g.reshape(ba, [r.saturating_mul(2), h_k, ub, 1]);
+            let ba_nb = nb(4, self.g.ne(ba));
+            let b = self.g.view(ba, [r, h_k, ub, 1], ba_nb, 0);
+            let a = self.g.view(ba, [r, h_k, ub, 1], ba_nb, r.saturating_mul(4));
+            let b = self.g.cont(b);
+            let beta = self.g.like(Op::Unary, b, &[]);
+            let alpha = self.g.op(Op::Cont, Ty::F32, [h_v, ub, 1, 1], &[a]);
+            (self.g.reshape(beta, [1, h_v, ub, 1]), alpha)
+        } else {
+            let beta = self.linear(cur, h_v, false);
+            let beta = self.g.reshape(beta, [1, h_v, ub, 1]);
+            let beta = self.g.like(Op::Unary, beta, &[]);
+            let alpha = self.linear(cur, h_v, false);
+            (beta, self.g.reshape(alpha, [h_v, ub, 1, 1]))
+        };
         let dt = w(&mut self.g, h_v, 1);
         let alpha = self.g.like(Op::Add, alpha, &[dt]);
         let alpha = self.g.like(Op::Unary, alpha, &[]);
@@ -1274,8 +1293,15 @@ impl<'d> Builder<'d> {
             let n = b.g.like(Op::RmsNorm, x, &[]);
             b.g.like(Op::Scale, n, &[])
         };
-        let q = l2(self, q);
-        let k = l2(self, k);
+        let (mut q, mut k) = (l2(self, q), l2(self, k));
+        if g.qwen3next && h_k != h_v {
+            let r = h_v / h_k.max(1);
+            for x in [&mut q, &mut k] {
+                let flat = self.g.reshape(*x, [s_k, 1, h_k, ub]);
+                let rep = self.g.op(Op::Other, Ty::F32, [s_k, r, h_k, ub], &[flat]);
+                *x = self.g.reshape(rep, [s_k, h_v, ub, 1]);
+            }
+        }
         let tok = s_v.saturating_mul(h_v).saturating_mul(ub);
         let result = self.g.op(
             Op::Other,
@@ -1965,7 +1991,7 @@ fn moe_config(
         // qwen2moe.cpp:131-142, olmoe.cpp, deepseek.cpp:145-155: no normalisation.
         "qwen2moe" => c(Softmax, false, SharedKind::SigmoidGated),
         // qwen35moe.cpp:271-305: a fused gate/up product where the file has one.
-        "qwen35moe" => Some(MoeConfig {
+        "qwen35moe" | "qwen3next" => Some(MoeConfig {
             fused_gate_up: true,
             ..base(Softmax, true, SharedKind::Sigmoid)
         }),
@@ -2193,7 +2219,10 @@ pub(crate) fn decoder(
         // qwen35.cpp:265-283: the gated delta net (the fused form asserts equal key and value
         // head sizes, delta-net-base.cpp:389-390).
         let gdn = match x.is_recurrent {
-            true if matches!(arch, "qwen35" | "qwen35moe") && o.n_parallel <= 1 => {
+            true if matches!(arch, "qwen35" | "qwen35moe" | "qwen3next")
+                && o.n_parallel <= 1
+                && has(x.index, ".attn_qkv.weight") =>
+            {
                 let h = |k: &str| l.hparams.int(k).and_then(width);
                 let g = Gdn {
                     d_conv: h("ssm_d_conv")?,
@@ -2201,6 +2230,7 @@ pub(crate) fn decoder(
                     head_k: h("ssm_d_state")?,
                     n_k_heads: h("ssm_n_group")?,
                     n_v_heads: h("ssm_dt_rank")?,
+                    qwen3next: arch == "qwen3next",
                 };
                 let s_v = g.d_inner / g.n_v_heads;
                 if g.d_inner % g.n_v_heads != 0
@@ -2665,8 +2695,8 @@ pub(crate) fn decoder(
         post_norm_before_rows: arch == "afmoe",
         residual_first: matches!(arch, "openelm" | "jamba" | "lfm2" | "lfm2moe"),
         ffn_residual_first: matches!(arch, "jamba" | "lfm2" | "lfm2moe"),
-        expand_norm: matches!(arch, "qwen35" | "qwen35moe"),
-        gated_q: matches!(arch, "qwen35" | "qwen35moe"),
+        expand_norm: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
+        gated_q: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
@@ -2715,7 +2745,7 @@ pub(crate) fn decoder(
         // src/llama-context.cpp:120).
         rows_after_norm: matches!(
             arch,
-            "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe"
+            "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next"
         ),
         head_scale: arch == "minicpm3",
         logit_scale: matches!(
