@@ -300,7 +300,6 @@ const KNOWN_COMPUTE_OUT_OF_TOLERANCE: &[&str] = &[
     "s512/dots3note-moe.gguf n_ctx_4096",
     "s512/glm5-next-moe.gguf n_ctx_4096",
     "s512/glm5-next-moe.gguf n_ctx_512",
-    "s512/kimi-linear-moe.gguf n_ctx_512",
     "s512/minimax-m3-moe.gguf n_ctx_4096",
 ];
 

@@ -112,9 +112,8 @@ impl Family {
             | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
             | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
-            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2" | "lfm2moe" => {
-                Some(Family::Llama)
-            }
+            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2" | "lfm2moe"
+            | "kimi-linear" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -179,6 +178,8 @@ pub enum Mixer {
     Gdn(Gdn),
     /// LFM2's short convolution of `d_conv` stored columns (lfm2.cpp:159-231).
     ShortConv(u64),
+    /// Kimi delta attention (kimi-linear.cpp:288-384).
+    Kda(Kda),
     /// The FFN (or experts) itself (nemotron-h.cpp's FFN layers).
     Ffn,
 }
@@ -212,6 +213,17 @@ pub struct Gdn {
     /// head (made contiguous), and Q and K repeated to the value heads where they differ
     /// (:366-387).
     pub qwen3next: bool,
+}
+
+/// The widths of a Kimi-delta-attention layer: `ssm_d_conv`, heads of `n_embd_head_kda`,
+/// the ranks of the gate products (`ssm_f_a`, `ssm_g_a`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kda {
+    pub d_conv: u64,
+    pub head_dim: u64,
+    pub n_head: u64,
+    pub f_rank: u64,
+    pub g_rank: u64,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -1378,6 +1390,116 @@ impl<'d> Builder<'d> {
         self.g.reshape(y, [n, ub, 1, 1])
     }
 
+    /// kimi-linear.cpp:288-384 with the fused delta net (as [`Self::gdn`]): Q, K and V each
+    /// convolved over their stored columns (`causal_conv1d`, :173-231, the last columns
+    /// stored back), the per-channel gate from two low-rank products, beta, the state read,
+    /// Q and K L2-normed, the delta net (its output made contiguous, its state stored back),
+    /// the output normed and gated by the sigmoid of two more low-rank products, made
+    /// contiguous, the output product.
+    fn kda(&mut self, cur: Id, k: Kda) -> Id {
+        let ub = self.d.ub;
+        let (hd, nh) = (k.head_dim, k.n_head);
+        let d_inner = hd.saturating_mul(nh);
+        let d_conv1 = k.d_conv.saturating_sub(1);
+        let per = d_conv1.saturating_mul(d_inner);
+        let n_embd_r = per.saturating_mul(3);
+        let n_embd_s = hd.saturating_mul(hd).saturating_mul(nh);
+        let conv_all = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = |b: &mut Self, i: u64| {
+            let state = b.g.view(
+                conv_all,
+                [d_conv1, d_inner, 1, 1],
+                [
+                    4,
+                    d_conv1.saturating_mul(4),
+                    n_embd_r.saturating_mul(4),
+                    n_embd_r.saturating_mul(4),
+                ],
+                per.saturating_mul(4).saturating_mul(i),
+            );
+            let x = b.linear(cur, d_inner, false);
+            let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
+            let xt = b.g.transpose(x);
+            let conv_x = b.g.op(
+                Op::Concat,
+                Ty::F32,
+                [d_conv1.saturating_add(ub), d_inner, 1, 1],
+                &[state, xt],
+            );
+            let cx_nb = nb(4, b.g.ne(conv_x));
+            let last = b.g.view(
+                conv_x,
+                [d_conv1, d_inner, 1, 1],
+                cx_nb,
+                ub.saturating_mul(4),
+            );
+            let dst = b.g.weight(Ty::F32, [d_conv1, d_inner, 1, 1]);
+            let st = b.g.cpy_into(last, dst);
+            b.g.expand(st);
+            let kernel = w(&mut b.g, k.d_conv, d_inner);
+            let x =
+                b.g.op(Op::Other, Ty::F32, [d_inner, ub, 1, 1], &[conv_x, kernel]);
+            let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
+            let x = b.g.like(Op::Unary, x, &[]);
+            b.g.reshape(x, [hd, nh, ub, 1])
+        };
+        let q = conv(self, 0);
+        let kk = conv(self, 1);
+        let v = conv(self, 2);
+        let f_a = self.linear(cur, k.f_rank, false);
+        let g1 = self.linear(f_a, d_inner, false);
+        let dt_b = w(&mut self.g, d_inner, 1);
+        let g1 = self.g.like(Op::Add, g1, &[dt_b]);
+        let g1 = self.g.like(Op::Unary, g1, &[]);
+        let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
+        let a = w(&mut self.g, 1, nh);
+        let g1 = self.g.like(Op::Mul, g1, &[a]);
+        let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
+        let beta = self.linear(cur, nh, false);
+        let beta = self.g.reshape(beta, [1, nh, ub, 1]);
+        let beta = self.g.like(Op::Unary, beta, &[]);
+        let state = self.build_rs(n_embd_s, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
+        });
+        let state = self.g.reshape(state, [hd, hd, nh, 1]);
+        let l2 = |b: &mut Self, x: Id| {
+            let n = b.g.like(Op::RmsNorm, x, &[]);
+            b.g.like(Op::Scale, n, &[])
+        };
+        let q = l2(self, q);
+        let kk = l2(self, kk);
+        let result = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [d_inner, ub.saturating_add(hd), 1, 1],
+            &[q, kk, v, g1, beta, state],
+        );
+        let output = self
+            .g
+            .view(result, [hd, nh, ub, 1], nb(4, [hd, nh, ub, 1]), 0);
+        let new_state = self.g.view(
+            result,
+            [hd, hd, nh, 1],
+            nb(4, [hd, hd, nh, 1]),
+            d_inner.saturating_mul(ub).saturating_mul(4),
+        );
+        let output = self.g.cont(output);
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(new_state, s_dst);
+        self.g.expand(st);
+        let g_a = self.linear(cur, k.g_rank, false);
+        let g2 = self.linear(g_a, d_inner, false);
+        let g2 = self.g.reshape(g2, [hd, nh, ub, 1]);
+        let out = self.g.reshape(output, [hd, nh, ub, 1]);
+        let normed = self.norm(out, Op::RmsNorm, false);
+        let gate = self.g.like(Op::Unary, g2, &[]);
+        let gated = self.g.like(Op::Mul, normed, &[gate]);
+        let gated = self.g.op(Op::Cont, Ty::F32, [d_inner, ub, 1, 1], &[gated]);
+        self.linear(gated, self.d.n_embd, false)
+    }
+
     /// The recurrent mixer: Mamba-1 or Mamba-2.
     fn ssm(&mut self, cur: Id, s: Ssm) -> Id {
         match s.mamba1 {
@@ -1854,6 +1976,7 @@ impl<'d> Builder<'d> {
                 // qwen35.cpp:33-41: the gated delta net or the gated attention.
                 Mixer::Gdn(gdn) => self.gdn(cur, gdn),
                 Mixer::ShortConv(d_conv) => self.shortconv(cur, d_conv),
+                Mixer::Kda(k) => self.kda(cur, k),
                 Mixer::Attention => match l.mla {
                     Some(m) if m.absorbed => self.attn_mla(cur, l, m),
                     Some(m) => {
@@ -1996,6 +2119,8 @@ fn moe_config(
             ..base(Softmax, true, SharedKind::Sigmoid)
         }),
         "olmoe" => c(Softmax, false, SharedKind::None),
+        // kimi-linear.cpp:508-538.
+        "kimi-linear" => c(from_file()?, true, SharedKind::Add),
         // lfm2.cpp:115-127.
         "lfm2moe" => c(from_file()?, true, SharedKind::None),
         // jamba.cpp:170-180.
@@ -2245,7 +2370,7 @@ pub(crate) fn decoder(
             _ => None,
         };
         let ssm = match x.is_recurrent {
-            true if gdn.is_some() || matches!(arch, "lfm2" | "lfm2moe") => None,
+            true if gdn.is_some() || matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear") => None,
             true if matches!(
                 arch,
                 "mamba2"
@@ -2288,12 +2413,43 @@ pub(crate) fn decoder(
             true => return None,
             false => None,
         };
-        let mixer = match (shortconv, ssm, gdn) {
-            _ if ffn_mixer => Mixer::Ffn,
-            (Some(d_conv), _, _) => Mixer::ShortConv(d_conv),
-            (None, Some(s), _) => Mixer::Ssm(s),
-            (None, None, Some(g)) => Mixer::Gdn(g),
-            (None, None, None) => Mixer::Attention,
+        // kimi-linear.cpp:288-384: Kimi delta attention on the recurrent layers (separate
+        // Q, K and V products; the widths of its state as the table sizes it).
+        let kda = match x.is_recurrent && arch == "kimi-linear" {
+            true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
+                let k = Kda {
+                    d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
+                    head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
+                    // `hparams.n_head()`: layer 0's (the KDA layers' own count is 0).
+                    n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
+                    f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
+                    g_rank: width(dim(x.index, ".ssm_g_a.weight", 1)?)?,
+                };
+                let d_inner = k.head_dim.checked_mul(k.n_head)?;
+                let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
+                let s = d_inner.checked_mul(k.head_dim)?;
+                if u64::try_from(x.n_embd_r).ok() != Some(r)
+                    || u64::try_from(x.n_embd_s).ok() != Some(s)
+                {
+                    return None;
+                }
+                Some(k)
+            }
+            true => return None,
+            false => None,
+        };
+        let mixer = if ffn_mixer {
+            Mixer::Ffn
+        } else if let Some(k) = kda {
+            Mixer::Kda(k)
+        } else if let Some(d_conv) = shortconv {
+            Mixer::ShortConv(d_conv)
+        } else if let Some(s) = ssm {
+            Mixer::Ssm(s)
+        } else if let Some(g) = gdn {
+            Mixer::Gdn(g)
+        } else {
+            Mixer::Attention
         };
         let swa_ok = (family != Family::Llama || ISWA.contains(&arch)) && n_kv_swa.is_some();
         if (x.is_swa && !swa_ok) || !x.has_kv {
@@ -2302,7 +2458,7 @@ pub(crate) fn decoder(
         // Heads where the layer attends (falcon-h1's layers attend beside their mixer).
         let attends = !ffn_mixer
             && gdn.is_none()
-            && !(x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe"))
+            && !(x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear"))
             && (ssm.is_none() || family == Family::FalconH1);
         let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
@@ -2390,10 +2546,17 @@ pub(crate) fn decoder(
         };
         // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`) or without (`attn_kv_b`), and
         // minicpm3.cpp; the widths from the products.
-        let mla = if matches!(arch, "deepseek2" | "minicpm3") {
+        let mla = if matches!(arch, "deepseek2" | "minicpm3")
+            || (arch == "kimi-linear" && !x.is_recurrent)
+        {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
+            // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
+            // part before the unroped one (not written here).
+            if arch == "kimi-linear" && !absorbed {
+                return None;
+            }
             let rope = kr.checked_sub(kv_lora).filter(|&r| r > 0)?;
             let (nope, head_v) = if absorbed {
                 (
@@ -2581,7 +2744,7 @@ pub(crate) fn decoder(
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
         "refact" | "jais" | "bloom" | "mamba" | "mamba2" | "jamba" | "nemotron_h"
-        | "nemotron_h_moe" => false,
+        | "nemotron_h_moe" | "kimi-linear" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -2695,7 +2858,7 @@ pub(crate) fn decoder(
         post_norm_before_rows: arch == "afmoe",
         residual_first: matches!(arch, "openelm" | "jamba" | "lfm2" | "lfm2moe"),
         ffn_residual_first: matches!(arch, "jamba" | "lfm2" | "lfm2moe"),
-        expand_norm: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
+        expand_norm: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next" | "kimi-linear"),
         gated_q: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
