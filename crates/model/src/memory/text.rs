@@ -113,7 +113,7 @@ impl Family {
             | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
             | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
             | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2" | "lfm2moe"
-            | "kimi-linear" => Some(Family::Llama),
+            | "kimi-linear" | "granite_swa" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -2107,7 +2107,7 @@ fn moe_config(
             c(Softmax, true, SharedKind::None)
         }
         // granite-hybrid.cpp:268-292.
-        "granitemoe" | "granitehybrid" | "minicpm" | "ernie4_5-moe" => {
+        "granitemoe" | "granitehybrid" | "granite_swa" | "minicpm" | "ernie4_5-moe" => {
             c(Softmax, true, SharedKind::Add)
         }
         "hunyuan-moe" => c(Softmax, true, SharedKind::First),
@@ -2183,6 +2183,7 @@ fn moe_config(
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
 const ISWA: &[&str] = &[
+    "granite_swa",
     "lfm2",
     "lfm2moe",
     "gpt-oss",
@@ -2740,6 +2741,19 @@ pub(crate) fn decoder(
     {
         return None;
     }
+    // granite-swa.cpp:23-31: Granite Vision's deepstack adds views of a wider input (not
+    // written here); RoPE on the layers `rope_pattern` marks (all by default,
+    // src/llama-model.cpp:1382), the position input always built.
+    if arch == "granite_swa" {
+        if l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0) {
+            return None;
+        }
+        if let Some(p) = l.hparams.ints("rope_pattern") {
+            for (x, &r) in layers.iter_mut().zip(p.iter()) {
+                x.rope = r != 0;
+            }
+        }
+    }
     let pos_input = match arch {
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
@@ -2911,10 +2925,12 @@ pub(crate) fn decoder(
             "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next"
         ),
         head_scale: arch == "minicpm3",
-        logit_scale: matches!(
-            arch,
-            "command-r" | "cohere2" | "cohere2moe" | "grok" | "granitehybrid"
-        ) && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
+        // granite-swa.cpp:77-78 scales the logits whatever the file says.
+        logit_scale: arch == "granite_swa"
+            || matches!(
+                arch,
+                "command-r" | "cohere2" | "cohere2moe" | "grok" | "granitehybrid"
+            ) && l.hparams.float("f_logit_scale").is_some_and(|v| v != 0.0),
         layers,
     })
 }
