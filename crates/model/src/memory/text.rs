@@ -109,11 +109,11 @@ impl Family {
             | "stablelm" | "hunyuan-dense" | "qwen2moe" | "olmoe" | "granitemoe" | "deepseek"
             | "hunyuan-moe" | "dbrx" | "ernie4_5-moe" | "dots1" | "minimax-m2" | "glm4moe"
             | "bailingmoe" | "chatglm" | "glm4" | "qwen2vl" | "paddleocr" | "qwen3vl"
-            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "llama4" | "exaone-moe"
-            | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm" | "minicpm3" | "mimo2"
-            | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid" | "nemotron_h"
-            | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2" | "lfm2moe"
-            | "kimi-linear" | "granite_swa" => Some(Family::Llama),
+            | "qwen3vlmoe" | "hunyuan_vl" | "gpt-oss" | "deepseek2" | "mistral4" | "llama4"
+            | "exaone-moe" | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm"
+            | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
+            | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
+            | "lfm2moe" | "kimi-linear" | "granite_swa" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -2165,7 +2165,8 @@ fn moe_config(
         }),
         // deepseek2.cpp:586-611 (the gating default of :21-28: sigmoid for the 47/48-layer,
         // 154,880-token GLM-4.7-Flash files, else softmax).
-        "deepseek2" => {
+        // mistral4: deepseek2's loader and graph (models.h:1399-1406).
+        "deepseek2" | "mistral4" => {
             let glm = matches!(n_layer, 47 | 48) && n_vocab == 154_880;
             let default = if glm { Gating::Sigmoid } else { Softmax };
             Some(MoeConfig {
@@ -2547,7 +2548,7 @@ pub(crate) fn decoder(
         };
         // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`) or without (`attn_kv_b`), and
         // minicpm3.cpp; the widths from the products.
-        let mla = if matches!(arch, "deepseek2" | "minicpm3")
+        let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
             || (arch == "kimi-linear" && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
@@ -2900,7 +2901,7 @@ pub(crate) fn decoder(
             1
         },
         attn_temp: arch == "llama4"
-            || (matches!(arch, "mistral3" | "deepseek2")
+            || (matches!(arch, "mistral3" | "deepseek2" | "mistral4")
                 && l.hparams
                     .float("f_attn_temp_scale")
                     .is_some_and(|v| v != 0.0)),
