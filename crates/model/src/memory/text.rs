@@ -113,7 +113,7 @@ impl Family {
             | "exaone-moe" | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm"
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
-            | "lfm2moe" | "kimi-linear" | "granite_swa" => Some(Family::Llama),
+            | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
@@ -286,6 +286,9 @@ pub struct Moe {
     pub router_on_input: bool,
     /// The layer's dense FFN (`Layer::n_ff`) beside the experts (grok).
     pub dense_beside: bool,
+    /// The experts read the layer's normed input and are added after the dense FFN's
+    /// residual (arctic.cpp:84-108).
+    pub on_layer_input: bool,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -2023,7 +2026,10 @@ impl<'d> Builder<'d> {
                 ffn_inp
             };
             self.router_logits = probs;
-            let mut cur = self.ffn_or_moe(cur, l);
+            let mut cur = match &l.moe {
+                Some(m) if m.on_layer_input => self.ffn(cur, l),
+                _ => self.ffn_or_moe(cur, l),
+            };
             if d.post_norm {
                 cur = self.norm(cur, d.norm, false);
             }
@@ -2032,6 +2038,11 @@ impl<'d> Builder<'d> {
             } else {
                 self.g.like(Op::Add, cur, &[ffn_inp])
             };
+            if let Some(m) = l.moe.as_ref().filter(|m| m.on_layer_input) {
+                let x = self.norm(inp_sa, d.norm, false);
+                let moe = self.moe(x, m);
+                inp = self.g.like(Op::Add, moe, &[inp]);
+            }
         }
         if d.rows_after_layers {
             // openai-moe.cpp:155-159: the last layer's output is `t_h_nextn` (an output), its
@@ -2107,7 +2118,8 @@ fn moe_config(
             c(Softmax, true, SharedKind::None)
         }
         // granite-hybrid.cpp:268-292.
-        "granitemoe" | "granitehybrid" | "granite_swa" | "minicpm" | "ernie4_5-moe" => {
+        // arctic.cpp:95-105.
+        "granitemoe" | "granitehybrid" | "granite_swa" | "minicpm" | "ernie4_5-moe" | "arctic" => {
             c(Softmax, true, SharedKind::Add)
         }
         "hunyuan-moe" => c(Softmax, true, SharedKind::First),
@@ -2542,6 +2554,7 @@ pub(crate) fn decoder(
                 llama4: arch == "llama4",
                 router_on_input: arch == "smallthinker",
                 dense_beside: arch == "grok" && has(x.index, ".ffn_up.weight"),
+                on_layer_input: arch == "arctic",
             })
         } else {
             None
@@ -2601,6 +2614,9 @@ pub(crate) fn decoder(
                 0
             } else if moe.as_ref().is_some_and(|m| m.dense_beside) {
                 u(x.n_ff)?
+            } else if moe.as_ref().is_some_and(|m| m.on_layer_input) {
+                // arctic.cpp:40-42: the dense FFN is `n_embd` wide.
+                width(dim(x.index, ".ffn_up.weight", 1)?)?
             } else if moe.is_some() || ffn_none {
                 0
             } else if arch == "qwen" {
@@ -2628,6 +2644,7 @@ pub(crate) fn decoder(
                             | "jamba"
                             | "lfm2"
                             | "lfm2moe"
+                            | "arctic"
                     ),
             ],
             ffn_bias: [
