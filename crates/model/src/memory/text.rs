@@ -83,6 +83,10 @@ pub enum Family {
     /// `falcon-h1.cpp`: attention and a Mamba-2 mixer side by side on the same norm
     /// (computed twice), their sum added to the input, then the FFN.
     FalconH1,
+    /// `deci.cpp`: per-layer heads, where a layer may have no attention (`n_head` 0), a
+    /// "linear attention" (`n_head_kv` 0: the output product alone) or no FFN (`n_ff` 0:
+    /// the layer's output dropped).
+    Deci,
 }
 
 /// How a parallel block feeds its FFN and sums its branches.
@@ -115,6 +119,7 @@ impl Family {
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
+            "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -409,6 +414,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
         Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
         Family::Parallel(style) => b.parallel(style),
         Family::FalconH1 => b.falcon_h1(),
+        Family::Deci => b.deci(),
     }
     b.g.reserve(32)
 }
@@ -1907,6 +1913,43 @@ impl<'d> Builder<'d> {
         self.head(inp, out_ids);
     }
 
+    /// `llama_model_deci::graph` (src/models/deci.cpp:84-170).
+    fn deci(&mut self) {
+        let d = self.d;
+        let mut inp = self.embeddings();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let mut inp_sa = inp;
+            let mut cur = if l.n_head == 0 {
+                inp
+            } else {
+                self.layer_norm(inp)
+            };
+            if l.n_head > 0 && l.n_head_kv == 0 {
+                cur = self.linear(cur, d.n_embd, false);
+            } else if l.n_head > 0 {
+                let qkv = self.qkv_roped(cur, l, false);
+                cur = self.attn(qkv, l);
+            }
+            if il + 1 == n {
+                (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
+            }
+            if l.n_ff == 0 {
+                continue;
+            }
+            let ffn_inp = if l.n_head > 0 {
+                self.g.like(Op::Add, cur, &[inp_sa])
+            } else {
+                cur
+            };
+            let x = self.layer_norm(ffn_inp);
+            let f = self.ffn(x, l);
+            inp = self.g.like(Op::Add, f, &[ffn_inp]);
+        }
+        self.head(inp, out_ids);
+    }
+
     /// `llama_model_falcon_h1::graph` (src/models/falcon-h1.cpp:112-209).
     fn falcon_h1(&mut self) {
         let d = self.d;
@@ -2470,6 +2513,35 @@ pub(crate) fn decoder(
             return None;
         }
         // Heads where the layer attends (falcon-h1's layers attend beside their mixer).
+        // deci.cpp:105-125: attention-free and "linear attention" layers.
+        if family == Family::Deci {
+            let h = |v: i64| u64::try_from(v).ok().filter(|&v| v <= MAX_WIDTH as u64);
+            let (n_head, n_head_kv, n_ff) = (h(x.n_head)?, h(x.n_head_kv)?, h(x.n_ff)?);
+            let attends = n_head > 0 && n_head_kv > 0;
+            layers.push(Layer {
+                n_head,
+                n_head_kv,
+                head_k: if attends { u(x.n_embd_head_k)? } else { 0 },
+                head_v: if attends { u(x.n_embd_head_v)? } else { 0 },
+                n_ff,
+                attn_bias: [
+                    has(x.index, ".attn_q.bias"),
+                    has(x.index, ".attn_k.bias"),
+                    has(x.index, ".attn_v.bias"),
+                    has(x.index, ".attn_output.bias"),
+                ],
+                ffn_bias: [
+                    has(x.index, ".ffn_up.bias"),
+                    has(x.index, ".ffn_gate.bias"),
+                    has(x.index, ".ffn_down.bias"),
+                ],
+                rope: true,
+                fused_qkv: has(x.index, ".attn_qkv.weight"),
+                ffn_gate: has(x.index, ".ffn_gate.weight"),
+                ..Layer::default()
+            });
+            continue;
+        }
         let attends = !ffn_mixer
             && gdn.is_none()
             && !(x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear"))
