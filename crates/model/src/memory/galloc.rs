@@ -62,6 +62,8 @@ pub enum Op {
     Clamp,
     Sub,
     Upscale,
+    /// `ggml_fill` (a new tensor of one value; ggml-alloc may place it in its source).
+    Fill,
     /// Any other op that writes a new tensor (never in place).
     Other,
     Reshape,
@@ -85,6 +87,7 @@ impl Op {
                 | Op::Rope
                 | Op::Clamp
                 | Op::Sub
+                | Op::Fill
         )
     }
 }

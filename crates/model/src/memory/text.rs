@@ -117,7 +117,9 @@ impl Family {
             | "exaone-moe" | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm"
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
-            | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" => Some(Family::Llama),
+            | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" => {
+                Some(Family::Llama)
+            }
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -294,6 +296,9 @@ pub struct Moe {
     /// The experts read the layer's normed input and are added after the dense FFN's
     /// residual (arctic.cpp:84-108).
     pub on_layer_input: bool,
+    /// Expert groups (`n_expert_groups`, `n_group_used`): the selection masked to the best
+    /// groups first (src/llama-graph.cpp:2094-2117, DeepSeek-V3's routing).
+    pub groups: Option<(u64, u64)>,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -1009,6 +1014,42 @@ impl<'d> Builder<'d> {
             g.like(Op::Add, probs, &[b])
         } else {
             probs
+        };
+        // The groups ranked by the sum of their two best scores, the others filled with -inf.
+        let selection = match m.groups {
+            Some((n_groups, n_used_groups)) => {
+                let per = m.n_expert / n_groups.max(1);
+                let groups = g.reshape(selection, [per, n_groups, ub, 1]);
+                let order = g.op(Op::Other, Ty::I32, [per, n_groups, ub, 1], &[groups]);
+                let top2 = g.view(
+                    order,
+                    [2, n_groups, ub, 1],
+                    nb(4, [per, n_groups, ub, 1]),
+                    0,
+                );
+                let rows = g.reshape(groups, [1, per, n_groups, ub]);
+                let scores = g.op(Op::GetRows, Ty::F32, [1, 2, n_groups, ub], &[rows, top2]);
+                let scores = g.reshape(scores, [2, n_groups, ub, 1]);
+                let sums = g.op(Op::Other, Ty::F32, [1, n_groups, ub, 1], &[scores]);
+                let sums = g.reshape(sums, [n_groups, ub, 1, 1]);
+                let order = g.op(Op::Other, Ty::I32, [n_groups, ub, 1, 1], &[sums]);
+                let best = g.view(
+                    order,
+                    [n_used_groups, ub, 1, 1],
+                    nb(4, [n_groups, ub, 1, 1]),
+                    0,
+                );
+                let kept = g.op(
+                    Op::GetRows,
+                    Ty::F32,
+                    [per, n_used_groups, ub, 1],
+                    &[groups, best],
+                );
+                let filled = g.like(Op::Fill, groups, &[]);
+                let masked = g.set_rows(filled, kept, best);
+                g.reshape(masked, [m.n_expert, ub, 1, 1])
+            }
+            None => selection,
         };
         let order = g.op(Op::Other, Ty::I32, [m.n_expert, ub, 1, 1], &[selection]);
         let selected = g.view(
@@ -2183,6 +2224,8 @@ fn moe_config(
         "deepseek" => c(Softmax, false, SharedKind::Add),
         // bailingmoe.cpp:128-138.
         "bailingmoe" => c(Softmax, norm_from_file, SharedKind::Add),
+        // bailingmoe2.cpp:66-88.
+        "bailingmoe2" => c(from_file()?, norm_from_file, SharedKind::Add),
         // dots1.cpp:145-155, glm4-moe.cpp:390-400 and afmoe.cpp:214-235 (sigmoid unless the
         // file says otherwise, glm4-moe.cpp:14-18), minimax-m2.cpp:130-140.
         "dots1" => c(from_file()?, norm_from_file, SharedKind::Add),
@@ -2357,10 +2400,19 @@ pub(crate) fn decoder(
         return None;
     }
     let w_scale = l.hparams.float("expert_weights_scale").unwrap_or(0.0);
-    // Expert groups (`n_expert_groups > 1`) select through another subgraph.
-    if l.hparams.int("n_expert_groups").is_some_and(|v| v > 1) {
-        return None;
-    }
+    // Expert groups (`n_expert_groups > 1`), as `load_hparams` checks them
+    // (src/llama-model.cpp:1764-1770 of the table's generator input).
+    let groups = match l.hparams.int("n_expert_groups").unwrap_or(0) {
+        g if g > 1 => {
+            let g = u64::try_from(g).ok()?;
+            let used = u64::try_from(l.hparams.int("n_group_used")?).ok()?;
+            if n_expert % g != 0 || n_expert / g < 2 || used == 0 || used >= g {
+                return None;
+            }
+            Some((g, used))
+        }
+        _ => None,
+    };
     // The Mamba-2 mixer's widths (mamba2.cpp:3-7, granite-hybrid.cpp:10-14), checked as
     // `build_mamba2_layer` asserts them (mamba-base.cpp:165-166).
     // Mamba-1 (mamba.cpp, jamba.cpp: mamba-base.cpp:19-25) has one head per channel and
@@ -2627,6 +2679,7 @@ pub(crate) fn decoder(
                 router_on_input: arch == "smallthinker",
                 dense_beside: arch == "grok" && has(x.index, ".ffn_up.weight"),
                 on_layer_input: arch == "arctic",
+                groups,
             })
         } else {
             None
@@ -2923,6 +2976,7 @@ pub(crate) fn decoder(
                     | "stablelm"
                     | "hunyuan-dense"
                     | "olmoe"
+                    | "bailingmoe2"
                     | "hunyuan-moe"
                     | "dots1"
                     | "minimax-m2"
