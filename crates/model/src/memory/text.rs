@@ -117,9 +117,8 @@ impl Family {
             | "exaone-moe" | "smallthinker" | "afmoe" | "mellum" | "plamo3" | "openelm"
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
-            | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" => {
-                Some(Family::Llama)
-            }
+            | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
+            | "llada" | "llada-moe" | "rnd1" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -367,6 +366,9 @@ pub struct Decoder {
     /// Q made twice as wide, its second half gating the attention output; Q, K and V as
     /// 2-D products (qwen35.cpp:200-262).
     pub gated_q: bool,
+    /// Attention without a KV cache over the ubatch's own tokens (`build_attn_inp_no_cache`,
+    /// src/llama-graph.cpp:2757-2834: the diffusion models).
+    pub no_cache: bool,
     /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
     pub attn_gate: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
@@ -439,6 +441,8 @@ struct Builder<'d> {
     /// `build_rs_inp` (src/llama-graph.cpp:3548-3569): the state copy indices' views for the
     /// ubatch's sequence and for the other states (none in the reserved graph: one sequence).
     rs_copy: Option<(Id, Id)>,
+    /// The no-cache KQ mask (`build_attn_inp_no_cache`), built at its first use.
+    no_cache_mask: Option<Id>,
 }
 
 /// The gate of an attention output.
@@ -517,6 +521,7 @@ impl<'d> Builder<'d> {
             router_logits: None,
             attn_gate: None,
             rs_copy: None,
+            no_cache_mask: None,
         }
     }
 
@@ -809,10 +814,54 @@ impl<'d> Builder<'d> {
         self.linear(out, d.n_embd, false)
     }
 
+    /// `build_attn` without a cache (src/llama-graph.cpp:2783-2834): Q, K and V expanded in
+    /// that order, attention over the ubatch (`build_attn_mha`, 2616-2755: K and V cast to
+    /// f16 for flash attention, else V made contiguous transposed), the output product.
+    fn attn_no_cache(&mut self, (q, k, v): (Id, Id, Id), l: &Layer) -> Id {
+        let d = self.d;
+        let ub = d.ub;
+        self.g.expand(q);
+        self.g.expand(k);
+        self.g.expand(v);
+        let g = &mut self.g;
+        let mask = *self.no_cache_mask.get_or_insert_with(|| {
+            let ty = if d.flash_attn { Ty::F16 } else { Ty::F32 };
+            g.input(ty, [ub, ub, 1, 1])
+        });
+        let qp = self.g.permute(q, [0, 2, 1, 3]);
+        let kp = self.g.permute(k, [0, 2, 1, 3]);
+        let vp = self.g.permute(v, [0, 2, 1, 3]);
+        let width = l.head_v.saturating_mul(l.n_head);
+        let cur = if d.flash_attn {
+            let k16 = self.g.cast(kp, Ty::F16);
+            let v16 = self.g.cast(vp, Ty::F16);
+            let o = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [l.head_v, l.n_head, ub, 1],
+                &[qp, k16, v16, mask],
+            );
+            self.g.reshape(o, [width, ub, 1, 1])
+        } else {
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
+            let vt = self.g.transpose(vp);
+            let vt = self.g.cont(vt);
+            let kqv = self.g.mul_mat(vt, kq);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            self.g.op(Op::Cont, Ty::F32, [width, ub, 1, 1], &[p])
+        };
+        self.g.expand(cur);
+        self.linear(cur, d.n_embd, l.attn_bias[3])
+    }
+
     /// `build_attn` with a KV cache: the stores into the cache, attention over its cells
     /// (`build_attn_mha`), the output projection.
     fn attn(&mut self, (q, k, v, v_strided): (Id, Id, Id, bool), l: &Layer) -> Id {
         let d = self.d;
+        if d.no_cache {
+            return self.attn_no_cache((q, k, v), l);
+        }
         let c = if l.swa {
             self.caches[1]
         } else {
@@ -2215,6 +2264,9 @@ fn moe_config(
             ..base(Softmax, true, SharedKind::Sigmoid)
         }),
         "olmoe" => c(Softmax, false, SharedKind::None),
+        // llada-moe.cpp:126-136, rnd1.cpp:139-149.
+        "llada-moe" => c(Softmax, false, SharedKind::None),
+        "rnd1" => c(Softmax, true, SharedKind::None),
         // kimi-linear.cpp:508-538.
         "kimi-linear" => c(from_file()?, true, SharedKind::Add),
         // lfm2.cpp:115-127.
@@ -2770,6 +2822,8 @@ pub(crate) fn decoder(
                             | "lfm2"
                             | "lfm2moe"
                             | "arctic"
+                            | "llada"
+                            | "llada-moe"
                     ),
             ],
             ffn_bias: [
@@ -2977,6 +3031,8 @@ pub(crate) fn decoder(
                     | "hunyuan-dense"
                     | "olmoe"
                     | "bailingmoe2"
+                    | "llada-moe"
+                    | "rnd1"
                     | "hunyuan-moe"
                     | "dots1"
                     | "minimax-m2"
@@ -3018,6 +3074,7 @@ pub(crate) fn decoder(
         ffn_residual_first: matches!(arch, "jamba" | "lfm2" | "lfm2moe"),
         expand_norm: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next" | "kimi-linear"),
         gated_q: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
+        no_cache: matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"),
         attn_gate: arch == "afmoe",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
