@@ -118,7 +118,7 @@ impl Family {
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
-            | "llada" | "llada-moe" | "rnd1" => Some(Family::Llama),
+            | "llada" | "llada-moe" | "rnd1" | "spark2_5" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -371,6 +371,8 @@ pub struct Decoder {
     pub no_cache: bool,
     /// Attention gated by a sigmoid of another product of its input (afmoe's `wqkv_gate`).
     pub attn_gate: bool,
+    /// The same with one gate per head (spark2_5).
+    pub attn_gate_per_head: bool,
     /// The input embeddings scaled (gemma's `sqrt(n_embd)`, `f_embedding_scale`): in place.
     pub embd_scale: bool,
     /// The input embeddings LayerNormed with a weight and a bias (bloom's `tok_norm`).
@@ -452,6 +454,8 @@ enum AttnGate {
     Product(Id),
     /// This tensor (qwen35's gate half of the Q product, made contiguous).
     Ready(Id),
+    /// One gate per head, a product of this input (spark2-5.cpp:38-46).
+    PerHead(Id),
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -976,6 +980,17 @@ impl<'d> Builder<'d> {
                 Some(self.linear(x, l.n_head.saturating_mul(l.head_v), false))
             }
             Some(AttnGate::Ready(gate)) => Some(gate),
+            Some(AttnGate::PerHead(x)) => {
+                let gate = self.linear(x, l.n_head, false);
+                let sig = self.g.like(Op::Unary, gate, &[]);
+                let heads = self.g.reshape(cur, [l.head_v, l.n_head, d.ub, 1]);
+                let sig = self.g.reshape(sig, [1, l.n_head, d.ub, 1]);
+                let gated = self.g.like(Op::Mul, heads, &[sig]);
+                let cur = self
+                    .g
+                    .reshape(gated, [l.head_v.saturating_mul(l.n_head), d.ub, 1, 1]);
+                return self.linear(cur, d.n_embd, false);
+            }
             None => None,
         };
         let cur = match gate {
@@ -2102,6 +2117,9 @@ impl<'d> Builder<'d> {
             if d.attn_gate {
                 self.attn_gate = Some(AttnGate::Product(cur));
             }
+            if d.attn_gate_per_head {
+                self.attn_gate = Some(AttnGate::PerHead(cur));
+            }
             if d.expand_norm {
                 self.g.expand(cur);
             }
@@ -2334,6 +2352,7 @@ fn moe_config(
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
 const ISWA: &[&str] = &[
+    "spark2_5",
     "granite_swa",
     "lfm2",
     "lfm2moe",
@@ -3076,6 +3095,7 @@ pub(crate) fn decoder(
         gated_q: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
         no_cache: matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"),
         attn_gate: arch == "afmoe",
+        attn_gate_per_head: arch == "spark2_5",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
         pos_embd,
         attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
