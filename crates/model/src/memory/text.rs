@@ -118,7 +118,7 @@ impl Family {
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
-            | "llada" | "llada-moe" | "rnd1" | "spark2_5" => Some(Family::Llama),
+            | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -377,6 +377,8 @@ pub struct Decoder {
     pub embd_scale: bool,
     /// The input embeddings LayerNormed with a weight and a bias (bloom's `tok_norm`).
     pub embd_norm: bool,
+    /// The input embeddings RMS-normed without a weight (muse-glimmer.cpp:14).
+    pub embd_rms_norm: bool,
     /// Learned position embeddings added to the input (`pos_embd`; no RoPE).
     pub pos_embd: bool,
     /// A second LayerNorm of the layer input feeding attention (falcon's `attn_norm_2`).
@@ -1952,6 +1954,9 @@ impl<'d> Builder<'d> {
         if d.embd_norm {
             inp = self.norm_with(inp, Op::Norm, true, true);
         }
+        if d.embd_rms_norm {
+            inp = self.g.like(Op::RmsNorm, inp, &[]);
+        }
         if let (true, Some(pos)) = (d.pos_embd, self.inp_pos) {
             let table = w(&mut self.g, d.n_embd, d.ub);
             let rows = self
@@ -2352,6 +2357,7 @@ fn moe_config(
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
 const ISWA: &[&str] = &[
+    "muse-glimmer",
     "spark2_5",
     "granite_swa",
     "lfm2",
@@ -2843,6 +2849,7 @@ pub(crate) fn decoder(
                             | "arctic"
                             | "llada"
                             | "llada-moe"
+                            | "muse-glimmer"
                     ),
             ],
             ffn_bias: [
@@ -2919,7 +2926,8 @@ pub(crate) fn decoder(
             x.rope = x.swa || il < lead;
         }
     }
-    if matches!(arch, "cohere2" | "exaone-moe") {
+    // muse-glimmer.cpp:33: RoPE on the sliding layers only.
+    if matches!(arch, "cohere2" | "exaone-moe" | "muse-glimmer") {
         for x in &mut layers {
             x.rope = x.swa;
         }
@@ -3061,6 +3069,7 @@ pub(crate) fn decoder(
                     | "hunyuan_vl"
                     | "exaone-moe"
                     | "afmoe"
+                    | "muse-glimmer"
                     | "mellum"
                     | "plamo3"
                     | "openelm"
@@ -3086,17 +3095,18 @@ pub(crate) fn decoder(
         post_norm: family == Family::PostNorm
             || matches!(
                 arch,
-                "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok"
+                "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok" | "muse-glimmer"
             ),
-        post_norm_before_rows: arch == "afmoe",
+        post_norm_before_rows: matches!(arch, "afmoe" | "muse-glimmer"),
         residual_first: matches!(arch, "openelm" | "jamba" | "lfm2" | "lfm2moe"),
         ffn_residual_first: matches!(arch, "jamba" | "lfm2" | "lfm2moe"),
         expand_norm: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next" | "kimi-linear"),
         gated_q: matches!(arch, "qwen35" | "qwen35moe" | "qwen3next"),
         no_cache: matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"),
-        attn_gate: arch == "afmoe",
+        attn_gate: matches!(arch, "afmoe" | "muse-glimmer"),
         attn_gate_per_head: arch == "spark2_5",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
+        embd_rms_norm: arch == "muse-glimmer",
         pos_embd,
         attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
         embd_scale: family == Family::Gemma
@@ -3134,7 +3144,7 @@ pub(crate) fn decoder(
         } else {
             n_kv_swa
         },
-        final_softcap: matches!(arch, "gemma2" | "gemma3" | "grok")
+        final_softcap: matches!(arch, "gemma2" | "gemma3" | "grok" | "muse-glimmer")
             && l.hparams
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
@@ -3147,7 +3157,7 @@ pub(crate) fn decoder(
         ),
         head_scale: arch == "minicpm3",
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
-        logit_scale: arch == "granite_swa"
+        logit_scale: matches!(arch, "granite_swa" | "muse-glimmer")
             || matches!(
                 arch,
                 "command-r" | "cohere2" | "cohere2moe" | "grok" | "granitehybrid"
