@@ -118,7 +118,9 @@ impl Family {
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
-            | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" => Some(Family::Llama),
+            | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie" => {
+                Some(Family::Llama)
+            }
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -347,6 +349,11 @@ pub struct Decoder {
     pub qk_norm_after_rope: bool,
     /// The Q/K norms without a weight (llama4.cpp's L2 norm).
     pub qk_norm_weightless: bool,
+    /// K's norm without a weight (talkie.cpp:52-53).
+    pub k_norm_weightless: bool,
+    /// The normed embeddings, scaled by each layer's `out_scale`, added to its output
+    /// (talkie.cpp:20, 78-80).
+    pub embd_skip: bool,
     /// The temperature scales Q on the layers without RoPE only (llama4.cpp).
     pub attn_temp_nope: bool,
     /// The layer norms' op: `RmsNorm` (`LLM_NORM_RMS`) or `Norm` (`LLM_NORM`: orion).
@@ -632,16 +639,17 @@ impl<'d> Builder<'d> {
             self.d.qk_norm && !self.d.qk_norm_after_rope,
             self.d.qk_norm && self.d.qk_norm_after_rope,
         );
-        for x in [&mut q, &mut k] {
+        for (i, x) in [&mut q, &mut k].into_iter().enumerate() {
             if before {
                 *x = self.norm(*x, self.d.norm, false);
             }
             if let (true, Some(pos)) = (l.rope, self.inp_pos) {
                 *x = self.g.like(Op::Rope, *x, &[pos]);
             }
-            // llama4.cpp:180-186: weightless, and on the roped layers only.
+            // llama4.cpp:180-186: weightless, and on the roped layers only; talkie.cpp:52-53:
+            // K's without a weight.
             if after && l.rope {
-                *x = if self.d.qk_norm_weightless {
+                *x = if self.d.qk_norm_weightless || (i == 1 && self.d.k_norm_weightless) {
                     self.g.like(Op::RmsNorm, *x, &[])
                 } else {
                     self.norm(*x, self.d.norm, false)
@@ -2102,6 +2110,7 @@ impl<'d> Builder<'d> {
     fn standard(&mut self) {
         let d = self.d;
         let mut inp = self.embeddings();
+        let mut skip = inp;
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
@@ -2162,6 +2171,14 @@ impl<'d> Builder<'d> {
                     let ne = self.g.ne(p);
                     self.g.op(Op::GetRows, Ty::F32, ne, &[p, out_ids])
                 });
+                if d.embd_skip {
+                    skip = self.g.op(
+                        Op::GetRows,
+                        Ty::F32,
+                        [d.n_embd, d.ub, 1, 1],
+                        &[skip, out_ids],
+                    );
+                }
             }
             if d.post_norm && !d.post_norm_before_rows {
                 cur = self.norm(cur, d.norm, false);
@@ -2194,6 +2211,11 @@ impl<'d> Builder<'d> {
             } else {
                 self.g.like(Op::Add, cur, &[ffn_inp])
             };
+            if d.embd_skip {
+                let scale = w(&mut self.g, d.n_embd, 1);
+                let scaled = self.g.like(Op::Mul, skip, &[scale]);
+                inp = self.g.like(Op::Add, inp, &[scaled]);
+            }
             if let Some(m) = l.moe.as_ref().filter(|m| m.on_layer_input) {
                 let x = self.norm(inp_sa, d.norm, false);
                 let moe = self.moe(x, m);
@@ -2850,6 +2872,7 @@ pub(crate) fn decoder(
                             | "llada"
                             | "llada-moe"
                             | "muse-glimmer"
+                            | "talkie"
                     ),
             ],
             ffn_bias: [
@@ -3075,13 +3098,16 @@ pub(crate) fn decoder(
                     | "openelm"
             ) && has(0, ".attn_q_norm.weight"))
             || (matches!(arch, "lfm2" | "lfm2moe")
-                && l.layers.iter().any(|x| has(x.index, ".attn_q_norm.weight"))),
+                && l.layers.iter().any(|x| has(x.index, ".attn_q_norm.weight")))
+            || arch == "talkie",
         qk_norm_weightless: arch == "llama4",
+        k_norm_weightless: arch == "talkie",
+        embd_skip: arch == "talkie",
         attn_temp_nope: arch == "llama4",
         qk_norm_after_rope: arch == "llama4"
             || matches!(
                 arch,
-                "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl"
+                "maincoder" | "hunyuan-dense" | "hunyuan-moe" | "hunyuan_vl" | "talkie"
             ),
         // cohere2moe.cpp:158: LayerNorm unless the file gives an RMS epsilon.
         norm: if LAYER_NORM.contains(&arch)
@@ -3106,7 +3132,7 @@ pub(crate) fn decoder(
         attn_gate: matches!(arch, "afmoe" | "muse-glimmer"),
         attn_gate_per_head: arch == "spark2_5",
         embd_norm: arch == "bloom" && global("token_embd_norm.weight"),
-        embd_rms_norm: arch == "muse-glimmer",
+        embd_rms_norm: matches!(arch, "muse-glimmer" | "talkie"),
         pos_embd,
         attn_norm_2: arch == "falcon" && has(0, ".attn_norm_2.weight"),
         embd_scale: family == Family::Gemma
@@ -3138,7 +3164,7 @@ pub(crate) fn decoder(
         output_bias: matches!(arch, "qwen2" | "phi3" | "phi2" | "phimoe") && global("output.bias"),
         norm_bias: (matches!(arch, "phi3" | "phimoe") || LAYER_NORM.contains(&arch))
             && global("output_norm.bias"),
-        norm_weight: arch != "olmo",
+        norm_weight: !matches!(arch, "olmo" | "talkie"),
         n_kv_swa: if family == Family::Llama && !ISWA.contains(&arch) {
             None
         } else {
@@ -3157,7 +3183,7 @@ pub(crate) fn decoder(
         ),
         head_scale: arch == "minicpm3",
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
-        logit_scale: matches!(arch, "granite_swa" | "muse-glimmer")
+        logit_scale: matches!(arch, "granite_swa" | "muse-glimmer" | "talkie")
             || matches!(
                 arch,
                 "command-r" | "cohere2" | "cohere2moe" | "grok" | "granitehybrid"
