@@ -25,10 +25,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 /// asserts that exactly these are, so a fix (or a new miss) shows.
 const COMPUTE_OUTSIDE: &[(&str, &str)] = &[
     (
-        "dots3note-moe.gguf n_ctx_4096",
-        "over: its iSWA DSA graph (src/models/dots3note.cpp) is counted as deepseek32's",
-    ),
-    (
         "glm5-next-moe.gguf n_ctx_512",
         "over: its indexer (kpool) is not followed; counted as DSA's",
     ),
@@ -294,10 +290,8 @@ fn memory_of_every_sized_file_matches_llama_cpp() {
 /// At this commit: 9 of 578 figures, all over llama.cpp's (none under)
 /// (the replayed architectures of `text_compute.rs` are exact).
 const KNOWN_COMPUTE_OUT_OF_TOLERANCE: &[&str] = &[
-    "s384/dots3note-moe.gguf n_ctx_4096",
     "s384/glm5-next-moe.gguf n_ctx_512",
     "s384/minimax-m3-moe.gguf n_ctx_4096",
-    "s512/dots3note-moe.gguf n_ctx_4096",
     "s512/glm5-next-moe.gguf n_ctx_4096",
     "s512/glm5-next-moe.gguf n_ctx_512",
     "s512/minimax-m3-moe.gguf n_ctx_4096",

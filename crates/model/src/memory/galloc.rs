@@ -62,7 +62,7 @@ pub enum Op {
     Clamp,
     Sub,
     Upscale,
-    /// `ggml_fill` (a new tensor of one value; ggml-alloc may place it in its source).
+    /// `ggml_fill` (ggml.c:5398-5414): a copy of its source's shape set to one value.
     Fill,
     /// Any other op that writes a new tensor (never in place).
     Other,
@@ -77,7 +77,8 @@ impl Op {
     fn can_inplace(self) -> bool {
         matches!(
             self,
-            Op::Add
+            Op::Fill
+                | Op::Add
                 | Op::Mul
                 | Op::Div
                 | Op::Scale
@@ -87,7 +88,6 @@ impl Op {
                 | Op::Rope
                 | Op::Clamp
                 | Op::Sub
-                | Op::Fill
         )
     }
 }

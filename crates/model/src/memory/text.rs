@@ -56,7 +56,11 @@ pub enum Family {
     /// decompressed into full heads), `mimo2.cpp` (iSWA, per-layer heads, K and V heads of
     /// different widths, sinks, sigmoid experts; its value scale is in place),
     /// `grok.cpp` (post norms, GELU experts with a dense FFN beside them, flash attention
-    /// forced off, scaled and soft-capped logits),
+    /// forced off, scaled and soft-capped logits), the DSA graphs `deepseek32.cpp`,
+    /// `glm-dsa.cpp` (layers sharing the last full indexer's top-k) and `dots3note.cpp` (iSWA:
+    /// the sliding layers without the indexer; the shared roped key normed, the attention gated
+    /// per head): the absorbed latent attention over the top-k cells of a fused lightning
+    /// indexer,
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -118,9 +122,8 @@ impl Family {
             | "minicpm3" | "mimo2" | "grok" | "mamba" | "mamba2" | "jamba" | "granitehybrid"
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
-            | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie" => {
-                Some(Family::Llama)
-            }
+            | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
+            | "deepseek32" | "glm-dsa" | "dots3note" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -171,6 +174,27 @@ pub struct Layer {
     pub mixer: Mixer,
     /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
     pub no_ffn: bool,
+    /// The latent attention restricted to the top-k cells a DSA lightning indexer selects
+    /// (deepseek32.cpp, glm-dsa.cpp, dots3note.cpp's full-attention layers).
+    pub dsa: Option<Dsa>,
+}
+
+/// Where a DSA layer's top-k cells come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dsa {
+    /// The layer's own lightning indexer (deepseek32.cpp:226-322).
+    Indexer(Indexer),
+    /// The previous full indexer layer's (glm-dsa.cpp:360-366, a "shared" indexer layer).
+    Shared,
+}
+
+/// The widths of a DSA lightning indexer: `indexer_n_head` heads of `indexer_head_size`, and
+/// `indexer_top_k` cells kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Indexer {
+    pub n_head: u64,
+    pub head: u64,
+    pub top_k: u64,
 }
 
 /// A layer's token mixer.
@@ -420,6 +444,14 @@ pub struct Decoder {
     pub rows_after_norm: bool,
     /// The final norm's output scaled before the output product (minicpm3).
     pub head_scale: bool,
+    /// A DSA graph (`build_attn_inp_k_dsa`, src/llama-graph.cpp:3336-3374): the indexer cache's
+    /// index and f16 mask inputs and its `[n, n]` Hadamard rotation, `n` here
+    /// (src/llama-kv-cache.cpp:1447-1466).
+    pub dsa_rot: Option<u64>,
+    /// The latent attention's shared roped key RMS-normed before RoPE, and its output gated per
+    /// head by `sigmoid(wqkv_gate · x)` before the output product (dots3note.cpp:331-333,
+    /// 375-402).
+    pub head_gate: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -454,6 +486,20 @@ struct Builder<'d> {
     rs_copy: Option<(Id, Id)>,
     /// The no-cache KQ mask (`build_attn_inp_no_cache`), built at its first use.
     no_cache_mask: Option<Id>,
+    /// The DSA indexer cache's inputs.
+    lid: Option<LidInputs>,
+    /// The last full indexer layer's top-k cells (glm-dsa's shared layers reuse them).
+    top_k: Option<Id>,
+}
+
+/// `build_attn_inp_k_dsa_impl`'s inputs of the indexer cache (src/llama-graph.cpp:3352-3363):
+/// its store indices, its KQ mask (f16: the fused lightning indexer, `cparams.fused_lid`, is
+/// always on, src/llama-context.cpp:237-238) and the `[n, n]` f32 Hadamard rotation.
+#[derive(Clone, Copy)]
+struct LidInputs {
+    k_idxs: Id,
+    mask: Id,
+    k_rot: Id,
 }
 
 /// The gate of an attention output.
@@ -525,6 +571,11 @@ impl<'d> Builder<'d> {
         };
         let base = cache(d.n_kv);
         let swa = d.n_kv_swa.map_or(base, &mut cache);
+        let lid = d.dsa_rot.map(|n| LidInputs {
+            k_idxs: g.input(Ty::I64, [ub, 1, 1, 1]),
+            mask: g.input(Ty::F16, [d.n_kv, ub, 1, 1]),
+            k_rot: g.input(Ty::F32, [n, n, 1, 1]),
+        });
         Self {
             d,
             g,
@@ -535,6 +586,8 @@ impl<'d> Builder<'d> {
             attn_gate: None,
             rs_copy: None,
             no_cache_mask: None,
+            lid,
+            top_k: None,
         }
     }
 
@@ -670,18 +723,25 @@ impl<'d> Builder<'d> {
     /// minicpm3.cpp:40-60): Q from its low-rank products (or one `wq`) as heads, and the two
     /// views of the `wkv_a_mqa` product: the compressed KV `[kv_lora, ub]` and the shared roped
     /// part `[n_rot, 1, ub]`, neither normed nor roped yet.
-    fn mla_inputs(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id) {
+    ///
+    /// Also returns the normed low-rank Q (`qr`, which the DSA indexer reads); the DSA graphs
+    /// view the 2-D Q product without reshaping it first (deepseek32.cpp:325-338).
+    fn mla_inputs(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id, Option<Id>) {
         let (ub, n_head) = (self.d.ub, l.n_head);
         let hk = m.nope.saturating_add(m.rope);
-        let q = match m.q_lora {
+        let (q, qr) = match m.q_lora {
             Some(r) => {
                 let q = self.linear(cur, r, false);
-                let q = self.norm(q, Op::RmsNorm, false);
-                self.linear(q, n_head.saturating_mul(hk), false)
+                let qr = self.norm(q, Op::RmsNorm, false);
+                (self.linear(qr, n_head.saturating_mul(hk), false), Some(qr))
             }
-            None => self.linear(cur, n_head.saturating_mul(hk), false),
+            None => (self.linear(cur, n_head.saturating_mul(hk), false), None),
         };
-        let q = self.g.reshape(q, [hk, n_head, ub, 1]);
+        let q = if self.d.dsa_rot.is_some() {
+            q
+        } else {
+            self.g.reshape(q, [hk, n_head, ub, 1])
+        };
         let kr = m.kv_lora.saturating_add(m.rope);
         let kv_pe = self.linear(cur, kr, false);
         let row = 4u64.saturating_mul(kr);
@@ -697,7 +757,7 @@ impl<'d> Builder<'d> {
             [4, row, row, row.saturating_mul(ub)],
             m.kv_lora.saturating_mul(4),
         );
-        (q, kv_c, k_pe)
+        (q, kv_c, k_pe, qr)
     }
 
     /// The latent attention decompressed (minicpm3.cpp:40-110, deepseek2.cpp:567-600): Q from
@@ -706,7 +766,7 @@ impl<'d> Builder<'d> {
     fn qkv_mla_plain(&mut self, cur: Id, l: &Layer, m: Mla) -> (Id, Id, Id, bool) {
         let (ub, n_head) = (self.d.ub, l.n_head);
         let hk = m.nope.saturating_add(m.rope);
-        let (q, kv_c, k_pe) = self.mla_inputs(cur, l, m);
+        let (q, kv_c, k_pe, _) = self.mla_inputs(cur, l, m);
         let kv_c = self.norm(kv_c, Op::RmsNorm, false);
         let w = m.nope.saturating_add(m.head_v);
         let kv = self.linear(kv_c, n_head.saturating_mul(w), false);
@@ -743,16 +803,37 @@ impl<'d> Builder<'d> {
     /// V a view of the K-only cache (`build_attn(llm_graph_input_attn_k *)`,
     /// src/llama-graph.cpp:2981-3032), decompressed by `wv_b` after attention
     /// (`build_attn_mha`'s `v_mla`, 2680-2693 and 2734-2738), then the output product.
+    ///
+    /// The DSA graphs (deepseek32.cpp:162-400, glm-dsa.cpp:196-444, dots3note.cpp:152-402) run the
+    /// lightning indexer on the normed low-rank Q ([`Self::indexer`]) and attend over the
+    /// top-k cells it selects (`build_attn(llm_graph_input_attn_k_dsa *)`,
+    /// src/llama-graph.cpp:3039-3113, [`Self::dsa_mask`]); dots3note's sliding layers attend
+    /// over the sliding cache (its `build_attn_inp_k_dsa_iswa`, 3376-3392), its shared roped
+    /// key is normed before RoPE and its output gated per head.
     fn attn_mla(&mut self, cur: Id, l: &Layer, m: Mla) -> Id {
         let d = self.d;
         let (ub, n_head) = (d.ub, l.n_head);
         let hk = m.nope.saturating_add(m.rope);
         let kr = m.kv_lora.saturating_add(m.rope);
-        let (q, kv_cmpr, k_pe) = self.mla_inputs(cur, l, m);
+        let (q, kv_cmpr, k_pe, qr) = self.mla_inputs(cur, l, m);
+        let top_k = match l.dsa {
+            Some(Dsa::Indexer(ix)) => {
+                self.top_k = self.indexer(cur, qr.unwrap_or(cur), ix);
+                self.top_k
+            }
+            Some(Dsa::Shared) => self.top_k,
+            None => None,
+        };
         let pos = self.inp_pos;
         let rope = |g: &mut Graph, x: Id| match pos {
             Some(p) => g.like(Op::Rope, x, &[p]),
             None => x,
+        };
+        // dots3note.cpp:331-333: the shared roped key RMS-normed before RoPE.
+        let k_pe = if d.head_gate {
+            self.norm(k_pe, Op::RmsNorm, false)
+        } else {
+            k_pe
         };
         let k_pe = rope(&mut self.g, k_pe);
         let kv_cmpr = self.norm(kv_cmpr, Op::RmsNorm, false);
@@ -779,12 +860,20 @@ impl<'d> Builder<'d> {
         self.g.expand(q_cur);
         self.g.expand(v_cur);
         self.g.expand(k_cur);
-        let c = self.caches[0];
+        let c = if l.swa {
+            self.caches[1]
+        } else {
+            self.caches[0]
+        };
         let (n_kv, fa) = (c.n_kv, d.flash_attn);
         let k_cache = self.g.weight(Ty::F16, [kr, n_kv, 1, 1]);
         let k_rows = self.g.view(k_cur, [kr, ub, 1, 1], nb(4, [kr, ub, 1, 1]), 0);
         let st = self.g.set_rows(k_cache, k_rows, c.k_idxs);
         self.g.expand(st);
+        let mask = match top_k {
+            Some(t) => self.dsa_mask(c.mask, t, n_kv),
+            None => c.mask,
+        };
         let ks = nb(2, [kr, 1, n_kv, 1]);
         let kk = self.g.view(k_cache, [kr, 1, n_kv, 1], ks, 0);
         let vv = self.g.view(kk, [m.kv_lora, 1, n_kv, 1], ks, 0);
@@ -800,7 +889,7 @@ impl<'d> Builder<'d> {
                 Op::FlashAttnExt,
                 Ty::F32,
                 [m.kv_lora, n_head, ub, 1],
-                &[qp, kp, vp, c.mask],
+                &[qp, kp, vp, mask],
             );
             let o = self.g.permute(o, [0, 2, 1, 3]);
             let o = self.g.mul_mat(wv_b, o);
@@ -810,7 +899,7 @@ impl<'d> Builder<'d> {
                 .reshape(o, [m.head_v.saturating_mul(n_head), ub, 1, 1])
         } else {
             let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[c.mask]);
+            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
             // V is not stored transposed: made contiguous transposed (f16).
             let vt = self.g.transpose(vp);
             let vt = self.g.cont(vt);
@@ -825,7 +914,113 @@ impl<'d> Builder<'d> {
             )
         };
         self.g.expand(out);
-        self.linear(out, d.n_embd, false)
+        if !d.head_gate {
+            return self.linear(out, d.n_embd, false);
+        }
+        // dots3note.cpp:375-402: `wo` left out of build_attn; the output gated per head by
+        // `sigmoid(wqkv_gate · x)` (broadcast over the head), then the output product.
+        let gate = self.linear(cur, n_head, false);
+        let gate = self.g.like(Op::Unary, gate, &[]);
+        let a3 = self.g.reshape(out, [m.head_v, n_head, ub, 1]);
+        let g3 = self.g.reshape(gate, [1, n_head, ub, 1]);
+        let gated = self.g.like(Op::Mul, a3, &[g3]);
+        let gated = self
+            .g
+            .reshape(gated, [m.head_v.saturating_mul(n_head), ub, 1, 1]);
+        self.linear(gated, d.n_embd, false)
+    }
+
+    /// The lightning indexer (deepseek32.cpp:226-322): its queries from the normed low-rank Q
+    /// and its one key from the layer's input (LayerNormed with a bias), both roped and rotated
+    /// by the Hadamard input, the key stored in the indexer cache; the fused
+    /// `ggml_lightning_indexer` (ggml.c:6432-6464: `[n_kv, n_tokens]` scores of the cached keys
+    /// weighted per head by a scaled product of the input) and the indices of the top
+    /// `min(n_kv, indexer_top_k)` scores, made contiguous.
+    fn indexer(&mut self, cur: Id, qr: Id, ix: Indexer) -> Option<Id> {
+        let lid = self.lid?;
+        let ub = self.d.ub;
+        let n_kv = self.caches[0].n_kv;
+        let pos = self.inp_pos;
+        let rope = |g: &mut Graph, x: Id| match pos {
+            Some(p) => g.like(Op::Rope, x, &[p]),
+            None => x,
+        };
+        let q = self.linear(qr, ix.n_head.saturating_mul(ix.head), false);
+        let q = self.g.reshape(q, [ix.head, ix.n_head, ub, 1]);
+        let q = rope(&mut self.g, q);
+        let k = self.linear(cur, ix.head, false);
+        let k = self.norm(k, Op::Norm, true);
+        let k = self.g.reshape(k, [ix.head, 1, ub, 1]);
+        let k = rope(&mut self.g, k);
+        let q = self.g.mul_mat(lid.k_rot, q);
+        let k = self.g.mul_mat(lid.k_rot, k);
+        // cpy_k into the indexer cache, expanded (deepseek32.cpp:257-260).
+        let cache = self.g.weight(Ty::F16, [ix.head, n_kv, 1, 1]);
+        let k_rows = self
+            .g
+            .view(k, [ix.head, ub, 1, 1], nb(4, [ix.head, ub, 1, 1]), 0);
+        let st = self.g.set_rows(cache, k_rows, lid.k_idxs);
+        self.g.expand(st);
+        let weights = self.linear(cur, ix.n_head, false);
+        let kk = self.g.view(
+            cache,
+            [ix.head, 1, n_kv, 1],
+            nb(2, [ix.head, 1, n_kv, 1]),
+            0,
+        );
+        // One stream: the views of the queries and the weights keep their shapes.
+        let q4 = self.g.view(
+            q,
+            [ix.head, ix.n_head, ub, 1],
+            nb(4, [ix.head, ix.n_head, ub, 1]),
+            0,
+        );
+        let w4 = self.g.view(
+            weights,
+            [ix.n_head, ub, 1, 1],
+            nb(4, [ix.n_head, ub, 1, 1]),
+            0,
+        );
+        let w4 = self.g.like(Op::Scale, w4, &[]);
+        let score = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [n_kv, ub, 1, 1],
+            &[q4, kk, w4, lid.mask],
+        );
+        let n_top = n_kv.min(ix.top_k);
+        let top = self.g.op(Op::Other, Ty::I32, [n_top, ub, 1, 1], &[score]);
+        Some(self.g.cont(top))
+    }
+
+    /// The KQ mask of a DSA layer (src/llama-graph.cpp:3071-3095): the mask filled with
+    /// `-INFINITY`, viewed as rows of one, zeros (a tensor the graph creates, filled) set at the
+    /// top-k indices, viewed back and added to the mask.
+    fn dsa_mask(&mut self, mask: Id, top_k: Id, n_kv: u64) -> Id {
+        let ub = self.d.ub;
+        let es: u64 = if self.d.flash_attn { 2 } else { 4 };
+        let all = self.g.like(Op::Fill, mask, &[]);
+        let row = es.saturating_mul(n_kv);
+        let all = self.g.view(
+            all,
+            [1, n_kv, ub, 1],
+            [es, es, row, row.saturating_mul(ub)],
+            0,
+        );
+        let n_top = self.g.ne(top_k)[0];
+        let t3 = self
+            .g
+            .view(top_k, [n_top, ub, 1, 1], nb(4, [n_top, ub, 1, 1]), 0);
+        let zeros = self.g.leaf(Ty::F32, [1, n_top, ub, 1]);
+        let zeros = self.g.like(Op::Fill, zeros, &[]);
+        let set = self.g.set_rows(all, zeros, t3);
+        let back = self.g.view(
+            set,
+            [n_kv, ub, 1, 1],
+            [es, row, row.saturating_mul(ub), row.saturating_mul(ub)],
+            0,
+        );
+        self.g.like(Op::Add, back, &[mask])
     }
 
     /// `build_attn` without a cache (src/llama-graph.cpp:2783-2834): Q, K and V expanded in
@@ -2358,6 +2553,14 @@ fn moe_config(
             biases: true,
             ..base(Gating::SoftmaxWeight, false, SharedKind::None)
         }),
+        // deepseek32.cpp:422-453, dots3note.cpp:425-452 (the gating from the file), glm-dsa.cpp
+        // (sigmoid unless the file says otherwise, :54-57).
+        "deepseek32" | "dots3note" => c(from_file()?, norm_from_file, SharedKind::Add),
+        "glm-dsa" => c(
+            from_file().unwrap_or(Gating::Sigmoid),
+            norm_from_file,
+            SharedKind::Add,
+        ),
         // deepseek2.cpp:586-611 (the gating default of :21-28: sigmoid for the 47/48-layer,
         // 154,880-token GLM-4.7-Flash files, else softmax).
         // mistral4: deepseek2's loader and graph (models.h:1399-1406).
@@ -2393,6 +2596,7 @@ const ISWA: &[&str] = &[
     "mellum",
     "plamo3",
     "mimo2",
+    "dots3note",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -2544,6 +2748,33 @@ pub(crate) fn decoder(
             }),
         })
     };
+    // The DSA graphs' lightning indexer (deepseek32.cpp:175-180) and its Hadamard rotation,
+    // `[n, n]` with `n` the largest power of two from 64 up dividing the indexer cache's head
+    // (src/llama-kv-cache.cpp:1447-1466, always built for these, :326-332): it multiplies the
+    // indexer's heads, so it is their width.
+    let dsa_arch = matches!(arch, "deepseek32" | "glm-dsa" | "dots3note");
+    let dsa_indexer = if dsa_arch {
+        let h = |k: &str| l.hparams.int(k).and_then(width);
+        let ix = Indexer {
+            n_head: h("indexer_n_head")?,
+            head: h("indexer_head_size")?,
+            top_k: u(l.hparams.int("indexer_top_k")?)?,
+        };
+        let mut nrot = 64u64;
+        loop {
+            nrot = nrot.saturating_mul(2);
+            if ix.head % nrot != 0 {
+                break;
+            }
+        }
+        if nrot / 2 != ix.head {
+            return None;
+        }
+        Some(ix)
+    } else {
+        None
+    };
+    let mut seen_indexer = false;
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
     for x in l.layers.iter().take(n_layer) {
         // Attention layers, and the recurrent ones of the Mamba-2 graphs (one sequence: a
@@ -2786,6 +3017,7 @@ pub(crate) fn decoder(
         // deepseek2.cpp with `is_mla` (`attn_k_b`, `attn_v_b`) or without (`attn_kv_b`), and
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
+            || dsa_arch
             || (arch == "kimi-linear" && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
@@ -2794,6 +3026,11 @@ pub(crate) fn decoder(
             // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
             // part before the unroped one (not written here).
             if arch == "kimi-linear" && !absorbed {
+                return None;
+            }
+            // The DSA graphs are the absorbed form with the low-rank Q only
+            // (deepseek32.cpp:59-62, 96-97).
+            if dsa_arch && (!absorbed || !has(x.index, ".attn_q_a.weight")) {
                 return None;
             }
             let rope = kr.checked_sub(kv_lora).filter(|&r| r > 0)?;
@@ -2824,9 +3061,47 @@ pub(crate) fn decoder(
         } else {
             None
         };
+        // The DSA layers: deepseek32's every layer runs its indexer; glm-dsa's full indexer
+        // layers do and the others reuse the last one's top-k (glm-dsa.cpp:264-366);
+        // dots3note's full-attention layers do, its sliding ones attend over their window
+        // (dots3note.cpp:208, whose loader creates the indexer where `is_indexer_full`, :109).
+        let dsa = match (dsa_indexer, arch) {
+            (Some(ix), "deepseek32") => Some(Dsa::Indexer(ix)),
+            (Some(ix), "glm-dsa") if x.is_indexer_full => Some(Dsa::Indexer(ix)),
+            (Some(_), "glm-dsa") if seen_indexer => Some(Dsa::Shared),
+            (Some(ix), "dots3note") if !x.is_swa && x.is_indexer_full => Some(Dsa::Indexer(ix)),
+            (Some(_), "dots3note") if x.is_swa && !x.is_indexer_full => None,
+            (Some(_), _) => return None,
+            (None, _) => None,
+        };
+        if let Some(Dsa::Indexer(ix)) = dsa {
+            // deepseek32.cpp:180: the indexer head holds the roped part; its products present
+            // (glm-dsa's are optional where the layer shares).
+            if mla.is_none_or(|m| m.rope > ix.head)
+                || ![
+                    ".indexer.attn_q_b.weight",
+                    ".indexer.attn_k.weight",
+                    ".indexer.proj.weight",
+                    ".indexer.k_norm.weight",
+                    ".indexer.k_norm.bias",
+                ]
+                .iter()
+                .all(|t| has(x.index, t))
+            {
+                return None;
+            }
+            seen_indexer = true;
+        }
+        // dots3note.cpp:91,104: the shared key's norm and the per-head gate.
+        if arch == "dots3note"
+            && !(has(x.index, ".attn_k_norm.weight") && has(x.index, ".attn_gate.weight"))
+        {
+            return None;
+        }
         // mamba.cpp:104-124: Mamba layers without an FFN; nemotron-h.cpp's one block.
         let no_ffn = matches!(arch, "mamba" | "mamba2") || nemotron;
         layers.push(Layer {
+            dsa,
             mla,
             mixer,
             no_ffn,
@@ -2924,7 +3199,7 @@ pub(crate) fn decoder(
     if (ISWA.contains(&arch) || arch == "cohere2")
         && !matches!(
             arch,
-            "llama4" | "smallthinker" | "mellum" | "plamo3" | "lfm2" | "lfm2moe"
+            "llama4" | "smallthinker" | "mellum" | "plamo3" | "lfm2" | "lfm2moe" | "dots3note"
         )
         && n_kv_swa.is_none()
     {
@@ -3182,6 +3457,8 @@ pub(crate) fn decoder(
             "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next"
         ),
         head_scale: arch == "minicpm3",
+        dsa_rot: dsa_indexer.map(|ix| ix.head),
+        head_gate: arch == "dots3note",
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
         logit_scale: matches!(arch, "granite_swa" | "muse-glimmer" | "talkie")
             || matches!(
