@@ -123,7 +123,7 @@ impl Family {
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
-            | "deepseek32" | "glm-dsa" | "dots3note" => Some(Family::Llama),
+            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -2542,6 +2542,8 @@ fn moe_config(
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grok.cpp:158-168 (GELU experts: the same shapes as SwiGLU).
         "grok" => c(Softmax, true, SharedKind::None),
+        // maple.cpp:49-59.
+        "maple" => c(Softmax, true, SharedKind::None),
         // mimo2.cpp:202-225.
         "mimo2" => c(Gating::Sigmoid, true, SharedKind::None),
         // nemotron-h.cpp:281-300 (squared-ReLU experts without a gate, their shared one too).
@@ -2582,6 +2584,7 @@ fn moe_config(
 
 /// Graphs of [`Family::Llama`] built with the iSWA input (`build_attn_inp_kv_iswa`).
 const ISWA: &[&str] = &[
+    "maple",
     "muse-glimmer",
     "spark2_5",
     "granite_swa",
@@ -3003,7 +3006,8 @@ pub(crate) fn decoder(
                     has(x.index, ".ffn_down_exps.bias"),
                 ],
                 norm_w: cfg.norm_w,
-                scale: w_scale != 0.0 && w_scale != 1.0,
+                // maple.cpp:58 passes a weight scale of 1.
+                scale: w_scale != 0.0 && w_scale != 1.0 && arch != "maple",
                 shared,
                 llama4: arch == "llama4",
                 router_on_input: arch == "smallthinker",
@@ -3148,6 +3152,7 @@ pub(crate) fn decoder(
                             | "llada-moe"
                             | "muse-glimmer"
                             | "talkie"
+                            | "maple"
                     ),
             ],
             ffn_bias: [
@@ -3225,7 +3230,7 @@ pub(crate) fn decoder(
         }
     }
     // muse-glimmer.cpp:33: RoPE on the sliding layers only.
-    if matches!(arch, "cohere2" | "exaone-moe" | "muse-glimmer") {
+    if matches!(arch, "cohere2" | "exaone-moe" | "muse-glimmer" | "maple") {
         for x in &mut layers {
             x.rope = x.swa;
         }
@@ -3368,6 +3373,7 @@ pub(crate) fn decoder(
                     | "exaone-moe"
                     | "afmoe"
                     | "muse-glimmer"
+                    | "maple"
                     | "mellum"
                     | "plamo3"
                     | "openelm"
