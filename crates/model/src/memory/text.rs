@@ -123,7 +123,7 @@ impl Family {
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
-            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" => Some(Family::Llama),
+            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "phi3" | "phimoe" => Some(Family::Phi3),
@@ -2542,6 +2542,11 @@ fn moe_config(
         "exaone-moe" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grok.cpp:158-168 (GELU experts: the same shapes as SwiGLU).
         "grok" => c(Softmax, true, SharedKind::None),
+        // hy-v3.cpp:52-79.
+        "hy_v3" => Some(MoeConfig {
+            fused_gate_up: true,
+            ..base(from_file()?, norm_from_file, SharedKind::Add)
+        }),
         // maple.cpp:49-59.
         "maple" => c(Softmax, true, SharedKind::None),
         // mimo2.cpp:202-225.
@@ -3374,6 +3379,7 @@ pub(crate) fn decoder(
                     | "afmoe"
                     | "muse-glimmer"
                     | "maple"
+                    | "hy_v3"
                     | "mellum"
                     | "plamo3"
                     | "openelm"
@@ -3460,7 +3466,13 @@ pub(crate) fn decoder(
         // src/llama-context.cpp:120).
         rows_after_norm: matches!(
             arch,
-            "cohere2moe" | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next"
+            "cohere2moe"
+                | "nemotron_h"
+                | "nemotron_h_moe"
+                | "qwen35"
+                | "qwen35moe"
+                | "qwen3next"
+                | "hy_v3"
         ),
         head_scale: arch == "minicpm3",
         dsa_rot: dsa_indexer.map(|ix| ix.head),
