@@ -88,6 +88,7 @@ impl Op {
                 | Op::Rope
                 | Op::Clamp
                 | Op::Sub
+                | Op::Fill
         )
     }
 }

@@ -91,6 +91,10 @@ pub enum Family {
     /// "linear attention" (`n_head_kv` 0: the output product alone) or no FFN (`n_ff` 0:
     /// the layer's output dropped).
     Deci,
+    /// `glm5-next.cpp`: four hyper-connection streams mixed before and after each mixer and
+    /// FFN, Kimi delta attention on the recurrent layers, the nope-only absorbed latent
+    /// attention over a k-pool DSA indexer's selection on the others ([`Glm5`]).
+    Glm5Next,
 }
 
 /// How a parallel block feeds its FFN and sums its branches.
@@ -126,6 +130,7 @@ impl Family {
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
+            "glm5-next" => Some(Family::Glm5Next),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -174,6 +179,9 @@ pub struct Layer {
     pub mixer: Mixer,
     /// No FFN: the layer ends with the mixer's residual (mamba.cpp:104-124).
     pub no_ffn: bool,
+    /// glm5-next: the layer runs its own k-pool indexer (`is_indexer_full`); else it reuses
+    /// the selection of the last layer that did.
+    pub indexer_full: bool,
     /// The latent attention restricted to the top-k cells a DSA lightning indexer selects
     /// (deepseek32.cpp, glm-dsa.cpp, dots3note.cpp's full-attention layers).
     pub dsa: Option<Dsa>,
@@ -256,6 +264,10 @@ pub struct Kda {
     pub n_head: u64,
     pub f_rank: u64,
     pub g_rank: u64,
+    /// glm5-next.cpp:714-718 with `kda_gate_lower_bound` set: the decay gate as
+    /// `bound * sigmoid(-(g * A))` (a multiplication and three in-place ops) instead of
+    /// `softplus(g) * A`.
+    pub gate_bound: bool,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -452,7 +464,29 @@ pub struct Decoder {
     /// head by `sigmoid(wqkv_gate · x)` before the output product (dots3note.cpp:331-333,
     /// 375-402).
     pub head_gate: bool,
+    /// glm5-next's k-pool indexer ([`Family::Glm5Next`]).
+    pub glm5: Option<Glm5>,
     pub layers: Vec<Layer>,
+}
+
+/// glm5-next's k-pool DSA indexer (glm5-next.cpp:238-351, 766-919) as the reserved graph
+/// sizes it: the full memory context (`llama_memory_hybrid_idx_context(mem)`,
+/// src/llama-memory-hybrid-idx.cpp:822-839) counts `kv_size / kpool` real pools, all new, and
+/// pads them (`kpool_pad`, :706-708) to `max(64, pad(n + 1, 64))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glm5 {
+    /// `indexer_n_head`.
+    pub n_head: u64,
+    /// `indexer_head_size`: one key, one gate and one pooled key of this width per cell.
+    pub head_size: u64,
+    /// `indexer_kpool`: tokens per pool.
+    pub kpool: u64,
+    /// `indexer_top_k`.
+    pub top_k: u64,
+    /// `indexer_kpool_select_tail`: the incomplete tail's `kpool - 1` cells selected too.
+    pub select_tail: bool,
+    /// The indexer cache's cells (`kv_size`, one sequence).
+    pub kv_size: u64,
 }
 
 /// The bytes of the CPU compute buffer llama.cpp reserves for the graph (32-byte alignment,
@@ -465,6 +499,11 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
         Family::Parallel(style) => b.parallel(style),
         Family::FalconH1 => b.falcon_h1(),
         Family::Deci => b.deci(),
+        Family::Glm5Next => {
+            if let Some(x) = d.glm5 {
+                b.glm5_next(x);
+            }
+        }
     }
     b.g.reserve(32)
 }
@@ -520,6 +559,30 @@ struct CacheInputs {
     v_idxs: Id,
     mask: Id,
     n_kv: u64,
+}
+
+/// glm5-next's hyper-connection streams (`dsv4_hc_mult`, asserted 4: glm5-next.cpp:53).
+const HC: u64 = 4;
+
+/// `llm_graph_input_kpool` (glm5-next.cpp:238-288) and the sizes `build_inp_kpool` gives it.
+struct Kpool {
+    k_idxs: Id,
+    pool_cells: Id,
+    pool_idxs: Id,
+    pool_mask: Id,
+    tail_idxs: Id,
+    gather_mask: Id,
+    new_pool_idxs: Id,
+    new_pool_rep: Id,
+    /// Padded pools.
+    n_pool: u64,
+    /// Pools pooled by the ubatch (at least one).
+    n_new: u64,
+    /// Pools each token selects: `min(n_pool, top_k / kpool)`.
+    n_top: u64,
+    /// Selected cells: the pools' and the tail's.
+    n_sel: u64,
+    x: Glm5,
 }
 
 /// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
@@ -1771,10 +1834,19 @@ impl<'d> Builder<'d> {
         let g1 = self.linear(f_a, d_inner, false);
         let dt_b = w(&mut self.g, d_inner, 1);
         let g1 = self.g.like(Op::Add, g1, &[dt_b]);
-        let g1 = self.g.like(Op::Unary, g1, &[]);
-        let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
         let a = w(&mut self.g, 1, nh);
-        let g1 = self.g.like(Op::Mul, g1, &[a]);
+        let g1 = if k.gate_bound {
+            // glm5-next.cpp:714-718: `bound * sigmoid(-(g * A))`.
+            let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
+            let g1 = self.g.like(Op::Mul, g1, &[a]);
+            let g1 = self.g.like(Op::Scale, g1, &[]);
+            let g1 = self.g.like(Op::Unary, g1, &[]);
+            self.g.like(Op::Scale, g1, &[])
+        } else {
+            let g1 = self.g.like(Op::Unary, g1, &[]);
+            let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
+            self.g.like(Op::Mul, g1, &[a])
+        };
         let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
         let beta = self.linear(cur, nh, false);
         let beta = self.g.reshape(beta, [1, nh, ub, 1]);
@@ -2263,6 +2335,395 @@ impl<'d> Builder<'d> {
         self.head(inp, out_ids);
     }
 
+    /// `llama_model_glm5_next::graph` (src/models/glm5-next.cpp:549-682): the embeddings
+    /// repeated into four hyper-connection streams; each layer's mixer (Kimi delta attention,
+    /// [`Self::kda`], or the DSA layer, [`Self::dsa`]) and FFN (dense or routed with a shared
+    /// expert) between the fused stream mixes of `build_hc_pre` / `build_hc_post`, the
+    /// layer's norm expanded before its mixer (:597); the output rows kept before the streams
+    /// are averaged (`narrow_early`, :655-662), the final norm (`t_h_nextn` and `t_embd`, an
+    /// output) and the logits.
+    fn glm5_next(&mut self, x: Glm5) {
+        let d = self.d;
+        let (ub, n) = (d.ub, d.n_embd);
+        let inp = self.inp_embd();
+        let kp = self.inp_kpool(x);
+        let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
+        let inp3 = self.g.reshape(inp, [n, 1, ub, 1]);
+        let mut inp_l = self.g.op(Op::Other, Ty::F32, [n, HC, ub, 1], &[inp3]);
+        let mut prev_sel = None;
+        for l in &d.layers {
+            let residual = inp_l;
+            let (cur, post, comb) = self.hc_pre(inp_l);
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            self.g.expand(cur);
+            let cur = match (l.mixer, l.mla) {
+                (Mixer::Kda(k), _) => self.kda(cur, k),
+                (_, Some(m)) => self.dsa(cur, l, m, &kp, &mut prev_sel),
+                // `decoder` gives every layer one of the two.
+                _ => cur,
+            };
+            inp_l = self.hc_post(cur, residual, post, comb);
+            let residual = inp_l;
+            let (cur, post, comb) = self.hc_pre(inp_l);
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            let cur = self.ffn_or_moe(cur, l);
+            inp_l = self.hc_post(cur, residual, post, comb);
+        }
+        let flat = self.g.reshape(inp_l, [n.saturating_mul(HC), ub, 1, 1]);
+        let flat = self.g.op(
+            Op::GetRows,
+            Ty::F32,
+            [n.saturating_mul(HC), ub, 1, 1],
+            &[flat, out_ids],
+        );
+        let x3 = self.g.reshape(flat, [n, HC, ub, 1]);
+        // build_hc_mean (:370-378): the first sum is a new tensor (its source is a view), the
+        // others and the scale in place.
+        let x_nb = nb(4, [n, HC, ub, 1]);
+        let st = [4, x_nb[2], x_nb[3], x_nb[3]];
+        let mut acc = self.g.view(x3, [n, ub, 1, 1], st, 0);
+        for s in 1..HC {
+            let v = self
+                .g
+                .view(x3, [n, ub, 1, 1], st, x_nb[1].saturating_mul(s));
+            acc = self.g.like(Op::Add, acc, &[v]);
+        }
+        let acc = self.g.like(Op::Scale, acc, &[]);
+        self.head(acc, out_ids);
+    }
+
+    /// `build_inp_kpool` (glm5-next.cpp:290-351) for the reserved graph: the indexer cache's
+    /// store indices, the pools' cells, members and mask (f16: the fused lightning indexer),
+    /// the tail cells, the selection slots' mask (all five expanded), the new pools' members
+    /// and the cells their pooled keys go to (the empty layout is `cache_safe`).
+    fn inp_kpool(&mut self, x: Glm5) -> Kpool {
+        let d = self.d;
+        let ub = d.ub;
+        let kp = x.kpool;
+        let n_pool_real = x.kv_size / kp.max(1);
+        let n_pool = n_pool_real
+            .saturating_add(1)
+            .div_ceil(64)
+            .saturating_mul(64)
+            .max(64);
+        let n_new = n_pool_real.max(1);
+        let n_top = n_pool.min(x.top_k / kp.max(1));
+        let tail = if x.select_tail {
+            kp.saturating_sub(1)
+        } else {
+            0
+        };
+        let n_sel = kp.saturating_mul(n_top).saturating_add(tail);
+        let g = &mut self.g;
+        let k_idxs = g.input(Ty::I64, [ub, 1, 1, 1]);
+        let pool_cells = g.input(Ty::I32, [n_pool, 1, 1, 1]);
+        let pool_idxs = g.input(Ty::I32, [kp, n_pool, 1, 1]);
+        let pool_mask = g.input(Ty::F16, [n_pool, ub, 1, 1]);
+        let tail_idxs = g.input(Ty::I32, [kp.saturating_sub(1), ub, 1, 1]);
+        for t in [pool_cells, pool_idxs, pool_mask, tail_idxs] {
+            g.expand(t);
+        }
+        let gather_mask = g.input(Ty::F32, [n_sel, 1, 1, ub]);
+        g.expand(gather_mask);
+        let new_pool_idxs = g.input(Ty::I32, [kp, n_new, 1, 1]);
+        let new_pool_rep = g.input(Ty::I64, [n_new, 1, 1, 1]);
+        Kpool {
+            k_idxs,
+            pool_cells,
+            pool_idxs,
+            pool_mask,
+            tail_idxs,
+            gather_mask,
+            new_pool_idxs,
+            new_pool_rep,
+            n_pool,
+            n_new,
+            n_top,
+            n_sel,
+            x,
+        }
+    }
+
+    /// `build_hc_pre` (glm5-next.cpp:454-510) with the fused stream ops llama.cpp's CPU backend
+    /// resolves (`resolve_fused_ops`, src/llama-context.cpp:575-581): the flattened streams
+    /// RMS-normed, the 24 mixes, the pre and post weights (views of the mixes scaled, biased,
+    /// a sigmoid, scaled: in place after the first), `ggml_dsv4_hc_comb` and
+    /// `ggml_dsv4_hc_pre` (ggml.c:6468-6562). Returns the mixed input, post and comb.
+    fn hc_pre(&mut self, x: Id) -> (Id, Id, Id) {
+        let (ub, n) = (self.d.ub, self.d.n_embd);
+        let mix = (2 + HC) * HC;
+        let flat = self.g.reshape(x, [n.saturating_mul(HC), ub, 1, 1]);
+        let flat_norm = self.g.like(Op::RmsNorm, flat, &[]);
+        let mixes = self.linear(flat_norm, mix, false);
+        let scale = self.g.weight(Ty::F32, [3, 1, 1, 1]);
+        let base = self.g.weight(Ty::F32, [mix, 1, 1, 1]);
+        let m_nb = nb(4, [mix, ub, 1, 1]);
+        let st = [4, m_nb[1], m_nb[2], m_nb[2]];
+        let weights = |b: &mut Self, off: u64| {
+            let v = b.g.view(mixes, [HC, ub, 1, 1], st, off);
+            let s = w(&mut b.g, 1, 1);
+            let v = b.g.like(Op::Mul, v, &[s]);
+            let bias = w(&mut b.g, HC, 1);
+            let v = b.g.like(Op::Add, v, &[bias]);
+            let v = b.g.like(Op::Unary, v, &[]);
+            b.g.like(Op::Scale, v, &[])
+        };
+        let pre = weights(self, 0);
+        let post = weights(self, HC * 4);
+        let comb = self
+            .g
+            .op(Op::Other, Ty::F32, [HC, HC, ub, 1], &[mixes, scale, base]);
+        let cur = self.g.op(Op::Other, Ty::F32, [n, ub, 1, 1], &[x, pre]);
+        (cur, post, comb)
+    }
+
+    /// `build_hc_post` (glm5-next.cpp:512-547) fused (`ggml_dsv4_hc_post`, ggml.c:6574-6617):
+    /// the streams `[n_embd, 4, n_tokens]` from the branch's output and the residual ones.
+    fn hc_post(&mut self, x: Id, residual: Id, post: Id, comb: Id) -> Id {
+        let (ub, n) = (self.d.ub, self.d.n_embd);
+        self.g.op(
+            Op::Other,
+            Ty::F32,
+            [n, HC, ub, 1],
+            &[x, residual, post, comb],
+        )
+    }
+
+    /// `build_dsa_layer` (glm5-next.cpp:923-1013) for the reserved ubatch (the scatter form:
+    /// `gather` needs at most 16 tokens): Q from its low-rank products, the normed latent KV,
+    /// Q absorbed into the latent space (`wk_b`), the layer's own indexer selection
+    /// ([`Self::kpool_select`]) or the last one, Q, the latent and its store expanded
+    /// (:966-968), then `build_attn_mha` (src/llama-graph.cpp:2616-2755) over the K-only
+    /// cache with the selection as its mask, `wv_b` decompressing after attention, the output
+    /// product.
+    fn dsa(&mut self, cur: Id, l: &Layer, m: Mla, kp: &Kpool, prev_sel: &mut Option<Id>) -> Id {
+        let d = self.d;
+        let (ub, nh) = (d.ub, l.n_head);
+        let kv = m.kv_lora;
+        let qr = self.linear(cur, m.q_lora.unwrap_or(0), false);
+        let qr = self.norm(qr, Op::RmsNorm, false);
+        let q = self.linear(qr, nh.saturating_mul(m.nope), false);
+        let q = self.g.reshape(q, [m.nope, nh, ub, 1]);
+        let kv_cmpr = self.linear(cur, kv, false);
+        let kv_cmpr = self.norm(kv_cmpr, Op::RmsNorm, false);
+        let kv_cmpr = self.g.reshape(kv_cmpr, [kv, 1, ub, 1]);
+        let qp = self.g.permute(q, [0, 2, 1, 3]);
+        let wk_b = self.g.weight(Ty::F16, [m.nope, kv, nh, 1]);
+        let absorbed = self.g.mul_mat(wk_b, qp);
+        let absorbed = self.g.permute(absorbed, [0, 2, 1, 3]);
+        let c = self.caches[0];
+        let sel = match (l.indexer_full, *prev_sel) {
+            (false, Some(s)) => s,
+            _ => {
+                let s = self.kpool_select(cur, qr, c.mask, kp);
+                *prev_sel = Some(s);
+                s
+            }
+        };
+        self.g.expand(absorbed);
+        self.g.expand(kv_cmpr);
+        let (n_kv, fa) = (c.n_kv, d.flash_attn);
+        let k_cache = self.g.weight(Ty::F16, [kv, n_kv, 1, 1]);
+        let k_rows = self
+            .g
+            .view(kv_cmpr, [kv, ub, 1, 1], nb(4, [kv, ub, 1, 1]), 0);
+        let st = self.g.set_rows(k_cache, k_rows, c.k_idxs);
+        self.g.expand(st);
+        let mask = self.g.reshape(sel, [n_kv, ub, 1, 1]);
+        let ks = nb(2, [kv, 1, n_kv, 1]);
+        let kk = self.g.view(k_cache, [kv, 1, n_kv, 1], ks, 0);
+        let vv = self.g.view(kk, [kv, 1, n_kv, 1], ks, 0);
+        let a_nb = nb(4, [kv, ub, nh, 1]);
+        let q4 = self.g.view(
+            absorbed,
+            [kv, nh, ub, 1],
+            [4, a_nb[2], a_nb[1], a_nb[1].saturating_mul(ub)],
+            0,
+        );
+        let qp = self.g.permute(q4, [0, 2, 1, 3]);
+        let kp_ = self.g.permute(kk, [0, 2, 1, 3]);
+        let vp = self.g.permute(vv, [0, 2, 1, 3]);
+        let wv_b = self.g.weight(Ty::F16, [kv, m.head_v, nh, 1]);
+        let out = if fa {
+            let o = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [kv, nh, ub, 1],
+                &[qp, kp_, vp, mask],
+            );
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.mul_mat(wv_b, o);
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.cont(o);
+            self.g.reshape(o, [m.head_v.saturating_mul(nh), ub, 1, 1])
+        } else {
+            let kq = self.g.mul_mat(kp_, qp);
+            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
+            let vt = self.g.transpose(vp);
+            let vt = self.g.cont(vt);
+            let kqv = self.g.mul_mat(vt, kq);
+            let kqv = self.g.mul_mat(wv_b, kqv);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            self.g.op(
+                Op::Cont,
+                Ty::F32,
+                [m.head_v.saturating_mul(nh), ub, 1, 1],
+                &[p],
+            )
+        };
+        self.g.expand(out);
+        self.linear(out, d.n_embd, false)
+    }
+
+    /// `build_kpool_select` (glm5-next.cpp:766-919), scatter form: the indexer's queries, the
+    /// per-token key (LayerNormed) and pool gate packed with zeros and stored
+    /// (`cpy_k` into the indexer cache), the new pools gathered from it and pooled (a softmax
+    /// over each pool's gates), stored (`scatter_pooled`, expanded), every pool's key gathered,
+    /// the fused lightning indexer's scores (`ggml_lightning_indexer`, ggml.c:6432-6466:
+    /// `cparams.fused_lid` is always on, src/llama-context.cpp:237-238), the top pools ordered
+    /// by score, their member cells and the tail's, and the additive mask they scatter into
+    /// (`-inf` everywhere, zeros at the selected cells), the causal mask added.
+    fn kpool_select(&mut self, cur: Id, qr: Id, kq_mask: Id, kp: &Kpool) -> Id {
+        let d = self.d;
+        let ub = d.ub;
+        let x = kp.x;
+        let (di, nih, k) = (x.head_size, x.n_head, x.kpool);
+        let n_kv = self.caches[0].n_kv;
+        let iq = self.linear(qr, di.saturating_mul(nih), false);
+        let iq = self.g.reshape(iq, [di, nih, ub, 1]);
+        let ik = self.linear(cur, di, false);
+        let ik = self.norm(ik, Op::Norm, true);
+        let ig = self.linear(cur, di, false);
+        let g = &mut self.g;
+        let zero = g.leaf(Ty::F32, [di, ub, 1, 1]);
+        let pzero = g.like(Op::Fill, zero, &[]);
+        let kg = g.op(
+            Op::Concat,
+            Ty::F32,
+            [di.saturating_mul(2), ub, 1, 1],
+            &[ik, ig],
+        );
+        let w3 = di.saturating_mul(3);
+        let packed = g.op(Op::Concat, Ty::F32, [w3, ub, 1, 1], &[kg, pzero]);
+        let packed = g.reshape(packed, [w3, 1, ub, 1]);
+        let cache = g.weight(Ty::F16, [w3, x.kv_size, 1, 1]);
+        let rows_in = g.view(packed, [w3, ub, 1, 1], nb(4, [w3, ub, 1, 1]), 0);
+        let st = g.set_rows(cache, rows_in, kp.k_idxs);
+        g.expand(st);
+        // kpool_access (src/llama-memory-hybrid-idx.cpp:935-945): views of the cache's rows.
+        let c_nb = nb(2, [w3, x.kv_size, 1, 1]);
+        let key_gate = g.view(cache, [di.saturating_mul(2), x.kv_size, 1, 1], c_nb, 0);
+        let pooled_c = g.view(cache, [di, x.kv_size, 1, 1], c_nb, di.saturating_mul(4));
+        let members = k.saturating_mul(kp.n_new);
+        let npi = g.reshape(kp.new_pool_idxs, [members, 1, 1, 1]);
+        let rows = g.op(
+            Op::GetRows,
+            Ty::F32,
+            [di.saturating_mul(2), members, 1, 1],
+            &[key_gate, npi],
+        );
+        let rows = g.reshape(rows, [di.saturating_mul(2), k, kp.n_new, 1]);
+        let r_nb = nb(4, [di.saturating_mul(2), k, kp.n_new, 1]);
+        let pk = g.view(rows, [di, k, kp.n_new, 1], r_nb, 0);
+        let pg = g.view(rows, [di, k, kp.n_new, 1], r_nb, di.saturating_mul(4));
+        let ape = g.weight(Ty::F32, [di, k, 1, 1]);
+        let logits = g.like(Op::Add, pg, &[ape]);
+        let logits = g.permute(logits, [1, 0, 2, 3]);
+        let logits = g.cont(logits);
+        let logits = g.reshape(logits, [k, di.saturating_mul(kp.n_new), 1, 1]);
+        let probs = g.like(Op::SoftMax, logits, &[]);
+        let probs = g.reshape(probs, [k, di, kp.n_new, 1]);
+        let pk = g.permute(pk, [1, 0, 2, 3]);
+        let pk = g.cont(pk);
+        let prod = g.like(Op::Mul, probs, &[pk]);
+        let pooled_new = g.op(Op::Other, Ty::F32, [1, di, kp.n_new, 1], &[prod]);
+        let pooled_new = g.reshape(pooled_new, [di, kp.n_new, 1, 1]);
+        let st = g.set_rows(pooled_c, pooled_new, kp.new_pool_rep);
+        g.expand(st);
+        let pooled = g.op(
+            Op::GetRows,
+            Ty::F32,
+            [di, kp.n_pool, 1, 1],
+            &[pooled_c, kp.pool_cells],
+        );
+        let pooled = g.reshape(pooled, [di, 1, kp.n_pool, 1]);
+        let weights = self.linear(cur, nih, false);
+        let g = &mut self.g;
+        let weights = g.like(Op::Scale, weights, &[]);
+        let score = g.op(
+            Op::Other,
+            Ty::F32,
+            [kp.n_pool, ub, 1, 1],
+            &[iq, pooled, weights, kp.pool_mask],
+        );
+        let n_top = kp.n_top;
+        let top_k = g.op(Op::Other, Ty::I32, [n_top, ub, 1, 1], &[score]);
+        let score3 = g.reshape(score, [1, kp.n_pool, ub, 1]);
+        let sel_score = g.op(Op::GetRows, Ty::F32, [1, n_top, ub, 1], &[score3, top_k]);
+        let sel_score = g.reshape(sel_score, [n_top, ub, 1, 1]);
+        let order = g.op(Op::Other, Ty::I32, [n_top, ub, 1, 1], &[sel_score]);
+        let top_f = g.cast(top_k, Ty::F32);
+        let top_f = g.reshape(top_f, [1, n_top, ub, 1]);
+        let top = g.op(Op::GetRows, Ty::F32, [1, n_top, ub, 1], &[top_f, order]);
+        let top = g.reshape(top, [n_top, ub, 1, 1]);
+        let top = g.cont(top);
+        let top = g.cast(top, Ty::I32);
+        let top = g.reshape(top, [n_top.saturating_mul(ub), 1, 1, 1]);
+        let sel_idx = g.op(
+            Op::GetRows,
+            Ty::I32,
+            [k, n_top.saturating_mul(ub), 1, 1],
+            &[kp.pool_idxs, top],
+        );
+        let sel_idx = g.reshape(sel_idx, [k.saturating_mul(n_top), ub, 1, 1]);
+        let n_sel = kp.n_sel;
+        let sel_idx = if x.select_tail {
+            g.op(
+                Op::Concat,
+                Ty::I32,
+                [n_sel, ub, 1, 1],
+                &[sel_idx, kp.tail_idxs],
+            )
+        } else {
+            sel_idx
+        };
+        // The scatter (:889-918).
+        let first = g.view(sel_idx, [1, 1, 1, 1], nb(4, [1, 1, 1, 1]), 0);
+        let seed = g.cast(first, Ty::F32);
+        let mask_ty = if d.flash_attn { Ty::F16 } else { Ty::F32 };
+        let mask_seed = if d.flash_attn {
+            g.cast(seed, Ty::F16)
+        } else {
+            seed
+        };
+        let mask_seed = g.like(Op::Fill, mask_seed, &[]);
+        let all = n_kv.saturating_add(n_sel);
+        let mask_all = g.op(Op::Other, mask_ty, [1, all, ub, 1], &[mask_seed]);
+        let mask_all = g.reshape(mask_all, [1, all, ub, 1]);
+        let zero_seed = g.like(Op::Fill, seed, &[]);
+        let zeros = g.op(Op::Other, Ty::F32, [1, n_sel, ub, 1], &[zero_seed]);
+        let zeros = g.reshape(zeros, [1, n_sel, ub, 1]);
+        let gm = g.reshape(kp.gather_mask, [n_sel, ub, 1, 1]);
+        let live = g.like(Op::Unary, gm, &[]);
+        let dump = g.op(Op::Other, Ty::F32, [n_sel, 1, 1, 1], &[]);
+        let idx_f = g.cast(sel_idx, Ty::F32);
+        let idx_f = g.like(Op::Sub, idx_f, &[dump]);
+        let idx_f = g.like(Op::Mul, idx_f, &[live]);
+        let idx_f = g.like(Op::Add, idx_f, &[dump]);
+        let sel_i = g.cast(idx_f, Ty::I32);
+        let sel_i = g.reshape(sel_i, [n_sel, ub, 1, 1]);
+        let sel = g.set_rows(mask_all, zeros, sel_i);
+        let m_nb = nb(if d.flash_attn { 2 } else { 4 }, [1, all, ub, 1]);
+        let sel = g.view(
+            sel,
+            [n_kv, ub, 1, 1],
+            [m_nb[0], m_nb[2], m_nb[3], m_nb[3]],
+            0,
+        );
+        let km = g.reshape(kq_mask, [n_kv, ub, 1, 1]);
+        g.like(Op::Add, sel, &[km])
+    }
+
     /// `llama_model_falcon_h1::graph` (src/models/falcon-h1.cpp:112-209).
     fn falcon_h1(&mut self) {
         let d = self.d;
@@ -2509,6 +2970,15 @@ fn moe_config(
         "rnd1" => c(Softmax, true, SharedKind::None),
         // kimi-linear.cpp:508-538.
         "kimi-linear" => c(from_file()?, true, SharedKind::Add),
+        // glm5-next.cpp:624-644 (sigmoid where the file gives none, :31-33).
+        "glm5-next" => c(
+            match h.int("expert_gating_func") {
+                None | Some(0) => Gating::Sigmoid,
+                _ => from_file()?,
+            },
+            norm_from_file,
+            SharedKind::Add,
+        ),
         // lfm2.cpp:115-127.
         "lfm2moe" => c(from_file()?, true, SharedKind::None),
         // jamba.cpp:170-180.
@@ -2817,7 +3287,11 @@ pub(crate) fn decoder(
             _ => None,
         };
         let ssm = match x.is_recurrent {
-            true if gdn.is_some() || matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear") => None,
+            true if gdn.is_some()
+                || matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next") =>
+            {
+                None
+            }
             true if matches!(
                 arch,
                 "mamba2"
@@ -2862,7 +3336,9 @@ pub(crate) fn decoder(
         };
         // kimi-linear.cpp:288-384: Kimi delta attention on the recurrent layers (separate
         // Q, K and V products; the widths of its state as the table sizes it).
-        let kda = match x.is_recurrent && arch == "kimi-linear" {
+        // glm5-next.cpp:686-763: the same layer, its decay gate bounded where the file sets
+        // `kda_gate_lower_bound`.
+        let kda = match x.is_recurrent && matches!(arch, "kimi-linear" | "glm5-next") {
             true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
                 let k = Kda {
                     d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
@@ -2871,6 +3347,10 @@ pub(crate) fn decoder(
                     n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
                     f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
                     g_rank: width(dim(x.index, ".ssm_g_a.weight", 1)?)?,
+                    gate_bound: arch == "glm5-next"
+                        && l.hparams
+                            .float("kda_gate_lower_bound")
+                            .is_some_and(|b| b > f64::NEG_INFINITY),
                 };
                 let d_inner = k.head_dim.checked_mul(k.n_head)?;
                 let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
@@ -2934,7 +3414,8 @@ pub(crate) fn decoder(
         }
         let attends = !ffn_mixer
             && gdn.is_none()
-            && !(x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear"))
+            && !(x.is_recurrent
+                && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next"))
             && (ssm.is_none() || family == Family::FalconH1);
         let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
@@ -2968,7 +3449,10 @@ pub(crate) fn decoder(
                 || !(fused_gate_up || has(x.index, ".ffn_up_exps.weight"))
                 || !has(x.index, ".ffn_down_exps.weight")
                 || n_used > n_expert
-                || !matches!(family, Family::Llama | Family::Parallel(_) | Family::Phi3)
+                || !matches!(
+                    family,
+                    Family::Llama | Family::Parallel(_) | Family::Phi3 | Family::Glm5Next
+                )
                 // nemotron-h.cpp:271-273,295-297: latent products around the experts.
                 || has(x.index, ".ffn_latent_down.weight")
             {
@@ -3027,14 +3511,14 @@ pub(crate) fn decoder(
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
             || dsa_arch
-            || (arch == "kimi-linear" && !x.is_recurrent)
+            || (matches!(arch, "kimi-linear" | "glm5-next") && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
             // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
             // part before the unroped one (not written here).
-            if arch == "kimi-linear" && !absorbed {
+            if matches!(arch, "kimi-linear" | "glm5-next") && !absorbed {
                 return None;
             }
             // The DSA graphs are the absorbed form with the low-rank Q only
@@ -3042,7 +3526,10 @@ pub(crate) fn decoder(
             if dsa_arch && (!absorbed || !has(x.index, ".attn_q_a.weight")) {
                 return None;
             }
-            let rope = kr.checked_sub(kv_lora).filter(|&r| r > 0)?;
+            // glm5-next.cpp:935: nope-only (no roped part); elsewhere a roped part.
+            let rope = kr
+                .checked_sub(kv_lora)
+                .filter(|&r| (r > 0) != (arch == "glm5-next"))?;
             let (nope, head_v) = if absorbed {
                 (
                     width(dim(x.index, ".attn_k_b.weight", 0)?)?,
@@ -3059,6 +3546,12 @@ pub(crate) fn decoder(
                 Some(r) => Some(width(r)?),
                 None => None,
             };
+            // glm5-next.cpp:937-968: Q from its low-rank products, a cache row of the latent.
+            if arch == "glm5-next"
+                && (q_lora.is_none() || u64::try_from(x.n_embd_k_gqa).ok() != Some(kv_lora))
+            {
+                return None;
+            }
             Some(Mla {
                 q_lora,
                 kv_lora,
@@ -3111,6 +3604,7 @@ pub(crate) fn decoder(
         let no_ffn = matches!(arch, "mamba" | "mamba2") || nemotron;
         layers.push(Layer {
             dsa,
+            indexer_full: x.is_indexer_full,
             mla,
             mixer,
             no_ffn,
@@ -3290,7 +3784,7 @@ pub(crate) fn decoder(
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
         "refact" | "jais" | "bloom" | "mamba" | "mamba2" | "jamba" | "nemotron_h"
-        | "nemotron_h_moe" | "kimi-linear" => false,
+        | "nemotron_h_moe" | "kimi-linear" | "glm5-next" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -3347,6 +3841,47 @@ pub(crate) fn decoder(
     if family == Family::PostNorm && layers.iter().any(|x| x.fused_qkv) {
         return None;
     }
+    // glm5-next: the k-pool indexer's widths; the first DSA layer runs its own indexer
+    // (glm5-next.cpp:956-963), and the reserved ubatch takes the scatter form (`gather` needs
+    // at most 16 tokens and more cells than selected slots, :324-331).
+    let glm5 = if arch == "glm5-next" {
+        let h = |k: &str| l.hparams.int(k).and_then(width);
+        let x = Glm5 {
+            n_head: h("indexer_n_head")?,
+            head_size: h("indexer_head_size")?,
+            kpool: h("indexer_kpool").filter(|&k| k > 1)?,
+            top_k: u(l.hparams.int("indexer_top_k")?).filter(|&t| t <= MAX_CELLS)?,
+            select_tail: l
+                .hparams
+                .int("indexer_kpool_select_tail")
+                .is_none_or(|v| v != 0),
+            kv_size: n_kv,
+        };
+        let first_dsa = layers.iter().find(|x| x.mla.is_some());
+        let n_pool = (n_kv / x.kpool)
+            .saturating_add(1)
+            .div_ceil(64)
+            .saturating_mul(64)
+            .max(64);
+        let n_sel = x
+            .kpool
+            .saturating_mul(n_pool.min(x.top_k / x.kpool))
+            .saturating_add(if x.select_tail { x.kpool - 1 } else { 0 });
+        // One sequence: `n_seq_max` sequences multiply the pools (and the recurrent states).
+        if l.hparams.int("dsv4_hc_mult") != Some(4)
+            || o.n_parallel > 1
+            || first_dsa.is_some_and(|x| !x.indexer_full)
+            || layers
+                .iter()
+                .any(|x| x.mla.is_none() && !matches!(x.mixer, Mixer::Kda(_)))
+            || (ub <= 16 && n_kv > n_sel)
+        {
+            return None;
+        }
+        Some(x)
+    } else {
+        None
+    };
     Some(Decoder {
         family,
         n_embd,
@@ -3477,6 +4012,7 @@ pub(crate) fn decoder(
         head_scale: arch == "minicpm3",
         dsa_rot: dsa_indexer.map(|ix| ix.head),
         head_gate: arch == "dots3note",
+        glm5,
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
         logit_scale: matches!(arch, "granite_swa" | "muse-glimmer" | "talkie")
             || matches!(
