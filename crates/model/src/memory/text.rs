@@ -1891,6 +1891,32 @@ impl<'d> Builder<'d> {
         self.linear(gated, self.d.n_embd, false)
     }
 
+    /// `ggml_ssm_scan` over the sequence's state (`build_rs`, the state viewed as `state`),
+    /// its final state stored back (mamba-base.cpp:110-125, 228-246): the scan's output, `n_x`
+    /// values and then the `n_embd_s` of the state.
+    fn ssm_scan(&mut self, state: [u64; 4], n_embd_s: u64, n_x: u64, src: [Id; 5]) -> Id {
+        let [x, dt, a, b, c] = src;
+        let y_ssm = self.build_rs(n_embd_s, |bld, states, ids| {
+            let ssm = bld.g.reshape(states, state);
+            bld.g.op(
+                Op::Other,
+                Ty::F32,
+                [n_x.saturating_add(n_embd_s), 1, 1, 1],
+                &[ssm, x, dt, a, b, c, ids],
+            )
+        });
+        let y_state = self.g.view(
+            y_ssm,
+            [n_embd_s, 1, 1, 1],
+            nb(4, [n_embd_s, 1, 1, 1]),
+            n_x.saturating_mul(4),
+        );
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(y_state, s_dst);
+        self.g.expand(st);
+        y_ssm
+    }
+
     /// The recurrent mixer: Mamba-1 or Mamba-2.
     fn ssm(&mut self, cur: Id, s: Ssm) -> Id {
         match s.mamba1 {
@@ -1976,24 +2002,8 @@ impl<'d> Builder<'d> {
         let x = self.g.reshape(x, [1, s.d_inner, ub, 1]);
         let a = w(&mut self.g, s.d_state, s.d_inner);
         let n_x = s.d_inner.saturating_mul(ub);
-        let y_ssm = self.build_rs(n_embd_s, |b, states, ids| {
-            let ssm = b.g.reshape(states, [s.d_state, 1, s.d_inner, 1]);
-            b.g.op(
-                Op::Other,
-                Ty::F32,
-                [n_x.saturating_add(n_embd_s), 1, 1, 1],
-                &[ssm, x, dt, a, bm, cm, ids],
-            )
-        });
-        let y_state = self.g.view(
-            y_ssm,
-            [n_embd_s, 1, 1, 1],
-            nb(4, [n_embd_s, 1, 1, 1]),
-            n_x.saturating_mul(4),
-        );
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
-        let st = self.g.cpy_into(y_state, s_dst);
-        self.g.expand(st);
+        let state = [s.d_state, 1, s.d_inner, 1];
+        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
         let y = self.g.view(
             y_ssm,
             [s.d_inner, ub, 1, 1],
@@ -2105,24 +2115,8 @@ impl<'d> Builder<'d> {
         let dt = self.g.like(Op::Add, dt, &[dt_b]);
         let a = w(&mut self.g, 1, s.n_head);
         let n_x = s.d_inner.saturating_mul(ub);
-        let y_ssm = self.build_rs(n_embd_s, |b, states, ids| {
-            let ssm = b.g.reshape(states, [s.d_state, head_dim, s.n_head, 1]);
-            b.g.op(
-                Op::Other,
-                Ty::F32,
-                [n_x.saturating_add(n_embd_s), 1, 1, 1],
-                &[ssm, x, dt, a, bm, cm, ids],
-            )
-        });
-        let y_state = self.g.view(
-            y_ssm,
-            [n_embd_s, 1, 1, 1],
-            nb(4, [n_embd_s, 1, 1, 1]),
-            n_x.saturating_mul(4),
-        );
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
-        let st = self.g.cpy_into(y_state, s_dst);
-        self.g.expand(st);
+        let state = [s.d_state, head_dim, s.n_head, 1];
+        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
         let y = self.g.view(
             y_ssm,
             [head_dim, s.n_head, ub, 1],
