@@ -88,7 +88,6 @@ impl Op {
                 | Op::Rope
                 | Op::Clamp
                 | Op::Sub
-                | Op::Fill
         )
     }
 }
@@ -203,6 +202,15 @@ impl Graph {
         let (ne, nb) = (self.tensors[b].ne, self.tensors[b].nb);
         let t = self.view_of(b, ne, nb, Op::Cpy, true);
         self.tensors[t].src = vec![a, b];
+        t
+    }
+
+    /// An op run in place (`ggml_add_inplace`: `ggml_view_tensor(a)`, ggml.c:2067-2081): a view
+    /// of `a` whose sources are `a` and `others`; nothing to allocate.
+    pub fn inplace(&mut self, op: Op, a: Id, others: &[Id]) -> Id {
+        let (ne, nb) = (self.tensors[a].ne, self.tensors[a].nb);
+        let t = self.view_of(a, ne, nb, op, true);
+        self.tensors[t].src.extend_from_slice(others);
         t
     }
 

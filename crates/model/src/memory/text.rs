@@ -61,6 +61,8 @@ pub enum Family {
     /// the sliding layers without the indexer; the shared roped key normed, the attention gated
     /// per head): the absorbed latent attention over the top-k cells of a fused lightning
     /// indexer,
+    /// `minimax-m3.cpp` (per-head Q/K norms, partial RoPE, leading dense layers, sigmoid
+    /// experts beside a shared one; with flash attention its sparse attention, [`Msa`]),
     /// and with routed experts where a layer has them (`build_moe_ffn`:
     /// llama, mistral3, `qwen3moe.cpp`).
     Llama,
@@ -127,7 +129,9 @@ impl Family {
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
-            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" => Some(Family::Llama),
+            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3" => {
+                Some(Family::Llama)
+            }
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -185,6 +189,9 @@ pub struct Layer {
     /// The latent attention restricted to the top-k cells a DSA lightning indexer selects
     /// (deepseek32.cpp, glm-dsa.cpp, dots3note.cpp's full-attention layers).
     pub dsa: Option<Dsa>,
+    /// MiniMax sparse attention ([`Decoder::msa`]) instead of `build_attn`
+    /// (minimax-m3.cpp:334: the layers from `n_layer_dense_lead` on, flash attention on).
+    pub msa: bool,
 }
 
 /// Where a DSA layer's top-k cells come from.
@@ -202,6 +209,24 @@ pub enum Dsa {
 pub struct Indexer {
     pub n_head: u64,
     pub head: u64,
+    pub top_k: u64,
+}
+
+/// The widths of MiniMax sparse attention (minimax-m3.cpp:253-299, 337-459): an indexer of
+/// `heads` (one per KV head) of `dim` ranks position blocks of `blk` tokens; each query group
+/// attends to the top `top_k` blocks through a block mask over the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Msa {
+    /// `indexer_head_size`.
+    pub dim: u64,
+    /// `indexer_n_head`.
+    pub heads: u64,
+    /// `indexer_block_size`.
+    pub blk: u64,
+    /// The position axis, `GGML_PAD(get_n_pos(), blk)`: `get_n_pos` is at least 256
+    /// (src/llama-kv-cache-msa.cpp:281-292), and the reserved cache is empty.
+    pub n_ps: u64,
+    /// `min(indexer_top_k, n_ps / blk)` blocks kept.
     pub top_k: u64,
 }
 
@@ -466,6 +491,9 @@ pub struct Decoder {
     pub head_gate: bool,
     /// glm5-next's k-pool indexer ([`Family::Glm5Next`]).
     pub glm5: Option<Glm5>,
+    /// MiniMax sparse attention on the layers marked [`Layer::msa`] (minimax-m3.cpp:226-235:
+    /// flash attention on, one sequence or one stream per sequence).
+    pub msa: Option<Msa>,
     pub layers: Vec<Layer>,
 }
 
@@ -529,6 +557,8 @@ struct Builder<'d> {
     lid: Option<LidInputs>,
     /// The last full indexer layer's top-k cells (glm-dsa's shared layers reuse them).
     top_k: Option<Id>,
+    /// The sparse attention's inputs, shared by its layers.
+    msa: Option<MsaInputs>,
 }
 
 /// `build_attn_inp_k_dsa_impl`'s inputs of the indexer cache (src/llama-graph.cpp:3352-3363):
@@ -539,6 +569,24 @@ struct LidInputs {
     k_idxs: Id,
     mask: Id,
     k_rot: Id,
+}
+
+/// The inputs of MiniMax sparse attention (minimax-m3.cpp:262-299, and the indexer cache's
+/// store indices of `build_attn_inp_kv_msa`, src/llama-graph.cpp:3415-3417).
+#[derive(Clone, Copy)]
+struct MsaInputs {
+    /// The indexer cache's `k_idxs` (I64 `[ub]`).
+    k_idxs: Id,
+    /// The local-force bias (F32 `[nblk, ub]`).
+    bias: Id,
+    /// The visibility by position (F32 `[n_ps, ub]`).
+    pos_mask: Id,
+    /// Position -> cell (I32 `[n_ps, 1]`).
+    pos_slot: Id,
+    /// Cell -> position block (I32 `[n_kv, 1]`).
+    cell_blk: Id,
+    /// The KQ mask cast to F32 (`msa_mf`).
+    mask_f32: Id,
 }
 
 /// The gate of an attention output.
@@ -651,6 +699,7 @@ impl<'d> Builder<'d> {
             no_cache_mask: None,
             lid,
             top_k: None,
+            msa: None,
         }
     }
 
@@ -1514,6 +1563,199 @@ impl<'d> Builder<'d> {
             self.g.like(Op::Div, silu, &[g_inp])
         };
         self.g.like(Op::Mul, out, &[sig])
+    }
+
+    /// The sparse attention's inputs, created with the first layer that reads them (their
+    /// place in the graph is where it first reaches them).
+    fn msa_inputs(&mut self, m: Msa) -> MsaInputs {
+        if let Some(x) = self.msa {
+            return x;
+        }
+        let (ub, c) = (self.d.ub, self.caches[0]);
+        let g = &mut self.g;
+        let x = MsaInputs {
+            k_idxs: g.input(Ty::I64, [ub, 1, 1, 1]),
+            bias: g.input(Ty::F32, [m.n_ps / m.blk.max(1), ub, 1, 1]),
+            pos_mask: g.input(Ty::F32, [m.n_ps, ub, 1, 1]),
+            pos_slot: g.input(Ty::I32, [m.n_ps, 1, 1, 1]),
+            cell_blk: g.input(Ty::I32, [c.n_kv, 1, 1, 1]),
+            mask_f32: g.cast(c.mask, Ty::F32),
+        };
+        self.msa = Some(x);
+        x
+    }
+
+    /// A sparse layer of minimax-m3.cpp (337-536) in its batch form (the reserved ubatch has
+    /// `ub` tokens of one stream, minimax-m3.cpp:449-528): the indexer's Q and K products,
+    /// per-head RMS-normed and roped, K stored in the indexer cache; Q, K and V stored; block
+    /// scores (the cached indexer keys gathered by position, a product with the indexer
+    /// queries, masked, max-pooled per block, biased), the top `top_k` blocks made a block
+    /// mask, spread over the cells and added to the KQ mask; one flash attention with the
+    /// query groups on its fourth axis (`build_attn_msa_fa`, 176-217); the output product.
+    fn attn_msa(&mut self, cur: Id, l: &Layer) -> Id {
+        let d = self.d;
+        let Some(m) = d.msa else {
+            let qkv = self.qkv_roped(cur, l, d.q_scale);
+            return self.attn(qkv, l);
+        };
+        let (ub, dh, hkv) = (d.ub, l.head_k, l.n_head_kv);
+        let (q, k, v, _) = self.qkv_roped(cur, l, false);
+        // The indexer (minimax-m3.cpp:341-354).
+        let iq = self.linear(cur, m.heads.saturating_mul(m.dim), false);
+        let ik = self.linear(cur, m.dim, false);
+        let iq = self.g.reshape(iq, [m.dim, m.heads, ub, 1]);
+        let ik = self.g.reshape(ik, [m.dim, 1, ub, 1]);
+        let mut iq = self.norm(iq, Op::RmsNorm, false);
+        let mut ik = self.norm(ik, Op::RmsNorm, false);
+        if let Some(pos) = self.inp_pos {
+            iq = self.g.like(Op::Rope, iq, &[pos]);
+            ik = self.g.like(Op::Rope, ik, &[pos]);
+        }
+        let mi = self.msa_inputs(m);
+        let c = self.caches[0];
+        let n_kv = c.n_kv;
+        // :358: the indexer key stored (`cpy_k`: a 2-D view, by rows).
+        let idx_cache = self.g.weight(Ty::F16, [m.dim, n_kv, 1, 1]);
+        let ik_rows = self
+            .g
+            .view(ik, [m.dim, ub, 1, 1], nb(4, [m.dim, ub, 1, 1]), 0);
+        let st = self.g.set_rows(idx_cache, ik_rows, mi.k_idxs);
+        self.g.expand(st);
+        let ik_kv = self.g.view(
+            idx_cache,
+            [m.dim, 1, n_kv, 1],
+            nb(2, [m.dim, 1, n_kv, 1]),
+            0,
+        );
+        // :369-376: Q, K, V expanded in that order, K and V stored by rows (V not transposed).
+        self.g.expand(q);
+        self.g.expand(k);
+        self.g.expand(v);
+        let (gqa_k, gqa_v) = (hkv.saturating_mul(dh), hkv.saturating_mul(l.head_v));
+        let k_cache = self.g.weight(Ty::F16, [gqa_k, n_kv, 1, 1]);
+        let v_cache = self.g.weight(Ty::F16, [gqa_v, n_kv, 1, 1]);
+        let k_rows = self
+            .g
+            .view(k, [gqa_k, ub, 1, 1], nb(4, [gqa_k, ub, 1, 1]), 0);
+        let st_k = self.g.set_rows(k_cache, k_rows, c.k_idxs);
+        self.g.expand(st_k);
+        let v_rows = self
+            .g
+            .view(v, [gqa_v, ub, 1, 1], nb(4, [gqa_v, ub, 1, 1]), 0);
+        let st_v = self.g.set_rows(v_cache, v_rows, c.v_idxs);
+        self.g.expand(st_v);
+        let kk = self
+            .g
+            .view(k_cache, [dh, hkv, n_kv, 1], nb(2, [dh, hkv, n_kv, 1]), 0);
+        let vv = self.g.view(
+            v_cache,
+            [l.head_v, hkv, n_kv, 1],
+            nb(2, [l.head_v, hkv, n_kv, 1]),
+            0,
+        );
+        // :451-470: the one stream's views.
+        let (n_ps, nblk, hd) = (m.n_ps, m.n_ps / m.blk.max(1), m.heads);
+        let iq_s = self
+            .g
+            .view(iq, [m.dim, hd, ub, 1], nb(4, [m.dim, hd, ub, 1]), 0);
+        let ik_s = self
+            .g
+            .view(ik_kv, [m.dim, n_kv, 1, 1], nb(2, [m.dim, n_kv, 1, 1]), 0);
+        let psl_s = self
+            .g
+            .view(mi.pos_slot, [n_ps, 1, 1, 1], nb(4, [n_ps, 1, 1, 1]), 0);
+        let row_ps = 4u64.saturating_mul(n_ps);
+        let pm_s = self.g.view(
+            mi.pos_mask,
+            [n_ps, 1, ub, 1],
+            [4, row_ps, row_ps, row_ps.saturating_mul(ub)],
+            0,
+        );
+        let cb_s = self
+            .g
+            .view(mi.cell_blk, [n_kv, 1, 1, 1], nb(4, [n_kv, 1, 1, 1]), 0);
+        let mf_nb = nb(4, [n_kv, ub, 1, 1]);
+        let mf_s = self.g.view(
+            mi.mask_f32,
+            [n_kv, ub, 1, 1],
+            [4, mf_nb[1], mf_nb[3], mf_nb[3]],
+            0,
+        );
+        let row_b = 4u64.saturating_mul(nblk);
+        let bias_s = self.g.view(
+            mi.bias,
+            [nblk, 1, ub, 1],
+            [4, row_b, row_b, row_b.saturating_mul(ub)],
+            0,
+        );
+        let q_s = self
+            .g
+            .view(q, [dh, l.n_head, ub, 1], nb(4, [dh, l.n_head, ub, 1]), 0);
+        let k_s = self
+            .g
+            .view(kk, [dh, hkv, n_kv, 1], nb(2, [dh, hkv, n_kv, 1]), 0);
+        let v_s = self.g.view(
+            vv,
+            [l.head_v, hkv, n_kv, 1],
+            nb(2, [l.head_v, hkv, n_kv, 1]),
+            0,
+        );
+        // :472-486: block scores, masked in place, max-pooled, biased.
+        let g = &mut self.g;
+        let ikp = g.op(Op::GetRows, Ty::F32, [m.dim, n_ps, 1, 1], &[ik_s, psl_s]);
+        let hd_ub = hd.saturating_mul(ub);
+        let iq2 = g.reshape(iq_s, [m.dim, hd_ub, 1, 1]);
+        let sc = g.mul_mat(ikp, iq2);
+        let sc = g.reshape(sc, [n_ps, hd, ub, 1]);
+        let sc = g.inplace(Op::Add, sc, &[pm_s]);
+        let bs = g.op(Op::Pool2d, Ty::F32, [nblk, hd, ub, 1], &[sc]);
+        let bsf = g.like(Op::Add, bs, &[bias_s]);
+        // :490-504: the top blocks, a block mask of -1e30 with zeros at them (`ggml_top_k`,
+        // ggml.c:5468-5480; `ggml_set_rows` a view of the repeated -1e30s).
+        let idx = g.op(Op::Other, Ty::I32, [m.top_k, hd, ub, 1], &[bsf]);
+        let ninf = g.like(Op::Scale, bias_s, &[]);
+        let ninf = g.cast(ninf, Ty::F16);
+        let ninf = g.op(Op::Other, Ty::F16, [nblk, hd, ub, 1], &[ninf]);
+        let zero = g.cast(idx, Ty::F32);
+        let zero = g.like(Op::Scale, zero, &[]);
+        let a = g.reshape(ninf, [1, nblk, hd_ub, 1]);
+        let b = g.reshape(zero, [1, m.top_k, hd_ub, 1]);
+        let ix = g.reshape(idx, [m.top_k, hd_ub, 1, 1]);
+        let bm = g.set_rows(a, b, ix);
+        let bm = g.reshape(bm, [nblk, hd, ub, 1]);
+        let bm = g.permute(bm, [0, 2, 1, 3]);
+        let bm = g.cont(bm);
+        // :506-516: spread over the cells by their position blocks, the causal mask added in
+        // place, cast to F16 with the groups on the fourth axis.
+        let bm = g.reshape(bm, [nblk, hd_ub, 1, 1]);
+        let bm2 = g.transpose(bm);
+        let bm2 = g.cont(bm2);
+        let bmc = g.op(Op::GetRows, Ty::F32, [hd_ub, n_kv, 1, 1], &[bm2, cb_s]);
+        let bmx = g.transpose(bmc);
+        let bmx = g.cont(bmx);
+        let bmx = g.reshape(bmx, [n_kv, ub, hd, 1]);
+        let mask4 = g.inplace(Op::Add, bmx, &[mf_s]);
+        let mask4 = g.reshape(mask4, [n_kv, ub, 1, hd]);
+        let mask4 = g.cast(mask4, Ty::F16);
+        // :519-522, 176-217: the cache views with the groups on the fourth axis; Q as
+        // `[D, R, Gp, C]` (C the KV heads, R the tokens); the output back to `[D, Gp, C, R]`,
+        // copied where that is not contiguous (C and R both above 1).
+        let kfa = g.permute(k_s, [0, 3, 1, 2]);
+        let vfa = g.permute(v_s, [0, 3, 1, 2]);
+        let gp = l.n_head / hkv.max(1);
+        let q4 = g.reshape(q_s, [dh, gp, hkv, ub]);
+        let q4 = g.permute(q4, [0, 2, 3, 1]);
+        let o = g.op(
+            Op::FlashAttnExt,
+            Ty::F32,
+            [l.head_v, gp, ub, hkv],
+            &[q4, kfa, vfa, mask4],
+        );
+        let o = g.permute(o, [0, 1, 3, 2]);
+        let o = if hkv != 1 && ub != 1 { g.cont(o) } else { o };
+        let o = g.reshape(o, [l.head_v.saturating_mul(l.n_head), ub, 1, 1]);
+        // :533-535: `wo` without a bias.
+        self.linear(o, d.n_embd, false)
     }
 
     /// `build_rs` (src/llama-graph.cpp:3512-3546) over one recurrent state of `width` f32 per
@@ -2801,6 +3043,7 @@ impl<'d> Builder<'d> {
                         let qkv = self.qkv_mla_plain(cur, l, m);
                         self.attn(qkv, l)
                     }
+                    None if l.msa => self.attn_msa(cur, l),
                     None if d.gated_q => {
                         let qkv = self.qkv_gated(cur, l);
                         self.attn(qkv, l)
@@ -2991,6 +3234,9 @@ fn moe_config(
             SharedKind::Add,
         ),
         "minimax-m2" => c(from_file()?, true, SharedKind::None),
+        // minimax-m3.cpp:470-492: the file's gating and normalisation, the shared expert
+        // (SwiGLU-OAI: the shapes of SwiGLU) added after the routed ones.
+        "minimax-m3" => c(from_file()?, norm_from_file, SharedKind::Add),
         // cohere2moe.cpp:226-254 (sigmoid unless the file says otherwise, :21-25).
         "cohere2moe" => Some(MoeConfig {
             fused_gate_up: true,
@@ -3646,6 +3892,7 @@ pub(crate) fn decoder(
                             | "muse-glimmer"
                             | "talkie"
                             | "maple"
+                            | "minimax-m3"
                     ),
             ],
             ffn_bias: [
@@ -3659,6 +3906,7 @@ pub(crate) fn decoder(
             ffn_fused_up: matches!(arch, "chatglm" | "glm4" | "plamo3")
                 && !has(x.index, ".ffn_gate.weight"),
             moe,
+            msa: false,
         });
     }
     // Attention reads KV cells (a graph of recurrent layers only has none).
@@ -3876,7 +4124,48 @@ pub(crate) fn decoder(
     } else {
         None
     };
+    // minimax-m3.cpp:226-235, 334: sparse attention on the layers from `n_layer_dense_lead` on
+    // where flash attention is on and one sequence is (a unified cache of several falls back
+    // to dense attention); the widths its asserts hold (:383-389: one indexer head per KV
+    // head, whole query groups; 190: the FA output as wide as Q's heads).
+    let msa = if arch == "minimax-m3" && o.flash_attn && o.n_parallel <= 1 {
+        let h = |k: &str| l.hparams.int(k).and_then(width);
+        let (dim, heads, blk) = (
+            h("indexer_head_size")?,
+            h("indexer_n_head")?,
+            h("indexer_block_size")?,
+        );
+        // `msa_p.topk_blocks` is an `int`.
+        let top = l
+            .hparams
+            .int("indexer_top_k")
+            .and_then(|v| u64::try_from(v).ok())
+            .filter(|&v| v > 0 && v <= i32::MAX as u64)?;
+        // src/llama-kv-cache-msa.cpp:281-292: `get_n_pos` of the empty reserved cache is
+        // `max(n_pad, 256)` with `n_pad` 1 (src/llama-model.cpp:2381-2393).
+        let n_ps = 256u64.div_ceil(blk).saturating_mul(blk);
+        let lead = l.hparams.int("n_layer_dense_lead").unwrap_or(0);
+        for (il, x) in (0i64..).zip(layers.iter_mut()) {
+            if il < lead {
+                continue;
+            }
+            if x.n_head_kv != heads || x.n_head % heads != 0 || x.head_k != x.head_v {
+                return None;
+            }
+            x.msa = true;
+        }
+        Some(Msa {
+            dim,
+            heads,
+            blk,
+            n_ps,
+            top_k: top.min(n_ps / blk),
+        })
+    } else {
+        None
+    };
     Some(Decoder {
+        msa,
         family,
         n_embd,
         n_vocab,
@@ -3900,6 +4189,7 @@ pub(crate) fn decoder(
                     | "hunyuan-moe"
                     | "dots1"
                     | "minimax-m2"
+                    | "minimax-m3"
                     | "glm4moe"
                     | "qwen3vl"
                     | "qwen3vlmoe"
