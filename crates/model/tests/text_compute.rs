@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use ggufscope_gguf::{Gguf, ParseOptions};
 use ggufscope_model::{plan_memory_table, MemoryOptions};
-use ggufscope_testkit::{llama_archs_dir, llama_archs_sized_sets, read_fixture};
+use ggufscope_testkit::{fixtures_dir, llama_archs_dir, llama_archs_sized_sets, read_fixture};
 
 use crate::memory_corpus::options;
 use serde_json::Value as J;
@@ -165,6 +165,45 @@ fn with_kv(g: &Gguf<'_>, key: &str, value: u64) -> Vec<u8> {
         );
     }
     w.encode_head().unwrap()
+}
+
+/// Expert groups (DeepSeek-V3's routing, `build_moe_ffn` at src/llama-graph.cpp:2094-2117): no
+/// file of llama.cpp's generator has them, so `tests/fixtures/expert-groups/` holds the heads of
+/// two corpus files widened to 8 experts in 4 groups of which 2 are kept
+/// (`cargo run -p ggufscope-testkit --example expert_groups`), with what llama.cpp printed loading
+/// each full file (`tools/llama-ref/llama-ref-load`, flash attention off, n_ctx 512 and 4096).
+#[test]
+fn expert_groups_equal_llama_cpp_printed_figures() {
+    let set = fixtures_dir().join("expert-groups");
+    let truth: J =
+        serde_json::from_str(&std::fs::read_to_string(set.join("llama-truth.json")).unwrap())
+            .unwrap();
+    let mut compared = 0;
+    for n_ctx in [512u64, 4096] {
+        for (name, r) in truth[format!("n_ctx_{n_ctx}")].as_object().unwrap() {
+            let theirs = printed_compute_mib(r).unwrap();
+            let bytes = read_fixture(&set.join(name));
+            let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+            let groups = g
+                .metadata()
+                .get_u64(&format!(
+                    "{}.expert_group_count",
+                    ggufscope_testkit::arch_of(&g)
+                ))
+                .unwrap();
+            assert_eq!(groups, Some(4), "{name}");
+            let (plan, _) =
+                plan_memory_table(&g, &ggufscope_testkit::arch_of(&g), options(n_ctx)).unwrap();
+            assert!(plan.cpu_compute_replayed, "{name} n_ctx {n_ctx}");
+            assert_eq!(
+                format!("{:.4}", plan.cpu_compute_bytes as f64 / 1048576.0),
+                format!("{theirs:.4}"),
+                "{name} n_ctx {n_ctx}"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4);
 }
 
 /// Extreme header values never panic the replay (the tests run with overflow checks): every
