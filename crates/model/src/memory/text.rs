@@ -129,9 +129,8 @@ impl Family {
             | "nemotron_h" | "nemotron_h_moe" | "qwen35" | "qwen35moe" | "qwen3next" | "lfm2"
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
-            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3" => {
-                Some(Family::Llama)
-            }
+            | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
+            | "cogvlm" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -479,6 +478,9 @@ pub struct Decoder {
     pub rows_after_layers: bool,
     /// The same, the output rows kept after the final norm (cohere2moe.cpp:208-270).
     pub rows_after_norm: bool,
+    /// No output rows taken: every token goes through the last layer and the head
+    /// (cogvlm.cpp builds no `inp_out_ids`).
+    pub all_rows: bool,
     /// The final norm's output scaled before the output product (minicpm3).
     pub head_scale: bool,
     /// A DSA graph (`build_attn_inp_k_dsa`, src/llama-graph.cpp:3336-3374): the indexer cache's
@@ -3058,7 +3060,7 @@ impl<'d> Builder<'d> {
             if d.post_norm && d.post_norm_before_rows {
                 cur = self.norm(cur, d.norm, false);
             }
-            if il + 1 == n && !d.rows_after_layers && !d.rows_after_norm {
+            if il + 1 == n && !d.rows_after_layers && !d.rows_after_norm && !d.all_rows {
                 (cur, inp_sa) = self.out_rows(cur, inp_sa, out_ids);
                 probs = probs.map(|p| {
                     let ne = self.g.ne(p);
@@ -3892,6 +3894,7 @@ pub(crate) fn decoder(
                             | "muse-glimmer"
                             | "talkie"
                             | "maple"
+                            | "cogvlm"
                             | "minimax-m3"
                     ),
             ],
@@ -4281,6 +4284,7 @@ pub(crate) fn decoder(
                 .float("f_final_logit_softcapping")
                 .is_some_and(|v| v != 0.0),
         rows_after_layers: arch == "gpt-oss",
+        all_rows: arch == "cogvlm",
         // nemotron-h.cpp:236-257 (`embeddings_nextn_masked` off by default,
         // src/llama-context.cpp:120).
         rows_after_norm: matches!(
