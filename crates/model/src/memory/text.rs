@@ -912,6 +912,40 @@ impl<'d> Builder<'d> {
         (q, k, v, false)
     }
 
+    /// `build_attn_mha` over a K-only latent cache with `v_mla` (src/llama-graph.cpp:2640-2740):
+    /// flash attention over the latent width, or KQ, its softmax and V (a view of K) made
+    /// contiguous transposed; both decompressed by `wv_b`, made contiguous as heads × width.
+    fn mla_mha(&mut self, [qp, kp, vp, mask]: [Id; 4], m: Mla, n_head: u64) -> Id {
+        let ub = self.d.ub;
+        let wv_b = self.g.weight(Ty::F16, [m.kv_lora, m.head_v, n_head, 1]);
+        let width = m.head_v.saturating_mul(n_head);
+        let out = if self.d.flash_attn {
+            let o = self.g.op(
+                Op::FlashAttnExt,
+                Ty::F32,
+                [m.kv_lora, n_head, ub, 1],
+                &[qp, kp, vp, mask],
+            );
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.mul_mat(wv_b, o);
+            let o = self.g.permute(o, [0, 2, 1, 3]);
+            let o = self.g.cont(o);
+            self.g.reshape(o, [width, ub, 1, 1])
+        } else {
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
+            // V is not stored transposed: made contiguous transposed (f16).
+            let vt = self.g.transpose(vp);
+            let vt = self.g.cont(vt);
+            let kqv = self.g.mul_mat(vt, kq);
+            let kqv = self.g.mul_mat(wv_b, kqv);
+            let p = self.g.permute(kqv, [0, 2, 1, 3]);
+            self.g.op(Op::Cont, Ty::F32, [width, ub, 1, 1], &[p])
+        };
+        self.g.expand(out);
+        out
+    }
+
     /// deepseek2.cpp:494-566 with `is_mla`: the compressed KV and its roped part from one
     /// product, Q's unroped part absorbed into the latent space (`wk_b`), Q and K concatenated,
     /// V a view of the K-only cache (`build_attn(llm_graph_input_attn_k *)`,
@@ -979,7 +1013,7 @@ impl<'d> Builder<'d> {
         } else {
             self.caches[0]
         };
-        let (n_kv, fa) = (c.n_kv, d.flash_attn);
+        let n_kv = c.n_kv;
         let k_cache = self.g.weight(Ty::F16, [kr, n_kv, 1, 1]);
         let k_rows = self.g.view(k_cur, [kr, ub, 1, 1], nb(4, [kr, ub, 1, 1]), 0);
         let st = self.g.set_rows(k_cache, k_rows, c.k_idxs);
@@ -997,37 +1031,7 @@ impl<'d> Builder<'d> {
         let qp = self.g.permute(q4, [0, 2, 1, 3]);
         let kp = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
-        let wv_b = self.g.weight(Ty::F16, [m.kv_lora, m.head_v, n_head, 1]);
-        let out = if fa {
-            let o = self.g.op(
-                Op::FlashAttnExt,
-                Ty::F32,
-                [m.kv_lora, n_head, ub, 1],
-                &[qp, kp, vp, mask],
-            );
-            let o = self.g.permute(o, [0, 2, 1, 3]);
-            let o = self.g.mul_mat(wv_b, o);
-            let o = self.g.permute(o, [0, 2, 1, 3]);
-            let o = self.g.cont(o);
-            self.g
-                .reshape(o, [m.head_v.saturating_mul(n_head), ub, 1, 1])
-        } else {
-            let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
-            // V is not stored transposed: made contiguous transposed (f16).
-            let vt = self.g.transpose(vp);
-            let vt = self.g.cont(vt);
-            let kqv = self.g.mul_mat(vt, kq);
-            let kqv = self.g.mul_mat(wv_b, kqv);
-            let p = self.g.permute(kqv, [0, 2, 1, 3]);
-            self.g.op(
-                Op::Cont,
-                Ty::F32,
-                [m.head_v.saturating_mul(n_head), ub, 1, 1],
-                &[p],
-            )
-        };
-        self.g.expand(out);
+        let out = self.mla_mha([qp, kp, vp, mask], m, n_head);
         if !d.head_gate {
             return self.linear(out, d.n_embd, false);
         }
@@ -2760,7 +2764,7 @@ impl<'d> Builder<'d> {
         };
         self.g.expand(absorbed);
         self.g.expand(kv_cmpr);
-        let (n_kv, fa) = (c.n_kv, d.flash_attn);
+        let n_kv = c.n_kv;
         let k_cache = self.g.weight(Ty::F16, [kv, n_kv, 1, 1]);
         let k_rows = self
             .g
@@ -2781,35 +2785,7 @@ impl<'d> Builder<'d> {
         let qp = self.g.permute(q4, [0, 2, 1, 3]);
         let kp_ = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
-        let wv_b = self.g.weight(Ty::F16, [kv, m.head_v, nh, 1]);
-        let out = if fa {
-            let o = self.g.op(
-                Op::FlashAttnExt,
-                Ty::F32,
-                [kv, nh, ub, 1],
-                &[qp, kp_, vp, mask],
-            );
-            let o = self.g.permute(o, [0, 2, 1, 3]);
-            let o = self.g.mul_mat(wv_b, o);
-            let o = self.g.permute(o, [0, 2, 1, 3]);
-            let o = self.g.cont(o);
-            self.g.reshape(o, [m.head_v.saturating_mul(nh), ub, 1, 1])
-        } else {
-            let kq = self.g.mul_mat(kp_, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
-            let vt = self.g.transpose(vp);
-            let vt = self.g.cont(vt);
-            let kqv = self.g.mul_mat(vt, kq);
-            let kqv = self.g.mul_mat(wv_b, kqv);
-            let p = self.g.permute(kqv, [0, 2, 1, 3]);
-            self.g.op(
-                Op::Cont,
-                Ty::F32,
-                [m.head_v.saturating_mul(nh), ub, 1, 1],
-                &[p],
-            )
-        };
-        self.g.expand(out);
+        let out = self.mla_mha([qp, kp_, vp, mask], m, nh);
         self.linear(out, d.n_embd, false)
     }
 
