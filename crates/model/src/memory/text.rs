@@ -1892,23 +1892,7 @@ impl<'d> Builder<'d> {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
         });
         let conv = self.g.reshape(conv, [d_conv1, conv_ch, 1, 1]);
-        let qkv_t = self.g.transpose(qkv);
-        let conv_in = self.g.op(
-            Op::Concat,
-            Ty::F32,
-            [d_conv1.saturating_add(ub), conv_ch, 1, 1],
-            &[conv, qkv_t],
-        );
-        let ci_nb = nb(4, self.g.ne(conv_in));
-        let last = self.g.view(
-            conv_in,
-            [d_conv1, conv_ch, 1, 1],
-            ci_nb,
-            ub.saturating_mul(4),
-        );
-        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
-        let st = self.g.cpy_into(last, r_dst);
-        self.g.expand(st);
+        let conv_in = self.conv_input(conv, qkv, d_conv1, conv_ch);
         let state = self.build_rs(n_embd_s, |b, states, ids| {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
         });
@@ -1994,25 +1978,12 @@ impl<'d> Builder<'d> {
             chunk(&mut self.g, 2),
         );
         let bx = self.g.like(Op::Mul, b, &[x]);
-        let bx = self.g.transpose(bx);
         let n_embd_r = d_conv.saturating_mul(n);
         let conv = self.build_rs(n_embd_r, |b, states, ids| {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
         });
         let conv = self.g.reshape(conv, [d_conv, n, 1, 1]);
-        let bx = self.g.op(
-            Op::Concat,
-            Ty::F32,
-            [d_conv.saturating_add(ub), n, 1, 1],
-            &[conv, bx],
-        );
-        let bx_nb = nb(4, self.g.ne(bx));
-        let snap = self
-            .g
-            .view(bx, [d_conv, n, 1, 1], bx_nb, ub.saturating_mul(4));
-        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
-        let st = self.g.cpy_into(snap, r_dst);
-        self.g.expand(st);
+        let bx = self.conv_input(conv, bx, d_conv, n);
         let kernel = w(&mut self.g, d_conv.saturating_add(1), n);
         let conv_out = self.g.op(Op::Other, Ty::F32, [n, ub, 1, 1], &[bx, kernel]);
         let y = self.g.like(Op::Mul, c, &[conv_out]);
@@ -2051,23 +2022,7 @@ impl<'d> Builder<'d> {
             );
             let x = b.linear(cur, d_inner, false);
             let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
-            let xt = b.g.transpose(x);
-            let conv_x = b.g.op(
-                Op::Concat,
-                Ty::F32,
-                [d_conv1.saturating_add(ub), d_inner, 1, 1],
-                &[state, xt],
-            );
-            let cx_nb = nb(4, b.g.ne(conv_x));
-            let last = b.g.view(
-                conv_x,
-                [d_conv1, d_inner, 1, 1],
-                cx_nb,
-                ub.saturating_mul(4),
-            );
-            let dst = b.g.weight(Ty::F32, [d_conv1, d_inner, 1, 1]);
-            let st = b.g.cpy_into(last, dst);
-            b.g.expand(st);
+            let conv_x = b.conv_input(state, x, d_conv1, d_inner);
             let kernel = w(&mut b.g, k.d_conv, d_inner);
             let x =
                 b.g.op(Op::Other, Ty::F32, [d_inner, ub, 1, 1], &[conv_x, kernel]);
@@ -2139,6 +2094,32 @@ impl<'d> Builder<'d> {
         self.linear(gated, self.d.n_embd, false)
     }
 
+    /// A convolution's input: the state's stored columns followed by `x` transposed
+    /// (`ggml_concat`), its last `d_conv1` columns stored back into the state (`ggml_cpy`):
+    /// mamba-base.cpp:47-63 and 187-209, delta-net-base.cpp:449-525, lfm2.cpp:192-218,
+    /// kimi-linear.cpp:173-231.
+    fn conv_input(&mut self, state: Id, x: Id, d_conv1: u64, channels: u64) -> Id {
+        let ub = self.d.ub;
+        let xt = self.g.transpose(x);
+        let conv_x = self.g.op(
+            Op::Concat,
+            Ty::F32,
+            [d_conv1.saturating_add(ub), channels, 1, 1],
+            &[state, xt],
+        );
+        let cx_nb = nb(4, self.g.ne(conv_x));
+        let last = self.g.view(
+            conv_x,
+            [d_conv1, channels, 1, 1],
+            cx_nb,
+            ub.saturating_mul(4),
+        );
+        let dst = self.g.weight(Ty::F32, [d_conv1, channels, 1, 1]);
+        let st = self.g.cpy_into(last, dst);
+        self.g.expand(st);
+        conv_x
+    }
+
     /// `ggml_ssm_scan` over the sequence's state (`build_rs`, the state viewed as `state`),
     /// its final state stored back (mamba-base.cpp:110-125, 228-246): the scan's output, `n_x`
     /// values and then the `n_embd_s` of the state.
@@ -2197,23 +2178,7 @@ impl<'d> Builder<'d> {
             xz_nb,
             s.d_inner.saturating_mul(4),
         );
-        let x_t = self.g.transpose(x);
-        let conv_x = self.g.op(
-            Op::Concat,
-            Ty::F32,
-            [d_conv1.saturating_add(ub), s.d_inner, 1, 1],
-            &[conv, x_t],
-        );
-        let cx_nb = nb(4, self.g.ne(conv_x));
-        let last = self.g.view(
-            conv_x,
-            [d_conv1, s.d_inner, 1, 1],
-            cx_nb,
-            ub.saturating_mul(4),
-        );
-        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
-        let st = self.g.cpy_into(last, r_dst);
-        self.g.expand(st);
+        let conv_x = self.conv_input(conv, x, d_conv1, s.d_inner);
         let conv_w = w(&mut self.g, s.d_conv, s.d_inner);
         let x = self
             .g
@@ -2308,28 +2273,7 @@ impl<'d> Builder<'d> {
             [4, zx_nb[1], zx_nb[2], zx_nb[3]],
             s.d_inner.saturating_add(conv_dim).saturating_mul(4),
         );
-        let xbc_t = self.g.transpose(xbc);
-        let conv_x = self.g.op(
-            Op::Concat,
-            Ty::F32,
-            [
-                s.d_conv.saturating_sub(1).saturating_add(ub),
-                conv_dim,
-                1,
-                1,
-            ],
-            &[conv, xbc_t],
-        );
-        let cx_nb = nb(4, self.g.ne(conv_x));
-        let last = self.g.view(
-            conv_x,
-            [s.d_conv.saturating_sub(1), conv_dim, 1, 1],
-            [4, cx_nb[1], cx_nb[2], cx_nb[3]],
-            4 * ub,
-        );
-        let r_dst = self.g.weight(Ty::F32, [n_embd_r, 1, 1, 1]);
-        let st = self.g.cpy_into(last, r_dst);
-        self.g.expand(st);
+        let conv_x = self.conv_input(conv, xbc, s.d_conv.saturating_sub(1), conv_dim);
         let conv_w = w(&mut self.g, s.d_conv, conv_dim);
         let xbc = self
             .g
