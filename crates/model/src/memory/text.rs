@@ -1914,12 +1914,7 @@ impl<'d> Builder<'d> {
         let q = head_view(self, s_k, h_k, 0);
         let k = head_view(self, s_k, h_k, s_k.saturating_mul(h_k));
         let v = head_view(self, s_v, h_v, s_k.saturating_mul(h_k).saturating_mul(2));
-        // build_gdn_l2_norm (models.h:14-18): an RMS norm, scaled.
-        let l2 = |b: &mut Self, x: Id| {
-            let n = b.g.like(Op::RmsNorm, x, &[]);
-            b.g.like(Op::Scale, n, &[])
-        };
-        let (mut q, mut k) = (l2(self, q), l2(self, k));
+        let (mut q, mut k) = (self.l2_norm(q), self.l2_norm(k));
         if g.qwen3next && h_k != h_v {
             let r = h_v / h_k.max(1);
             for x in [&mut q, &mut k] {
@@ -1928,25 +1923,7 @@ impl<'d> Builder<'d> {
                 *x = self.g.reshape(rep, [s_k, h_v, ub, 1]);
             }
         }
-        let tok = s_v.saturating_mul(h_v).saturating_mul(ub);
-        let result = self.g.op(
-            Op::Other,
-            Ty::F32,
-            [s_v.saturating_mul(h_v), ub.saturating_add(s_v), 1, 1],
-            &[q, k, v, gate, beta, state],
-        );
-        let output = self
-            .g
-            .view(result, [s_v, h_v, ub, 1], nb(4, [s_v, h_v, ub, 1]), 0);
-        let new_state = self.g.view(
-            result,
-            [s_v, s_v, h_v, 1],
-            nb(4, [s_v, s_v, h_v, 1]),
-            tok.saturating_mul(4),
-        );
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
-        let st = self.g.cpy_into(new_state, s_dst);
-        self.g.expand(st);
+        let output = self.delta_net([q, k, v, gate, beta, state], s_v, h_v);
         let z = self.g.reshape(z, [s_v, h_v, ub, 1]);
         let normed = self.norm(output, Op::RmsNorm, false);
         let silu = self.g.like(Op::Unary, z, &[]);
@@ -2058,31 +2035,10 @@ impl<'d> Builder<'d> {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
         });
         let state = self.g.reshape(state, [hd, hd, nh, 1]);
-        let l2 = |b: &mut Self, x: Id| {
-            let n = b.g.like(Op::RmsNorm, x, &[]);
-            b.g.like(Op::Scale, n, &[])
-        };
-        let q = l2(self, q);
-        let kk = l2(self, kk);
-        let result = self.g.op(
-            Op::Other,
-            Ty::F32,
-            [d_inner, ub.saturating_add(hd), 1, 1],
-            &[q, kk, v, g1, beta, state],
-        );
-        let output = self
-            .g
-            .view(result, [hd, nh, ub, 1], nb(4, [hd, nh, ub, 1]), 0);
-        let new_state = self.g.view(
-            result,
-            [hd, hd, nh, 1],
-            nb(4, [hd, hd, nh, 1]),
-            d_inner.saturating_mul(ub).saturating_mul(4),
-        );
+        let q = self.l2_norm(q);
+        let kk = self.l2_norm(kk);
+        let output = self.delta_net([q, kk, v, g1, beta, state], hd, nh);
         let output = self.g.cont(output);
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
-        let st = self.g.cpy_into(new_state, s_dst);
-        self.g.expand(st);
         let g_a = self.linear(cur, k.g_rank, false);
         let g2 = self.linear(g_a, d_inner, false);
         let g2 = self.g.reshape(g2, [hd, nh, ub, 1]);
@@ -2118,6 +2074,40 @@ impl<'d> Builder<'d> {
         let st = self.g.cpy_into(last, dst);
         self.g.expand(st);
         conv_x
+    }
+
+    /// `build_gdn_l2_norm` (models.h:14-18): an RMS norm, scaled.
+    fn l2_norm(&mut self, x: Id) -> Id {
+        let n = self.g.like(Op::RmsNorm, x, &[]);
+        self.g.like(Op::Scale, n, &[])
+    }
+
+    /// The fused delta net (`ggml_gated_delta_net`, ggml.c:6390-6428, K = 1:
+    /// `build_delta_net_fused`, delta-net-base.cpp:373-423) over `h_v` heads of `s_v`, its final
+    /// state stored back (`build_recurrent_attn`, :527-560); returns the output view.
+    fn delta_net(&mut self, src: [Id; 6], s_v: u64, h_v: u64) -> Id {
+        let ub = self.d.ub;
+        let width = s_v.saturating_mul(h_v);
+        let result = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [width, ub.saturating_add(s_v), 1, 1],
+            &src,
+        );
+        let output = self
+            .g
+            .view(result, [s_v, h_v, ub, 1], nb(4, [s_v, h_v, ub, 1]), 0);
+        let new_state = self.g.view(
+            result,
+            [s_v, s_v, h_v, 1],
+            nb(4, [s_v, s_v, h_v, 1]),
+            width.saturating_mul(ub).saturating_mul(4),
+        );
+        let n_embd_s = width.saturating_mul(s_v);
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(new_state, s_dst);
+        self.g.expand(st);
+        output
     }
 
     /// `ggml_ssm_scan` over the sequence's state (`build_rs`, the state viewed as `state`),
