@@ -912,6 +912,17 @@ impl<'d> Builder<'d> {
         (q, k, v, false)
     }
 
+    /// `build_attn_mha` without flash attention over a V not stored transposed (no cache, or a
+    /// latent V viewed from K): KQ, its softmax, V made contiguous transposed, KQV
+    /// (src/llama-graph.cpp:2686-2727).
+    fn kq_v(&mut self, qp: Id, kp: Id, vp: Id, mask: Id) -> Id {
+        let kq = self.g.mul_mat(kp, qp);
+        let kq = self.g.like(Op::SoftMax, kq, &[mask]);
+        let vt = self.g.transpose(vp);
+        let vt = self.g.cont(vt);
+        self.g.mul_mat(vt, kq)
+    }
+
     /// `build_attn_mha` over a K-only latent cache with `v_mla` (src/llama-graph.cpp:2640-2740):
     /// flash attention over the latent width, or KQ, its softmax and V (a view of K) made
     /// contiguous transposed; both decompressed by `wv_b`, made contiguous as heads × width.
@@ -932,12 +943,7 @@ impl<'d> Builder<'d> {
             let o = self.g.cont(o);
             self.g.reshape(o, [width, ub, 1, 1])
         } else {
-            let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
-            // V is not stored transposed: made contiguous transposed (f16).
-            let vt = self.g.transpose(vp);
-            let vt = self.g.cont(vt);
-            let kqv = self.g.mul_mat(vt, kq);
+            let kqv = self.kq_v(qp, kp, vp, mask);
             let kqv = self.g.mul_mat(wv_b, kqv);
             let p = self.g.permute(kqv, [0, 2, 1, 3]);
             self.g.op(Op::Cont, Ty::F32, [width, ub, 1, 1], &[p])
@@ -1170,11 +1176,7 @@ impl<'d> Builder<'d> {
             );
             self.g.reshape(o, [width, ub, 1, 1])
         } else {
-            let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[mask]);
-            let vt = self.g.transpose(vp);
-            let vt = self.g.cont(vt);
-            let kqv = self.g.mul_mat(vt, kq);
+            let kqv = self.kq_v(qp, kp, vp, mask);
             let p = self.g.permute(kqv, [0, 2, 1, 3]);
             self.g.op(Op::Cont, Ty::F32, [width, ub, 1, 1], &[p])
         };
