@@ -3432,7 +3432,10 @@ pub(crate) fn decoder(
                 if g.d_inner % g.n_v_heads != 0
                     || s_v != g.head_k
                     || g.n_v_heads % g.n_k_heads != 0
-                    || u64::try_from(x.n_embd_s).ok() != Some(s_v * s_v * g.n_v_heads)
+                    || u64::try_from(x.n_embd_s).ok()
+                        != s_v
+                            .checked_mul(s_v)
+                            .and_then(|v| v.checked_mul(g.n_v_heads))
                 {
                     return None;
                 }
