@@ -1672,13 +1672,7 @@ impl<'d> Builder<'d> {
         let psl_s = self
             .g
             .view(mi.pos_slot, [n_ps, 1, 1, 1], nb(4, [n_ps, 1, 1, 1]), 0);
-        let row_ps = 4u64.saturating_mul(n_ps);
-        let pm_s = self.g.view(
-            mi.pos_mask,
-            [n_ps, 1, ub, 1],
-            [4, row_ps, row_ps, row_ps.saturating_mul(ub)],
-            0,
-        );
+        let pm_s = self.token_rows(mi.pos_mask, n_ps);
         let cb_s = self
             .g
             .view(mi.cell_blk, [n_kv, 1, 1, 1], nb(4, [n_kv, 1, 1, 1]), 0);
@@ -1689,13 +1683,7 @@ impl<'d> Builder<'d> {
             [4, mf_nb[1], mf_nb[3], mf_nb[3]],
             0,
         );
-        let row_b = 4u64.saturating_mul(nblk);
-        let bias_s = self.g.view(
-            mi.bias,
-            [nblk, 1, ub, 1],
-            [4, row_b, row_b, row_b.saturating_mul(ub)],
-            0,
-        );
+        let bias_s = self.token_rows(mi.bias, nblk);
         let q_s = self
             .g
             .view(q, [dh, l.n_head, ub, 1], nb(4, [dh, l.n_head, ub, 1]), 0);
@@ -2076,6 +2064,17 @@ impl<'d> Builder<'d> {
         let st = self.g.cpy_into(last, dst);
         self.g.expand(st);
         conv_x
+    }
+
+    /// An f32 `[width, ub]` input viewed as one row per token, `[width, 1, ub]`.
+    fn token_rows(&mut self, t: Id, width: u64) -> Id {
+        let row = width.saturating_mul(4);
+        self.g.view(
+            t,
+            [width, 1, self.d.ub, 1],
+            [4, row, row, row.saturating_mul(self.d.ub)],
+            0,
+        )
     }
 
     /// `build_gdn_l2_norm` (models.h:14-18): an RMS norm, scaled.
