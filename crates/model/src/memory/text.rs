@@ -130,7 +130,7 @@ impl Family {
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
-            | "cogvlm" => Some(Family::Llama),
+            | "cogvlm" | "grovemoe" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -360,6 +360,22 @@ pub struct Moe {
     /// Expert groups (`n_expert_groups`, `n_group_used`): the selection masked to the best
     /// groups first (src/llama-graph.cpp:2094-2117, DeepSeek-V3's routing).
     pub groups: Option<(u64, u64)>,
+    /// GroveMoE's adjugate experts (grovemoe.cpp:133-171).
+    pub grove: Option<Grove>,
+}
+
+/// GroveMoE (grovemoe.cpp:133-171): the selection reads the router logits' sigmoid
+/// (src/llama-graph.cpp:2090-2093), and a second bank of `n_chunk` experts (one per group of
+/// `experts_per_group`) reads the routed experts' output with the same logits; its output,
+/// scaled by `expert_group_scale`, is added to theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grove {
+    pub n_chunk: u64,
+    /// `expert_chunk_feed_forward_length`, else `n_embd_head_k`.
+    pub n_ff: u64,
+    /// This call builds the chunk bank: with fewer chunk experts than experts, the selected
+    /// indices are divided by `experts_per_group` through two f32 casts (2128-2131).
+    pub chunk_call: bool,
 }
 
 /// `llama_expert_gating_func_type` as `build_moe_ffn` applies it.
@@ -1362,6 +1378,32 @@ impl<'d> Builder<'d> {
                 let sum = self.g.like(Op::Add, f, &[moe]);
                 self.g.like(Op::Scale, sum, &[])
             }
+            // grovemoe.cpp:133-171: the router logits once, read by both banks.
+            Some(m) if m.grove.is_some_and(|gr| !gr.chunk_call) => {
+                let gr = m.grove.unwrap_or(Grove {
+                    n_chunk: 0,
+                    n_ff: 0,
+                    chunk_call: true,
+                });
+                let gate_inp = self.g.weight(Ty::F16, [self.d.n_embd, m.n_expert, 1, 1]);
+                let logits = self.g.mul_mat(gate_inp, cur);
+                self.router_logits = Some(logits);
+                let routed = self.moe(cur, m);
+                self.router_logits = Some(logits);
+                let chunk = Moe {
+                    n_expert: gr.n_chunk,
+                    n_used: m.n_used.min(gr.n_chunk),
+                    n_ff: gr.n_ff,
+                    grove: Some(Grove {
+                        chunk_call: true,
+                        ..gr
+                    }),
+                    ..m.clone()
+                };
+                let adj = self.moe(routed, &chunk);
+                let scaled = self.g.like(Op::Scale, adj, &[]);
+                self.g.like(Op::Add, routed, &[scaled])
+            }
             Some(m) => self.moe(cur, m),
             None => self.ffn(cur, l),
         }
@@ -1404,6 +1446,13 @@ impl<'d> Builder<'d> {
         } else {
             probs
         };
+        let selection = if m.grove.is_some() {
+            g.like(Op::Unary, logits, &[])
+        } else {
+            selection
+        };
+        // The logits' rows: every expert's, also where the chunk bank selects (GroveMoE).
+        let n_rows = g.ne(logits)[0];
         // The groups ranked by the sum of their two best scores, the others filled with -inf.
         let selection = match m.groups {
             Some((n_groups, n_used_groups)) => {
@@ -1440,14 +1489,14 @@ impl<'d> Builder<'d> {
             }
             None => selection,
         };
-        let order = g.op(Op::Other, Ty::I32, [m.n_expert, ub, 1, 1], &[selection]);
-        let selected = g.view(
-            order,
-            [m.n_used, ub, 1, 1],
-            nb(4, [m.n_expert, ub, 1, 1]),
-            0,
-        );
-        let probs3 = g.reshape(probs, [1, m.n_expert, ub, 1]);
+        let order = g.op(Op::Other, Ty::I32, [n_rows, ub, 1, 1], &[selection]);
+        let mut selected = g.view(order, [m.n_used, ub, 1, 1], nb(4, [n_rows, ub, 1, 1]), 0);
+        if m.grove.is_some_and(|gr| gr.chunk_call) && m.n_expert != n_rows {
+            let f = g.op(Op::Other, Ty::F32, [m.n_used, ub, 1, 1], &[selected]);
+            let f = g.like(Op::Scale, f, &[]);
+            selected = g.op(Op::Other, Ty::I32, [m.n_used, ub, 1, 1], &[f]);
+        }
+        let probs3 = g.reshape(probs, [1, n_rows, ub, 1]);
         let mut weights = g.op(
             Op::GetRows,
             Ty::F32,
@@ -3159,6 +3208,8 @@ fn moe_config(
                 SharedKind::AddHalf,
             )
         }),
+        // grovemoe.cpp:137-166.
+        "grovemoe" => c(Softmax, true, SharedKind::None),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
         "smallthinker" => c(from_file()?, true, SharedKind::None),
         // exaone-moe.cpp:188-213.
@@ -3636,6 +3687,23 @@ pub(crate) fn decoder(
             } else {
                 None
             };
+            // grovemoe.cpp:50-59: the chunk experts' widths from their products.
+            let grove = if arch == "grovemoe" {
+                if groups.is_some() {
+                    return None;
+                }
+                let n_chunk = width(dim(x.index, ".ffn_up_chexps.weight", 2)?)?;
+                if n_chunk == 0 || n_chunk > n_expert {
+                    return None;
+                }
+                Some(Grove {
+                    n_chunk,
+                    n_ff: width(dim(x.index, ".ffn_up_chexps.weight", 1)?)?,
+                    chunk_call: false,
+                })
+            } else {
+                None
+            };
             Some(Moe {
                 n_expert,
                 n_used,
@@ -3659,6 +3727,7 @@ pub(crate) fn decoder(
                 dense_beside: arch == "grok" && has(x.index, ".ffn_up.weight"),
                 on_layer_input: arch == "arctic",
                 groups,
+                grove,
             })
         } else {
             None
