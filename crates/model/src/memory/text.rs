@@ -97,6 +97,21 @@ pub enum Family {
     /// FFN, Kimi delta attention on the recurrent layers, the nope-only absorbed latent
     /// attention over a k-pool DSA indexer's selection on the others ([`Glm5`]).
     Glm5Next,
+    /// `hrm-text.cpp`: a low and a high stack of decoder layers (weightless RMS norms,
+    /// attention gated by `sigmoid(attn_gate · x)` made before Q, K and V) run in cycles over
+    /// the same tokens, each pass on its own cache slots ([`Hrm`]).
+    Hrm,
+}
+
+/// HRM-Text's cycles (hrm-text.cpp:6-30): `h_cycles` times, `l_cycles` passes of the low stack
+/// then one of the high stack, each `lps` layers on its own cache slots (the file's
+/// `block_count` is `lps · h_cycles · (l_cycles + 1)` slots; the weights are the first low and
+/// high passes', aliased by the later ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hrm {
+    pub lps: usize,
+    pub h_cycles: usize,
+    pub l_cycles: usize,
 }
 
 /// How a parallel block feeds its FFN and sums its branches.
@@ -134,6 +149,7 @@ impl Family {
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
+            "hrm_text" => Some(Family::Hrm),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -512,6 +528,8 @@ pub struct Decoder {
     /// MiniMax sparse attention on the layers marked [`Layer::msa`] (minimax-m3.cpp:226-235:
     /// flash attention on, one sequence or one stream per sequence).
     pub msa: Option<Msa>,
+    /// HRM-Text's stacks and cycles ([`Family::Hrm`]).
+    pub hrm: Option<Hrm>,
     pub layers: Vec<Layer>,
 }
 
@@ -548,6 +566,11 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
         Family::Glm5Next => {
             if let Some(x) = d.glm5 {
                 b.glm5_next(x);
+            }
+        }
+        Family::Hrm => {
+            if let Some(x) = d.hrm {
+                b.hrm(x);
             }
         }
     }
@@ -2402,6 +2425,58 @@ impl<'d> Builder<'d> {
         self.g.expand(logits);
     }
 
+    /// `llama_model_hrm_text::graph` (hrm-text.cpp:172-213): the low stack reads `zH + zL`
+    /// (`zL` first the learned `hrm.z_l_init` row, broadcast), the high stack too after the
+    /// low passes; the output rows of the last `zH`, then the output product (no output norm:
+    /// each stack ends with its own).
+    fn hrm(&mut self, x: Hrm) {
+        let d = self.d;
+        let mut zh = self.embeddings();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let mut zl = w(&mut self.g, d.n_embd, 1);
+        for h in 0..x.h_cycles {
+            for l in 0..=x.l_cycles {
+                let base = h
+                    .saturating_mul(x.l_cycles.saturating_add(1))
+                    .saturating_add(l)
+                    .saturating_mul(x.lps);
+                let inp = self.g.like(Op::Add, zh, &[zl]);
+                let out = self.hrm_stack(inp, base, x.lps);
+                if l < x.l_cycles {
+                    zl = out;
+                } else {
+                    zh = out;
+                }
+            }
+        }
+        let rows = self
+            .g
+            .op(Op::GetRows, Ty::F32, [d.n_embd, d.ub, 1, 1], &[zh, out_ids]);
+        self.g.output(rows);
+        let logits = self.linear(rows, d.n_vocab, false);
+        self.g.output(logits);
+        self.g.expand(logits);
+    }
+
+    /// One stack pass (`build_stack`, hrm-text.cpp:91-170): `lps` pre-norm layers on the cache
+    /// slots from `base`, then the stack's norm.
+    fn hrm_stack(&mut self, mut cur: Id, base: usize, lps: usize) -> Id {
+        let d = self.d;
+        for l in d.layers.iter().skip(base).take(lps) {
+            let inp_sa = cur;
+            let x = self.g.like(Op::RmsNorm, cur, &[]);
+            let gate = self.linear(x, l.n_head.saturating_mul(l.head_k), false);
+            self.attn_gate = Some(AttnGate::Ready(gate));
+            let qkv = self.qkv_roped(x, l, false);
+            let attn = self.attn(qkv, l);
+            let ffn_inp = self.g.like(Op::Add, attn, &[inp_sa]);
+            let x = self.g.like(Op::RmsNorm, ffn_inp, &[]);
+            let ffn = self.ffn(x, l);
+            cur = self.g.like(Op::Add, ffn, &[ffn_inp]);
+        }
+        self.g.like(Op::RmsNorm, cur, &[])
+    }
+
     /// The last layer keeps only the output rows (`inp_out_ids`) of its two inputs.
     fn out_rows(&mut self, a: Id, b: Id, out_ids: Id) -> (Id, Id) {
         let ne = [self.d.n_embd, self.d.ub, 1, 1];
@@ -3458,7 +3533,26 @@ pub(crate) fn decoder(
     };
     let mut seen_indexer = false;
     let mut layers = Vec::with_capacity(n_layer.min(l.layers.len()));
+    // hrm-text.cpp:49-83: a later pass's cache slots read the first low or high pass's
+    // weights (blocks `0..lps` and `lps..2·lps`).
+    let hrm_block = |slot: u32| -> Option<u32> {
+        let lps = u32::try_from(l.hparams.int("n_hrm_layers_per_stack")?).ok()?;
+        let lc = u32::try_from(l.hparams.int("n_hrm_l_cycles")?).ok()?;
+        let pass = slot.checked_div(lps)?.checked_rem(lc.checked_add(1)?)?;
+        let base = if pass == lc { lps } else { 0 };
+        base.checked_add(slot.checked_rem(lps)?)
+    };
     for x in l.layers.iter().take(n_layer) {
+        let aliased;
+        let x = if arch == "hrm_text" {
+            aliased = crate::table::LayerFacts {
+                index: hrm_block(x.index)?,
+                ..x.clone()
+            };
+            &aliased
+        } else {
+            x
+        };
         // Attention layers, and the recurrent ones of the Mamba-2 graphs (one sequence: a
         // state per sequence of `--parallel` would add copies). Sliding-window layers only in
         // the graphs written with the iSWA input.
@@ -4072,6 +4166,30 @@ pub(crate) fn decoder(
     // glm5-next: the k-pool indexer's widths; the first DSA layer runs its own indexer
     // (glm5-next.cpp:956-963), and the reserved ubatch takes the scatter form (`gather` needs
     // at most 16 tokens and more cells than selected slots, :324-331).
+    // hrm-text.cpp:6-30 (the slot count asserted as the loader asserts it).
+    let hrm = if arch == "hrm_text" {
+        let h = |k: &str| {
+            l.hparams
+                .int(k)
+                .and_then(|v| usize::try_from(v).ok())
+                .filter(|&v| v > 0 && v <= n_layer)
+        };
+        let x = Hrm {
+            lps: h("n_hrm_layers_per_stack")?,
+            h_cycles: h("n_hrm_h_cycles")?,
+            l_cycles: h("n_hrm_l_cycles")?,
+        };
+        let slots = x
+            .lps
+            .checked_mul(x.h_cycles)?
+            .checked_mul(x.l_cycles.checked_add(1)?)?;
+        if slots != n_layer || layers.len() != n_layer {
+            return None;
+        }
+        Some(x)
+    } else {
+        None
+    };
     let glm5 = if arch == "glm5-next" {
         let h = |k: &str| l.hparams.int(k).and_then(width);
         let x = Glm5 {
@@ -4284,6 +4402,7 @@ pub(crate) fn decoder(
         dsa_rot: dsa_indexer.map(|ix| ix.head),
         head_gate: arch == "dots3note",
         glm5,
+        hrm,
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
         logit_scale: matches!(arch, "granite_swa" | "muse-glimmer" | "talkie")
             || matches!(
