@@ -145,7 +145,7 @@ impl Family {
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
-            | "cogvlm" | "grovemoe" => Some(Family::Llama),
+            | "cogvlm" | "grovemoe" | "laguna" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -204,6 +204,10 @@ pub struct Layer {
     /// The latent attention restricted to the top-k cells a DSA lightning indexer selects
     /// (deepseek32.cpp, glm-dsa.cpp, dots3note.cpp's full-attention layers).
     pub dsa: Option<Dsa>,
+    /// laguna.cpp:189-239: the attention gate's product (this wide: one per head or one per
+    /// element) made after Q, K and V's, before their norms; its softplus scales the
+    /// attention output before `wo`.
+    pub early_gate: Option<u64>,
     /// MiniMax sparse attention ([`Decoder::msa`]) instead of `build_attn`
     /// (minimax-m3.cpp:334: the layers from `n_layer_dense_lead` on, flash attention on).
     pub msa: bool,
@@ -639,6 +643,8 @@ enum AttnGate {
     Ready(Id),
     /// One gate per head, a product of this input (spark2-5.cpp:38-46).
     PerHead(Id),
+    /// One gate per head, this tensor (laguna.cpp:225-230).
+    ReadyPerHead(Id),
 }
 
 /// One cache's graph inputs (`build_input_k_idxs`, `build_input_v_idxs`, the KQ mask) and cells.
@@ -840,6 +846,14 @@ impl<'d> Builder<'d> {
                 self.g.reshape(v, [l.head_v, l.n_head_kv, ub, 1]),
             )
         };
+        if let Some(width) = l.early_gate {
+            let gate = self.linear(cur, width, false);
+            self.attn_gate = Some(if width == l.n_head {
+                AttnGate::ReadyPerHead(gate)
+            } else {
+                AttnGate::Ready(gate)
+            });
+        }
         let (mut q, mut k) = (q, k);
         let (before, after) = (
             self.d.qk_norm && !self.d.qk_norm_after_rope,
@@ -1339,13 +1353,19 @@ impl<'d> Builder<'d> {
         self.g.expand(cur);
         // afmoe.cpp:152-188: attention gated by `sigmoid(wqkv_gate · x)` before `wo`;
         // qwen35.cpp:258-262 by the sigmoid of the gate half of its Q product.
-        let gate = match self.attn_gate.take() {
-            Some(AttnGate::Product(x)) => {
-                Some(self.linear(x, l.n_head.saturating_mul(l.head_v), false))
-            }
-            Some(AttnGate::Ready(gate)) => Some(gate),
-            Some(AttnGate::PerHead(x)) => {
-                let gate = self.linear(x, l.n_head, false);
+        let (gate, per_head) = match self.attn_gate.take() {
+            Some(AttnGate::Product(x)) => (
+                Some(self.linear(x, l.n_head.saturating_mul(l.head_v), false)),
+                false,
+            ),
+            Some(AttnGate::Ready(gate)) => (Some(gate), false),
+            Some(AttnGate::PerHead(x)) => (Some(self.linear(x, l.n_head, false)), true),
+            Some(AttnGate::ReadyPerHead(gate)) => (Some(gate), true),
+            None => (None, false),
+        };
+        let cur = match gate {
+            // spark2-5.cpp:38-46, laguna.cpp:225-230: one gate per head, over the heads.
+            Some(gate) if per_head => {
                 let sig = self.g.like(Op::Unary, gate, &[]);
                 let heads = self.g.reshape(cur, [l.head_v, l.n_head, d.ub, 1]);
                 let sig = self.g.reshape(sig, [1, l.n_head, d.ub, 1]);
@@ -1355,9 +1375,6 @@ impl<'d> Builder<'d> {
                     .reshape(gated, [l.head_v.saturating_mul(l.n_head), d.ub, 1, 1]);
                 return self.linear(cur, d.n_embd, false);
             }
-            None => None,
-        };
-        let cur = match gate {
             Some(gate) => {
                 let sig = self.g.like(Op::Unary, gate, &[]);
                 self.g.like(Op::Mul, cur, &[sig])
@@ -3283,6 +3300,13 @@ fn moe_config(
                 SharedKind::AddHalf,
             )
         }),
+        // laguna.cpp:255-268 (sigmoid where the file gives none, :31-33), the shared expert
+        // added after the routed ones.
+        "laguna" => c(
+            from_file().unwrap_or(Gating::Sigmoid),
+            norm_from_file,
+            SharedKind::Add,
+        ),
         // grovemoe.cpp:137-166.
         "grovemoe" => c(Softmax, true, SharedKind::None),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
@@ -3354,6 +3378,7 @@ const ISWA: &[&str] = &[
     "plamo3",
     "mimo2",
     "dots3note",
+    "laguna",
 ];
 
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
@@ -3919,6 +3944,18 @@ pub(crate) fn decoder(
         {
             return None;
         }
+        // laguna.cpp:75-88: the gate one per head or one per element.
+        let early_gate = if arch == "laguna" {
+            let gw = width(dim(x.index, ".attn_gate.weight", 1)?)?;
+            let n_head = u64::try_from(x.n_head).ok()?;
+            if gw != n_head && Some(gw) != n_head.checked_mul(u64::try_from(x.n_embd_head_k).ok()?)
+            {
+                return None;
+            }
+            Some(gw)
+        } else {
+            None
+        };
         // mamba.cpp:104-124: Mamba layers without an FFN; nemotron-h.cpp's one block.
         let no_ffn = matches!(arch, "mamba" | "mamba2") || nemotron;
         layers.push(Layer {
@@ -3987,6 +4024,7 @@ pub(crate) fn decoder(
                 && !has(x.index, ".ffn_gate.weight"),
             moe,
             msa: false,
+            early_gate,
         });
     }
     // Attention reads KV cells (a graph of recurrent layers only has none).
@@ -4025,7 +4063,14 @@ pub(crate) fn decoder(
     if (ISWA.contains(&arch) || arch == "cohere2")
         && !matches!(
             arch,
-            "llama4" | "smallthinker" | "mellum" | "plamo3" | "lfm2" | "lfm2moe" | "dots3note"
+            "llama4"
+                | "smallthinker"
+                | "mellum"
+                | "plamo3"
+                | "lfm2"
+                | "lfm2moe"
+                | "dots3note"
+                | "laguna"
         )
         && n_kv_swa.is_none()
     {
@@ -4306,6 +4351,8 @@ pub(crate) fn decoder(
                     | "mellum"
                     | "plamo3"
                     | "openelm"
+                    | "grovemoe"
+                    | "laguna"
             ) && has(0, ".attn_q_norm.weight"))
             || (matches!(arch, "lfm2" | "lfm2moe")
                 && l.layers.iter().any(|x| has(x.index, ".attn_q_norm.weight")))
