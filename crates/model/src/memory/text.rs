@@ -145,7 +145,7 @@ impl Family {
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
-            | "cogvlm" | "grovemoe" | "laguna" => Some(Family::Llama),
+            | "cogvlm" | "grovemoe" | "laguna" | "qwen3tts" | "pockettts" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -3384,6 +3384,7 @@ const ISWA: &[&str] = &[
 /// The graphs whose layer and output norms are LayerNorms (`LLM_NORM`), with biases where the
 /// file has `output_norm.bias`.
 const LAYER_NORM: &[&str] = &[
+    "pockettts",
     "orion",
     "phi2",
     "falcon",
@@ -4185,7 +4186,8 @@ pub(crate) fn decoder(
             .find(|t| t.created && t.layer < 0 && t.name == name)
             .and_then(|t| t.shape.get(1).copied())
     };
-    if matches!(arch, "qwen3vl" | "qwen3vlmoe")
+    // qwen3tts: qwen3vl's graph (qwen3tts.cpp, models.h:625-627).
+    if matches!(arch, "qwen3vl" | "qwen3vlmoe" | "qwen3tts")
         && (l.hparams.int("n_deepstack_layers").is_some_and(|n| n > 0)
             || rows("output.weight").is_some_and(|n| Some(n) != rows("token_embd.weight")))
     {
@@ -4341,6 +4343,7 @@ pub(crate) fn decoder(
                     | "minimax-m3"
                     | "glm4moe"
                     | "qwen3vl"
+                    | "qwen3tts"
                     | "qwen3vlmoe"
                     | "hunyuan_vl"
                     | "exaone-moe"
@@ -4404,7 +4407,13 @@ pub(crate) fn decoder(
         // src/llama-hparams.cpp:352-354) for glm4, glm4moe and hunyuan_vl.
         pos_per_embd: if matches!(
             arch,
-            "qwen2vl" | "paddleocr" | "qwen3vl" | "qwen3vlmoe" | "qwen35" | "qwen35moe"
+            "qwen2vl"
+                | "paddleocr"
+                | "qwen3vl"
+                | "qwen3vlmoe"
+                | "qwen3tts"
+                | "qwen35"
+                | "qwen35moe"
         ) || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl")
             && l.hparams.ints("rope_sections").is_some_and(|v| {
                 v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
