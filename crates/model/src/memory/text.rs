@@ -101,6 +101,9 @@ pub enum Family {
     /// attention gated by `sigmoid(attn_gate · x)` made before Q, K and V) run in cycles over
     /// the same tokens, each pass on its own cache slots ([`Hrm`]).
     Hrm,
+    /// `minimax-01.cpp`: attention or lightning attention ([`Mixer::Lightning`]) per layer,
+    /// each sub-layer's residual the normed input scaled by `f_residual_scale`, routed experts.
+    Minimax01,
 }
 
 /// HRM-Text's cycles (hrm-text.cpp:6-30): `h_cycles` times, `l_cycles` passes of the low stack
@@ -145,11 +148,14 @@ impl Family {
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
-            | "cogvlm" | "grovemoe" | "laguna" | "qwen3tts" | "pockettts" => Some(Family::Llama),
+            | "cogvlm" | "grovemoe" | "laguna" | "qwen3tts" | "pockettts" | "plamo2" => {
+                Some(Family::Llama)
+            }
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
             "hrm_text" => Some(Family::Hrm),
+            "minimax-01" => Some(Family::Minimax01),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -264,6 +270,10 @@ pub enum Mixer {
     ShortConv(u64),
     /// Kimi delta attention (kimi-linear.cpp:288-384).
     Kda(Kda),
+    /// PLaMo-2's Mamba mixer (plamo2.cpp:258-426).
+    Plamo2(Plamo2),
+    /// MiniMax-01's lightning attention (minimax-01.cpp:262-388).
+    Lightning(Lightning),
     /// The FFN (or experts) itself (nemotron-h.cpp's FFN layers).
     Ffn,
 }
@@ -282,6 +292,30 @@ pub struct Ssm {
     /// A Mamba-1 mixer (`build_mamba_layer`, mamba-base.cpp:9-142: one head per channel,
     /// `ssm_x` and `ssm_dt` products) instead.
     pub mamba1: Option<Mamba1>,
+}
+
+/// The widths of a PLaMo-2 Mamba layer (plamo2.cpp:37-81): `ssm_d_conv`, `ssm_d_inner`,
+/// `ssm_d_state`, `ssm_dt_rank` heads (no groups), and, from the products, `ssm_x`'s output
+/// (B, C and dt) and `ssm_dt`'s input (dt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plamo2 {
+    pub d_conv: u64,
+    pub d_inner: u64,
+    pub d_state: u64,
+    pub n_head: u64,
+    pub n_bcdt: u64,
+    pub dt_dim: u64,
+}
+
+/// The widths of a MiniMax-01 lightning-attention layer: `n_head` heads of `head`, the
+/// recurrent state widths (`n_embd_r`, `n_embd_s`), and the output gate's width (`wg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lightning {
+    pub head: u64,
+    pub n_head: u64,
+    pub n_embd_r: u64,
+    pub n_embd_s: u64,
+    pub gate: u64,
 }
 
 /// The widths of a gated-delta-net layer (qwen35.cpp:274-283): `ssm_d_conv`, `ssm_d_inner`,
@@ -577,6 +611,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
                 b.hrm(x);
             }
         }
+        Family::Minimax01 => b.minimax01(),
     }
     b.g.reserve(32)
 }
@@ -596,6 +631,8 @@ struct Builder<'d> {
     /// `build_rs_inp` (src/llama-graph.cpp:3548-3569): the state copy indices' views for the
     /// ubatch's sequence and for the other states (none in the reserved graph: one sequence).
     rs_copy: Option<(Id, Id)>,
+    /// MiniMax-01's lightning-attention inputs (slopes, Q, K and diagonal decays).
+    la: Option<[Id; 4]>,
     /// The no-cache KQ mask (`build_attn_inp_no_cache`), built at its first use.
     no_cache_mask: Option<Id>,
     /// The DSA indexer cache's inputs.
@@ -743,6 +780,7 @@ impl<'d> Builder<'d> {
             router_logits: None,
             attn_gate: None,
             rs_copy: None,
+            la: None,
             no_cache_mask: None,
             lid,
             top_k: None,
@@ -2409,6 +2447,205 @@ impl<'d> Builder<'d> {
         self.linear(y, self.d.n_embd, false)
     }
 
+    /// `build_plamo2_mamba_layer` (plamo2.cpp:258-426) for the reserved ubatch: the input
+    /// product as `[2·head_dim, n_head]` rows (a contiguous copy), x copied out of it, the
+    /// convolution over the stored columns (no bias), `ssm_x` split into B, C and dt (each
+    /// RMS-normed with its weight), `ssm_dt` and its bias, the selective scan, the skip term,
+    /// the SwiGLU with z, the output product.
+    fn plamo2_mamba(&mut self, cur: Id, p: Plamo2) -> Id {
+        let ub = self.d.ub;
+        let d_conv1 = p.d_conv.saturating_sub(1);
+        let head_dim = p.d_inner / p.n_head.max(1);
+        let n_embd_r = d_conv1.saturating_mul(p.d_inner);
+        let n_embd_s = p.d_state.saturating_mul(p.d_inner);
+        let conv = self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let conv = self.g.reshape(conv, [d_conv1, p.d_inner, 1, 1]);
+        let zx = self.linear(cur, p.d_inner.saturating_mul(2), false);
+        let zx = self.g.permute(zx, [0, 2, 1, 3]);
+        let zx = self.g.op(
+            Op::Cont,
+            Ty::F32,
+            [head_dim.saturating_mul(2), p.n_head, ub, 1],
+            &[zx],
+        );
+        let zx_nb = nb(4, self.g.ne(zx));
+        let x = self.g.view(
+            zx,
+            [head_dim, p.n_head, ub, 1],
+            zx_nb,
+            head_dim.saturating_mul(4),
+        );
+        let x = self.g.op(Op::Cont, Ty::F32, [p.d_inner, ub, 1, 1], &[x]);
+        let z = self.g.view(zx, [head_dim, p.n_head, ub, 1], zx_nb, 0);
+        let conv_x = self.conv_input(conv, x, d_conv1, p.d_inner);
+        let conv_w = w(&mut self.g, p.d_conv, p.d_inner);
+        let x = self
+            .g
+            .op(Op::Other, Ty::F32, [p.d_inner, ub, 1, 1], &[conv_x, conv_w]);
+        let x = self.g.like(Op::Unary, x, &[]);
+        let x_bcdt = self.linear(x, p.n_bcdt, false);
+        let bc_nb = nb(4, [p.n_bcdt, ub, 1, 1]);
+        let part = |b: &mut Self, width: u64, off: u64| {
+            b.g.view(x_bcdt, [width, ub, 1, 1], bc_nb, off.saturating_mul(4))
+        };
+        let bm = part(self, p.d_state, 0);
+        let cm = part(self, p.d_state, p.d_state);
+        let dt = part(self, p.dt_dim, p.d_state.saturating_mul(2));
+        let bm = self.norm(bm, Op::RmsNorm, false);
+        let cm = self.norm(cm, Op::RmsNorm, false);
+        let dt = self.norm(dt, Op::RmsNorm, false);
+        let dt = self.linear(dt, p.n_head, false);
+        let dt_b = w(&mut self.g, p.n_head, 1);
+        let dt = self.g.like(Op::Add, dt, &[dt_b]);
+        let a = w(&mut self.g, 1, p.n_head);
+        let x = self.g.view(
+            x,
+            [head_dim, p.n_head, ub, 1],
+            nb(4, [head_dim, p.n_head, ub, 1]),
+            0,
+        );
+        let row = |b: &mut Self, t: Id| {
+            let st = nb(4, b.g.ne(t));
+            b.g.view(t, [p.d_state, 1, ub, 1], [4, st[1], st[1], st[2]], 0)
+        };
+        let bm = row(self, bm);
+        let cm = row(self, cm);
+        let n_x = p.d_inner.saturating_mul(ub);
+        let state = [p.d_state, head_dim, p.n_head, 1];
+        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
+        let y = self.g.view(
+            y_ssm,
+            [head_dim, p.n_head, ub, 1],
+            nb(4, [head_dim, p.n_head, ub, 1]),
+            0,
+        );
+        let d_w = w(&mut self.g, 1, p.n_head);
+        let xd = self.g.like(Op::Mul, x, &[d_w]);
+        let y = self.g.like(Op::Add, y, &[xd]);
+        let zc = self.g.cont(z);
+        let y = self.g.like(Op::Glu, zc, &[y]);
+        let y = self.g.reshape(y, [p.d_inner, ub, 1, 1]);
+        let out = self.linear(y, self.d.n_embd, false);
+        // A 2-D view of the product (:424): the post-mixer norm cannot run in place on it.
+        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
+    }
+
+    /// `llama_model_minimax_01::graph` (minimax-01.cpp:192-484): each layer's attention (or
+    /// lightning attention) reads its normed input, which, scaled, is also its residual; the
+    /// same around the experts; the lightning attention's decay inputs made once.
+    fn minimax01(&mut self) {
+        let d = self.d;
+        let mut inp = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let n = d.layers.len();
+        for (il, l) in d.layers.iter().enumerate() {
+            let cur = self.norm(inp, Op::RmsNorm, false);
+            let mut residual = cur;
+            let mut cur = match l.mixer {
+                Mixer::Lightning(x) => self.lightning(cur, x),
+                _ => {
+                    let qkv = self.qkv_roped(cur, l, false);
+                    self.attn(qkv, l)
+                }
+            };
+            if il + 1 == n {
+                (cur, residual) = self.out_rows(cur, residual, out_ids);
+            }
+            let residual = self.g.like(Op::Scale, residual, &[]);
+            let ffn_inp = self.g.like(Op::Add, cur, &[residual]);
+            let cur = self.norm(ffn_inp, Op::RmsNorm, false);
+            let moe = self.ffn_or_moe(cur, l);
+            let residual = self.g.like(Op::Scale, cur, &[]);
+            inp = self.g.like(Op::Add, moe, &[residual]);
+        }
+        self.head(inp, out_ids);
+    }
+
+    /// MiniMax-01's lightning attention (minimax-01.cpp:262-388) for the reserved ubatch: the
+    /// convolution state read (unused), the SiLU of one QKV product, the state read as
+    /// `[head, head, n_head]`, the decays, the intra-block `QKᵀ·V` and the inter-block `Q·KV`,
+    /// the new state stored back, the output normed, gated by `sigmoid(wg · x)`, projected.
+    fn lightning(&mut self, cur: Id, x: Lightning) -> Id {
+        let (ub, hd, nh) = (self.d.ub, x.head, x.n_head);
+        // `llm_graph_input_la` (minimax-01.cpp:217-233): the slopes and decays, `n_head` (the
+        // model's) wide.
+        let g = &mut self.g;
+        let [slopes, q_decay_exp, k_decay_exp, diag_decay_exp] =
+            *self.la.get_or_insert_with(|| {
+                [
+                    g.input(Ty::F32, [nh, 1, 1, 1]),
+                    g.input(Ty::F32, [1, nh, ub, 1]),
+                    g.input(Ty::F32, [1, nh, ub, 1]),
+                    g.input(Ty::F32, [ub, ub, nh, 1]),
+                ]
+            });
+        let n_embd_r = x.n_embd_r;
+        self.build_rs(n_embd_r, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
+        });
+        let slope_rate = self.g.like(Op::Scale, slopes, &[]);
+        let qkv = self.linear(cur, hd.saturating_mul(3).saturating_mul(nh), false);
+        let qkv = self.g.like(Op::Unary, qkv, &[]);
+        let qkv_nb = nb(4, [hd.saturating_mul(3), nh, ub, 1]);
+        let part = |b: &mut Self, i: u64| {
+            b.g.view(
+                qkv,
+                [hd, nh, ub, 1],
+                qkv_nb,
+                hd.saturating_mul(4).saturating_mul(i),
+            )
+        };
+        let (q, k, v) = (part(self, 0), part(self, 1), part(self, 2));
+        let n_embd_s = x.n_embd_s;
+        let state = self.build_rs(n_embd_s, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
+        });
+        let kv_old = self.g.reshape(state, [hd, hd, nh, 1]);
+        let decay = |b: &mut Self, t: Id| {
+            let s = b.g.like(Op::Scale, t, &[]);
+            b.g.like(Op::Unary, s, &[])
+        };
+        let q_decay = decay(self, q_decay_exp);
+        let k_decay = decay(self, k_decay_exp);
+        let diag_decay = decay(self, diag_decay_exp);
+        let q_s = self.g.like(Op::Mul, q, &[q_decay]);
+        let q_s_t = self.g.permute(q_s, [0, 2, 1, 3]);
+        let none_diag = self.g.mul_mat(kv_old, q_s_t);
+        let q_t = self.g.permute(q, [0, 2, 1, 3]);
+        let k_t = self.g.permute(k, [0, 2, 1, 3]);
+        let qk = self.g.mul_mat(k_t, q_t);
+        let qk = self.g.like(Op::Mul, qk, &[diag_decay]);
+        let v_p = self.g.permute(v, [1, 2, 0, 3]);
+        let v_t = self.g.cont(v_p);
+        let diag = self.g.mul_mat(v_t, qk);
+        let out = self.g.like(Op::Add, none_diag, &[diag]);
+        self.g.expand(out);
+        let slopes_neg = self.g.like(Op::Scale, slope_rate, &[]);
+        let block_decay = self.g.like(Op::Unary, slopes_neg, &[]);
+        let block_decay = self.g.reshape(block_decay, [1, 1, nh, 1]);
+        let kv_old_s = self.g.like(Op::Mul, kv_old, &[block_decay]);
+        let k_after = self.g.like(Op::Mul, k, &[k_decay]);
+        let k_after_p = self.g.permute(k_after, [1, 2, 0, 3]);
+        let k_after_t = self.g.cont(k_after_p);
+        let kv_cur = self.g.mul_mat(k_after_t, v_t);
+        let kv_new = self.g.like(Op::Add, kv_old_s, &[kv_cur]);
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let st = self.g.cpy_into(kv_new, s_dst);
+        self.g.expand(st);
+        let out_p = self.g.permute(out, [0, 2, 1, 3]);
+        let out = self.g.cont(out_p);
+        let out = self.g.reshape(out, [hd.saturating_mul(nh), ub, 1, 1]);
+        let out = self.norm(out, Op::RmsNorm, false);
+        let gate = self.linear(cur, x.gate, false);
+        let gate = self.g.like(Op::Unary, gate, &[]);
+        let gated = self.g.like(Op::Mul, gate, &[out]);
+        let out = self.linear(gated, self.d.n_embd, false);
+        // A 2-D view of the product (:388): what reads it cannot take its memory in place.
+        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
+    }
+
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
     fn head(&mut self, cur: Id, out_ids: Id) {
         let mut cur = self.layer_norm(cur);
@@ -3087,6 +3324,8 @@ impl<'d> Builder<'d> {
                 Mixer::Ffn => self.ffn_or_moe(cur, l),
                 // mamba.cpp:98-101, granite-hybrid.cpp:159-165: the recurrent mixer.
                 Mixer::Ssm(ssm) => self.ssm(cur, ssm),
+                Mixer::Plamo2(p) => self.plamo2_mamba(cur, p),
+                Mixer::Lightning(x) => self.lightning(cur, x),
                 // qwen35.cpp:33-41: the gated delta net or the gated attention.
                 Mixer::Gdn(gdn) => self.gdn(cur, gdn),
                 Mixer::ShortConv(d_conv) => self.shortconv(cur, d_conv),
@@ -3307,6 +3546,8 @@ fn moe_config(
             norm_from_file,
             SharedKind::Add,
         ),
+        // minimax-01.cpp:432-447.
+        "minimax-01" => c(Softmax, true, SharedKind::None),
         // grovemoe.cpp:137-166.
         "grovemoe" => c(Softmax, true, SharedKind::None),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
@@ -3613,7 +3854,56 @@ pub(crate) fn decoder(
             }
             _ => None,
         };
+        // minimax-01.cpp:84-106, 262-269: the lightning layers' widths (one QKV product, the
+        // output gate), their state widths as the table sizes them.
+        let lightning = match x.is_recurrent && arch == "minimax-01" {
+            true if o.n_parallel <= 1 && has(x.index, ".attn_norm_2.weight") => {
+                let head = width(x.n_embd_head_k)?;
+                let n_head = width(x.n_head)?;
+                let lt = Lightning {
+                    head,
+                    n_head,
+                    n_embd_r: u(x.n_embd_r).unwrap_or(0),
+                    n_embd_s: width(x.n_embd_s)?,
+                    gate: width(dim(x.index, ".attn_gate.weight", 1)?)?,
+                };
+                if width(dim(x.index, ".attn_qkv.weight", 1)?)?
+                    != head.checked_mul(3)?.checked_mul(n_head)?
+                    || Some(lt.n_embd_s) != head.checked_mul(head)?.checked_mul(n_head)
+                    || lt.n_embd_r > MAX_WIDTH as u64
+                {
+                    return None;
+                }
+                Some(lt)
+            }
+            true => return None,
+            false => None,
+        };
+        // plamo2.cpp:37-81, 294 (no groups), 268 (whole heads).
+        let plamo2 = match x.is_recurrent && arch == "plamo2" {
+            true if o.n_parallel <= 1 => {
+                let h = |k: &str| l.hparams.int(k).and_then(width);
+                let p = Plamo2 {
+                    d_conv: h("ssm_d_conv")?,
+                    d_inner: h("ssm_d_inner")?,
+                    d_state: h("ssm_d_state")?,
+                    n_head: h("ssm_dt_rank")?,
+                    n_bcdt: width(dim(x.index, ".ssm_x.weight", 1)?)?,
+                    dt_dim: width(dim(x.index, ".ssm_dt.weight", 0)?)?,
+                };
+                if l.hparams.int("ssm_n_group").is_some_and(|g| g != 0)
+                    || p.d_inner % p.n_head != 0
+                    || p.n_bcdt < p.d_state.saturating_mul(2).saturating_add(p.dt_dim)
+                {
+                    return None;
+                }
+                Some(p)
+            }
+            true => return None,
+            false => None,
+        };
         let ssm = match x.is_recurrent {
+            true if plamo2.is_some() || lightning.is_some() => None,
             true if gdn.is_some()
                 || matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next") =>
             {
@@ -3700,6 +3990,10 @@ pub(crate) fn decoder(
             Mixer::ShortConv(d_conv)
         } else if let Some(s) = ssm {
             Mixer::Ssm(s)
+        } else if let Some(p) = plamo2 {
+            Mixer::Plamo2(p)
+        } else if let Some(lt) = lightning {
+            Mixer::Lightning(lt)
         } else if let Some(g) = gdn {
             Mixer::Gdn(g)
         } else {
@@ -3743,6 +4037,8 @@ pub(crate) fn decoder(
             && gdn.is_none()
             && !(x.is_recurrent
                 && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next"))
+            && plamo2.is_none()
+            && lightning.is_none()
             && (ssm.is_none() || family == Family::FalconH1);
         let heads = |v: i64| if attends { u(v) } else { Some(0) };
         // ernie4-5-moe.cpp:62-64: experts on layers `il >= n_layer_dense_lead` with
@@ -3778,7 +4074,11 @@ pub(crate) fn decoder(
                 || n_used > n_expert
                 || !matches!(
                     family,
-                    Family::Llama | Family::Parallel(_) | Family::Phi3 | Family::Glm5Next
+                    Family::Llama
+                        | Family::Parallel(_)
+                        | Family::Phi3
+                        | Family::Glm5Next
+                        | Family::Minimax01
                 )
                 // nemotron-h.cpp:271-273,295-297: latent products around the experts.
                 || has(x.index, ".ffn_latent_down.weight")
@@ -4021,7 +4321,7 @@ pub(crate) fn decoder(
             rope: true,
             ffn_gate: has(x.index, ".ffn_gate.weight"),
             ffn_none,
-            ffn_fused_up: matches!(arch, "chatglm" | "glm4" | "plamo3")
+            ffn_fused_up: matches!(arch, "chatglm" | "glm4" | "plamo3" | "plamo2")
                 && !has(x.index, ".ffn_gate.weight"),
             moe,
             msa: false,
@@ -4326,7 +4626,7 @@ pub(crate) fn decoder(
         flash_attn: o.flash_attn && arch != "grok",
         qk_norm: matches!(
             arch,
-            "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder"
+            "qwen3" | "qwen3moe" | "gemma3" | "olmo2" | "exaone4" | "maincoder" | "plamo2"
         ) || (arch == "llama4" && l.hparams.int("use_kq_norm").is_some_and(|v| v != 0))
             || (matches!(
                 arch,
@@ -4381,7 +4681,14 @@ pub(crate) fn decoder(
         post_norm: family == Family::PostNorm
             || matches!(
                 arch,
-                "gemma2" | "gemma3" | "glm4" | "afmoe" | "plamo3" | "grok" | "muse-glimmer"
+                "gemma2"
+                    | "gemma3"
+                    | "glm4"
+                    | "afmoe"
+                    | "plamo3"
+                    | "plamo2"
+                    | "grok"
+                    | "muse-glimmer"
             ),
         post_norm_before_rows: matches!(arch, "afmoe" | "muse-glimmer"),
         residual_first: matches!(arch, "openelm" | "jamba" | "lfm2" | "lfm2moe"),
