@@ -148,9 +148,8 @@ impl Family {
             | "lfm2moe" | "kimi-linear" | "granite_swa" | "arctic" | "bailingmoe2" | "dream"
             | "llada" | "llada-moe" | "rnd1" | "spark2_5" | "muse-glimmer" | "talkie"
             | "deepseek32" | "glm-dsa" | "dots3note" | "maple" | "hy_v3" | "minimax-m3"
-            | "cogvlm" | "grovemoe" | "laguna" | "qwen3tts" | "pockettts" | "plamo2" => {
-                Some(Family::Llama)
-            }
+            | "cogvlm" | "grovemoe" | "laguna" | "qwen3tts" | "pockettts" | "plamo2"
+            | "bailingmoe3" => Some(Family::Llama),
             "falcon-h1" => Some(Family::FalconH1),
             "deci" => Some(Family::Deci),
             "glm5-next" => Some(Family::Glm5Next),
@@ -214,6 +213,9 @@ pub struct Layer {
     /// element) made after Q, K and V's, before their norms; its softplus scales the
     /// attention output before `wo`.
     pub early_gate: Option<u64>,
+    /// `swiglu_clamp_shexp` set for the layer: `build_ffn`'s SwiGLU as a clamped up product
+    /// times the clamped SiLU of the gate (src/llama-graph.cpp:1841-1866), all in place.
+    pub ffn_clamp: bool,
     /// MiniMax sparse attention ([`Decoder::msa`]) instead of `build_attn`
     /// (minimax-m3.cpp:334: the layers from `n_layer_dense_lead` on, flash attention on).
     pub msa: bool,
@@ -346,6 +348,9 @@ pub struct Kda {
     /// `bound * sigmoid(-(g * A))` (a multiplication and three in-place ops) instead of
     /// `softplus(g) * A`.
     pub gate_bound: bool,
+    /// bailingmoe3.cpp:271-305: the decay gate and the output gate each one product
+    /// (`ssm_f_a`, `ssm_g_a`, `d_inner` wide), the bounded gate `bound * sigmoid(g * A)`.
+    pub single: bool,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -416,6 +421,9 @@ pub struct Moe {
     pub groups: Option<(u64, u64)>,
     /// GroveMoE's adjugate experts (grovemoe.cpp:133-171).
     pub grove: Option<Grove>,
+    /// `swiglu_clamp_exp` set for the layer: the experts' SwiGLU as a clamped up product times
+    /// the clamped SiLU of the gate (src/llama-graph.cpp:2236-2258), all in place.
+    pub clamp: bool,
 }
 
 /// GroveMoE (grovemoe.cpp:133-171): the selection reads the router logits' sigmoid
@@ -460,6 +468,8 @@ pub struct Shared {
     pub first: bool,
     /// The sum halved (`ggml_scale`, cohere2moe.cpp:252-253).
     pub half: bool,
+    /// The SwiGLU clamped ([`Layer::ffn_clamp`], `swiglu_clamp_shexp`).
+    pub clamp: bool,
 }
 
 /// What the reserved graph is built from.
@@ -561,6 +571,10 @@ pub struct Decoder {
     /// head by `sigmoid(wqkv_gate · x)` before the output product (dots3note.cpp:331-333,
     /// 375-402).
     pub head_gate: bool,
+    /// bailingmoe3.cpp:361-365: the latent attention's output gated per head by
+    /// `sigmoid(wqkv_gate · x)` (the sigmoid of a reshaped view: a tensor of its own), made
+    /// contiguous before the output product.
+    pub mla_gate_cont: bool,
     /// glm5-next's k-pool indexer ([`Family::Glm5Next`]).
     pub glm5: Option<Glm5>,
     /// MiniMax sparse attention on the layers marked [`Layer::msa`] (minimax-m3.cpp:226-235:
@@ -1129,6 +1143,20 @@ impl<'d> Builder<'d> {
         let kp = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
         let out = self.mla_mha([qp, kp, vp, mask], m, n_head);
+        if d.mla_gate_cont {
+            let gate = self.linear(cur, n_head, false);
+            let g3 = self.g.reshape(gate, [1, n_head, ub, 1]);
+            let sig = self.g.like(Op::Unary, g3, &[]);
+            let a3 = self.g.reshape(out, [m.head_v, n_head, ub, 1]);
+            let gated = self.g.like(Op::Mul, a3, &[sig]);
+            let flat = self.g.op(
+                Op::Cont,
+                Ty::F32,
+                [m.head_v.saturating_mul(n_head), ub, 1, 1],
+                &[gated],
+            );
+            return self.linear(flat, d.n_embd, false);
+        }
         if !d.head_gate {
             return self.linear(out, d.n_embd, false);
         }
@@ -1439,11 +1467,24 @@ impl<'d> Builder<'d> {
         let up = self.linear(cur, l.n_ff, l.ffn_bias[0]);
         let act = if l.ffn_gate {
             let gate = self.linear(cur, l.n_ff, l.ffn_bias[1]);
-            self.g.like(Op::Glu, gate, &[up])
+            self.swiglu(gate, up, l.ffn_clamp)
         } else {
             self.g.like(Op::Unary, up, &[])
         };
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
+    }
+
+    /// The SiLU-gated product of `gate` and `up`: `ggml_swiglu_split`, or, clamped, the
+    /// clamped up times the clamped SiLU of the gate (src/llama-graph.cpp:1841-1866,
+    /// 2236-2258: each op in place).
+    fn swiglu(&mut self, gate: Id, up: Id, clamp: bool) -> Id {
+        if !clamp {
+            return self.g.like(Op::Glu, gate, &[up]);
+        }
+        let up = self.g.like(Op::Clamp, up, &[]);
+        let act = self.g.like(Op::Unary, gate, &[]);
+        let act = self.g.like(Op::Clamp, act, &[]);
+        self.g.like(Op::Mul, act, &[up])
     }
 
     /// The layer's routed experts where it has them, else its dense FFN.
@@ -1629,7 +1670,15 @@ impl<'d> Builder<'d> {
             let up = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[0]);
             if m.gate {
                 let gate = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[1]);
-                g.like(Op::Glu, gate, &[up])
+                if m.clamp {
+                    // src/llama-graph.cpp:2236-2258 (each op in place).
+                    let up = g.like(Op::Clamp, up, &[]);
+                    let act = g.like(Op::Unary, gate, &[]);
+                    let act = g.like(Op::Clamp, act, &[]);
+                    g.like(Op::Mul, act, &[up])
+                } else {
+                    g.like(Op::Glu, gate, &[up])
+                }
             } else {
                 g.like(Op::Unary, up, &[])
             }
@@ -1682,7 +1731,7 @@ impl<'d> Builder<'d> {
         let up = self.linear(cur, sh.n_ff, false);
         let act = if sh.gate {
             let gate = self.linear(cur, sh.n_ff, false);
-            self.g.like(Op::Glu, gate, &[up])
+            self.swiglu(gate, up, sh.clamp)
         } else {
             self.g.like(Op::Unary, up, &[])
         };
@@ -2127,16 +2176,22 @@ impl<'d> Builder<'d> {
         let q = conv(self, 0);
         let kk = conv(self, 1);
         let v = conv(self, 2);
-        let f_a = self.linear(cur, k.f_rank, false);
-        let g1 = self.linear(f_a, d_inner, false);
+        let g1 = if k.single {
+            self.linear(cur, d_inner, false)
+        } else {
+            let f_a = self.linear(cur, k.f_rank, false);
+            self.linear(f_a, d_inner, false)
+        };
         let dt_b = w(&mut self.g, d_inner, 1);
         let g1 = self.g.like(Op::Add, g1, &[dt_b]);
         let a = w(&mut self.g, 1, nh);
         let g1 = if k.gate_bound {
             // glm5-next.cpp:714-718: `bound * sigmoid(-(g * A))`.
             let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
-            let g1 = self.g.like(Op::Mul, g1, &[a]);
-            let g1 = self.g.like(Op::Scale, g1, &[]);
+            let mut g1 = self.g.like(Op::Mul, g1, &[a]);
+            if !k.single {
+                g1 = self.g.like(Op::Scale, g1, &[]);
+            }
             let g1 = self.g.like(Op::Unary, g1, &[]);
             self.g.like(Op::Scale, g1, &[])
         } else {
@@ -2156,8 +2211,12 @@ impl<'d> Builder<'d> {
         let kk = self.l2_norm(kk);
         let output = self.delta_net([q, kk, v, g1, beta, state], hd, nh);
         let output = self.g.cont(output);
-        let g_a = self.linear(cur, k.g_rank, false);
-        let g2 = self.linear(g_a, d_inner, false);
+        let g2 = if k.single {
+            self.linear(cur, d_inner, false)
+        } else {
+            let g_a = self.linear(cur, k.g_rank, false);
+            self.linear(g_a, d_inner, false)
+        };
         let g2 = self.g.reshape(g2, [hd, nh, ub, 1]);
         let out = self.g.reshape(output, [hd, nh, ub, 1]);
         let normed = self.norm(out, Op::RmsNorm, false);
@@ -3548,6 +3607,8 @@ fn moe_config(
         ),
         // minimax-01.cpp:432-447.
         "minimax-01" => c(Softmax, true, SharedKind::None),
+        // bailingmoe3.cpp:383-402: the file's gating (required), the shared expert added.
+        "bailingmoe3" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grovemoe.cpp:137-166.
         "grovemoe" => c(Softmax, true, SharedKind::None),
         // smallthinker.cpp:148-159 (ReGLU experts: the same shapes as SwiGLU).
@@ -3809,6 +3870,17 @@ pub(crate) fn decoder(
         let base = if pass == lc { lps } else { 0 };
         base.checked_add(slot.checked_rem(lps)?)
     };
+    // src/llama-graph.cpp:1841-1866, 2236-2258: a layer's SwiGLU clamp (`swiglu_clamp_shexp`
+    // for `build_ffn`, `swiglu_clamp_exp` for the experts), except where the graph clamps with
+    // `ggml_swiglu_clamp`, one GLU op of the unclamped shapes (deepseek4, glm5-next; maple and
+    // hy_v4 for the experts).
+    let swiglu_clamp = |key: &str, il: u32, special: &[&str]| {
+        !special.contains(&arch)
+            && l.hparams
+                .floats(key)
+                .and_then(|v| v.get(il as usize).copied())
+                .is_some_and(|c| c > 1e-6)
+    };
     for x in l.layers.iter().take(n_layer) {
         let aliased;
         let x = if arch == "hrm_text" {
@@ -3905,7 +3977,10 @@ pub(crate) fn decoder(
         let ssm = match x.is_recurrent {
             true if plamo2.is_some() || lightning.is_some() => None,
             true if gdn.is_some()
-                || matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next") =>
+                || matches!(
+                    arch,
+                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3"
+                ) =>
             {
                 None
             }
@@ -3955,33 +4030,45 @@ pub(crate) fn decoder(
         // Q, K and V products; the widths of its state as the table sizes it).
         // glm5-next.cpp:686-763: the same layer, its decay gate bounded where the file sets
         // `kda_gate_lower_bound`.
-        let kda = match x.is_recurrent && matches!(arch, "kimi-linear" | "glm5-next") {
-            true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
-                let k = Kda {
-                    d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
-                    head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
-                    // `hparams.n_head()`: layer 0's (the KDA layers' own count is 0).
-                    n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
-                    f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
-                    g_rank: width(dim(x.index, ".ssm_g_a.weight", 1)?)?,
-                    gate_bound: arch == "glm5-next"
-                        && l.hparams
-                            .float("kda_gate_lower_bound")
-                            .is_some_and(|b| b > f64::NEG_INFINITY),
-                };
-                let d_inner = k.head_dim.checked_mul(k.n_head)?;
-                let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
-                let s = d_inner.checked_mul(k.head_dim)?;
-                if u64::try_from(x.n_embd_r).ok() != Some(r)
-                    || u64::try_from(x.n_embd_s).ok() != Some(s)
-                {
-                    return None;
+        let kda =
+            match x.is_recurrent && matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") {
+                true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
+                    let k = Kda {
+                        d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
+                        head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
+                        // `hparams.n_head()`: layer 0's (the KDA layers' own count is 0).
+                        n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
+                        f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
+                        g_rank: width(dim(x.index, ".ssm_g_a.weight", 1)?)?,
+                        // bailingmoe3.cpp:35-36: the bound asserted set (negative).
+                        gate_bound: arch == "bailingmoe3"
+                            || (arch == "glm5-next"
+                                && l.hparams
+                                    .float("kda_gate_lower_bound")
+                                    .is_some_and(|b| b > f64::NEG_INFINITY)),
+                        single: arch == "bailingmoe3",
+                    };
+                    if k.single
+                        && (Some(k.head_dim.checked_mul(k.n_head)?)
+                            != width(dim(x.index, ".ssm_f_a.weight", 1)?)
+                            || Some(k.head_dim.checked_mul(k.n_head)?)
+                                != width(dim(x.index, ".ssm_g_a.weight", 1)?))
+                    {
+                        return None;
+                    }
+                    let d_inner = k.head_dim.checked_mul(k.n_head)?;
+                    let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
+                    let s = d_inner.checked_mul(k.head_dim)?;
+                    if u64::try_from(x.n_embd_r).ok() != Some(r)
+                        || u64::try_from(x.n_embd_s).ok() != Some(s)
+                    {
+                        return None;
+                    }
+                    Some(k)
                 }
-                Some(k)
-            }
-            true => return None,
-            false => None,
-        };
+                true => return None,
+                false => None,
+            };
         let mixer = if ffn_mixer {
             Mixer::Ffn
         } else if let Some(k) = kda {
@@ -4036,7 +4123,10 @@ pub(crate) fn decoder(
         let attends = !ffn_mixer
             && gdn.is_none()
             && !(x.is_recurrent
-                && matches!(arch, "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next"))
+                && matches!(
+                    arch,
+                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3"
+                ))
             && plamo2.is_none()
             && lightning.is_none()
             && (ssm.is_none() || family == Family::FalconH1);
@@ -4054,6 +4144,7 @@ pub(crate) fn decoder(
         };
         // refact.cpp:50 builds the dense FFN only, whose products a file with experts lacks;
         // `build_ffn` with no products is its activation alone.
+        let ffn_clamp = swiglu_clamp("swiglu_clamp_shexp", x.index, &["deepseek4", "glm5-next"]);
         let ffn_none = (arch == "refact" || dense_layer) && !has(x.index, ".ffn_up.weight");
         let moe = if !ffn_none
             && !dense_layer
@@ -4103,6 +4194,7 @@ pub(crate) fn decoder(
                     plain_sigmoid: cfg.shared == SharedKind::Sigmoid,
                     first: cfg.shared == SharedKind::First,
                     half: cfg.shared == SharedKind::AddHalf,
+                    clamp: ffn_clamp,
                 })
             } else {
                 None
@@ -4148,6 +4240,11 @@ pub(crate) fn decoder(
                 on_layer_input: arch == "arctic",
                 groups,
                 grove,
+                clamp: swiglu_clamp(
+                    "swiglu_clamp_exp",
+                    x.index,
+                    &["maple", "deepseek4", "glm5-next", "hy_v4"],
+                ),
             })
         } else {
             None
@@ -4156,14 +4253,14 @@ pub(crate) fn decoder(
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
             || dsa_arch
-            || (matches!(arch, "kimi-linear" | "glm5-next") && !x.is_recurrent)
+            || (matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
             // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
             // part before the unroped one (not written here).
-            if matches!(arch, "kimi-linear" | "glm5-next") && !absorbed {
+            if matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") && !absorbed {
                 return None;
             }
             // The DSA graphs are the absorbed form with the low-rank Q only
@@ -4326,6 +4423,7 @@ pub(crate) fn decoder(
             moe,
             msa: false,
             early_gate,
+            ffn_clamp,
         });
     }
     // Attention reads KV cells (a graph of recurrent layers only has none).
@@ -4711,7 +4809,8 @@ pub(crate) fn decoder(
         pos_input,
         // `llama_model_rope_type` (src/llama-model.cpp:3187-3204): the sectioned RoPE always
         // for the Qwen VL graphs and paddleocr, with `rope_sections` set (`use_mrope`,
-        // src/llama-hparams.cpp:352-354) for glm4, glm4moe and hunyuan_vl.
+        // src/llama-hparams.cpp:352-354) for glm4, glm4moe, hunyuan_vl and bailingmoe3
+        // (src/llama-model.cpp:3098).
         pos_per_embd: if matches!(
             arch,
             "qwen2vl"
@@ -4721,7 +4820,7 @@ pub(crate) fn decoder(
                 | "qwen3tts"
                 | "qwen35"
                 | "qwen35moe"
-        ) || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl")
+        ) || (matches!(arch, "glm4" | "glm4moe" | "hunyuan_vl" | "bailingmoe3")
             && l.hparams.ints("rope_sections").is_some_and(|v| {
                 v.first().is_some_and(|&a| a > 0) && v.get(1).is_some_and(|&b| b > 0)
             })) {
@@ -4760,10 +4859,12 @@ pub(crate) fn decoder(
                 | "qwen35moe"
                 | "qwen3next"
                 | "hy_v3"
+                | "bailingmoe3"
         ),
         head_scale: arch == "minicpm3",
         dsa_rot: dsa_indexer.map(|ix| ix.head),
         head_gate: arch == "dots3note",
+        mla_gate_cont: arch == "bailingmoe3",
         glm5,
         hrm,
         // granite-swa.cpp:77-78 scales the logits whatever the file says.

@@ -466,6 +466,23 @@ impl Hparams {
         }
     }
 
+    /// An array field, as floats.
+    pub fn floats(&self, name: &str) -> Option<Vec<f64>> {
+        match self.values.get(name)? {
+            HValue::Array(a) => Some(
+                a.iter()
+                    .map(|v| match v {
+                        #[allow(clippy::cast_precision_loss)]
+                        HValue::Int(i) => *i as f64,
+                        HValue::Float(f) => *f,
+                        _ => 0.0,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// An array field, as integers.
     pub fn ints(&self, name: &str) -> Option<Vec<i64>> {
         match self.values.get(name)? {
