@@ -104,6 +104,11 @@ pub enum Family {
     /// `minimax-01.cpp`: attention or lightning attention ([`Mixer::Lightning`]) per layer,
     /// each sub-layer's residual the normed input scaled by `f_residual_scale`, routed experts.
     Minimax01,
+    /// `hy-v4.cpp`: `hc` hyper-connection streams, each sub-layer reading their weighted sum
+    /// (`build_hc_pre`) and writing them back (`build_hc_post`), the absorbed latent attention
+    /// (over a DSA indexer's top-k cells where the file has one) gated by
+    /// `sigmoid(wqkv_gate · x)`, routed experts beside a shared one.
+    HyV4,
 }
 
 /// HRM-Text's cycles (hrm-text.cpp:6-30): `h_cycles` times, `l_cycles` passes of the low stack
@@ -155,6 +160,7 @@ impl Family {
             "glm5-next" => Some(Family::Glm5Next),
             "hrm_text" => Some(Family::Hrm),
             "minimax-01" => Some(Family::Minimax01),
+            "hy_v4" => Some(Family::HyV4),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -582,6 +588,14 @@ pub struct Decoder {
     pub msa: Option<Msa>,
     /// HRM-Text's stacks and cycles ([`Family::Hrm`]).
     pub hrm: Option<Hrm>,
+    /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
+    pub hy_hc: Option<u64>,
+    /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
+    /// hy-v4.cpp:290-291 skips it).
+    pub dsa_hadamard: bool,
+    /// hy-v4.cpp:316-321: the latent attention's output gated element-wise by
+    /// `sigmoid(wqkv_gate · x)` before the output product.
+    pub mla_gate_elem: bool,
     pub layers: Vec<Layer>,
 }
 
@@ -626,6 +640,11 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
             }
         }
         Family::Minimax01 => b.minimax01(),
+        Family::HyV4 => {
+            if let Some(hc) = d.hy_hc {
+                b.hy_v4(hc);
+            }
+        }
     }
     b.g.reserve(32)
 }
@@ -1143,6 +1162,12 @@ impl<'d> Builder<'d> {
         let kp = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
         let out = self.mla_mha([qp, kp, vp, mask], m, n_head);
+        if d.mla_gate_elem {
+            let gate = self.linear(cur, m.head_v.saturating_mul(n_head), false);
+            let sig = self.g.like(Op::Unary, gate, &[]);
+            let gated = self.g.like(Op::Mul, out, &[sig]);
+            return self.linear(gated, d.n_embd, false);
+        }
         if d.mla_gate_cont {
             let gate = self.linear(cur, n_head, false);
             let g3 = self.g.reshape(gate, [1, n_head, ub, 1]);
@@ -1195,8 +1220,11 @@ impl<'d> Builder<'d> {
         let k = self.norm(k, Op::Norm, true);
         let k = self.g.reshape(k, [ix.head, 1, ub, 1]);
         let k = rope(&mut self.g, k);
-        let q = self.g.mul_mat(lid.k_rot, q);
-        let k = self.g.mul_mat(lid.k_rot, k);
+        let (q, k) = if self.d.dsa_hadamard {
+            (self.g.mul_mat(lid.k_rot, q), self.g.mul_mat(lid.k_rot, k))
+        } else {
+            (q, k)
+        };
         // cpy_k into the indexer cache, expanded (deepseek32.cpp:257-260).
         let cache = self.g.weight(Ty::F16, [ix.head, n_kv, 1, 1]);
         let k_rows = self
@@ -2622,6 +2650,154 @@ impl<'d> Builder<'d> {
         self.head(inp, out_ids);
     }
 
+    /// `llama_model_hy_v4::graph` (hy-v4.cpp:476-601): the embeddings repeated into `hc`
+    /// streams; per layer the attention and then the FFN, each between `build_hc_pre` and
+    /// `build_hc_post`; the output rows of the flattened streams, `build_hc_head`, the head.
+    fn hy_v4(&mut self, hc: u64) {
+        let d = self.d;
+        let (ub, n_embd) = (d.ub, d.n_embd);
+        let inp = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
+        let inp = self.g.reshape(inp, [n_embd, 1, ub, 1]);
+        let mut streams = self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[inp]);
+        for l in &d.layers {
+            let residual = streams;
+            let (cur, post) = self.hy_hc_pre(streams, hc);
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            let cur = match l.mla {
+                Some(m) => self.attn_mla(cur, l, m),
+                None => cur,
+            };
+            streams = self.hy_hc_post(cur, residual, post, hc);
+            let residual = streams;
+            let (cur, post) = self.hy_hc_pre(streams, hc);
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            let cur = self.ffn_or_moe(cur, l);
+            streams = self.hy_hc_post(cur, residual, post, hc);
+        }
+        let width = n_embd.saturating_mul(hc);
+        let flat = self.g.reshape(streams, [width, ub, 1, 1]);
+        let flat = self
+            .g
+            .op(Op::GetRows, Ty::F32, [width, ub, 1, 1], &[flat, out_ids]);
+        let streams = self.g.reshape(flat, [n_embd, hc, ub, 1]);
+        // build_hc_head (:249-266): one weight per stream.
+        let flat = self.g.reshape(streams, [width, ub, 1, 1]);
+        let normed = self.g.like(Op::RmsNorm, flat, &[]);
+        let mixes = self.linear(normed, hc, false);
+        let scale = w(&mut self.g, 1, 1);
+        let pre = self.g.like(Op::Mul, mixes, &[scale]);
+        let base = w(&mut self.g, hc, 1);
+        let pre = self.g.like(Op::Add, pre, &[base]);
+        let pre = self.g.like(Op::Unary, pre, &[]);
+        let pre = self.g.like(Op::Scale, pre, &[]);
+        let cur = self.hy_hc_reduce(streams, pre, hc);
+        self.head(cur, out_ids);
+    }
+
+    /// `hy_v4_hc_reduce` (hy-v4.cpp:163-173): the streams (an f32 copy) summed, each weighted
+    /// by its row of `w`, copied out.
+    fn hy_hc_reduce(&mut self, x: Id, wts: Id, hc: u64) -> Id {
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let x32 = self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[x]);
+        let xs = nb(4, [n_embd, hc, ub, 1]);
+        let ws = nb(4, [hc, ub, 1, 1]);
+        let mut sum = None;
+        for ih in 0..hc {
+            let xh = self.g.view(
+                x32,
+                [n_embd, ub, 1, 1],
+                [4, xs[2], xs[3], xs[3]],
+                ih.saturating_mul(xs[1]),
+            );
+            let wh = self.g.view(
+                wts,
+                [1, ub, 1, 1],
+                [4, ws[1], ws[2], ws[2]],
+                ih.saturating_mul(4),
+            );
+            let cur = self.g.like(Op::Mul, xh, &[wh]);
+            sum = Some(match sum {
+                None => cur,
+                Some(s) => self.g.like(Op::Add, s, &[cur]),
+            });
+        }
+        let sum = sum.unwrap_or(x32);
+        self.g.op(Op::Other, Ty::F32, [n_embd, ub, 1, 1], &[sum])
+    }
+
+    /// `build_hc_pre` (hy-v4.cpp:175-212): the streams' RMS norm, `2·hc` mixes, the pre
+    /// weights (a sigmoid) reducing the streams and the post weights kept for
+    /// [`Self::hy_hc_post`].
+    fn hy_hc_pre(&mut self, x: Id, hc: u64) -> (Id, Id) {
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let flat = self.g.reshape(x, [n_embd.saturating_mul(hc), ub, 1, 1]);
+        let normed = self.g.like(Op::RmsNorm, flat, &[]);
+        let mixes = self.linear(normed, hc.saturating_mul(2), false);
+        let ms = nb(4, [hc.saturating_mul(2), ub, 1, 1]);
+        let part = |b: &mut Self, i: u64| {
+            let v = b.g.view(
+                mixes,
+                [hc, ub, 1, 1],
+                ms,
+                i.saturating_mul(hc).saturating_mul(4),
+            );
+            let scale = w(&mut b.g, 1, 1);
+            let v = b.g.like(Op::Mul, v, &[scale]);
+            let base = w(&mut b.g, hc, 1);
+            let v = b.g.like(Op::Add, v, &[base]);
+            b.g.like(Op::Unary, v, &[])
+        };
+        let pre = part(self, 0);
+        let pre = self.g.like(Op::Scale, pre, &[]);
+        let post = part(self, 1);
+        let post = self.g.like(Op::Scale, post, &[]);
+        let post = self.g.like(Op::Scale, post, &[]);
+        (self.hy_hc_reduce(x, pre, hc), post)
+    }
+
+    /// `build_hc_post` (hy-v4.cpp:214-247), in f32: each stream `residual_i + x · post_i`,
+    /// concatenated back into `hc` streams, copied out.
+    fn hy_hc_post(&mut self, x: Id, residual: Id, post: Id, hc: u64) -> Id {
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let x32 = self.g.op(Op::Other, Ty::F32, [n_embd, ub, 1, 1], &[x]);
+        let post32 = self.g.op(Op::Other, Ty::F32, [hc, ub, 1, 1], &[post]);
+        let res32 = self
+            .g
+            .op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[residual]);
+        let rs = nb(4, [n_embd, hc, ub, 1]);
+        let ps = nb(4, [hc, ub, 1, 1]);
+        let mut out: Option<Id> = None;
+        for i in 0..hc {
+            let res_i = self.g.view(
+                res32,
+                [n_embd, ub, 1, 1],
+                [4, rs[2], rs[3], rs[3]],
+                i.saturating_mul(rs[1]),
+            );
+            let post_i = self.g.view(
+                post32,
+                [1, ub, 1, 1],
+                [4, ps[1], ps[2], ps[2]],
+                i.saturating_mul(4),
+            );
+            let m = self.g.like(Op::Mul, x32, &[post_i]);
+            let cur = self.g.like(Op::Add, res_i, &[m]);
+            let cur = self.g.reshape(cur, [n_embd, 1, ub, 1]);
+            out = Some(match out {
+                None => cur,
+                Some(o) => self.g.op(
+                    Op::Concat,
+                    Ty::F32,
+                    [n_embd, i.saturating_add(1), ub, 1],
+                    &[o, cur],
+                ),
+            });
+        }
+        let out = out.unwrap_or(res32);
+        self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[out])
+    }
+
     /// MiniMax-01's lightning attention (minimax-01.cpp:262-388) for the reserved ubatch: the
     /// convolution state read (unused), the SiLU of one QKV product, the state read as
     /// `[head, head, n_head]`, the decays, the intra-block `QKᵀ·V` and the inter-block `Q·KV`,
@@ -3607,6 +3783,8 @@ fn moe_config(
         ),
         // minimax-01.cpp:432-447.
         "minimax-01" => c(Softmax, true, SharedKind::None),
+        // hy-v4.cpp:557-578: the file's gating, the shared expert added.
+        "hy_v4" => c(from_file()?, norm_from_file, SharedKind::Add),
         // bailingmoe3.cpp:383-402: the file's gating (required), the shared expert added.
         "bailingmoe3" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grovemoe.cpp:137-166.
@@ -3837,7 +4015,9 @@ pub(crate) fn decoder(
     // `[n, n]` with `n` the largest power of two from 64 up dividing the indexer cache's head
     // (src/llama-kv-cache.cpp:1447-1466, always built for these, :326-332): it multiplies the
     // indexer's heads, so it is their width.
-    let dsa_arch = matches!(arch, "deepseek32" | "glm-dsa" | "dots3note");
+    // hy-v4.cpp:485: the DSA form where the file sets `indexer_top_k`.
+    let dsa_arch = matches!(arch, "deepseek32" | "glm-dsa" | "dots3note")
+        || (arch == "hy_v4" && l.hparams.int("indexer_top_k").is_some_and(|k| k > 0));
     let dsa_indexer = if dsa_arch {
         let h = |k: &str| l.hparams.int(k).and_then(width);
         let ix = Indexer {
@@ -3845,6 +4025,7 @@ pub(crate) fn decoder(
             head: h("indexer_head_size")?,
             top_k: u(l.hparams.int("indexer_top_k")?)?,
         };
+        // The Hadamard rotation's size (deepseek32.cpp:246-255; hy_v4 rotates nothing).
         let mut nrot = 64u64;
         loop {
             nrot = nrot.saturating_mul(2);
@@ -3852,7 +4033,7 @@ pub(crate) fn decoder(
                 break;
             }
         }
-        if nrot / 2 != ix.head {
+        if nrot / 2 != ix.head && arch != "hy_v4" {
             return None;
         }
         Some(ix)
@@ -4170,6 +4351,7 @@ pub(crate) fn decoder(
                         | Family::Phi3
                         | Family::Glm5Next
                         | Family::Minimax01
+                        | Family::HyV4
                 )
                 // nemotron-h.cpp:271-273,295-297: latent products around the experts.
                 || has(x.index, ".ffn_latent_down.weight")
@@ -4253,14 +4435,15 @@ pub(crate) fn decoder(
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
             || dsa_arch
-            || (matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") && !x.is_recurrent)
+            || (matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4")
+                && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
             // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
             // part before the unroped one (not written here).
-            if matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") && !absorbed {
+            if matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4") && !absorbed {
                 return None;
             }
             // The DSA graphs are the absorbed form with the low-rank Q only
@@ -4313,6 +4496,9 @@ pub(crate) fn decoder(
             (Some(ix), "deepseek32") => Some(Dsa::Indexer(ix)),
             (Some(ix), "glm-dsa") if x.is_indexer_full => Some(Dsa::Indexer(ix)),
             (Some(_), "glm-dsa") if seen_indexer => Some(Dsa::Shared),
+            // hy-v4.cpp:436-440: the full indexer layers, then those reusing their top-k.
+            (Some(ix), "hy_v4") if x.is_indexer_full => Some(Dsa::Indexer(ix)),
+            (Some(_), "hy_v4") if seen_indexer => Some(Dsa::Shared),
             (Some(ix), "dots3note") if !x.is_swa && x.is_indexer_full => Some(Dsa::Indexer(ix)),
             (Some(_), "dots3note") if x.is_swa && !x.is_indexer_full => None,
             (Some(_), _) => return None,
@@ -4635,6 +4821,17 @@ pub(crate) fn decoder(
     } else {
         None
     };
+    // hy-v4.cpp:41 (`dsv4_hc_mult`).
+    let hy_hc = if arch == "hy_v4" {
+        Some(
+            l.hparams
+                .int("dsv4_hc_mult")
+                .and_then(width)
+                .filter(|&h| h > 0 && h <= 64)?,
+        )
+    } else {
+        None
+    };
     let glm5 = if arch == "glm5-next" {
         let h = |k: &str| l.hparams.int(k).and_then(width);
         let x = Glm5 {
@@ -4865,6 +5062,9 @@ pub(crate) fn decoder(
         dsa_rot: dsa_indexer.map(|ix| ix.head),
         head_gate: arch == "dots3note",
         mla_gate_cont: arch == "bailingmoe3",
+        mla_gate_elem: arch == "hy_v4",
+        dsa_hadamard: arch != "hy_v4",
+        hy_hc,
         glm5,
         hrm,
         // granite-swa.cpp:77-78 scales the logits whatever the file says.
