@@ -109,6 +109,10 @@ pub enum Family {
     /// (over a DSA indexer's top-k cells where the file has one) gated by
     /// `sigmoid(wqkv_gate · x)`, routed experts beside a shared one.
     HyV4,
+    /// `kimi-k3.cpp`: Kimi delta attention and the nope-only gated latent attention, the
+    /// residual stream banked every `attn_res_block_size` layers and mixed back by a softmax
+    /// over the banked checkpoints ([`Decoder::res_block`]), SiTU activations, latent experts.
+    KimiK3,
 }
 
 /// HRM-Text's cycles (hrm-text.cpp:6-30): `h_cycles` times, `l_cycles` passes of the low stack
@@ -161,6 +165,7 @@ impl Family {
             "hrm_text" => Some(Family::Hrm),
             "minimax-01" => Some(Family::Minimax01),
             "hy_v4" => Some(Family::HyV4),
+            "kimi-k3" => Some(Family::KimiK3),
             "phi3" | "phimoe" => Some(Family::Phi3),
             "gemma" | "gemma2" | "gemma3" => Some(Family::Gemma),
             "olmo2" | "exaone4" => Some(Family::PostNorm),
@@ -354,9 +359,15 @@ pub struct Kda {
     /// `bound * sigmoid(-(g * A))` (a multiplication and three in-place ops) instead of
     /// `softplus(g) * A`.
     pub gate_bound: bool,
-    /// bailingmoe3.cpp:271-305: the decay gate and the output gate each one product
-    /// (`ssm_f_a`, `ssm_g_a`, `d_inner` wide), the bounded gate `bound * sigmoid(g * A)`.
-    pub single: bool,
+    /// The bounded gate as `bound * sigmoid(-(g * A))` (glm5-next, kimi-k3); bailingmoe3.cpp:
+    /// 283-285 leaves the negation out.
+    pub bound_negated: bool,
+    /// The decay gate one `d_inner`-wide product (`ssm_f_a`: bailingmoe3.cpp:280) instead of
+    /// `ssm_f_b · ssm_f_a`.
+    pub f_single: bool,
+    /// The output gate one `d_inner`-wide product (`ssm_g_a`: bailingmoe3.cpp:299, `ssm_g`:
+    /// kimi-k3.cpp:468) instead of `ssm_g_b · ssm_g_a`.
+    pub g_single: bool,
 }
 
 /// What a Mamba-1 mixer adds to the widths of [`Ssm`].
@@ -427,9 +438,23 @@ pub struct Moe {
     pub groups: Option<(u64, u64)>,
     /// GroveMoE's adjugate experts (grovemoe.cpp:133-171).
     pub grove: Option<Grove>,
+    /// kimi-k3.cpp:570-618: the experts read a down-projected input this wide, their sum RMS-normed
+    /// and projected back where the file has those products.
+    pub latent: Option<Latent>,
     /// `swiglu_clamp_exp` set for the layer: the experts' SwiGLU as a clamped up product times
     /// the clamped SiLU of the gate (src/llama-graph.cpp:2236-2258), all in place.
     pub clamp: bool,
+}
+
+/// kimi-k3's latent experts (kimi-k3.cpp:570-618).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latent {
+    /// `ffn_routed_down`'s output width (absent: the experts read the layer input).
+    pub down: Option<u64>,
+    /// `ffn_routed_norm` present.
+    pub norm: bool,
+    /// `ffn_routed_up` present.
+    pub up: bool,
 }
 
 /// GroveMoE (grovemoe.cpp:133-171): the selection reads the router logits' sigmoid
@@ -588,6 +613,11 @@ pub struct Decoder {
     pub msa: Option<Msa>,
     /// HRM-Text's stacks and cycles ([`Family::Hrm`]).
     pub hrm: Option<Hrm>,
+    /// kimi-k3's `attn_res_block_size` (0: no banked residuals).
+    pub res_block: u64,
+    /// SiTU activations (kimi-k3.cpp:175-185) in the FFNs and experts, with the up product's
+    /// own tanh where `situ_linear_beta` is set.
+    pub situ: Option<bool>,
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
@@ -645,6 +675,7 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
                 b.hy_v4(hc);
             }
         }
+        Family::KimiK3 => b.kimi_k3(),
     }
     b.g.reserve(32)
 }
@@ -748,6 +779,26 @@ struct Kpool {
     /// Selected cells: the pools' and the tail's.
     n_sel: u64,
     x: Glm5,
+}
+
+/// SiTU (kimi-k3.cpp:175-185, src/llama-graph.cpp:2266-2279):
+/// `beta·tanh(gate/beta)·sigmoid(gate)` times the up product (through its own scaled tanh
+/// with `linear`); the gate's first scale is a tensor of its own (the sigmoid reads the gate
+/// too), every other op in place.
+fn situ(g: &mut Graph, gate: Id, up: Id, linear: bool) -> Id {
+    let a = g.like(Op::Scale, gate, &[]);
+    let a = g.like(Op::Unary, a, &[]);
+    let a = g.like(Op::Scale, a, &[]);
+    let sig = g.like(Op::Unary, gate, &[]);
+    let a = g.like(Op::Mul, a, &[sig]);
+    let up = if linear {
+        let u = g.like(Op::Scale, up, &[]);
+        let u = g.like(Op::Unary, u, &[]);
+        g.like(Op::Scale, u, &[])
+    } else {
+        up
+    };
+    g.like(Op::Mul, a, &[up])
 }
 
 /// Contiguous strides of a `size`-byte element type (saturating: a hostile header's widths).
@@ -1506,6 +1557,9 @@ impl<'d> Builder<'d> {
     /// clamped up times the clamped SiLU of the gate (src/llama-graph.cpp:1841-1866,
     /// 2236-2258: each op in place).
     fn swiglu(&mut self, gate: Id, up: Id, clamp: bool) -> Id {
+        if let Some(linear) = self.d.situ {
+            return situ(&mut self.g, gate, up, linear);
+        }
         if !clamp {
             return self.g.like(Op::Glu, gate, &[up]);
         }
@@ -1566,7 +1620,8 @@ impl<'d> Builder<'d> {
             Some(sh) if sh.first => Some(self.shared(cur, sh)),
             _ => None,
         };
-        let (n_embd, ub) = (self.d.n_embd, self.d.ub);
+        // The experts' input width: `n_embd`, or kimi-k3's latent width.
+        let (n_embd, ub) = (self.g.ne(cur)[0], self.d.ub);
         let probs_in = self.router_logits.take();
         let g = &mut self.g;
         let mut logits = match probs_in {
@@ -1698,7 +1753,9 @@ impl<'d> Builder<'d> {
             let up = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[0]);
             if m.gate {
                 let gate = mm_id(g, m.n_ff, n_embd, cur3, m.exps_bias[1]);
-                if m.clamp {
+                if let Some(linear) = self.d.situ {
+                    situ(g, gate, up, linear)
+                } else if m.clamp {
                     // src/llama-graph.cpp:2236-2258 (each op in place).
                     let up = g.like(Op::Clamp, up, &[]);
                     let act = g.like(Op::Unary, gate, &[]);
@@ -2204,7 +2261,7 @@ impl<'d> Builder<'d> {
         let q = conv(self, 0);
         let kk = conv(self, 1);
         let v = conv(self, 2);
-        let g1 = if k.single {
+        let g1 = if k.f_single {
             self.linear(cur, d_inner, false)
         } else {
             let f_a = self.linear(cur, k.f_rank, false);
@@ -2217,7 +2274,7 @@ impl<'d> Builder<'d> {
             // glm5-next.cpp:714-718: `bound * sigmoid(-(g * A))`.
             let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
             let mut g1 = self.g.like(Op::Mul, g1, &[a]);
-            if !k.single {
+            if k.bound_negated {
                 g1 = self.g.like(Op::Scale, g1, &[]);
             }
             let g1 = self.g.like(Op::Unary, g1, &[]);
@@ -2239,7 +2296,7 @@ impl<'d> Builder<'d> {
         let kk = self.l2_norm(kk);
         let output = self.delta_net([q, kk, v, g1, beta, state], hd, nh);
         let output = self.g.cont(output);
-        let g2 = if k.single {
+        let g2 = if k.g_single {
             self.linear(cur, d_inner, false)
         } else {
             let g_a = self.linear(cur, k.g_rank, false);
@@ -2693,6 +2750,142 @@ impl<'d> Builder<'d> {
         let pre = self.g.like(Op::Scale, pre, &[]);
         let cur = self.hy_hc_reduce(streams, pre, hc);
         self.head(cur, out_ids);
+    }
+
+    /// `llama_model_kimi_k3::graph` (kimi-k3.cpp:236-356): per layer the banked residuals
+    /// mixed in before the mixer and before the FFN ([`Self::res_mix`]), the stream banked on
+    /// every `res_block`-th layer (and then restarted from the mixer's output), the last mix
+    /// before the output rows and the head.
+    fn kimi_k3(&mut self) {
+        let d = self.d;
+        let inp0 = self.inp_embd();
+        let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
+        let bs = d.res_block;
+        let mut stack: Option<Id> = None;
+        let mut inp = inp0;
+        for (il, l) in d.layers.iter().enumerate() {
+            let prefix = inp;
+            let cur = if bs > 0 {
+                self.res_mix(prefix, stack)
+            } else {
+                prefix
+            };
+            let banked = bs > 0 && (il as u64) % bs == 0;
+            if banked {
+                let ckpt = self.g.reshape(prefix, [d.n_embd, 1, d.ub, 1]);
+                stack = Some(match stack {
+                    None => ckpt,
+                    Some(s) => {
+                        let n = self.g.ne(s)[1].saturating_add(1);
+                        self.g
+                            .op(Op::Concat, Ty::F32, [d.n_embd, n, d.ub, 1], &[s, ckpt])
+                    }
+                });
+            }
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            self.g.expand(cur);
+            let cur = match (l.mixer, l.mla) {
+                (Mixer::Kda(k), _) => self.kda(cur, k),
+                (_, Some(m)) => self.attn_mla(cur, l, m),
+                _ => cur,
+            };
+            let prefix = if banked {
+                cur
+            } else {
+                self.g.like(Op::Add, prefix, &[cur])
+            };
+            let cur = if bs > 0 {
+                self.res_mix(prefix, stack)
+            } else {
+                prefix
+            };
+            let cur = self.norm(cur, Op::RmsNorm, false);
+            let cur = match &l.moe {
+                Some(m) => self.latent_moe(cur, m),
+                None => self.ffn(cur, l),
+            };
+            inp = self.g.like(Op::Add, prefix, &[cur]);
+        }
+        let cur = if bs > 0 {
+            self.res_mix(inp, stack)
+        } else {
+            inp
+        };
+        let rows = self.g.op(
+            Op::GetRows,
+            Ty::F32,
+            [d.n_embd, d.ub, 1, 1],
+            &[cur, out_ids],
+        );
+        self.head(rows, out_ids);
+    }
+
+    /// `res_mix` (kimi-k3.cpp:198-234): the banked checkpoints and the current stream scored
+    /// by their RMS norms against the layer's score weight, a softmax over the scores, the
+    /// checkpoints summed by their weights (`ggml_dsv4_hc_pre`) plus the stream by its own.
+    fn res_mix(&mut self, cur: Id, stack: Option<Id>) -> Id {
+        let Some(src) = stack else {
+            return cur;
+        };
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let n_ckpt = self.g.ne(src)[1];
+        let sc = self.norm(src, Op::RmsNorm, false);
+        let sc = self.g.op(Op::Other, Ty::F32, [1, n_ckpt, ub, 1], &[sc]);
+        let sc_src = self.g.reshape(sc, [n_ckpt, ub, 1, 1]);
+        let sc = self.norm(cur, Op::RmsNorm, false);
+        let sc_cur = self.g.op(Op::Other, Ty::F32, [1, ub, 1, 1], &[sc]);
+        let n = n_ckpt.saturating_add(1);
+        let scores = self
+            .g
+            .op(Op::Concat, Ty::F32, [n, ub, 1, 1], &[sc_src, sc_cur]);
+        let probs = self.g.like(Op::SoftMax, scores, &[]);
+        let ps = nb(4, [n, ub, 1, 1]);
+        let p_src = self.g.view(probs, [n_ckpt, ub, 1, 1], ps, 0);
+        let p_src = self.g.cont(p_src);
+        let p_cur = self
+            .g
+            .view(probs, [1, ub, 1, 1], ps, n_ckpt.saturating_mul(4));
+        let p_cur = self.g.cont(p_cur);
+        let out = self
+            .g
+            .op(Op::Other, Ty::F32, [n_embd, ub, 1, 1], &[src, p_src]);
+        let m = self.g.like(Op::Mul, cur, &[p_cur]);
+        self.g.like(Op::Add, out, &[m])
+    }
+
+    /// `build_latent_moe` (kimi-k3.cpp:570-618): the router logits of the full-width input,
+    /// the experts over its down projection (SiTU), their sum normed and projected back, the
+    /// shared expert (SiTU) over the full-width input added.
+    fn latent_moe(&mut self, cur: Id, m: &Moe) -> Id {
+        let lat = m.latent.unwrap_or(Latent {
+            down: None,
+            norm: false,
+            up: false,
+        });
+        let routed_in = match lat.down {
+            Some(w) => self.linear(cur, w, false),
+            None => cur,
+        };
+        let gate_inp = self.g.weight(Ty::F16, [self.d.n_embd, m.n_expert, 1, 1]);
+        self.router_logits = Some(self.g.mul_mat(gate_inp, cur));
+        let routed = Moe {
+            shared: None,
+            ..m.clone()
+        };
+        let mut out = self.moe(routed_in, &routed);
+        if lat.norm {
+            out = self.norm(out, Op::RmsNorm, false);
+        }
+        if lat.up {
+            out = self.linear(out, self.d.n_embd, false);
+        }
+        match m.shared {
+            Some(sh) => {
+                let s = self.shared(cur, sh);
+                self.g.like(Op::Add, out, &[s])
+            }
+            None => out,
+        }
     }
 
     /// `hy_v4_hc_reduce` (hy-v4.cpp:163-173): the streams (an f32 copy) summed, each weighted
@@ -3783,6 +3976,8 @@ fn moe_config(
         ),
         // minimax-01.cpp:432-447.
         "minimax-01" => c(Softmax, true, SharedKind::None),
+        // kimi-k3.cpp:583-596: the file's gating, SiTU experts, the shared expert added.
+        "kimi-k3" => c(from_file()?, norm_from_file, SharedKind::Add),
         // hy-v4.cpp:557-578: the file's gating, the shared expert added.
         "hy_v4" => c(from_file()?, norm_from_file, SharedKind::Add),
         // bailingmoe3.cpp:383-402: the file's gating (required), the shared expert added.
@@ -4160,7 +4355,7 @@ pub(crate) fn decoder(
             true if gdn.is_some()
                 || matches!(
                     arch,
-                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3"
+                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3" | "kimi-k3"
                 ) =>
             {
                 None
@@ -4211,45 +4406,51 @@ pub(crate) fn decoder(
         // Q, K and V products; the widths of its state as the table sizes it).
         // glm5-next.cpp:686-763: the same layer, its decay gate bounded where the file sets
         // `kda_gate_lower_bound`.
-        let kda =
-            match x.is_recurrent && matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3") {
-                true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
-                    let k = Kda {
-                        d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
-                        head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
-                        // `hparams.n_head()`: layer 0's (the KDA layers' own count is 0).
-                        n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
-                        f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
-                        g_rank: width(dim(x.index, ".ssm_g_a.weight", 1)?)?,
-                        // bailingmoe3.cpp:35-36: the bound asserted set (negative).
-                        gate_bound: arch == "bailingmoe3"
-                            || (arch == "glm5-next"
-                                && l.hparams
-                                    .float("kda_gate_lower_bound")
-                                    .is_some_and(|b| b > f64::NEG_INFINITY)),
-                        single: arch == "bailingmoe3",
-                    };
-                    if k.single
-                        && (Some(k.head_dim.checked_mul(k.n_head)?)
-                            != width(dim(x.index, ".ssm_f_a.weight", 1)?)
-                            || Some(k.head_dim.checked_mul(k.n_head)?)
-                                != width(dim(x.index, ".ssm_g_a.weight", 1)?))
-                    {
-                        return None;
-                    }
-                    let d_inner = k.head_dim.checked_mul(k.n_head)?;
-                    let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
-                    let s = d_inner.checked_mul(k.head_dim)?;
-                    if u64::try_from(x.n_embd_r).ok() != Some(r)
-                        || u64::try_from(x.n_embd_s).ok() != Some(s)
-                    {
-                        return None;
-                    }
-                    Some(k)
+        // kimi-k3.cpp:399-483: the same with one output-gate product.
+        let kda = match x.is_recurrent
+            && matches!(
+                arch,
+                "kimi-linear" | "glm5-next" | "bailingmoe3" | "kimi-k3"
+            ) {
+            true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
+                let k = Kda {
+                    d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
+                    head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
+                    // `hparams.n_head()`: layer 0's (the KDA layers' own count is 0).
+                    n_head: u(l.layers.first()?.n_head).filter(|&n| n <= MAX_WIDTH as u64)?,
+                    f_rank: width(dim(x.index, ".ssm_f_a.weight", 1)?)?,
+                    g_rank: if arch == "kimi-k3" {
+                        width(dim(x.index, ".ssm_g.weight", 1)?)?
+                    } else {
+                        width(dim(x.index, ".ssm_g_a.weight", 1)?)?
+                    },
+                    // bailingmoe3.cpp:35-36: the bound asserted set (negative).
+                    gate_bound: arch == "bailingmoe3"
+                        || (matches!(arch, "glm5-next" | "kimi-k3")
+                            && l.hparams
+                                .float("kda_gate_lower_bound")
+                                .is_some_and(|b| b > f64::NEG_INFINITY)),
+                    bound_negated: arch != "bailingmoe3",
+                    f_single: arch == "bailingmoe3",
+                    g_single: matches!(arch, "bailingmoe3" | "kimi-k3"),
+                };
+                let d_in = k.head_dim.checked_mul(k.n_head)?;
+                if (k.f_single && k.f_rank != d_in) || (k.g_single && k.g_rank != d_in) {
+                    return None;
                 }
-                true => return None,
-                false => None,
-            };
+                let d_inner = k.head_dim.checked_mul(k.n_head)?;
+                let r = d_inner.checked_mul(k.d_conv - 1)?.checked_mul(3)?;
+                let s = d_inner.checked_mul(k.head_dim)?;
+                if u64::try_from(x.n_embd_r).ok() != Some(r)
+                    || u64::try_from(x.n_embd_s).ok() != Some(s)
+                {
+                    return None;
+                }
+                Some(k)
+            }
+            true => return None,
+            false => None,
+        };
         let mixer = if ffn_mixer {
             Mixer::Ffn
         } else if let Some(k) = kda {
@@ -4306,7 +4507,7 @@ pub(crate) fn decoder(
             && !(x.is_recurrent
                 && matches!(
                     arch,
-                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3"
+                    "lfm2" | "lfm2moe" | "kimi-linear" | "glm5-next" | "bailingmoe3" | "kimi-k3"
                 ))
             && plamo2.is_none()
             && lightning.is_none()
@@ -4352,6 +4553,7 @@ pub(crate) fn decoder(
                         | Family::Glm5Next
                         | Family::Minimax01
                         | Family::HyV4
+                        | Family::KimiK3
                 )
                 // nemotron-h.cpp:271-273,295-297: latent products around the experts.
                 || has(x.index, ".ffn_latent_down.weight")
@@ -4422,6 +4624,19 @@ pub(crate) fn decoder(
                 on_layer_input: arch == "arctic",
                 groups,
                 grove,
+                // kimi-k3.cpp:139-155: the latent products where the file has them.
+                latent: if arch == "kimi-k3" {
+                    Some(Latent {
+                        down: match dim(x.index, ".ffn_routed_down.weight", 1) {
+                            Some(w) => Some(width(w)?),
+                            None => None,
+                        },
+                        norm: has(x.index, ".ffn_routed_norm.weight"),
+                        up: has(x.index, ".ffn_routed_up.weight"),
+                    })
+                } else {
+                    None
+                },
                 clamp: swiglu_clamp(
                     "swiglu_clamp_exp",
                     x.index,
@@ -4435,15 +4650,21 @@ pub(crate) fn decoder(
         // minicpm3.cpp; the widths from the products.
         let mla = if matches!(arch, "deepseek2" | "mistral4" | "minicpm3")
             || dsa_arch
-            || (matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4")
-                && !x.is_recurrent)
+            || (matches!(
+                arch,
+                "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4" | "kimi-k3"
+            ) && !x.is_recurrent)
         {
             let kr = width(dim(x.index, ".attn_kv_a_mqa.weight", 1)?)?;
             let kv_lora = width(dim(x.index, ".attn_kv_a_norm.weight", 0)?)?;
             let absorbed = has(x.index, ".attn_k_b.weight");
             // kimi-linear.cpp:452-483: without the absorbed products its K repeats the roped
             // part before the unroped one (not written here).
-            if matches!(arch, "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4") && !absorbed {
+            if matches!(
+                arch,
+                "kimi-linear" | "glm5-next" | "bailingmoe3" | "hy_v4" | "kimi-k3"
+            ) && !absorbed
+            {
                 return None;
             }
             // The DSA graphs are the absorbed form with the low-rank Q only
@@ -4736,7 +4957,7 @@ pub(crate) fn decoder(
         "baichuan" => n_layer == 32,
         "granitehybrid" => granite_rope,
         "refact" | "jais" | "bloom" | "mamba" | "mamba2" | "jamba" | "nemotron_h"
-        | "nemotron_h_moe" | "kimi-linear" | "glm5-next" => false,
+        | "nemotron_h_moe" | "kimi-linear" | "glm5-next" | "kimi-k3" => false,
         "mpt" => pos_embd,
         _ => true,
     };
@@ -5062,7 +5283,15 @@ pub(crate) fn decoder(
         dsa_rot: dsa_indexer.map(|ix| ix.head),
         head_gate: arch == "dots3note",
         mla_gate_cont: arch == "bailingmoe3",
-        mla_gate_elem: arch == "hy_v4",
+        mla_gate_elem: arch == "hy_v4" || arch == "kimi-k3",
+        // kimi-k3.cpp:44-46.
+        res_block: if arch == "kimi-k3" {
+            u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
+        } else {
+            0
+        },
+        situ: (arch == "kimi-k3")
+            .then(|| l.hparams.float("situ_linear_beta").is_some_and(|b| b > 0.0)),
         dsa_hadamard: arch != "hy_v4",
         hy_hc,
         glm5,
