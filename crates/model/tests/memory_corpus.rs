@@ -29,8 +29,9 @@ const COMPUTE_OUTSIDE: &[(&str, &str)] = &[];
 /// than 1 % (an under-estimate is an out-of-memory at load); the test asserts exactly these.
 const TOTAL_UNDER: &[&str] = &[];
 
-/// The range of ours / llama.cpp's seen (held so a regression shows).
-const COMPUTE_RATIO_RANGE: (f64, f64) = (0.99, 1.19);
+/// The range of ours / llama.cpp's seen on the corpus (held so a regression shows): only
+/// deepseek4 and qwen4exp are estimated.
+const COMPUTE_RATIO_RANGE: (f64, f64) = (0.99, 1.02);
 
 /// The same at the other sizes (`tests/fixtures/llama-archs-sized/`), as `set/file`, each with the
 /// reason; the same exactness rule.
