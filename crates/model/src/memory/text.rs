@@ -360,13 +360,13 @@ pub struct Kda {
     /// `softplus(g) * A`.
     pub gate_bound: bool,
     /// The bounded gate as `bound * sigmoid(-(g * A))` (glm5-next, kimi-k3); bailingmoe3.cpp:
-    /// 283-285 leaves the negation out.
+    /// 281 leaves the negation out.
     pub bound_negated: bool,
-    /// The decay gate one `d_inner`-wide product (`ssm_f_a`: bailingmoe3.cpp:280) instead of
+    /// The decay gate one `d_inner`-wide product (`ssm_f_a`: bailingmoe3.cpp:277) instead of
     /// `ssm_f_b · ssm_f_a`.
     pub f_single: bool,
-    /// The output gate one `d_inner`-wide product (`ssm_g_a`: bailingmoe3.cpp:299, `ssm_g`:
-    /// kimi-k3.cpp:468) instead of `ssm_g_b · ssm_g_a`.
+    /// The output gate one `d_inner`-wide product (`ssm_g_a`: bailingmoe3.cpp:298, `ssm_g`:
+    /// kimi-k3.cpp:465) instead of `ssm_g_b · ssm_g_a`.
     pub g_single: bool,
 }
 
@@ -602,7 +602,7 @@ pub struct Decoder {
     /// head by `sigmoid(wqkv_gate · x)` before the output product (dots3note.cpp:331-333,
     /// 375-402).
     pub head_gate: bool,
-    /// bailingmoe3.cpp:361-365: the latent attention's output gated per head by
+    /// bailingmoe3.cpp:358-362: the latent attention's output gated per head by
     /// `sigmoid(wqkv_gate · x)` (the sigmoid of a reshaped view: a tensor of its own), made
     /// contiguous before the output product.
     pub mla_gate_cont: bool,
@@ -621,9 +621,9 @@ pub struct Decoder {
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
-    /// hy-v4.cpp:290-291 skips it).
+    /// hy-v4.cpp:377-378 skips it).
     pub dsa_hadamard: bool,
-    /// hy-v4.cpp:316-321: the latent attention's output gated element-wise by
+    /// hy-v4.cpp:331-336, 486-491: the latent attention's output gated element-wise by
     /// `sigmoid(wqkv_gate · x)` before the output product.
     pub mla_gate_elem: bool,
     pub layers: Vec<Layer>,
@@ -2408,6 +2408,29 @@ impl<'d> Builder<'d> {
         y_ssm
     }
 
+    /// The selective scan over `n_head` heads of `head_dim` (mamba-base.cpp:228-270,
+    /// plamo2.cpp:371-410): the scan (its state stored back), its output as heads, the skip
+    /// term `x · D`, the SwiGLU with `z` made contiguous.
+    fn scan_heads(&mut self, src: [Id; 5], z: Id, [d_state, head_dim, n_head]: [u64; 3]) -> Id {
+        let ub = self.d.ub;
+        let d_inner = head_dim.saturating_mul(n_head);
+        let n_x = d_inner.saturating_mul(ub);
+        let n_embd_s = d_state.saturating_mul(d_inner);
+        let state = [d_state, head_dim, n_head, 1];
+        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, src);
+        let y = self.g.view(
+            y_ssm,
+            [head_dim, n_head, ub, 1],
+            nb(4, [head_dim, n_head, ub, 1]),
+            0,
+        );
+        let d_w = w(&mut self.g, 1, n_head);
+        let xd = self.g.like(Op::Mul, src[0], &[d_w]);
+        let y = self.g.like(Op::Add, y, &[xd]);
+        let zc = self.g.cont(z);
+        self.g.like(Op::Glu, zc, &[y])
+    }
+
     /// The recurrent mixer: Mamba-1 or Mamba-2.
     fn ssm(&mut self, cur: Id, s: Ssm) -> Id {
         match s.mamba1 {
@@ -2506,7 +2529,6 @@ impl<'d> Builder<'d> {
             .saturating_add(s.n_group.saturating_mul(s.d_state).saturating_mul(2));
         let head_dim = s.d_inner / s.n_head.max(1);
         let n_embd_r = s.d_conv.saturating_sub(1).saturating_mul(conv_dim);
-        let n_embd_s = s.d_state.saturating_mul(s.d_inner);
         let conv = self.build_rs(n_embd_r, |b, states, ids| {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
         });
@@ -2568,20 +2590,7 @@ impl<'d> Builder<'d> {
         let dt_b = w(&mut self.g, s.n_head, 1);
         let dt = self.g.like(Op::Add, dt, &[dt_b]);
         let a = w(&mut self.g, 1, s.n_head);
-        let n_x = s.d_inner.saturating_mul(ub);
-        let state = [s.d_state, head_dim, s.n_head, 1];
-        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
-        let y = self.g.view(
-            y_ssm,
-            [head_dim, s.n_head, ub, 1],
-            nb(4, [head_dim, s.n_head, ub, 1]),
-            0,
-        );
-        let d_w = w(&mut self.g, 1, s.n_head);
-        let xd = self.g.like(Op::Mul, x, &[d_w]);
-        let y = self.g.like(Op::Add, y, &[xd]);
-        let zc = self.g.cont(z);
-        let mut y = self.g.like(Op::Glu, zc, &[y]);
+        let mut y = self.scan_heads([x, dt, a, bm, cm], z, [s.d_state, head_dim, s.n_head]);
         if s.norm {
             let per = s.d_inner / s.n_group.max(1);
             y = self.g.reshape(y, [per, s.n_group, ub, 1]);
@@ -2601,7 +2610,6 @@ impl<'d> Builder<'d> {
         let d_conv1 = p.d_conv.saturating_sub(1);
         let head_dim = p.d_inner / p.n_head.max(1);
         let n_embd_r = d_conv1.saturating_mul(p.d_inner);
-        let n_embd_s = p.d_state.saturating_mul(p.d_inner);
         let conv = self.build_rs(n_embd_r, |b, states, ids| {
             b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
         });
@@ -2656,20 +2664,7 @@ impl<'d> Builder<'d> {
         };
         let bm = row(self, bm);
         let cm = row(self, cm);
-        let n_x = p.d_inner.saturating_mul(ub);
-        let state = [p.d_state, head_dim, p.n_head, 1];
-        let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
-        let y = self.g.view(
-            y_ssm,
-            [head_dim, p.n_head, ub, 1],
-            nb(4, [head_dim, p.n_head, ub, 1]),
-            0,
-        );
-        let d_w = w(&mut self.g, 1, p.n_head);
-        let xd = self.g.like(Op::Mul, x, &[d_w]);
-        let y = self.g.like(Op::Add, y, &[xd]);
-        let zc = self.g.cont(z);
-        let y = self.g.like(Op::Glu, zc, &[y]);
+        let y = self.scan_heads([x, dt, a, bm, cm], z, [p.d_state, head_dim, p.n_head]);
         let y = self.g.reshape(y, [p.d_inner, ub, 1, 1]);
         let out = self.linear(y, self.d.n_embd, false);
         // A 2-D view of the product (:424): the post-mixer norm cannot run in place on it.
@@ -2707,7 +2702,15 @@ impl<'d> Builder<'d> {
         self.head(inp, out_ids);
     }
 
-    /// `llama_model_hy_v4::graph` (hy-v4.cpp:476-601): the embeddings repeated into `hc`
+    /// The token embeddings repeated into `hc` hyper-connection streams (`ggml_repeat_4d`,
+    /// glm5-next.cpp:579-580, hy-v4.cpp:517-518).
+    fn streams(&mut self, inp: Id, hc: u64) -> Id {
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let inp3 = self.g.reshape(inp, [n_embd, 1, ub, 1]);
+        self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[inp3])
+    }
+
+    /// `llama_model_hy_v4::graph` (hy-v4.cpp:497-601): the embeddings repeated into `hc`
     /// streams; per layer the attention and then the FFN, each between `build_hc_pre` and
     /// `build_hc_post`; the output rows of the flattened streams, `build_hc_head`, the head.
     fn hy_v4(&mut self, hc: u64) {
@@ -2715,8 +2718,7 @@ impl<'d> Builder<'d> {
         let (ub, n_embd) = (d.ub, d.n_embd);
         let inp = self.inp_embd();
         let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
-        let inp = self.g.reshape(inp, [n_embd, 1, ub, 1]);
-        let mut streams = self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[inp]);
+        let mut streams = self.streams(inp, hc);
         for l in &d.layers {
             let residual = streams;
             let (cur, post) = self.hy_hc_pre(streams, hc);
@@ -2893,22 +2895,9 @@ impl<'d> Builder<'d> {
     fn hy_hc_reduce(&mut self, x: Id, wts: Id, hc: u64) -> Id {
         let (ub, n_embd) = (self.d.ub, self.d.n_embd);
         let x32 = self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[x]);
-        let xs = nb(4, [n_embd, hc, ub, 1]);
-        let ws = nb(4, [hc, ub, 1, 1]);
         let mut sum = None;
         for ih in 0..hc {
-            let xh = self.g.view(
-                x32,
-                [n_embd, ub, 1, 1],
-                [4, xs[2], xs[3], xs[3]],
-                ih.saturating_mul(xs[1]),
-            );
-            let wh = self.g.view(
-                wts,
-                [1, ub, 1, 1],
-                [4, ws[1], ws[2], ws[2]],
-                ih.saturating_mul(4),
-            );
+            let (xh, wh) = self.hy_stream(x32, wts, hc, ih);
             let cur = self.g.like(Op::Mul, xh, &[wh]);
             sum = Some(match sum {
                 None => cur,
@@ -2917,6 +2906,27 @@ impl<'d> Builder<'d> {
         }
         let sum = sum.unwrap_or(x32);
         self.g.op(Op::Other, Ty::F32, [n_embd, ub, 1, 1], &[sum])
+    }
+
+    /// Stream `i` of `[n_embd, hc, ub]` f32 streams and its weight, row `i` of `[hc, ub]`
+    /// weights: `[n_embd, ub]` and `[1, ub]` views (hy-v4.cpp:167-168, 236-237).
+    fn hy_stream(&mut self, streams: Id, wts: Id, hc: u64, i: u64) -> (Id, Id) {
+        let (ub, n_embd) = (self.d.ub, self.d.n_embd);
+        let xs = nb(4, [n_embd, hc, ub, 1]);
+        let ws = nb(4, [hc, ub, 1, 1]);
+        let x = self.g.view(
+            streams,
+            [n_embd, ub, 1, 1],
+            [4, xs[2], xs[3], xs[3]],
+            i.saturating_mul(xs[1]),
+        );
+        let weight = self.g.view(
+            wts,
+            [1, ub, 1, 1],
+            [4, ws[1], ws[2], ws[2]],
+            i.saturating_mul(4),
+        );
+        (x, weight)
     }
 
     /// `build_hc_pre` (hy-v4.cpp:175-212): the streams' RMS norm, `2·hc` mixes, the pre
@@ -2949,7 +2959,7 @@ impl<'d> Builder<'d> {
         (self.hy_hc_reduce(x, pre, hc), post)
     }
 
-    /// `build_hc_post` (hy-v4.cpp:214-247), in f32: each stream `residual_i + x · post_i`,
+    /// `build_hc_post` (hy-v4.cpp:217-247), in f32: each stream `residual_i + x · post_i`,
     /// concatenated back into `hc` streams, copied out.
     fn hy_hc_post(&mut self, x: Id, residual: Id, post: Id, hc: u64) -> Id {
         let (ub, n_embd) = (self.d.ub, self.d.n_embd);
@@ -2958,22 +2968,9 @@ impl<'d> Builder<'d> {
         let res32 = self
             .g
             .op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[residual]);
-        let rs = nb(4, [n_embd, hc, ub, 1]);
-        let ps = nb(4, [hc, ub, 1, 1]);
         let mut out: Option<Id> = None;
         for i in 0..hc {
-            let res_i = self.g.view(
-                res32,
-                [n_embd, ub, 1, 1],
-                [4, rs[2], rs[3], rs[3]],
-                i.saturating_mul(rs[1]),
-            );
-            let post_i = self.g.view(
-                post32,
-                [1, ub, 1, 1],
-                [4, ps[1], ps[2], ps[2]],
-                i.saturating_mul(4),
-            );
+            let (res_i, post_i) = self.hy_stream(res32, post32, hc, i);
             let m = self.g.like(Op::Mul, x32, &[post_i]);
             let cur = self.g.like(Op::Add, res_i, &[m]);
             let cur = self.g.reshape(cur, [n_embd, 1, ub, 1]);
@@ -3331,8 +3328,7 @@ impl<'d> Builder<'d> {
         let inp = self.inp_embd();
         let kp = self.inp_kpool(x);
         let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
-        let inp3 = self.g.reshape(inp, [n, 1, ub, 1]);
-        let mut inp_l = self.g.op(Op::Other, Ty::F32, [n, HC, ub, 1], &[inp3]);
+        let mut inp_l = self.streams(inp, HC);
         let mut prev_sel = None;
         for l in &d.layers {
             let residual = inp_l;
@@ -3976,11 +3972,11 @@ fn moe_config(
         ),
         // minimax-01.cpp:432-447.
         "minimax-01" => c(Softmax, true, SharedKind::None),
-        // kimi-k3.cpp:583-596: the file's gating, SiTU experts, the shared expert added.
+        // kimi-k3.cpp:584-596: the file's gating, SiTU experts, the shared expert added.
         "kimi-k3" => c(from_file()?, norm_from_file, SharedKind::Add),
-        // hy-v4.cpp:557-578: the file's gating, the shared expert added.
+        // hy-v4.cpp:552-574: the file's gating, the shared expert added.
         "hy_v4" => c(from_file()?, norm_from_file, SharedKind::Add),
-        // bailingmoe3.cpp:383-402: the file's gating (required), the shared expert added.
+        // bailingmoe3.cpp:381-398: the file's gating (required), the shared expert added.
         "bailingmoe3" => c(from_file()?, norm_from_file, SharedKind::Add),
         // grovemoe.cpp:137-166.
         "grovemoe" => c(Softmax, true, SharedKind::None),
@@ -4210,7 +4206,7 @@ pub(crate) fn decoder(
     // `[n, n]` with `n` the largest power of two from 64 up dividing the indexer cache's head
     // (src/llama-kv-cache.cpp:1447-1466, always built for these, :326-332): it multiplies the
     // indexer's heads, so it is their width.
-    // hy-v4.cpp:485: the DSA form where the file sets `indexer_top_k`.
+    // hy-v4.cpp:505: the DSA form where the file sets `indexer_top_k`.
     let dsa_arch = matches!(arch, "deepseek32" | "glm-dsa" | "dots3note")
         || (arch == "hy_v4" && l.hparams.int("indexer_top_k").is_some_and(|k| k > 0));
     let dsa_indexer = if dsa_arch {
@@ -4424,7 +4420,7 @@ pub(crate) fn decoder(
                     } else {
                         width(dim(x.index, ".ssm_g_a.weight", 1)?)?
                     },
-                    // bailingmoe3.cpp:35-36: the bound asserted set (negative).
+                    // bailingmoe3.cpp:33-34: the bound asserted set (negative).
                     gate_bound: arch == "bailingmoe3"
                         || (matches!(arch, "glm5-next" | "kimi-k3")
                             && l.hparams
@@ -4624,7 +4620,7 @@ pub(crate) fn decoder(
                 on_layer_input: arch == "arctic",
                 groups,
                 grove,
-                // kimi-k3.cpp:139-155: the latent products where the file has them.
+                // kimi-k3.cpp:154-158: the latent products where the file has them.
                 latent: if arch == "kimi-k3" {
                     Some(Latent {
                         down: match dim(x.index, ".ffn_routed_down.weight", 1) {
@@ -4717,7 +4713,7 @@ pub(crate) fn decoder(
             (Some(ix), "deepseek32") => Some(Dsa::Indexer(ix)),
             (Some(ix), "glm-dsa") if x.is_indexer_full => Some(Dsa::Indexer(ix)),
             (Some(_), "glm-dsa") if seen_indexer => Some(Dsa::Shared),
-            // hy-v4.cpp:436-440: the full indexer layers, then those reusing their top-k.
+            // hy-v4.cpp:439-443: the full indexer layers, then those reusing their top-k.
             (Some(ix), "hy_v4") if x.is_indexer_full => Some(Dsa::Indexer(ix)),
             (Some(_), "hy_v4") if seen_indexer => Some(Dsa::Shared),
             (Some(ix), "dots3note") if !x.is_swa && x.is_indexer_full => Some(Dsa::Indexer(ix)),
@@ -5284,7 +5280,7 @@ pub(crate) fn decoder(
         head_gate: arch == "dots3note",
         mla_gate_cont: arch == "bailingmoe3",
         mla_gate_elem: arch == "hy_v4" || arch == "kimi-k3",
-        // kimi-k3.cpp:44-46.
+        // kimi-k3.cpp:43-45.
         res_block: if arch == "kimi-k3" {
             u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
         } else {
