@@ -220,7 +220,7 @@ pub struct Layer {
     /// The latent attention restricted to the top-k cells a DSA lightning indexer selects
     /// (deepseek32.cpp, glm-dsa.cpp, dots3note.cpp's full-attention layers).
     pub dsa: Option<Dsa>,
-    /// laguna.cpp:189-239: the attention gate's product (this wide: one per head or one per
+    /// laguna.cpp:201-259: the attention gate's product (this wide: one per head or one per
     /// element) made after Q, K and V's, before their norms; its softplus scales the
     /// attention output before `wo`.
     pub early_gate: Option<u64>,
@@ -285,7 +285,7 @@ pub enum Mixer {
     Kda(Kda),
     /// PLaMo-2's Mamba mixer (plamo2.cpp:258-426).
     Plamo2(Plamo2),
-    /// MiniMax-01's lightning attention (minimax-01.cpp:262-388).
+    /// MiniMax-01's lightning attention (minimax-01.cpp:278-419).
     Lightning(Lightning),
     /// The FFN (or experts) itself (nemotron-h.cpp's FFN layers).
     Ffn,
@@ -744,7 +744,7 @@ enum AttnGate {
     Ready(Id),
     /// One gate per head, a product of this input (spark2-5.cpp:38-46).
     PerHead(Id),
-    /// One gate per head, this tensor (laguna.cpp:225-230).
+    /// One gate per head, this tensor (laguna.cpp:248-255).
     ReadyPerHead(Id),
 }
 
@@ -1509,7 +1509,7 @@ impl<'d> Builder<'d> {
             None => (None, false),
         };
         let cur = match gate {
-            // spark2-5.cpp:38-46, laguna.cpp:225-230: one gate per head, over the heads.
+            // spark2-5.cpp:38-46, laguna.cpp:248-255: one gate per head, over the heads.
             Some(gate) if per_head => {
                 let sig = self.g.like(Op::Unary, gate, &[]);
                 let heads = self.g.reshape(cur, [l.head_v, l.n_head, d.ub, 1]);
@@ -2409,7 +2409,7 @@ impl<'d> Builder<'d> {
     }
 
     /// The selective scan over `n_head` heads of `head_dim` (mamba-base.cpp:228-270,
-    /// plamo2.cpp:371-410): the scan (its state stored back), its output as heads, the skip
+    /// plamo2.cpp:385-412): the scan (its state stored back), its output as heads, the skip
     /// term `x · D`, the SwiGLU with `z` made contiguous.
     fn scan_heads(&mut self, src: [Id; 5], z: Id, [d_state, head_dim, n_head]: [u64; 3]) -> Id {
         let ub = self.d.ub;
@@ -2667,7 +2667,7 @@ impl<'d> Builder<'d> {
         let y = self.scan_heads([x, dt, a, bm, cm], z, [p.d_state, head_dim, p.n_head]);
         let y = self.g.reshape(y, [p.d_inner, ub, 1, 1]);
         let out = self.linear(y, self.d.n_embd, false);
-        // A 2-D view of the product (:424): the post-mixer norm cannot run in place on it.
+        // A 2-D view of the product (:422): the post-mixer norm cannot run in place on it.
         self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
     }
 
@@ -2988,7 +2988,7 @@ impl<'d> Builder<'d> {
         self.g.op(Op::Other, Ty::F32, [n_embd, hc, ub, 1], &[out])
     }
 
-    /// MiniMax-01's lightning attention (minimax-01.cpp:262-388) for the reserved ubatch: the
+    /// MiniMax-01's lightning attention (minimax-01.cpp:278-419) for the reserved ubatch: the
     /// convolution state read (unused), the SiLU of one QKV product, the state read as
     /// `[head, head, n_head]`, the decays, the intra-block `QKᵀ·V` and the inter-block `Q·KV`,
     /// the new state stored back, the output normed, gated by `sigmoid(wg · x)`, projected.
@@ -3067,7 +3067,7 @@ impl<'d> Builder<'d> {
         let gate = self.g.like(Op::Unary, gate, &[]);
         let gated = self.g.like(Op::Mul, gate, &[out]);
         let out = self.linear(gated, self.d.n_embd, false);
-        // A 2-D view of the product (:388): what reads it cannot take its memory in place.
+        // A 2-D view of the product (:418): what reads it cannot take its memory in place.
         self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
     }
 
@@ -3104,7 +3104,7 @@ impl<'d> Builder<'d> {
         self.g.expand(logits);
     }
 
-    /// `llama_model_hrm_text::graph` (hrm-text.cpp:172-213): the low stack reads `zH + zL`
+    /// `llama_model_hrm_text::graph` (hrm-text.cpp:168-213): the low stack reads `zH + zL`
     /// (`zL` first the learned `hrm.z_l_init` row, broadcast), the high stack too after the
     /// low passes; the output rows of the last `zH`, then the output product (no output norm:
     /// each stack ends with its own).
@@ -3137,7 +3137,7 @@ impl<'d> Builder<'d> {
         self.g.expand(logits);
     }
 
-    /// One stack pass (`build_stack`, hrm-text.cpp:91-170): `lps` pre-norm layers on the cache
+    /// One stack pass (`build_stack`, hrm-text.cpp:93-166): `lps` pre-norm layers on the cache
     /// slots from `base`, then the stack's norm.
     fn hrm_stack(&mut self, mut cur: Id, base: usize, lps: usize) -> Id {
         let d = self.d;
@@ -3963,14 +3963,14 @@ fn moe_config(
                 SharedKind::AddHalf,
             )
         }),
-        // laguna.cpp:255-268 (sigmoid where the file gives none, :31-33), the shared expert
+        // laguna.cpp:277-300 (sigmoid where the file gives none, :53-55), the shared expert
         // added after the routed ones.
         "laguna" => c(
             from_file().unwrap_or(Gating::Sigmoid),
             norm_from_file,
             SharedKind::Add,
         ),
-        // minimax-01.cpp:432-447.
+        // minimax-01.cpp:442-455.
         "minimax-01" => c(Softmax, true, SharedKind::None),
         // kimi-k3.cpp:584-596: the file's gating, SiTU experts, the shared expert added.
         "kimi-k3" => c(from_file()?, norm_from_file, SharedKind::Add),
@@ -4298,7 +4298,7 @@ pub(crate) fn decoder(
             }
             _ => None,
         };
-        // minimax-01.cpp:84-106, 262-269: the lightning layers' widths (one QKV product, the
+        // minimax-01.cpp:11-16, 44-52: the lightning layers' widths (one QKV product, the
         // output gate), their state widths as the table sizes them.
         let lightning = match x.is_recurrent && arch == "minimax-01" {
             true if o.n_parallel <= 1 && has(x.index, ".attn_norm_2.weight") => {
@@ -4323,7 +4323,7 @@ pub(crate) fn decoder(
             true => return None,
             false => None,
         };
-        // plamo2.cpp:37-81, 294 (no groups), 268 (whole heads).
+        // plamo2.cpp:37-81, 280-281 (whole heads, no groups).
         let plamo2 = match x.is_recurrent && arch == "plamo2" {
             true if o.n_parallel <= 1 => {
                 let h = |k: &str| l.hparams.int(k).and_then(width);
@@ -4745,7 +4745,7 @@ pub(crate) fn decoder(
         {
             return None;
         }
-        // laguna.cpp:75-88: the gate one per head or one per element.
+        // laguna.cpp:110-122: the gate one per head or one per element.
         let early_gate = if arch == "laguna" {
             let gw = width(dim(x.index, ".attn_gate.weight", 1)?)?;
             let n_head = u64::try_from(x.n_head).ok()?;
