@@ -309,3 +309,46 @@ fn replay_survives_hostile_sizes() {
         "{replayed} of {planned}"
     );
 }
+
+/// Quantized KV caches (`--cache-type-k/-v`): the Hadamard rotations llama.cpp adds around the
+/// attention (src/llama-kv-cache.cpp:321-337, src/llama-graph.cpp:2883-2930) replayed, held to
+/// llama.cpp's bytes (`tests/fixtures/cache-types/compute-truth.jsonl`, written by
+/// `tools/llama-ref/make-cache-compute-truth.sh`: llama, qwen3, phi3's fused QKV, gemma3's two
+/// caches and qwen35's hybrid, n_ctx 512 and 4096, six K/V type and flash-attention cases).
+#[test]
+fn quantized_cache_compute_buffers_equal_llama_cpp_bytes() {
+    let text =
+        std::fs::read_to_string(fixtures_dir().join("cache-types/compute-truth.jsonl")).unwrap();
+    let mut differ = Vec::new();
+    let mut compared = 0;
+    for line in text.lines() {
+        let r: J = serde_json::from_str(line).unwrap();
+        let name = r["file"].as_str().unwrap();
+        let bytes = read_fixture(&llama_archs_dir().join(name));
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = ggufscope_testkit::arch_of(&g);
+        let ty = |k: &str| ggufscope_gguf::GgmlType::from_name(r[k].as_str().unwrap()).unwrap();
+        let options = MemoryOptions {
+            flash_attn: r["flash_attn"].as_bool().unwrap(),
+            type_k: ty("type_k"),
+            type_v: ty("type_v"),
+            ..options(r["n_ctx"].as_u64().unwrap())
+        };
+        let plan = plan_memory_table(&g, &arch, options).unwrap().0;
+        let theirs = r["compute_bytes"].as_u64().unwrap();
+        let case = format!(
+            "{name} n_ctx {} fa {} K {} V {}",
+            r["n_ctx"], r["flash_attn"], r["type_k"], r["type_v"]
+        );
+        assert!(plan.cpu_compute_replayed, "{case}: not replayed");
+        compared += 1;
+        if plan.cpu_compute_bytes != theirs {
+            differ.push(format!(
+                "{case}: ours {} llama.cpp {theirs}",
+                plan.cpu_compute_bytes
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert_eq!(compared, 72);
+}

@@ -158,6 +158,26 @@ impl Graph {
         self.tensors[t].ne
     }
 
+    /// `ggml_is_contiguous` (ggml.c, `ggml_is_contiguous_n` with n = 0): rows packed, each
+    /// dimension of more than one element right after the one before.
+    pub fn is_contiguous(&self, t: Id) -> bool {
+        let x = &self.tensors[t];
+        let mut next = x.ty.size();
+        if x.ne[0] != 1 && x.nb[0] != next {
+            return false;
+        }
+        next = next.saturating_mul(x.ne[0]);
+        for i in 1..4 {
+            if x.ne[i] != 1 {
+                if x.nb[i] != next {
+                    return false;
+                }
+                next = next.saturating_mul(x.ne[i]);
+            }
+        }
+        true
+    }
+
     fn new_op(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: Vec<Id>) -> Id {
         self.push(Tensor {
             ty,

@@ -618,6 +618,12 @@ pub struct Decoder {
     /// SiTU activations (kimi-k3.cpp:175-185) in the FFNs and experts, with the up product's
     /// own tanh where `situ_linear_beta` is set.
     pub situ: Option<bool>,
+    /// A quantized K cache's Hadamard rotation (`attn_rot_k`, src/llama-kv-cache.cpp:321-324):
+    /// the rotation's size, Q and K rotated before the store.
+    pub k_rot: Option<u64>,
+    /// A quantized V cache's (`attn_rot_v`, :334-337, size 64): V rotated before the store, the
+    /// attention's output after.
+    pub v_rot: Option<u64>,
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
@@ -697,6 +703,8 @@ struct Builder<'d> {
     rs_copy: Option<(Id, Id)>,
     /// MiniMax-01's lightning-attention inputs (slopes, Q, K and diagonal decays).
     la: Option<[Id; 4]>,
+    /// Each cache's rotation inputs (`attn_inp_k_rot`, `attn_inp_v_rot`).
+    rot: [[Option<Id>; 2]; 2],
     /// The no-cache KQ mask (`build_attn_inp_no_cache`), built at its first use.
     no_cache_mask: Option<Id>,
     /// The DSA indexer cache's inputs.
@@ -865,6 +873,7 @@ impl<'d> Builder<'d> {
             attn_gate: None,
             rs_copy: None,
             la: None,
+            rot: [[None; 2]; 2],
             no_cache_mask: None,
             lid,
             top_k: None,
@@ -1395,6 +1404,19 @@ impl<'d> Builder<'d> {
             self.caches[0]
         };
         let (ub, n_kv, fa) = (d.ub, c.n_kv, d.flash_attn);
+        // src/llama-graph.cpp:2883-2890: a quantized cache's rotations.
+        let ci = usize::from(l.swa);
+        let (mut q, mut k, mut v, mut v_strided) = (q, k, v, v_strided);
+        if let Some(n) = d.k_rot {
+            let rot = self.rot_input(ci, 0, n);
+            q = self.hadamard(q, rot, n);
+            k = self.hadamard(k, rot, n);
+        }
+        let v_rot = d.v_rot.map(|n| (self.rot_input(ci, 1, n), n));
+        if let Some((rot, n)) = v_rot {
+            v = self.hadamard(v, rot, n);
+            v_strided = false;
+        }
         // "these nodes are added to the graph together so that they are not reordered": Q, V,
         // K with one cache (src/llama-graph.cpp:2897-2899), Q, K, V with two (3146-3154).
         self.g.expand(q);
@@ -1496,6 +1518,11 @@ impl<'d> Builder<'d> {
             )
         };
         self.g.expand(cur);
+        // src/llama-graph.cpp:2928-2930: the output rotated back.
+        let cur = match v_rot {
+            Some((rot, n)) => self.hadamard(cur, rot, n),
+            None => cur,
+        };
         // afmoe.cpp:152-188: attention gated by `sigmoid(wqkv_gate · x)` before `wo`;
         // qwen35.cpp:258-262 by the sigmoid of the gate half of its Q product.
         let (gate, per_head) = match self.attn_gate.take() {
@@ -1551,6 +1578,31 @@ impl<'d> Builder<'d> {
             self.g.like(Op::Unary, up, &[])
         };
         self.linear(act, self.d.n_embd, l.ffn_bias[2])
+    }
+
+    /// A cache's rotation input (`build_input_k_rot`, `build_input_v_rot`,
+    /// src/llama-kv-cache.cpp:1447-1486): `[n, n]` f32, one per cache and kind.
+    fn rot_input(&mut self, cache: usize, kind: usize, n: u64) -> Id {
+        let g = &mut self.g;
+        *self.rot[cache & 1][kind & 1].get_or_insert_with(|| g.input(Ty::F32, [n, n, 1, 1]))
+    }
+
+    /// `llama_mul_mat_hadamard` (src/llama-impl.h:57-75): `cur` as rows of `n` (made contiguous
+    /// first when it is not), times the rotation, viewed back in its shape.
+    fn hadamard(&mut self, cur: Id, rot: Id, n: u64) -> Id {
+        let ne = self.g.ne(cur);
+        let rows = ne
+            .iter()
+            .fold(1u64, |a, &e| a.saturating_mul(e))
+            .checked_div(n)
+            .unwrap_or(0);
+        let flat = if self.g.is_contiguous(cur) {
+            self.g.reshape(cur, [n, rows, 1, 1])
+        } else {
+            self.g.op(Op::Cont, Ty::F32, [n, rows, 1, 1], &[cur])
+        };
+        let prod = self.g.mul_mat(rot, flat);
+        self.g.reshape(prod, ne)
     }
 
     /// The SiLU-gated product of `gate` and `up`: `ggml_swiglu_split`, or, clamped, the
@@ -4097,8 +4149,22 @@ pub(crate) fn decoder(
         f => f,
     };
     let streams = if o.kv_unified { 1 } else { o.n_parallel.max(1) };
-    let plain_cache = |t: GgmlType| matches!(t, GgmlType::F16 | GgmlType::BF16);
-    if streams != 1 || !plain_cache(o.type_k) || !plain_cache(o.type_v) || ub == 0 {
+    // f16 and bf16 caches, and the quantized ones `--cache-type-k/-v` take (read in place by
+    // the attention; f32 adds casts, not written here).
+    let cache_ok = |t: GgmlType| {
+        matches!(
+            t,
+            GgmlType::F16
+                | GgmlType::BF16
+                | GgmlType::Q8_0
+                | GgmlType::Q4_0
+                | GgmlType::Q4_1
+                | GgmlType::Q5_0
+                | GgmlType::Q5_1
+                | GgmlType::IQ4_NL
+        )
+    };
+    if streams != 1 || !cache_ok(o.type_k) || !cache_ok(o.type_v) || ub == 0 {
         return None;
     }
     let has = |il: u32, suffix: &str| {
@@ -5038,6 +5104,49 @@ pub(crate) fn decoder(
     } else {
         None
     };
+    // src/llama-kv-cache.cpp:194-205, 321-337: a quantized cache's Hadamard rotations, where its
+    // layers share one head size (`n_embd_head_k_all`) and the model's is a multiple of 64; K's
+    // the largest power of two from 128 dividing the head, V's 64. Written for the attention of
+    // `build_attn` only (not the latent, sparse or cache-less forms).
+    let quantized = o.type_k.is_quantized() || o.type_v.is_quantized();
+    if quantized
+        && (layers
+            .iter()
+            .any(|x| x.mla.is_some() || x.dsa.is_some() || x.msa)
+            || matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"))
+    {
+        return None;
+    }
+    let attn_heads = |f: fn(&Layer) -> u64| {
+        let mut it = layers.iter().filter(|x| x.n_head_kv > 0).map(f);
+        let first = it.next()?;
+        it.all(|h| h == first).then_some(first)
+    };
+    // Two caches (iSWA) each rotate by their own layers' head size: written where all share one.
+    if quantized
+        && n_kv_swa.is_some()
+        && (attn_heads(|x| x.head_k).is_none() || attn_heads(|x| x.head_v).is_none())
+    {
+        return None;
+    }
+    let model_head = |v: i64| u64::try_from(v).ok().filter(|h| h % 64 == 0);
+    let k_rot = match (o.type_k.is_quantized(), attn_heads(|x| x.head_k)) {
+        (true, Some(h)) if model_head(l.layers.first()?.n_embd_head_k).is_some() => {
+            let mut n = 64u64;
+            loop {
+                n = n.saturating_mul(2);
+                if h % n != 0 || n > h {
+                    break;
+                }
+            }
+            Some(n / 2)
+        }
+        _ => None,
+    };
+    let v_rot = match (o.type_v.is_quantized(), attn_heads(|x| x.head_v)) {
+        (true, Some(_)) if model_head(l.layers.first()?.n_embd_head_v).is_some() => Some(64),
+        _ => None,
+    };
     // hy-v4.cpp:41 (`dsv4_hc_mult`).
     let hy_hc = if arch == "hy_v4" {
         Some(
@@ -5280,6 +5389,8 @@ pub(crate) fn decoder(
         head_gate: arch == "dots3note",
         mla_gate_cont: arch == "bailingmoe3",
         mla_gate_elem: arch == "hy_v4" || arch == "kimi-k3",
+        k_rot,
+        v_rot,
         // kimi-k3.cpp:43-45.
         res_block: if arch == "kimi-k3" {
             u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
