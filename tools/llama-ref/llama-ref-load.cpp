@@ -34,6 +34,8 @@
 
 static std::string g_log;
 static llama_flash_attn_type g_flash_attn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+static uint32_t g_n_seq_max = 1;
+static bool g_kv_unified = false;
 static ggml_type g_type_k = GGML_TYPE_F16;
 static ggml_type g_type_v = GGML_TYPE_F16;
 
@@ -142,12 +144,12 @@ static std::string run(const char * path, uint32_t n_ctx) {
     cp.n_ctx           = n_ctx;
     cp.n_batch         = 512;
     cp.n_ubatch        = 512;
-    cp.n_seq_max       = 1;
+    cp.n_seq_max       = g_n_seq_max;
     cp.type_k          = g_type_k;
     cp.type_v          = g_type_v;
     cp.flash_attn_type = g_flash_attn;
     cp.swa_full        = true;
-    cp.kv_unified      = false;
+    cp.kv_unified      = g_kv_unified;
     cp.embeddings      = false;
     cp.n_threads       = 2;
     cp.n_threads_batch = 2;
@@ -258,12 +260,17 @@ int main(int argc, char ** argv) {
     if (argc == 4 && strcmp(argv[1], "--head") == 0) {
         return write_head(argv[2], argv[3]);
     }
-    // Leading options: --fa on|auto|off, --ctk TYPE, --ctv TYPE (f16 K and V by default).
+    // Leading options: --fa on|auto|off, --ctk TYPE, --ctv TYPE (f16 K and V by default),
+    // --parallel N (n_seq_max, 1 by default), --kv-unified 0|1 (0 by default).
     while (argc > 2 && strncmp(argv[1], "--", 2) == 0) {
         if (strcmp(argv[1], "--fa") == 0) {
             g_flash_attn = strcmp(argv[2], "on") == 0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED
                          : strcmp(argv[2], "auto") == 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
                          : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        } else if (strcmp(argv[1], "--parallel") == 0) {
+            g_n_seq_max = (uint32_t) strtoul(argv[2], nullptr, 10);
+        } else if (strcmp(argv[1], "--kv-unified") == 0) {
+            g_kv_unified = strcmp(argv[2], "1") == 0;
         } else if (strcmp(argv[1], "--ctk") == 0 || strcmp(argv[1], "--ctv") == 0) {
             if (!type_of(argv[2], strcmp(argv[1], "--ctk") == 0 ? &g_type_k : &g_type_v)) {
                 fprintf(stderr, "unknown type %s\n", argv[2]);

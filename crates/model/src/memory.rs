@@ -875,11 +875,21 @@ fn plan_inner(
     let replayed = l
         .and_then(|l| {
             // The sliding-window cache's cells, when the model has one in use.
-            let n_kv_swa = memory
-                .buffers
-                .iter()
-                .find(|b| b.kind == CacheKind::Kv && !b.layers.is_empty() && b.name.contains("swa"))
-                .map(|b| b.cells.saturating_mul(b.streams.max(1)));
+            // Per stream: with several (`--parallel` without `--kv-unified`) each group of the
+            // ubatch attends to its own stream's cells (`text::decoder`).
+            let kv = |swa: bool| {
+                memory.buffers.iter().find(|b| {
+                    b.kind == CacheKind::Kv
+                        && !b.layers.is_empty()
+                        && b.name.contains("swa") == swa
+                        && !b.name.contains("indexer")
+                })
+            };
+            let n_kv_swa = kv(true).map(|b| b.cells);
+            let n_kv = match kv(false) {
+                Some(b) if b.streams > 1 => b.cells,
+                _ => n_kv,
+            };
             text::decoder(l, ub, n_kv, n_kv_swa, n_vocab, &options)
         })
         .map(|d| (text::cpu_compute_bytes(&d), d.family));

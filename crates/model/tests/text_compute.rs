@@ -352,3 +352,46 @@ fn quantized_cache_compute_buffers_equal_llama_cpp_bytes() {
     assert!(differ.is_empty(), "{}", differ.join("\n"));
     assert_eq!(compared, 72);
 }
+
+/// Several sequences (`--parallel N`): one KV stream each (the ubatch split per stream, each
+/// group attending to its stream's cells) or one shared (`--kv-unified`), replayed for the
+/// plain attention graphs and held to llama.cpp's bytes (`tests/fixtures/parallel/
+/// compute-truth.jsonl`, written by `tools/llama-ref/make-parallel-truth.sh`: llama dense and
+/// MoE, qwen3, gemma3's two caches, phi3's fused QKV; N 2 and 4, n_ctx 512 and 4096, flash
+/// attention off and on).
+#[test]
+fn parallel_sequence_compute_buffers_equal_llama_cpp_bytes() {
+    let text =
+        std::fs::read_to_string(fixtures_dir().join("parallel/compute-truth.jsonl")).unwrap();
+    let mut differ = Vec::new();
+    let mut compared = 0;
+    for line in text.lines() {
+        let r: J = serde_json::from_str(line).unwrap();
+        let name = r["file"].as_str().unwrap();
+        let bytes = read_fixture(&llama_archs_dir().join(name));
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = ggufscope_testkit::arch_of(&g);
+        let options = MemoryOptions {
+            flash_attn: r["flash_attn"].as_bool().unwrap(),
+            n_parallel: r["n_parallel"].as_u64().unwrap(),
+            kv_unified: r["kv_unified"].as_bool().unwrap(),
+            ..options(r["n_ctx"].as_u64().unwrap())
+        };
+        let plan = plan_memory_table(&g, &arch, options).unwrap().0;
+        let theirs = r["compute_bytes"].as_u64().unwrap();
+        let case = format!(
+            "{name} n_ctx {} fa {} parallel {} unified {}",
+            r["n_ctx"], r["flash_attn"], r["n_parallel"], r["kv_unified"]
+        );
+        assert!(plan.cpu_compute_replayed, "{case}: not replayed");
+        compared += 1;
+        if plan.cpu_compute_bytes != theirs {
+            differ.push(format!(
+                "{case}: ours {} llama.cpp {theirs}",
+                plan.cpu_compute_bytes
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert_eq!(compared, 80);
+}

@@ -4164,7 +4164,13 @@ pub(crate) fn decoder(
                 | GgmlType::IQ4_NL
         )
     };
-    if streams != 1 || !cache_ok(o.type_k) || !cache_ok(o.type_v) || ub == 0 {
+    // Several KV streams (`--parallel N` without `--kv-unified`): `build_attn_mha` splits the
+    // ubatch into one group of `ub / n_stream` tokens per stream, each attending to its own
+    // stream's `n_kv` cells (src/llama-graph.cpp:2140-2160, src/llama-kv-cache.cpp get_k/get_v):
+    // every tensor the allocator places has the bytes of one stream of `n_kv` cells over the
+    // whole ubatch, so the graph is replayed with the per-stream cells (`n_kv`, from the plan).
+    // Written for attention layers only (checked below).
+    if (streams > 1 && ub % streams != 0) || !cache_ok(o.type_k) || !cache_ok(o.type_v) || ub == 0 {
         return None;
     }
     let has = |il: u32, suffix: &str| {
@@ -5104,6 +5110,23 @@ pub(crate) fn decoder(
     } else {
         None
     };
+    // Several streams: the plain attention graphs only.
+    if streams > 1
+        && (layers
+            .iter()
+            .any(|x| x.mixer != Mixer::Attention || x.mla.is_some() || x.dsa.is_some() || x.msa)
+            || !matches!(
+                family,
+                Family::Llama
+                    | Family::Phi3
+                    | Family::Gemma
+                    | Family::PostNorm
+                    | Family::Parallel(_)
+            )
+            || matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"))
+    {
+        return None;
+    }
     // src/llama-kv-cache.cpp:194-205, 321-337: a quantized cache's Hadamard rotations, where its
     // layers share one head size (`n_embd_head_k_all`) and the model's is a multiple of 64; K's
     // the largest power of two from 128 dividing the head, V's 64. Written for the attention of
