@@ -5,9 +5,10 @@
 #
 #   tools/llama-ref/make-parallel-truth.sh   (writes tests/fixtures/parallel/compute-truth.jsonl)
 #
-# For five files of tests/fixtures/llama-archs/ (llama dense and MoE, qwen3, gemma3: iSWA, phi3:
-# a fused QKV) the generator writes the corpus's full files again (same seed: heads checked equal
-# to the committed ones); llama-ref-load loads each against build-alloc-debug.sh's allocator log
+# For eight files of tests/fixtures/llama-archs/ (llama dense and MoE, qwen3, gemma3: iSWA, phi3:
+# a fused QKV, deepseek2: absorbed MLA, minicpm3: MLA decompressed, cohere2: parallel, iSWA) the
+# generator writes the corpus's full files again (same seed: heads checked equal to the
+# committed ones); llama-ref-load loads each against build-alloc-debug.sh's allocator log
 # (n_ctx 512 and 4096, flash attention off and on, N 2 and 4, unified off and on) and the buffer
 # is the largest end of any tensor placed. One JSON line per figure: {"file", "n_ctx",
 # "flash_attn", "n_parallel", "kv_unified", "compute_bytes", "compute_mib"}.
@@ -24,7 +25,7 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/llama-ref.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
 mkdir -p "$SCRATCH/m"
-for arch in llama qwen3 gemma3 phi3; do
+for arch in llama qwen3 gemma3 phi3 deepseek2 minicpm3 cohere2; do
     "$TOOLS/test-llama-archs-sized" -a "$arch" -s 42 -o "$SCRATCH/m" > "$SCRATCH/gen.log" 2>&1
 done
 : > "$OUT"

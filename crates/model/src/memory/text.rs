@@ -624,6 +624,8 @@ pub struct Decoder {
     /// A quantized V cache's (`attn_rot_v`, :334-337, size 64): V rotated before the store, the
     /// attention's output after.
     pub v_rot: Option<u64>,
+    /// KV streams (`--parallel N` without `--kv-unified`), each with `n_kv` cells.
+    pub n_stream: u64,
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
@@ -1212,12 +1214,19 @@ impl<'d> Builder<'d> {
             Some(t) => self.dsa_mask(c.mask, t, n_kv),
             None => c.mask,
         };
-        let ks = nb(2, [kr, 1, n_kv, 1]);
-        let kk = self.g.view(k_cache, [kr, 1, n_kv, 1], ks, 0);
-        let vv = self.g.view(kk, [m.kv_lora, 1, n_kv, 1], ks, 0);
-        let q4 = self
-            .g
-            .view(q_cur, [kr, n_head, ub, 1], nb(4, [kr, n_head, ub, 1]), 0);
+        // One group of the ubatch per KV stream (build_attn_mha, src/llama-graph.cpp:2140-2160):
+        // the contiguous copy of the transposed V (`kq_v`) is one per stream.
+        let ns = d.n_stream.max(1);
+        let per = ub / ns;
+        let ks = nb(2, [kr, 1, n_kv, ns]);
+        let kk = self.g.view(k_cache, [kr, 1, n_kv, ns], ks, 0);
+        let vv = self.g.view(kk, [m.kv_lora, 1, n_kv, ns], ks, 0);
+        let q4 = self.g.view(
+            q_cur,
+            [kr, n_head, per, ns],
+            nb(4, [kr, n_head, per, ns]),
+            0,
+        );
         let qp = self.g.permute(q4, [0, 2, 1, 3]);
         let kp = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
@@ -5114,7 +5123,7 @@ pub(crate) fn decoder(
     if streams > 1
         && (layers
             .iter()
-            .any(|x| x.mixer != Mixer::Attention || x.mla.is_some() || x.dsa.is_some() || x.msa)
+            .any(|x| x.mixer != Mixer::Attention || x.dsa.is_some() || x.msa)
             || !matches!(
                 family,
                 Family::Llama
@@ -5414,6 +5423,7 @@ pub(crate) fn decoder(
         mla_gate_elem: arch == "hy_v4" || arch == "kimi-k3",
         k_rot,
         v_rot,
+        n_stream: streams,
         // kimi-k3.cpp:43-45.
         res_block: if arch == "kimi-k3" {
             u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
