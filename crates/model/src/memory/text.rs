@@ -4178,7 +4178,7 @@ pub(crate) fn decoder(
     // stream's `n_kv` cells (src/llama-graph.cpp:2140-2160, src/llama-kv-cache.cpp get_k/get_v):
     // every tensor the allocator places has the bytes of one stream of `n_kv` cells over the
     // whole ubatch, so the graph is replayed with the per-stream cells (`n_kv`, from the plan).
-    // Written for attention layers only (checked below).
+    // Written for the attention of `build_attn` only (checked below).
     if (streams > 1 && ub % streams != 0) || !cache_ok(o.type_k) || !cache_ok(o.type_v) || ub == 0 {
         return None;
     }
@@ -5119,7 +5119,8 @@ pub(crate) fn decoder(
     } else {
         None
     };
-    // Several streams: the plain attention graphs only.
+    // Several streams: the attention of `build_attn` (plain or latent) only; recurrent, sparse
+    // and cache-less layers are not written for them.
     if streams > 1
         && (layers
             .iter()
