@@ -16,20 +16,25 @@ LLAMA_BUILD=${LLAMA_BUILD:-/work/ref/build-llama}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DEBUG_LIB=$(bash "$HERE/build-alloc-debug.sh")
 CTXS=${CTXS:-512 4096}
+# FAS: the flash-attention settings (default both); REF_ARGS: more llama-ref-load options
+# (--ctk/--ctv TYPE, --parallel N, --kv-unified 0|1); EXTRA_JSON: fields written before
+# "compute_bytes" (each followed by ", ").
+FAS=${FAS:-off on}
+read -r -a ref_args <<< "${REF_ARGS:-}"
 for f in "$@"; do
     name=$(basename "$f")
     for ctx in $CTXS; do
-        for fa in off on; do
+        for fa in $FAS; do
             log=$(LD_LIBRARY_PATH="$DEBUG_LIB" LLAMA_REF_LOG=1 \
-                "$LLAMA_BUILD/ggufscope/llama-ref-load" --fa "$fa" "$f" "$ctx" 2>&1 >/dev/null || true)
+                "$LLAMA_BUILD/ggufscope/llama-ref-load" --fa "$fa" "${ref_args[@]}" "$f" "$ctx" 2>&1 >/dev/null || true)
             bytes=$(printf '%s\n' "$log" | sed -n 's/^alloc .* end \([0-9]*\)$/\1/p' | sort -n | tail -n 1)
             mib=$(printf '%s\n' "$log" | sed -n 's/.*CPU compute buffer size = *\([0-9.]*\) MiB.*/\1/p' | head -n 1)
             if [ -z "$bytes" ] || [ -z "$mib" ]; then
-                echo "$name n_ctx $ctx fa $fa: llama.cpp did not reserve a graph" >&2
+                echo "$name n_ctx $ctx fa $fa ${REF_ARGS:-}: llama.cpp did not reserve a graph" >&2
                 continue
             fi
-            printf '{"file": "%s", "n_ctx": %s, "flash_attn": %s, "compute_bytes": %s, "compute_mib": %s}\n' \
-                "$name" "$ctx" "$([ "$fa" = on ] && echo true || echo false)" "$bytes" "$mib"
+            printf '{"file": "%s", "n_ctx": %s, "flash_attn": %s, %s"compute_bytes": %s, "compute_mib": %s}\n' \
+                "$name" "$ctx" "$([ "$fa" = on ] && echo true || echo false)" "${EXTRA_JSON:-}" "$bytes" "$mib"
         done
     done
 done

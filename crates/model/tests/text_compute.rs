@@ -310,6 +310,35 @@ fn replay_survives_hostile_sizes() {
     );
 }
 
+/// Every line of a corpus truth file (`tests/fixtures/<path>`) replayed with the options
+/// `settings` reads off it, each required replayed and equal to llama.cpp's bytes; returns the
+/// count compared.
+fn replay_truth_lines(path: &str, settings: impl Fn(&J, MemoryOptions) -> MemoryOptions) -> usize {
+    let text = std::fs::read_to_string(fixtures_dir().join(path)).unwrap();
+    let mut differ = Vec::new();
+    let mut compared = 0;
+    for line in text.lines() {
+        let r: J = serde_json::from_str(line).unwrap();
+        let name = r["file"].as_str().unwrap();
+        let bytes = read_fixture(&llama_archs_dir().join(name));
+        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
+        let arch = ggufscope_testkit::arch_of(&g);
+        let base = MemoryOptions {
+            flash_attn: r["flash_attn"].as_bool().unwrap(),
+            ..options(r["n_ctx"].as_u64().unwrap())
+        };
+        let plan = plan_memory_table(&g, &arch, settings(&r, base)).unwrap().0;
+        let theirs = r["compute_bytes"].as_u64().unwrap();
+        assert!(plan.cpu_compute_replayed, "{line}: not replayed");
+        compared += 1;
+        if plan.cpu_compute_bytes != theirs {
+            differ.push(format!("{line}: ours {}", plan.cpu_compute_bytes));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    compared
+}
+
 /// Quantized KV caches (`--cache-type-k/-v`): the Hadamard rotations llama.cpp adds around the
 /// attention (src/llama-kv-cache.cpp:321-337, src/llama-graph.cpp:2883-2930) replayed, held to
 /// llama.cpp's bytes (`tests/fixtures/cache-types/compute-truth.jsonl`, written by
@@ -317,82 +346,28 @@ fn replay_survives_hostile_sizes() {
 /// caches and qwen35's hybrid, n_ctx 512 and 4096, six K/V type and flash-attention cases).
 #[test]
 fn quantized_cache_compute_buffers_equal_llama_cpp_bytes() {
-    let text =
-        std::fs::read_to_string(fixtures_dir().join("cache-types/compute-truth.jsonl")).unwrap();
-    let mut differ = Vec::new();
-    let mut compared = 0;
-    for line in text.lines() {
-        let r: J = serde_json::from_str(line).unwrap();
-        let name = r["file"].as_str().unwrap();
-        let bytes = read_fixture(&llama_archs_dir().join(name));
-        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-        let arch = ggufscope_testkit::arch_of(&g);
-        let ty = |k: &str| ggufscope_gguf::GgmlType::from_name(r[k].as_str().unwrap()).unwrap();
-        let options = MemoryOptions {
-            flash_attn: r["flash_attn"].as_bool().unwrap(),
-            type_k: ty("type_k"),
-            type_v: ty("type_v"),
-            ..options(r["n_ctx"].as_u64().unwrap())
-        };
-        let plan = plan_memory_table(&g, &arch, options).unwrap().0;
-        let theirs = r["compute_bytes"].as_u64().unwrap();
-        let case = format!(
-            "{name} n_ctx {} fa {} K {} V {}",
-            r["n_ctx"], r["flash_attn"], r["type_k"], r["type_v"]
-        );
-        assert!(plan.cpu_compute_replayed, "{case}: not replayed");
-        compared += 1;
-        if plan.cpu_compute_bytes != theirs {
-            differ.push(format!(
-                "{case}: ours {} llama.cpp {theirs}",
-                plan.cpu_compute_bytes
-            ));
-        }
-    }
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let ty = |r: &J, k: &str| ggufscope_gguf::GgmlType::from_name(r[k].as_str().unwrap()).unwrap();
+    let compared = replay_truth_lines("cache-types/compute-truth.jsonl", |r, o| MemoryOptions {
+        type_k: ty(r, "type_k"),
+        type_v: ty(r, "type_v"),
+        ..o
+    });
     assert_eq!(compared, 72);
 }
 
 /// Several sequences (`--parallel N`): one KV stream each (the ubatch split per stream, each
 /// group attending to its stream's cells) or one shared (`--kv-unified`), replayed for the
-/// plain attention graphs and held to llama.cpp's bytes (`tests/fixtures/parallel/
+/// attention of `build_attn` and held to llama.cpp's bytes (`tests/fixtures/parallel/
 /// compute-truth.jsonl`, written by `tools/llama-ref/make-parallel-truth.sh`: llama dense and
 /// MoE, qwen3, gemma3's two caches, phi3's fused QKV, deepseek2's absorbed and minicpm3's
 /// decompressed latent attention, cohere2's parallel blocks; N 2 and 4, n_ctx 512 and 4096,
 /// flash attention off and on).
 #[test]
 fn parallel_sequence_compute_buffers_equal_llama_cpp_bytes() {
-    let text =
-        std::fs::read_to_string(fixtures_dir().join("parallel/compute-truth.jsonl")).unwrap();
-    let mut differ = Vec::new();
-    let mut compared = 0;
-    for line in text.lines() {
-        let r: J = serde_json::from_str(line).unwrap();
-        let name = r["file"].as_str().unwrap();
-        let bytes = read_fixture(&llama_archs_dir().join(name));
-        let g = Gguf::parse_with(&bytes, ParseOptions::lenient()).unwrap();
-        let arch = ggufscope_testkit::arch_of(&g);
-        let options = MemoryOptions {
-            flash_attn: r["flash_attn"].as_bool().unwrap(),
-            n_parallel: r["n_parallel"].as_u64().unwrap(),
-            kv_unified: r["kv_unified"].as_bool().unwrap(),
-            ..options(r["n_ctx"].as_u64().unwrap())
-        };
-        let plan = plan_memory_table(&g, &arch, options).unwrap().0;
-        let theirs = r["compute_bytes"].as_u64().unwrap();
-        let case = format!(
-            "{name} n_ctx {} fa {} parallel {} unified {}",
-            r["n_ctx"], r["flash_attn"], r["n_parallel"], r["kv_unified"]
-        );
-        assert!(plan.cpu_compute_replayed, "{case}: not replayed");
-        compared += 1;
-        if plan.cpu_compute_bytes != theirs {
-            differ.push(format!(
-                "{case}: ours {} llama.cpp {theirs}",
-                plan.cpu_compute_bytes
-            ));
-        }
-    }
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let compared = replay_truth_lines("parallel/compute-truth.jsonl", |r, o| MemoryOptions {
+        n_parallel: r["n_parallel"].as_u64().unwrap(),
+        kv_unified: r["kv_unified"].as_bool().unwrap(),
+        ..o
+    });
     assert_eq!(compared, 128);
 }

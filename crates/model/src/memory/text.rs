@@ -705,8 +705,9 @@ struct Builder<'d> {
     rs_copy: Option<(Id, Id)>,
     /// MiniMax-01's lightning-attention inputs (slopes, Q, K and diagonal decays).
     la: Option<[Id; 4]>,
-    /// Each cache's rotation inputs (`attn_inp_k_rot`, `attn_inp_v_rot`).
-    rot: [[Option<Id>; 2]; 2],
+    /// Each cache's rotation inputs: base K, base V, sliding K, sliding V (`attn_inp_k_rot`,
+    /// `attn_inp_v_rot`).
+    rot: [Option<Id>; 4],
     /// The no-cache KQ mask (`build_attn_inp_no_cache`), built at its first use.
     no_cache_mask: Option<Id>,
     /// The DSA indexer cache's inputs.
@@ -875,7 +876,7 @@ impl<'d> Builder<'d> {
             attn_gate: None,
             rs_copy: None,
             la: None,
-            rot: [[None; 2]; 2],
+            rot: [None; 4],
             no_cache_mask: None,
             lid,
             top_k: None,
@@ -1414,14 +1415,14 @@ impl<'d> Builder<'d> {
         };
         let (ub, n_kv, fa) = (d.ub, c.n_kv, d.flash_attn);
         // src/llama-graph.cpp:2883-2890: a quantized cache's rotations.
-        let ci = usize::from(l.swa);
+        let swa = l.swa;
         let (mut q, mut k, mut v, mut v_strided) = (q, k, v, v_strided);
         if let Some(n) = d.k_rot {
-            let rot = self.rot_input(ci, 0, n);
+            let rot = self.rot_input(swa, false, n);
             q = self.hadamard(q, rot, n);
             k = self.hadamard(k, rot, n);
         }
-        let v_rot = d.v_rot.map(|n| (self.rot_input(ci, 1, n), n));
+        let v_rot = d.v_rot.map(|n| (self.rot_input(swa, true, n), n));
         if let Some((rot, n)) = v_rot {
             v = self.hadamard(v, rot, n);
             v_strided = false;
@@ -1591,9 +1592,12 @@ impl<'d> Builder<'d> {
 
     /// A cache's rotation input (`build_input_k_rot`, `build_input_v_rot`,
     /// src/llama-kv-cache.cpp:1447-1486): `[n, n]` f32, one per cache and kind.
-    fn rot_input(&mut self, cache: usize, kind: usize, n: u64) -> Id {
+    fn rot_input(&mut self, swa: bool, v: bool, n: u64) -> Id {
         let g = &mut self.g;
-        *self.rot[cache & 1][kind & 1].get_or_insert_with(|| g.input(Ty::F32, [n, n, 1, 1]))
+        match self.rot.get_mut(usize::from(swa) * 2 + usize::from(v)) {
+            Some(slot) => *slot.get_or_insert_with(|| g.input(Ty::F32, [n, n, 1, 1])),
+            None => g.input(Ty::F32, [n, n, 1, 1]),
+        }
     }
 
     /// `llama_mul_mat_hadamard` (src/llama-impl.h:57-75): `cur` as rows of `n` (made contiguous
