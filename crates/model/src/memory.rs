@@ -892,12 +892,17 @@ fn plan_inner(
             };
             text::decoder(l, ub, n_kv, n_kv_swa, n_vocab, &options)
         })
-        .map(|d| (text::cpu_compute_bytes(&d), d.family));
+        .map(|d| (text::cpu_compute_bytes(&d), d.family, d.n_kv, d.n_stream));
     let (compute_bytes, compute_formula) = match replayed {
-        Some((bytes, family)) => (
+        Some((bytes, family, cells, streams)) => (
             bytes,
             format!(
-                "llama.cpp's reserved graph ({family:?}: {ub} tokens, {n_kv} KV cells, flash attention {}) placed by a replay of ggml's graph allocator",
+                "llama.cpp's reserved graph ({family:?}: {ub} tokens, {cells} KV cells{}, flash attention {}) placed by a replay of ggml's graph allocator",
+                if streams > 1 {
+                    format!(" in each of {streams} streams")
+                } else {
+                    String::new()
+                },
                 if options.flash_attn { "on" } else { "off" }
             ),
         ),

@@ -1645,12 +1645,12 @@ impl<'d> Builder<'d> {
                 self.g.like(Op::Scale, sum, &[])
             }
             // grovemoe.cpp:133-171: the router logits once, read by both banks.
-            Some(m) if m.grove.is_some_and(|gr| !gr.chunk_call) => {
-                let gr = m.grove.unwrap_or(Grove {
-                    n_chunk: 0,
-                    n_ff: 0,
-                    chunk_call: true,
-                });
+            Some(
+                m @ Moe {
+                    grove: Some(gr), ..
+                },
+            ) if !gr.chunk_call => {
+                let gr = *gr;
                 let gate_inp = self.g.weight(Ty::F16, [self.d.n_embd, m.n_expert, 1, 1]);
                 let logits = self.g.mul_mat(gate_inp, cur);
                 self.router_logits = Some(logits);
