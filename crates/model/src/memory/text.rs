@@ -626,6 +626,10 @@ pub struct Decoder {
     pub v_rot: Option<u64>,
     /// KV streams (`--parallel N` without `--kv-unified`), each with `n_kv` cells.
     pub n_stream: u64,
+    /// The reserved ubatch's sequences (`n_seq_max`: `graph_reserve` splits the ubatch into
+    /// `n_seqs` equal sequences, src/llama-context.cpp:2549-2550): a recurrent layer reads and
+    /// writes one state row per sequence over `ub / n_seqs` tokens each.
+    pub n_seqs: u64,
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
@@ -635,6 +639,13 @@ pub struct Decoder {
     /// `sigmoid(wqkv_gate · x)` before the output product.
     pub mla_gate_elem: bool,
     pub layers: Vec<Layer>,
+}
+
+impl Decoder {
+    /// Tokens per sequence of the reserved ubatch.
+    pub fn n_seq_tokens(&self) -> u64 {
+        self.ub / self.n_seqs.max(1)
+    }
 }
 
 /// glm5-next's k-pool DSA indexer (glm5-next.cpp:238-351, 766-919) as the reserved graph
@@ -2085,17 +2096,19 @@ impl<'d> Builder<'d> {
     /// sequence's state read by `read` (the states and the copy indices), and the other
     /// states' rows copied back (none here).
     fn build_rs(&mut self, width: u64, read: impl FnOnce(&mut Self, Id, Id) -> Id) -> Id {
-        // One state per sequence (`n_rs` = `n_seq_max` = 1): the extra view is empty.
+        // One state per sequence (`n_rs` = `n_seq_max` = the ubatch's `n_seqs`,
+        // src/llama-graph.cpp:3548-3569): the extra view is empty.
+        let ns = self.d.n_seqs;
         let g = &mut self.g;
         let (main, extra) = *self.rs_copy.get_or_insert_with(|| {
-            let s_copy = g.input(Ty::I32, [1, 1, 1, 1]);
+            let s_copy = g.input(Ty::I32, [ns, 1, 1, 1]);
             (
-                g.view(s_copy, [1, 1, 1, 1], nb(4, [1, 1, 1, 1]), 0),
-                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), 4),
+                g.view(s_copy, [ns, 1, 1, 1], nb(4, [ns, 1, 1, 1]), 0),
+                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), ns.saturating_mul(4)),
             )
         });
-        let s = self.g.weight(Ty::F32, [width, 1, 1, 1]);
-        let states = self.g.reshape(s, [width, 1, 1, 1]);
+        let s = self.g.weight(Ty::F32, [width, ns, 1, 1]);
+        let states = self.g.reshape(s, [width, ns, 1, 1]);
         let zero = self
             .g
             .view(states, [width, 1, 1, 1], nb(4, [width, 1, 1, 1]), 0);
@@ -2112,11 +2125,19 @@ impl<'d> Builder<'d> {
             s,
             [width, 0, 1, 1],
             nb(4, [width, 0, 1, 1]),
-            width.saturating_mul(4),
+            width.saturating_mul(4).saturating_mul(ns),
         );
         let st = self.g.cpy_into(rows, dst);
         self.g.expand(st);
         out
+    }
+
+    /// [`Self::build_rs`] of `width`-wide states read as rows, `[width, n_seqs]`.
+    fn rs_rows(&mut self, width: u64) -> Id {
+        let ns = self.d.n_seqs;
+        self.build_rs(width, |b, states, ids| {
+            b.g.op(Op::GetRows, Ty::F32, [width, ns, 1, 1], &[states, ids])
+        })
     }
 
     /// qwen35.cpp:195-250: Q twice as wide as its heads (`build_qkv` without reshaping), its
@@ -2167,7 +2188,7 @@ impl<'d> Builder<'d> {
     /// state read (`build_rs`), Q and K L2-normed, the delta net (its final state stored back,
     /// `build_recurrent_attn` :527-560), the norm gated by `silu(z)`, the output product.
     fn gdn(&mut self, cur: Id, g: Gdn) -> Id {
-        let ub = self.d.ub;
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
         let (s_k, h_k, h_v) = (g.head_k, g.n_k_heads, g.n_v_heads);
         let s_v = g.d_inner / h_v.max(1);
         let conv_ch = g
@@ -2177,53 +2198,49 @@ impl<'d> Builder<'d> {
         let n_embd_r = d_conv1.saturating_mul(conv_ch);
         let n_embd_s = s_v.saturating_mul(s_v).saturating_mul(h_v);
         let qkv = self.linear(cur, conv_ch, false);
-        let qkv = self.g.reshape(qkv, [conv_ch, ub, 1, 1]);
+        let qkv = self.g.reshape(qkv, [conv_ch, nst, ns, 1]);
         let z = self.linear(cur, g.d_inner, false);
         let (beta, alpha) = if g.qwen3next {
             let r = h_v / h_k.max(1);
             let ba = self.linear(cur, h_v.saturating_mul(2), false);
-            let ba = self.g.reshape(ba, [r.saturating_mul(2), h_k, ub, 1]);
+            let ba = self.g.reshape(ba, [r.saturating_mul(2), h_k, nst, ns]);
             let ba_nb = nb(4, self.g.ne(ba));
-            let b = self.g.view(ba, [r, h_k, ub, 1], ba_nb, 0);
-            let a = self.g.view(ba, [r, h_k, ub, 1], ba_nb, r.saturating_mul(4));
+            let b = self.g.view(ba, [r, h_k, nst, ns], ba_nb, 0);
+            let a = self.g.view(ba, [r, h_k, nst, ns], ba_nb, r.saturating_mul(4));
             let b = self.g.cont(b);
             let beta = self.g.like(Op::Unary, b, &[]);
-            let alpha = self.g.op(Op::Cont, Ty::F32, [h_v, ub, 1, 1], &[a]);
-            (self.g.reshape(beta, [1, h_v, ub, 1]), alpha)
+            let alpha = self.g.op(Op::Cont, Ty::F32, [h_v, nst, ns, 1], &[a]);
+            (self.g.reshape(beta, [1, h_v, nst, ns]), alpha)
         } else {
             let beta = self.linear(cur, h_v, false);
-            let beta = self.g.reshape(beta, [1, h_v, ub, 1]);
+            let beta = self.g.reshape(beta, [1, h_v, nst, ns]);
             let beta = self.g.like(Op::Unary, beta, &[]);
             let alpha = self.linear(cur, h_v, false);
-            (beta, self.g.reshape(alpha, [h_v, ub, 1, 1]))
+            (beta, self.g.reshape(alpha, [h_v, nst, ns, 1]))
         };
         let dt = w(&mut self.g, h_v, 1);
         let alpha = self.g.like(Op::Add, alpha, &[dt]);
         let alpha = self.g.like(Op::Unary, alpha, &[]);
         let a = w(&mut self.g, h_v, 1);
         let gate = self.g.like(Op::Mul, alpha, &[a]);
-        let gate = self.g.reshape(gate, [1, h_v, ub, 1]);
-        // build_conv_state
-        let conv = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
-        let conv = self.g.reshape(conv, [d_conv1, conv_ch, 1, 1]);
+        let gate = self.g.reshape(gate, [1, h_v, nst, ns]);
+        // build_conv_state (delta-net-base.cpp:449-520)
+        let conv = self.rs_rows(n_embd_r);
+        let conv = self.g.reshape(conv, [d_conv1, conv_ch, ns, 1]);
         let conv_in = self.conv_input(conv, qkv, d_conv1, conv_ch);
-        let state = self.build_rs(n_embd_s, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
-        });
-        let state = self.g.reshape(state, [s_v, s_v, h_v, 1]);
+        let state = self.rs_rows(n_embd_s);
+        let state = self.g.reshape(state, [s_v, s_v, h_v, ns]);
         let kernel = w(&mut self.g, g.d_conv, conv_ch);
         let conv_out = self
             .g
-            .op(Op::Other, Ty::F32, [conv_ch, ub, 1, 1], &[conv_in, kernel]);
+            .op(Op::Other, Ty::F32, [conv_ch, nst, ns, 1], &[conv_in, kernel]);
         let mix = self.g.like(Op::Unary, conv_out, &[]);
         let row = conv_ch.saturating_mul(4);
         let head_view = |b: &mut Self, head: u64, heads: u64, off: u64| {
             b.g.view(
                 mix,
-                [head, heads, ub, 1],
-                [4, head.saturating_mul(4), row, row.saturating_mul(ub)],
+                [head, heads, nst, ns],
+                [4, head.saturating_mul(4), row, row.saturating_mul(nst)],
                 off.saturating_mul(4),
             )
         };
@@ -2233,34 +2250,35 @@ impl<'d> Builder<'d> {
         let (mut q, mut k) = (self.l2_norm(q), self.l2_norm(k));
         if g.qwen3next && h_k != h_v {
             let r = h_v / h_k.max(1);
+            let rows = nst.saturating_mul(ns);
             for x in [&mut q, &mut k] {
-                let flat = self.g.reshape(*x, [s_k, 1, h_k, ub]);
-                let rep = self.g.op(Op::Other, Ty::F32, [s_k, r, h_k, ub], &[flat]);
-                *x = self.g.reshape(rep, [s_k, h_v, ub, 1]);
+                let flat = self.g.reshape(*x, [s_k, 1, h_k, rows]);
+                let rep = self.g.op(Op::Other, Ty::F32, [s_k, r, h_k, rows], &[flat]);
+                *x = self.g.reshape(rep, [s_k, h_v, nst, ns]);
             }
         }
         let output = self.delta_net([q, k, v, gate, beta, state], s_v, h_v);
-        let z = self.g.reshape(z, [s_v, h_v, ub, 1]);
+        let z = self.g.reshape(z, [s_v, h_v, nst, ns]);
         let normed = self.norm(output, Op::RmsNorm, false);
         let silu = self.g.like(Op::Unary, z, &[]);
         let gated = self.g.like(Op::Mul, normed, &[silu]);
-        let out = self.g.reshape(gated, [s_v.saturating_mul(h_v), ub, 1, 1]);
+        let out = self.g.reshape(gated, [s_v.saturating_mul(h_v), nst, ns, 1]);
         let out = self.linear(out, self.d.n_embd, false);
-        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
+        self.g.reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
     }
 
     /// LFM2's causal short convolution (lfm2.cpp:159-231): the `in_proj` product split in
     /// three (B, C, x), `B * x` transposed after the stored columns (the last ones stored
     /// back), the convolution, gated by C, the output product.
     fn shortconv(&mut self, cur: Id, d_conv: u64) -> Id {
-        let (ub, n) = (self.d.ub, self.d.n_embd);
-        let cur = self.g.reshape(cur, [n, ub, 1, 1]);
+        let (ns, nst, n) = (self.d.n_seqs, self.d.n_seq_tokens(), self.d.n_embd);
+        let cur = self.g.reshape(cur, [n, nst, ns, 1]);
         let bcx = self.linear(cur, n.saturating_mul(3), false);
         let bcx_nb = nb(4, self.g.ne(bcx));
         let chunk = |g: &mut Graph, i: u64| {
             g.view(
                 bcx,
-                [n, ub, 1, 1],
+                [n, nst, ns, 1],
                 bcx_nb,
                 n.saturating_mul(4).saturating_mul(i),
             )
@@ -2272,16 +2290,14 @@ impl<'d> Builder<'d> {
         );
         let bx = self.g.like(Op::Mul, b, &[x]);
         let n_embd_r = d_conv.saturating_mul(n);
-        let conv = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
-        let conv = self.g.reshape(conv, [d_conv, n, 1, 1]);
+        let conv = self.rs_rows(n_embd_r);
+        let conv = self.g.reshape(conv, [d_conv, n, ns, 1]);
         let bx = self.conv_input(conv, bx, d_conv, n);
         let kernel = w(&mut self.g, d_conv.saturating_add(1), n);
-        let conv_out = self.g.op(Op::Other, Ty::F32, [n, ub, 1, 1], &[bx, kernel]);
+        let conv_out = self.g.op(Op::Other, Ty::F32, [n, nst, ns, 1], &[bx, kernel]);
         let y = self.g.like(Op::Mul, c, &[conv_out]);
         let y = self.linear(y, n, false);
-        self.g.reshape(y, [n, ub, 1, 1])
+        self.g.reshape(y, [n, nst.saturating_mul(ns), 1, 1])
     }
 
     /// kimi-linear.cpp:288-384 with the fused delta net (as [`Self::gdn`]): Q, K and V each
@@ -2381,22 +2397,24 @@ impl<'d> Builder<'d> {
     /// mamba-base.cpp:47-63 and 187-209, delta-net-base.cpp:449-525, lfm2.cpp:192-218,
     /// kimi-linear.cpp:173-231.
     fn conv_input(&mut self, state: Id, x: Id, d_conv1: u64, channels: u64) -> Id {
-        let ub = self.d.ub;
+        // Per sequence: `[channels, ub / n_seqs, n_seqs]` transposed and appended to its
+        // stored columns.
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
         let xt = self.g.transpose(x);
         let conv_x = self.g.op(
             Op::Concat,
             Ty::F32,
-            [d_conv1.saturating_add(ub), channels, 1, 1],
+            [d_conv1.saturating_add(nst), channels, ns, 1],
             &[state, xt],
         );
         let cx_nb = nb(4, self.g.ne(conv_x));
         let last = self.g.view(
             conv_x,
-            [d_conv1, channels, 1, 1],
+            [d_conv1, channels, ns, 1],
             cx_nb,
-            ub.saturating_mul(4),
+            nst.saturating_mul(4),
         );
-        let dst = self.g.weight(Ty::F32, [d_conv1, channels, 1, 1]);
+        let dst = self.g.weight(Ty::F32, [d_conv1, channels, ns, 1]);
         let st = self.g.cpy_into(last, dst);
         self.g.expand(st);
         conv_x
@@ -2423,25 +2441,27 @@ impl<'d> Builder<'d> {
     /// `build_delta_net_fused`, delta-net-base.cpp:373-423) over `h_v` heads of `s_v`, its final
     /// state stored back (`build_recurrent_attn`, :527-560); returns the output view.
     fn delta_net(&mut self, src: [Id; 6], s_v: u64, h_v: u64) -> Id {
-        let ub = self.d.ub;
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
+        let rows = nst.saturating_mul(ns);
         let width = s_v.saturating_mul(h_v);
+        // ggml.c:6414: the outputs, then one final state per sequence.
         let result = self.g.op(
             Op::Other,
             Ty::F32,
-            [width, ub.saturating_add(s_v), 1, 1],
+            [width, rows.saturating_add(s_v.saturating_mul(ns)), 1, 1],
             &src,
         );
         let output = self
             .g
-            .view(result, [s_v, h_v, ub, 1], nb(4, [s_v, h_v, ub, 1]), 0);
+            .view(result, [s_v, h_v, nst, ns], nb(4, [s_v, h_v, nst, ns]), 0);
         let new_state = self.g.view(
             result,
-            [s_v, s_v, h_v, 1],
-            nb(4, [s_v, s_v, h_v, 1]),
-            width.saturating_mul(ub).saturating_mul(4),
+            [s_v, s_v, h_v, ns],
+            nb(4, [s_v, s_v, h_v, ns]),
+            width.saturating_mul(rows).saturating_mul(4),
         );
         let n_embd_s = width.saturating_mul(s_v);
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, ns, 1, 1]);
         let st = self.g.cpy_into(new_state, s_dst);
         self.g.expand(st);
         output
@@ -2452,22 +2472,21 @@ impl<'d> Builder<'d> {
     /// values and then the `n_embd_s` of the state.
     fn ssm_scan(&mut self, state: [u64; 4], n_embd_s: u64, n_x: u64, src: [Id; 5]) -> Id {
         let [x, dt, a, b, c] = src;
+        // One final state per sequence after the `n_x` outputs.
+        let n_s = n_embd_s.saturating_mul(self.d.n_seqs);
         let y_ssm = self.build_rs(n_embd_s, |bld, states, ids| {
             let ssm = bld.g.reshape(states, state);
             bld.g.op(
                 Op::Other,
                 Ty::F32,
-                [n_x.saturating_add(n_embd_s), 1, 1, 1],
+                [n_x.saturating_add(n_s), 1, 1, 1],
                 &[ssm, x, dt, a, b, c, ids],
             )
         });
-        let y_state = self.g.view(
-            y_ssm,
-            [n_embd_s, 1, 1, 1],
-            nb(4, [n_embd_s, 1, 1, 1]),
-            n_x.saturating_mul(4),
-        );
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let y_state = self
+            .g
+            .view(y_ssm, [n_s, 1, 1, 1], nb(4, [n_s, 1, 1, 1]), n_x.saturating_mul(4));
+        let s_dst = self.g.weight(Ty::F32, [n_s, 1, 1, 1]);
         let st = self.g.cpy_into(y_state, s_dst);
         self.g.expand(st);
         y_ssm
@@ -2477,16 +2496,16 @@ impl<'d> Builder<'d> {
     /// plamo2.cpp:385-412): the scan (its state stored back), its output as heads, the skip
     /// term `x · D`, the SwiGLU with `z` made contiguous.
     fn scan_heads(&mut self, src: [Id; 5], z: Id, [d_state, head_dim, n_head]: [u64; 3]) -> Id {
-        let ub = self.d.ub;
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
         let d_inner = head_dim.saturating_mul(n_head);
-        let n_x = d_inner.saturating_mul(ub);
+        let n_x = d_inner.saturating_mul(nst).saturating_mul(ns);
         let n_embd_s = d_state.saturating_mul(d_inner);
-        let state = [d_state, head_dim, n_head, 1];
+        let state = [d_state, head_dim, n_head, ns];
         let y_ssm = self.ssm_scan(state, n_embd_s, n_x, src);
         let y = self.g.view(
             y_ssm,
-            [head_dim, n_head, ub, 1],
-            nb(4, [head_dim, n_head, ub, 1]),
+            [head_dim, n_head, nst, ns],
+            nb(4, [head_dim, n_head, nst, ns]),
             0,
         );
         let d_w = w(&mut self.g, 1, n_head);
@@ -2510,21 +2529,19 @@ impl<'d> Builder<'d> {
     /// scan (its final state stored back), the skip term, the SwiGLU with z, the output
     /// product.
     fn mamba1(&mut self, cur: Id, s: Ssm, m: Mamba1) -> Id {
-        let ub = self.d.ub;
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
         let d_conv1 = s.d_conv.saturating_sub(1);
         let n_embd_r = d_conv1.saturating_mul(s.d_inner);
         let n_embd_s = s.d_state.saturating_mul(s.d_inner);
-        let conv = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
-        let conv = self.g.reshape(conv, [d_conv1, s.d_inner, 1, 1]);
-        let cur = self.g.reshape(cur, [self.d.n_embd, ub, 1, 1]);
+        let conv = self.rs_rows(n_embd_r);
+        let conv = self.g.reshape(conv, [d_conv1, s.d_inner, ns, 1]);
+        let cur = self.g.reshape(cur, [self.d.n_embd, nst, ns, 1]);
         let xz = self.linear(cur, s.d_inner.saturating_mul(2), false);
         let xz_nb = nb(4, self.g.ne(xz));
-        let x = self.g.view(xz, [s.d_inner, ub, 1, 1], xz_nb, 0);
+        let x = self.g.view(xz, [s.d_inner, nst, ns, 1], xz_nb, 0);
         let z = self.g.view(
             xz,
-            [s.d_inner, ub, 1, 1],
+            [s.d_inner, nst, ns, 1],
             xz_nb,
             s.d_inner.saturating_mul(4),
         );
@@ -2532,18 +2549,18 @@ impl<'d> Builder<'d> {
         let conv_w = w(&mut self.g, s.d_conv, s.d_inner);
         let x = self
             .g
-            .op(Op::Other, Ty::F32, [s.d_inner, ub, 1, 1], &[conv_x, conv_w]);
+            .op(Op::Other, Ty::F32, [s.d_inner, nst, ns, 1], &[conv_x, conv_w]);
         let conv_b = w(&mut self.g, s.d_inner, 1);
         let x = self.g.like(Op::Add, x, &[conv_b]);
         let x = self.g.like(Op::Unary, x, &[]);
         let n_db = m.dt_rank.saturating_add(s.d_state.saturating_mul(2));
         let x_db = self.linear(x, n_db, false);
-        let db_nb = nb(4, [n_db, ub, 1, 1]);
-        let dt = self.g.view(x_db, [m.dt_rank, ub, 1, 1], db_nb, 0);
+        let db_nb = nb(4, [n_db, nst, ns, 1]);
+        let dt = self.g.view(x_db, [m.dt_rank, nst, ns, 1], db_nb, 0);
         let bc = |b: &mut Self, off: u64| {
             b.g.view(
                 x_db,
-                [s.d_state, 1, ub, 1],
+                [s.d_state, 1, nst, ns],
                 [4, s.d_state.saturating_mul(4), db_nb[1], db_nb[2]],
                 off.saturating_mul(4),
             )
@@ -2562,15 +2579,15 @@ impl<'d> Builder<'d> {
         let dt_b = w(&mut self.g, s.d_inner, 1);
         let dt = self.g.like(Op::Add, dt, &[dt_b]);
         let skip_in = x;
-        let x = self.g.reshape(x, [1, s.d_inner, ub, 1]);
+        let x = self.g.reshape(x, [1, s.d_inner, nst, ns]);
         let a = w(&mut self.g, s.d_state, s.d_inner);
-        let n_x = s.d_inner.saturating_mul(ub);
-        let state = [s.d_state, 1, s.d_inner, 1];
+        let n_x = s.d_inner.saturating_mul(nst).saturating_mul(ns);
+        let state = [s.d_state, 1, s.d_inner, ns];
         let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
         let y = self.g.view(
             y_ssm,
-            [s.d_inner, ub, 1, 1],
-            nb(4, [s.d_inner, ub, 1, 1]),
+            [s.d_inner, nst, ns, 1],
+            nb(4, [s.d_inner, nst, ns, 1]),
             0,
         );
         let d_w = w(&mut self.g, s.d_inner, 1);
@@ -2579,7 +2596,7 @@ impl<'d> Builder<'d> {
         let zc = self.g.cont(z);
         let y = self.g.like(Op::Glu, zc, &[y]);
         let out = self.linear(y, self.d.n_embd, false);
-        self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
+        self.g.reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
     }
 
     /// `build_mamba2_layer` (src/models/mamba-base.cpp:144-290) for the reserved ubatch (one
@@ -2588,37 +2605,35 @@ impl<'d> Builder<'d> {
     /// selective scan (its final state stored back), the skip term, the SwiGLU with z, the
     /// grouped norm, the output product.
     fn mamba2(&mut self, cur: Id, s: Ssm) -> Id {
-        let ub = self.d.ub;
+        let (ns, nst) = (self.d.n_seqs, self.d.n_seq_tokens());
         let conv_dim = s
             .d_inner
             .saturating_add(s.n_group.saturating_mul(s.d_state).saturating_mul(2));
         let head_dim = s.d_inner / s.n_head.max(1);
         let n_embd_r = s.d_conv.saturating_sub(1).saturating_mul(conv_dim);
-        let conv = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
+        let conv = self.rs_rows(n_embd_r);
         let conv = self
             .g
-            .reshape(conv, [s.d_conv.saturating_sub(1), conv_dim, 1, 1]);
+            .reshape(conv, [s.d_conv.saturating_sub(1), conv_dim, ns, 1]);
         let d_in_proj = conv_dim.saturating_add(s.d_inner).saturating_add(s.n_head);
         let zx = self.linear(cur, d_in_proj, false);
-        let zx = self.g.reshape(zx, [d_in_proj, ub, 1, 1]);
-        let zx_nb = nb(4, [d_in_proj, ub, 1, 1]);
+        let zx = self.g.reshape(zx, [d_in_proj, nst, ns, 1]);
+        let zx_nb = nb(4, [d_in_proj, nst, ns, 1]);
         let z = self.g.view(
             zx,
-            [head_dim, s.n_head, ub, 1],
+            [head_dim, s.n_head, nst, ns],
             [4, 4 * head_dim, zx_nb[1], zx_nb[2]],
             0,
         );
         let xbc = self.g.view(
             zx,
-            [conv_dim, ub, 1, 1],
+            [conv_dim, nst, ns, 1],
             [4, zx_nb[1], zx_nb[2], zx_nb[3]],
             4 * s.d_inner,
         );
         let dt = self.g.view(
             zx,
-            [s.n_head, ub, 1, 1],
+            [s.n_head, nst, ns, 1],
             [4, zx_nb[1], zx_nb[2], zx_nb[3]],
             s.d_inner.saturating_add(conv_dim).saturating_mul(4),
         );
@@ -2626,21 +2641,21 @@ impl<'d> Builder<'d> {
         let conv_w = w(&mut self.g, s.d_conv, conv_dim);
         let xbc = self
             .g
-            .op(Op::Other, Ty::F32, [conv_dim, ub, 1, 1], &[conv_x, conv_w]);
+            .op(Op::Other, Ty::F32, [conv_dim, nst, ns, 1], &[conv_x, conv_w]);
         let conv_b = w(&mut self.g, conv_dim, 1);
         let xbc = self.g.like(Op::Add, xbc, &[conv_b]);
         let xbc = self.g.like(Op::Unary, xbc, &[]);
-        let xb_nb = nb(4, [conv_dim, ub, 1, 1]);
+        let xb_nb = nb(4, [conv_dim, nst, ns, 1]);
         let x = self.g.view(
             xbc,
-            [head_dim, s.n_head, ub, 1],
+            [head_dim, s.n_head, nst, ns],
             [4, 4 * head_dim, xb_nb[1], xb_nb[2]],
             0,
         );
         let bc = |b: &mut Self, off: u64| {
             b.g.view(
                 xbc,
-                [s.d_state, s.n_group, ub, 1],
+                [s.d_state, s.n_group, nst, ns],
                 [4, 4 * s.d_state, xb_nb[1], xb_nb[2]],
                 off.saturating_mul(4),
             )
@@ -2658,10 +2673,10 @@ impl<'d> Builder<'d> {
         let mut y = self.scan_heads([x, dt, a, bm, cm], z, [s.d_state, head_dim, s.n_head]);
         if s.norm {
             let per = s.d_inner / s.n_group.max(1);
-            y = self.g.reshape(y, [per, s.n_group, ub, 1]);
+            y = self.g.reshape(y, [per, s.n_group, nst, ns]);
             y = self.norm(y, Op::RmsNorm, false);
         }
-        let y = self.g.reshape(y, [s.d_inner, ub, 1, 1]);
+        let y = self.g.reshape(y, [s.d_inner, nst.saturating_mul(ns), 1, 1]);
         self.linear(y, self.d.n_embd, false)
     }
 
@@ -4183,7 +4198,14 @@ pub(crate) fn decoder(
     // every tensor the allocator places has the bytes of one stream of `n_kv` cells over the
     // whole ubatch, so the graph is replayed with the per-stream cells (`n_kv`, from the plan).
     // Written for the attention of `build_attn` only (checked below).
-    if (streams > 1 && ub % streams != 0) || !cache_ok(o.type_k) || !cache_ok(o.type_v) || ub == 0 {
+    // A recurrent layer reads `ub / n_seqs` tokens of each of the ubatch's `n_seq_max`
+    // sequences (`graph_reserve` rounds `n_tokens` up to a multiple, not written here).
+    if (streams > 1 && ub % streams != 0)
+        || ub % o.n_parallel.max(1) != 0
+        || !cache_ok(o.type_k)
+        || !cache_ok(o.type_v)
+        || ub == 0
+    {
         return None;
     }
     let has = |il: u32, suffix: &str| {
@@ -4356,7 +4378,6 @@ pub(crate) fn decoder(
         // head sizes, delta-net-base.cpp:389-390).
         let gdn = match x.is_recurrent {
             true if matches!(arch, "qwen35" | "qwen35moe" | "qwen3next")
-                && o.n_parallel <= 1
                 && has(x.index, ".attn_qkv.weight") =>
             {
                 let h = |k: &str| l.hparams.int(k).and_then(width);
@@ -4450,8 +4471,7 @@ pub(crate) fn decoder(
                     | "falcon-h1"
                     | "mamba"
                     | "jamba"
-            ) && o.n_parallel <= 1
-                && has(x.index, ".ssm_conv1d.bias") =>
+            ) && has(x.index, ".ssm_conv1d.bias") =>
             {
                 let s = ssm_widths()?;
                 // mamba-base.cpp:96-103: the three norms' weights where the file has them.
@@ -4476,7 +4496,7 @@ pub(crate) fn decoder(
         let ffn_mixer = nemotron && ssm.is_none() && x.n_ff > 0;
         // lfm2.cpp:251-252: the short convolution on the recurrent layers (causal only).
         let shortconv = match x.is_recurrent && matches!(arch, "lfm2" | "lfm2moe") {
-            true if o.n_parallel <= 1 && l.hparams.int("causal_attn").is_none_or(|c| c != 0) => {
+            true if l.hparams.int("causal_attn").is_none_or(|c| c != 0) => {
                 let l_cache = l.hparams.int("n_shortconv_l_cache").and_then(width)?;
                 Some(l_cache.checked_sub(1).filter(|&d| d > 0)?)
             }
@@ -5128,7 +5148,17 @@ pub(crate) fn decoder(
     if streams > 1
         && (layers
             .iter()
-            .any(|x| x.mixer != Mixer::Attention || x.dsa.is_some() || x.msa)
+            .any(|x| {
+                !matches!(
+                    x.mixer,
+                    Mixer::Attention
+                        | Mixer::Ssm(_)
+                        | Mixer::ShortConv(_)
+                        | Mixer::Gdn(_)
+                        | Mixer::Ffn
+                ) || x.dsa.is_some()
+                    || x.msa
+            })
             || !matches!(
                 family,
                 Family::Llama
@@ -5136,6 +5166,7 @@ pub(crate) fn decoder(
                     | Family::Gemma
                     | Family::PostNorm
                     | Family::Parallel(_)
+                    | Family::FalconH1
             )
             || matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"))
     {
@@ -5429,6 +5460,7 @@ pub(crate) fn decoder(
         k_rot,
         v_rot,
         n_stream: streams,
+        n_seqs: o.n_parallel.max(1),
         // kimi-k3.cpp:43-45.
         res_block: if arch == "kimi-k3" {
             u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
