@@ -6,10 +6,15 @@
 #   tools/llama-ref/make-parallel-truth.sh   (writes tests/fixtures/parallel/compute-truth.jsonl)
 #
 # For eight files of tests/fixtures/llama-archs/ (llama dense and MoE, qwen3, gemma3: iSWA, phi3:
-# a fused QKV, deepseek2: absorbed MLA, minicpm3: MLA decompressed, cohere2: parallel, iSWA) the
-# corpus's full files are written again (regen-corpus.sh: heads checked equal to the committed
-# ones) and measured by compute-bytes.sh (n_ctx 512 and 4096, flash attention off and on) for N 2
-# and 4, unified off and on, with "n_parallel" and "kv_unified" in each JSON line.
+# a fused QKV, deepseek2: absorbed MLA, minicpm3: MLA decompressed, cohere2: parallel, iSWA) and
+# the recurrent and hybrid ones whose layers read one state per sequence (Mamba: mamba, jamba;
+# Mamba-2: mamba2, falcon-h1, granitehybrid, nemotron_h, nemotron_h_moe, plamo2's; short
+# convolutions: lfm2, lfm2moe; gated delta nets: qwen35, qwen35moe, qwen3next; Kimi delta
+# attention: kimi-linear, kimi-k3, bailingmoe3; lightning attention: minimax-01) the corpus's full
+# files are written again (regen-corpus.sh: heads
+# checked equal to the committed ones) and measured by compute-bytes.sh (n_ctx 512 and 4096, flash
+# attention off and on) for N 2 and 4, unified off and on, with "n_parallel" and "kv_unified" in
+# each JSON line.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -22,7 +27,9 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/llama-ref.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 . "$HERE/regen-corpus.sh"
 
-regen_corpus "$SCRATCH/m" llama qwen3 gemma3 phi3 deepseek2 minicpm3 cohere2
+regen_corpus "$SCRATCH/m" llama qwen3 gemma3 phi3 deepseek2 minicpm3 cohere2 \
+    mamba jamba mamba2 falcon-h1 granitehybrid nemotron_h nemotron_h_moe plamo2 lfm2 lfm2moe \
+    qwen35 qwen35moe qwen3next kimi-linear kimi-k3 bailingmoe3 minimax-01
 : > "$OUT"
 for n in 2 4; do
     for u in 0 1; do

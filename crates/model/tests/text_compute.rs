@@ -356,12 +356,14 @@ fn quantized_cache_compute_buffers_equal_llama_cpp_bytes() {
 }
 
 /// Several sequences (`--parallel N`): one KV stream each (the ubatch split per stream, each
-/// group attending to its stream's cells) or one shared (`--kv-unified`), replayed for the
-/// attention of `build_attn` and held to llama.cpp's bytes (`tests/fixtures/parallel/
-/// compute-truth.jsonl`, written by `tools/llama-ref/make-parallel-truth.sh`: llama dense and
-/// MoE, qwen3, gemma3's two caches, phi3's fused QKV, deepseek2's absorbed and minicpm3's
-/// decompressed latent attention, cohere2's parallel blocks; N 2 and 4, n_ctx 512 and 4096,
-/// flash attention off and on).
+/// group attending to its stream's cells) or one shared (`--kv-unified`), and the ubatch split
+/// into `N` sequences of `ub / N` tokens whose recurrent layers read and write one state each;
+/// replayed and held to llama.cpp's bytes (`tests/fixtures/parallel/compute-truth.jsonl`, written
+/// by `tools/llama-ref/make-parallel-truth.sh`: llama dense and MoE, qwen3, gemma3's two caches,
+/// phi3's fused QKV, deepseek2's absorbed and minicpm3's decompressed latent attention,
+/// cohere2's parallel blocks, and the recurrent and hybrid graphs — Mamba, Mamba-2, short
+/// convolutions, gated delta nets, Kimi delta attention, lightning attention; N 2 and 4, n_ctx
+/// 512 and 4096, flash attention off and on).
 #[test]
 fn parallel_sequence_compute_buffers_equal_llama_cpp_bytes() {
     let compared = replay_truth_lines("parallel/compute-truth.jsonl", |r, o| MemoryOptions {
@@ -369,5 +371,5 @@ fn parallel_sequence_compute_buffers_equal_llama_cpp_bytes() {
         kv_unified: r["kv_unified"].as_bool().unwrap(),
         ..o
     });
-    assert_eq!(compared, 128);
+    assert_eq!(compared, 400);
 }

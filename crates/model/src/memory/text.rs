@@ -630,6 +630,14 @@ pub struct Decoder {
     /// `n_seqs` equal sequences, src/llama-context.cpp:2549-2550): a recurrent layer reads and
     /// writes one state row per sequence over `ub / n_seqs` tokens each.
     pub n_seqs: u64,
+    /// The recurrent memory's states (`mem_size` = `n_seq_max`, at least one): `build_rs`
+    /// reads `n_seqs` of them and copies the other `n_rs - n_seqs` (src/llama-graph.cpp:
+    /// 3525-3543).
+    pub n_rs: u64,
+    /// `sched_reserve` reserves its last prompt graph with one sequence (kimi-linear,
+    /// minimax-01: their decay input grows with the square of the tokens per sequence,
+    /// src/llama-context.cpp:712-725); the buffer is the larger of the two.
+    pub reserve_one_seq: bool,
     /// hy_v4's hyper-connection streams (`dsv4_hc_mult`, [`Family::HyV4`]).
     pub hy_hc: Option<u64>,
     /// The DSA indexer's queries and key rotated by the Hadamard input (deepseek32.cpp:246-255;
@@ -671,6 +679,22 @@ pub struct Glm5 {
 /// The bytes of the CPU compute buffer llama.cpp reserves for the graph (32-byte alignment,
 /// `TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
 pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
+    let bytes = graph_bytes(d);
+    if d.reserve_one_seq && d.n_seqs > 1 {
+        // One sequence of the whole ubatch: one KV stream, every other state copied.
+        let one = Decoder {
+            n_seqs: 1,
+            n_stream: 1,
+            ..d.clone()
+        };
+        bytes.max(graph_bytes(&one))
+    } else {
+        bytes
+    }
+}
+
+/// The bytes of one reserved graph (`ggml_gallocr_reserve_n`).
+fn graph_bytes(d: &Decoder) -> u64 {
     let mut b = Builder::new(d);
     match d.family {
         Family::Phi3 => b.phi3(),
@@ -2096,19 +2120,25 @@ impl<'d> Builder<'d> {
     /// sequence's state read by `read` (the states and the copy indices), and the other
     /// states' rows copied back (none here).
     fn build_rs(&mut self, width: u64, read: impl FnOnce(&mut Self, Id, Id) -> Id) -> Id {
-        // One state per sequence (`n_rs` = `n_seq_max` = the ubatch's `n_seqs`,
-        // src/llama-graph.cpp:3548-3569): the extra view is empty.
-        let ns = self.d.n_seqs;
+        // `n_rs` states (`mem_size`), the ubatch's `n_seqs` read through the main view and the
+        // others copied through the extra one (src/llama-graph.cpp:3548-3569); the head is 0.
+        let (ns, n_rs) = (self.d.n_seqs, self.d.n_rs.max(self.d.n_seqs));
+        let rest = n_rs - ns;
         let g = &mut self.g;
         let (main, extra) = *self.rs_copy.get_or_insert_with(|| {
-            let s_copy = g.input(Ty::I32, [ns, 1, 1, 1]);
+            let s_copy = g.input(Ty::I32, [n_rs, 1, 1, 1]);
             (
                 g.view(s_copy, [ns, 1, 1, 1], nb(4, [ns, 1, 1, 1]), 0),
-                g.view(s_copy, [0, 1, 1, 1], nb(4, [0, 1, 1, 1]), ns.saturating_mul(4)),
+                g.view(
+                    s_copy,
+                    [rest, 1, 1, 1],
+                    nb(4, [rest, 1, 1, 1]),
+                    ns.saturating_mul(4),
+                ),
             )
         });
-        let s = self.g.weight(Ty::F32, [width, ns, 1, 1]);
-        let states = self.g.reshape(s, [width, ns, 1, 1]);
+        let s = self.g.weight(Ty::F32, [width, n_rs, 1, 1]);
+        let states = self.g.reshape(s, [width, n_rs, 1, 1]);
         let zero = self
             .g
             .view(states, [width, 1, 1, 1], nb(4, [width, 1, 1, 1]), 0);
@@ -2120,11 +2150,11 @@ impl<'d> Builder<'d> {
         self.g.expand(out);
         let rows = self
             .g
-            .op(Op::GetRows, Ty::F32, [width, 0, 1, 1], &[states, extra]);
+            .op(Op::GetRows, Ty::F32, [width, rest, 1, 1], &[states, extra]);
         let dst = self.g.view(
             s,
-            [width, 0, 1, 1],
-            nb(4, [width, 0, 1, 1]),
+            [width, rest, 1, 1],
+            nb(4, [width, rest, 1, 1]),
             width.saturating_mul(4).saturating_mul(ns),
         );
         let st = self.g.cpy_into(rows, dst);
@@ -2206,7 +2236,9 @@ impl<'d> Builder<'d> {
             let ba = self.g.reshape(ba, [r.saturating_mul(2), h_k, nst, ns]);
             let ba_nb = nb(4, self.g.ne(ba));
             let b = self.g.view(ba, [r, h_k, nst, ns], ba_nb, 0);
-            let a = self.g.view(ba, [r, h_k, nst, ns], ba_nb, r.saturating_mul(4));
+            let a = self
+                .g
+                .view(ba, [r, h_k, nst, ns], ba_nb, r.saturating_mul(4));
             let b = self.g.cont(b);
             let beta = self.g.like(Op::Unary, b, &[]);
             let alpha = self.g.op(Op::Cont, Ty::F32, [h_v, nst, ns, 1], &[a]);
@@ -2231,9 +2263,12 @@ impl<'d> Builder<'d> {
         let state = self.rs_rows(n_embd_s);
         let state = self.g.reshape(state, [s_v, s_v, h_v, ns]);
         let kernel = w(&mut self.g, g.d_conv, conv_ch);
-        let conv_out = self
-            .g
-            .op(Op::Other, Ty::F32, [conv_ch, nst, ns, 1], &[conv_in, kernel]);
+        let conv_out = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [conv_ch, nst, ns, 1],
+            &[conv_in, kernel],
+        );
         let mix = self.g.like(Op::Unary, conv_out, &[]);
         let row = conv_ch.saturating_mul(4);
         let head_view = |b: &mut Self, head: u64, heads: u64, off: u64| {
@@ -2264,7 +2299,8 @@ impl<'d> Builder<'d> {
         let gated = self.g.like(Op::Mul, normed, &[silu]);
         let out = self.g.reshape(gated, [s_v.saturating_mul(h_v), nst, ns, 1]);
         let out = self.linear(out, self.d.n_embd, false);
-        self.g.reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
+        self.g
+            .reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
     }
 
     /// LFM2's causal short convolution (lfm2.cpp:159-231): the `in_proj` product split in
@@ -2294,7 +2330,9 @@ impl<'d> Builder<'d> {
         let conv = self.g.reshape(conv, [d_conv, n, ns, 1]);
         let bx = self.conv_input(conv, bx, d_conv, n);
         let kernel = w(&mut self.g, d_conv.saturating_add(1), n);
-        let conv_out = self.g.op(Op::Other, Ty::F32, [n, nst, ns, 1], &[bx, kernel]);
+        let conv_out = self
+            .g
+            .op(Op::Other, Ty::F32, [n, nst, ns, 1], &[bx, kernel]);
         let y = self.g.like(Op::Mul, c, &[conv_out]);
         let y = self.linear(y, n, false);
         self.g.reshape(y, [n, nst.saturating_mul(ns), 1, 1])
@@ -2307,20 +2345,18 @@ impl<'d> Builder<'d> {
     /// the output normed and gated by the sigmoid of two more low-rank products, made
     /// contiguous, the output product.
     fn kda(&mut self, cur: Id, k: Kda) -> Id {
-        let ub = self.d.ub;
+        let (ub, ns, nst) = (self.d.ub, self.d.n_seqs, self.d.n_seq_tokens());
         let (hd, nh) = (k.head_dim, k.n_head);
         let d_inner = hd.saturating_mul(nh);
         let d_conv1 = k.d_conv.saturating_sub(1);
         let per = d_conv1.saturating_mul(d_inner);
         let n_embd_r = per.saturating_mul(3);
         let n_embd_s = hd.saturating_mul(hd).saturating_mul(nh);
-        let conv_all = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
+        let conv_all = self.rs_rows(n_embd_r);
         let conv = |b: &mut Self, i: u64| {
             let state = b.g.view(
                 conv_all,
-                [d_conv1, d_inner, 1, 1],
+                [d_conv1, d_inner, ns, 1],
                 [
                     4,
                     d_conv1.saturating_mul(4),
@@ -2330,14 +2366,14 @@ impl<'d> Builder<'d> {
                 per.saturating_mul(4).saturating_mul(i),
             );
             let x = b.linear(cur, d_inner, false);
-            let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
+            let x = b.g.reshape(x, [d_inner, nst, ns, 1]);
             let conv_x = b.conv_input(state, x, d_conv1, d_inner);
             let kernel = w(&mut b.g, k.d_conv, d_inner);
             let x =
-                b.g.op(Op::Other, Ty::F32, [d_inner, ub, 1, 1], &[conv_x, kernel]);
+                b.g.op(Op::Other, Ty::F32, [d_inner, nst, ns, 1], &[conv_x, kernel]);
             let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
             let x = b.g.like(Op::Unary, x, &[]);
-            b.g.reshape(x, [hd, nh, ub, 1])
+            b.g.reshape(x, [hd, nh, nst, ns])
         };
         let q = conv(self, 0);
         let kk = conv(self, 1);
@@ -2365,14 +2401,12 @@ impl<'d> Builder<'d> {
             let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
             self.g.like(Op::Mul, g1, &[a])
         };
-        let g1 = self.g.reshape(g1, [hd, nh, ub, 1]);
+        let g1 = self.g.reshape(g1, [hd, nh, nst, ns]);
         let beta = self.linear(cur, nh, false);
-        let beta = self.g.reshape(beta, [1, nh, ub, 1]);
+        let beta = self.g.reshape(beta, [1, nh, nst, ns]);
         let beta = self.g.like(Op::Unary, beta, &[]);
-        let state = self.build_rs(n_embd_s, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
-        });
-        let state = self.g.reshape(state, [hd, hd, nh, 1]);
+        let state = self.rs_rows(n_embd_s);
+        let state = self.g.reshape(state, [hd, hd, nh, ns]);
         let q = self.l2_norm(q);
         let kk = self.l2_norm(kk);
         let output = self.delta_net([q, kk, v, g1, beta, state], hd, nh);
@@ -2483,9 +2517,12 @@ impl<'d> Builder<'d> {
                 &[ssm, x, dt, a, b, c, ids],
             )
         });
-        let y_state = self
-            .g
-            .view(y_ssm, [n_s, 1, 1, 1], nb(4, [n_s, 1, 1, 1]), n_x.saturating_mul(4));
+        let y_state = self.g.view(
+            y_ssm,
+            [n_s, 1, 1, 1],
+            nb(4, [n_s, 1, 1, 1]),
+            n_x.saturating_mul(4),
+        );
         let s_dst = self.g.weight(Ty::F32, [n_s, 1, 1, 1]);
         let st = self.g.cpy_into(y_state, s_dst);
         self.g.expand(st);
@@ -2500,7 +2537,7 @@ impl<'d> Builder<'d> {
         let d_inner = head_dim.saturating_mul(n_head);
         let n_x = d_inner.saturating_mul(nst).saturating_mul(ns);
         let n_embd_s = d_state.saturating_mul(d_inner);
-        let state = [d_state, head_dim, n_head, ns];
+        let state = [d_state, head_dim, n_head, self.d.n_rs.max(ns)];
         let y_ssm = self.ssm_scan(state, n_embd_s, n_x, src);
         let y = self.g.view(
             y_ssm,
@@ -2547,9 +2584,12 @@ impl<'d> Builder<'d> {
         );
         let conv_x = self.conv_input(conv, x, d_conv1, s.d_inner);
         let conv_w = w(&mut self.g, s.d_conv, s.d_inner);
-        let x = self
-            .g
-            .op(Op::Other, Ty::F32, [s.d_inner, nst, ns, 1], &[conv_x, conv_w]);
+        let x = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [s.d_inner, nst, ns, 1],
+            &[conv_x, conv_w],
+        );
         let conv_b = w(&mut self.g, s.d_inner, 1);
         let x = self.g.like(Op::Add, x, &[conv_b]);
         let x = self.g.like(Op::Unary, x, &[]);
@@ -2582,7 +2622,7 @@ impl<'d> Builder<'d> {
         let x = self.g.reshape(x, [1, s.d_inner, nst, ns]);
         let a = w(&mut self.g, s.d_state, s.d_inner);
         let n_x = s.d_inner.saturating_mul(nst).saturating_mul(ns);
-        let state = [s.d_state, 1, s.d_inner, ns];
+        let state = [s.d_state, 1, s.d_inner, self.d.n_rs.max(ns)];
         let y_ssm = self.ssm_scan(state, n_embd_s, n_x, [x, dt, a, bm, cm]);
         let y = self.g.view(
             y_ssm,
@@ -2596,7 +2636,8 @@ impl<'d> Builder<'d> {
         let zc = self.g.cont(z);
         let y = self.g.like(Op::Glu, zc, &[y]);
         let out = self.linear(y, self.d.n_embd, false);
-        self.g.reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
+        self.g
+            .reshape(out, [self.d.n_embd, nst.saturating_mul(ns), 1, 1])
     }
 
     /// `build_mamba2_layer` (src/models/mamba-base.cpp:144-290) for the reserved ubatch (one
@@ -2639,9 +2680,12 @@ impl<'d> Builder<'d> {
         );
         let conv_x = self.conv_input(conv, xbc, s.d_conv.saturating_sub(1), conv_dim);
         let conv_w = w(&mut self.g, s.d_conv, conv_dim);
-        let xbc = self
-            .g
-            .op(Op::Other, Ty::F32, [conv_dim, nst, ns, 1], &[conv_x, conv_w]);
+        let xbc = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [conv_dim, nst, ns, 1],
+            &[conv_x, conv_w],
+        );
         let conv_b = w(&mut self.g, conv_dim, 1);
         let xbc = self.g.like(Op::Add, xbc, &[conv_b]);
         let xbc = self.g.like(Op::Unary, xbc, &[]);
@@ -2686,41 +2730,43 @@ impl<'d> Builder<'d> {
     /// RMS-normed with its weight), `ssm_dt` and its bias, the selective scan, the skip term,
     /// the SwiGLU with z, the output product.
     fn plamo2_mamba(&mut self, cur: Id, p: Plamo2) -> Id {
-        let ub = self.d.ub;
+        let (ub, ns, nst) = (self.d.ub, self.d.n_seqs, self.d.n_seq_tokens());
         let d_conv1 = p.d_conv.saturating_sub(1);
         let head_dim = p.d_inner / p.n_head.max(1);
         let n_embd_r = d_conv1.saturating_mul(p.d_inner);
-        let conv = self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
-        let conv = self.g.reshape(conv, [d_conv1, p.d_inner, 1, 1]);
+        let conv = self.rs_rows(n_embd_r);
+        let conv = self.g.reshape(conv, [d_conv1, p.d_inner, ns, 1]);
+        let cur = self.g.reshape(cur, [self.d.n_embd, nst, ns, 1]);
         let zx = self.linear(cur, p.d_inner.saturating_mul(2), false);
         let zx = self.g.permute(zx, [0, 2, 1, 3]);
         let zx = self.g.op(
             Op::Cont,
             Ty::F32,
-            [head_dim.saturating_mul(2), p.n_head, ub, 1],
+            [head_dim.saturating_mul(2), p.n_head, nst, ns],
             &[zx],
         );
         let zx_nb = nb(4, self.g.ne(zx));
         let x = self.g.view(
             zx,
-            [head_dim, p.n_head, ub, 1],
+            [head_dim, p.n_head, nst, ns],
             zx_nb,
             head_dim.saturating_mul(4),
         );
-        let x = self.g.op(Op::Cont, Ty::F32, [p.d_inner, ub, 1, 1], &[x]);
-        let z = self.g.view(zx, [head_dim, p.n_head, ub, 1], zx_nb, 0);
+        let x = self.g.op(Op::Cont, Ty::F32, [p.d_inner, nst, ns, 1], &[x]);
+        let z = self.g.view(zx, [head_dim, p.n_head, nst, ns], zx_nb, 0);
         let conv_x = self.conv_input(conv, x, d_conv1, p.d_inner);
         let conv_w = w(&mut self.g, p.d_conv, p.d_inner);
-        let x = self
-            .g
-            .op(Op::Other, Ty::F32, [p.d_inner, ub, 1, 1], &[conv_x, conv_w]);
+        let x = self.g.op(
+            Op::Other,
+            Ty::F32,
+            [p.d_inner, nst, ns, 1],
+            &[conv_x, conv_w],
+        );
         let x = self.g.like(Op::Unary, x, &[]);
         let x_bcdt = self.linear(x, p.n_bcdt, false);
-        let bc_nb = nb(4, [p.n_bcdt, ub, 1, 1]);
+        let bc_nb = nb(4, [p.n_bcdt, nst, ns, 1]);
         let part = |b: &mut Self, width: u64, off: u64| {
-            b.g.view(x_bcdt, [width, ub, 1, 1], bc_nb, off.saturating_mul(4))
+            b.g.view(x_bcdt, [width, nst, ns, 1], bc_nb, off.saturating_mul(4))
         };
         let bm = part(self, p.d_state, 0);
         let cm = part(self, p.d_state, p.d_state);
@@ -2734,18 +2780,18 @@ impl<'d> Builder<'d> {
         let a = w(&mut self.g, 1, p.n_head);
         let x = self.g.view(
             x,
-            [head_dim, p.n_head, ub, 1],
-            nb(4, [head_dim, p.n_head, ub, 1]),
+            [head_dim, p.n_head, nst, ns],
+            nb(4, [head_dim, p.n_head, nst, ns]),
             0,
         );
         let row = |b: &mut Self, t: Id| {
             let st = nb(4, b.g.ne(t));
-            b.g.view(t, [p.d_state, 1, ub, 1], [4, st[1], st[1], st[2]], 0)
+            b.g.view(t, [p.d_state, 1, nst, ns], [4, st[1], st[1], st[2]], 0)
         };
         let bm = row(self, bm);
         let cm = row(self, cm);
         let y = self.scan_heads([x, dt, a, bm, cm], z, [p.d_state, head_dim, p.n_head]);
-        let y = self.g.reshape(y, [p.d_inner, ub, 1, 1]);
+        let y = self.g.reshape(y, [p.d_inner, nst, ns, 1]);
         let out = self.linear(y, self.d.n_embd, false);
         // A 2-D view of the product (:422): the post-mixer norm cannot run in place on it.
         self.g.reshape(out, [self.d.n_embd, ub, 1, 1])
@@ -3073,7 +3119,8 @@ impl<'d> Builder<'d> {
     /// `[head, head, n_head]`, the decays, the intra-block `QKᵀ·V` and the inter-block `Q·KV`,
     /// the new state stored back, the output normed, gated by `sigmoid(wg · x)`, projected.
     fn lightning(&mut self, cur: Id, x: Lightning) -> Id {
-        let (ub, hd, nh) = (self.d.ub, x.head, x.n_head);
+        let (hd, nh) = (x.head, x.n_head);
+        let (ub, ns, nst) = (self.d.ub, self.d.n_seqs, self.d.n_seq_tokens());
         // `llm_graph_input_la` (minimax-01.cpp:217-233): the slopes and decays, `n_head` (the
         // model's) wide.
         let g = &mut self.g;
@@ -3081,33 +3128,30 @@ impl<'d> Builder<'d> {
             *self.la.get_or_insert_with(|| {
                 [
                     g.input(Ty::F32, [nh, 1, 1, 1]),
-                    g.input(Ty::F32, [1, nh, ub, 1]),
-                    g.input(Ty::F32, [1, nh, ub, 1]),
-                    g.input(Ty::F32, [ub, ub, nh, 1]),
+                    g.input(Ty::F32, [1, nh, nst, ns]),
+                    g.input(Ty::F32, [1, nh, nst, ns]),
+                    g.input(Ty::F32, [nst, nst, nh, ns]),
                 ]
             });
         let n_embd_r = x.n_embd_r;
-        self.build_rs(n_embd_r, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_r, 1, 1, 1], &[states, ids])
-        });
+        self.rs_rows(n_embd_r);
         let slope_rate = self.g.like(Op::Scale, slopes, &[]);
+        let cur = self.g.reshape(cur, [self.d.n_embd, nst, 1, ns]);
         let qkv = self.linear(cur, hd.saturating_mul(3).saturating_mul(nh), false);
         let qkv = self.g.like(Op::Unary, qkv, &[]);
-        let qkv_nb = nb(4, [hd.saturating_mul(3), nh, ub, 1]);
+        let qkv_nb = nb(4, [hd.saturating_mul(3), nh, nst, ns]);
         let part = |b: &mut Self, i: u64| {
             b.g.view(
                 qkv,
-                [hd, nh, ub, 1],
+                [hd, nh, nst, ns],
                 qkv_nb,
                 hd.saturating_mul(4).saturating_mul(i),
             )
         };
         let (q, k, v) = (part(self, 0), part(self, 1), part(self, 2));
         let n_embd_s = x.n_embd_s;
-        let state = self.build_rs(n_embd_s, |b, states, ids| {
-            b.g.op(Op::GetRows, Ty::F32, [n_embd_s, 1, 1, 1], &[states, ids])
-        });
-        let kv_old = self.g.reshape(state, [hd, hd, nh, 1]);
+        let state = self.rs_rows(n_embd_s);
+        let kv_old = self.g.reshape(state, [hd, hd, nh, ns]);
         let decay = |b: &mut Self, t: Id| {
             let s = b.g.like(Op::Scale, t, &[]);
             b.g.like(Op::Unary, s, &[])
@@ -3136,12 +3180,12 @@ impl<'d> Builder<'d> {
         let k_after_t = self.g.cont(k_after_p);
         let kv_cur = self.g.mul_mat(k_after_t, v_t);
         let kv_new = self.g.like(Op::Add, kv_old_s, &[kv_cur]);
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, 1, 1, 1]);
+        let s_dst = self.g.weight(Ty::F32, [n_embd_s, ns, 1, 1]);
         let st = self.g.cpy_into(kv_new, s_dst);
         self.g.expand(st);
         let out_p = self.g.permute(out, [0, 2, 1, 3]);
         let out = self.g.cont(out_p);
-        let out = self.g.reshape(out, [hd.saturating_mul(nh), ub, 1, 1]);
+        let out = self.g.reshape(out, [hd.saturating_mul(nh), nst, 1, ns]);
         let out = self.norm(out, Op::RmsNorm, false);
         let gate = self.linear(cur, x.gate, false);
         let gate = self.g.like(Op::Unary, gate, &[]);
@@ -4407,7 +4451,7 @@ pub(crate) fn decoder(
         // minimax-01.cpp:11-16, 44-52: the lightning layers' widths (one QKV product, the
         // output gate), their state widths as the table sizes them.
         let lightning = match x.is_recurrent && arch == "minimax-01" {
-            true if o.n_parallel <= 1 && has(x.index, ".attn_norm_2.weight") => {
+            true if has(x.index, ".attn_norm_2.weight") => {
                 let head = width(x.n_embd_head_k)?;
                 let n_head = width(x.n_head)?;
                 let lt = Lightning {
@@ -4431,7 +4475,7 @@ pub(crate) fn decoder(
         };
         // plamo2.cpp:37-81, 280-281 (whole heads, no groups).
         let plamo2 = match x.is_recurrent && arch == "plamo2" {
-            true if o.n_parallel <= 1 => {
+            true => {
                 let h = |k: &str| l.hparams.int(k).and_then(width);
                 let p = Plamo2 {
                     d_conv: h("ssm_d_conv")?,
@@ -4449,7 +4493,6 @@ pub(crate) fn decoder(
                 }
                 Some(p)
             }
-            true => return None,
             false => None,
         };
         let ssm = match x.is_recurrent {
@@ -4513,7 +4556,10 @@ pub(crate) fn decoder(
                 arch,
                 "kimi-linear" | "glm5-next" | "bailingmoe3" | "kimi-k3"
             ) {
-            true if o.n_parallel <= 1 && has(x.index, ".attn_q.weight") => {
+            // Several sequences written for these graphs, not glm5-next's.
+            true if (o.n_parallel <= 1 || arch != "glm5-next")
+                && has(x.index, ".attn_q.weight") =>
+            {
                 let k = Kda {
                     d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
                     head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
@@ -5146,29 +5192,30 @@ pub(crate) fn decoder(
     // Several streams: the attention of `build_attn` (plain or latent) only; recurrent, sparse
     // and cache-less layers are not written for them.
     if streams > 1
-        && (layers
-            .iter()
-            .any(|x| {
-                !matches!(
-                    x.mixer,
-                    Mixer::Attention
-                        | Mixer::Ssm(_)
-                        | Mixer::ShortConv(_)
-                        | Mixer::Gdn(_)
-                        | Mixer::Ffn
-                ) || x.dsa.is_some()
-                    || x.msa
-            })
-            || !matches!(
-                family,
-                Family::Llama
-                    | Family::Phi3
-                    | Family::Gemma
-                    | Family::PostNorm
-                    | Family::Parallel(_)
-                    | Family::FalconH1
-            )
-            || matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"))
+        && (layers.iter().any(|x| {
+            !matches!(
+                x.mixer,
+                Mixer::Attention
+                    | Mixer::Ssm(_)
+                    | Mixer::ShortConv(_)
+                    | Mixer::Gdn(_)
+                    | Mixer::Kda(_)
+                    | Mixer::Plamo2(_)
+                    | Mixer::Lightning(_)
+                    | Mixer::Ffn
+            ) || x.dsa.is_some()
+                || x.msa
+        }) || !matches!(
+            family,
+            Family::Llama
+                | Family::Phi3
+                | Family::Gemma
+                | Family::PostNorm
+                | Family::Parallel(_)
+                | Family::FalconH1
+                | Family::KimiK3
+                | Family::Minimax01
+        ) || matches!(arch, "dream" | "llada" | "llada-moe" | "rnd1"))
     {
         return None;
     }
@@ -5461,6 +5508,8 @@ pub(crate) fn decoder(
         v_rot,
         n_stream: streams,
         n_seqs: o.n_parallel.max(1),
+        n_rs: o.n_parallel.max(1),
+        reserve_one_seq: matches!(arch, "kimi-linear" | "minimax-01"),
         // kimi-k3.cpp:43-45.
         res_block: if arch == "kimi-k3" {
             u64::try_from(l.hparams.int("attn_res_block_size").unwrap_or(0)).ok()?
