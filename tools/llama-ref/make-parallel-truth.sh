@@ -10,8 +10,9 @@
 # the recurrent and hybrid ones whose layers read one state per sequence (Mamba: mamba, jamba;
 # Mamba-2: mamba2, falcon-h1, granitehybrid, nemotron_h, nemotron_h_moe, plamo2's; short
 # convolutions: lfm2, lfm2moe; gated delta nets: qwen35, qwen35moe, qwen3next; Kimi delta
-# attention: kimi-linear, kimi-k3, bailingmoe3; lightning attention: minimax-01) the corpus's full
-# files are written again (regen-corpus.sh: heads
+# attention: kimi-linear, kimi-k3, bailingmoe3; lightning attention: minimax-01; and glm5-next,
+# with one shared stream only: its k-pool indexer over several streams is not replayed) the
+# corpus's full files are written again (regen-corpus.sh: heads
 # checked equal to the committed ones) and measured by compute-bytes.sh (n_ctx 512 and 4096, flash
 # attention off and on) for N 2 and 4, unified off and on, with "n_parallel" and "kv_unified" in
 # each JSON line.
@@ -38,5 +39,11 @@ for n in 2 4; do
             EXTRA_JSON="\"n_parallel\": $n, \"kv_unified\": $unified, " \
             bash "$HERE/compute-bytes.sh" "$SCRATCH"/m/*.gguf >> "$OUT"
     done
+done
+regen_corpus "$SCRATCH/u" glm5-next
+for n in 2 4; do
+    REF_ARGS="--parallel $n --kv-unified 1" \
+        EXTRA_JSON="\"n_parallel\": $n, \"kv_unified\": true, " \
+        bash "$HERE/compute-bytes.sh" "$SCRATCH"/u/*.gguf >> "$OUT"
 done
 wc -l "$OUT"

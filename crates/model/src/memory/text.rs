@@ -672,8 +672,11 @@ pub struct Glm5 {
     pub top_k: u64,
     /// `indexer_kpool_select_tail`: the incomplete tail's `kpool - 1` cells selected too.
     pub select_tail: bool,
-    /// The indexer cache's cells (`kv_size`, one sequence).
+    /// The indexer cache's cells (`kv_size`, per stream).
     pub kv_size: u64,
+    /// `n_seq_max`: the reserved layout holds `kv_size / kpool` pools per sequence
+    /// (src/llama-memory-hybrid-idx.cpp:831-838).
+    pub n_seq_max: u64,
 }
 
 /// The bytes of the CPU compute buffer llama.cpp reserves for the graph (32-byte alignment,
@@ -3503,7 +3506,7 @@ impl<'d> Builder<'d> {
         let d = self.d;
         let ub = d.ub;
         let kp = x.kpool;
-        let n_pool_real = x.kv_size / kp.max(1);
+        let n_pool_real = (x.kv_size / kp.max(1)).saturating_mul(x.n_seq_max);
         let n_pool = n_pool_real
             .saturating_add(1)
             .div_ceil(64)
@@ -4556,10 +4559,7 @@ pub(crate) fn decoder(
                 arch,
                 "kimi-linear" | "glm5-next" | "bailingmoe3" | "kimi-k3"
             ) {
-            // Several sequences written for these graphs, not glm5-next's.
-            true if (o.n_parallel <= 1 || arch != "glm5-next")
-                && has(x.index, ".attn_q.weight") =>
-            {
+            true if has(x.index, ".attn_q.weight") => {
                 let k = Kda {
                     d_conv: l.hparams.int("ssm_d_conv").and_then(width)?,
                     head_dim: l.hparams.int("n_embd_head_kda").and_then(width)?,
@@ -5285,9 +5285,11 @@ pub(crate) fn decoder(
                 .int("indexer_kpool_select_tail")
                 .is_none_or(|v| v != 0),
             kv_size: n_kv,
+            n_seq_max: o.n_parallel.max(1),
         };
         let first_dsa = layers.iter().find(|x| x.mla.is_some());
         let n_pool = (n_kv / x.kpool)
+            .saturating_mul(x.n_seq_max)
             .saturating_add(1)
             .div_ceil(64)
             .saturating_mul(64)
@@ -5296,9 +5298,9 @@ pub(crate) fn decoder(
             .kpool
             .saturating_mul(n_pool.min(x.top_k / x.kpool))
             .saturating_add(if x.select_tail { x.kpool - 1 } else { 0 });
-        // One sequence: `n_seq_max` sequences multiply the pools (and the recurrent states).
+        // One KV stream (`--parallel 1` or `--kv-unified`).
         if l.hparams.int("dsv4_hc_mult") != Some(4)
-            || o.n_parallel > 1
+            || streams > 1
             || first_dsa.is_some_and(|x| !x.indexer_full)
             || layers
                 .iter()
