@@ -290,6 +290,11 @@ pub struct MemoryPlan {
     /// The reserved graph's shape (for the compute estimates).
     #[serde(skip)]
     pub compute_graph: compute::Graph,
+    /// The graph llama.cpp's flash-attention probe reserves (one token per sequence, flash
+    /// attention on: `resolve_fused_ops`, src/llama-context.cpp:507-560), where it is written
+    /// out (`text.rs`).
+    #[serde(skip)]
+    pub fa_probe: Option<text::Decoder>,
     /// `ssm_d_state`, `ssm_d_inner`, `ssm_n_group` (which SSM weights CUDA takes).
     #[serde(skip)]
     pub ssm: [u64; 3],
@@ -890,11 +895,28 @@ fn plan_inner(
                 Some(b) if b.streams > 1 => b.cells,
                 _ => n_kv,
             };
-            text::decoder(l, ub, n_kv, n_kv_swa, n_vocab, &options)
+            let probe = MemoryOptions {
+                flash_attn: true,
+                ..options
+            };
+            let n_seq = options.n_parallel.max(1);
+            Some((
+                text::decoder(l, ub, n_kv, n_kv_swa, n_vocab, &options)?,
+                text::decoder(l, n_seq, n_kv, n_kv_swa, n_vocab, &probe),
+            ))
         })
-        .map(|d| (text::cpu_compute_bytes(&d), d.family, d.n_kv, d.n_stream));
+        .map(|(d, probe)| {
+            (
+                text::cpu_compute_bytes(&d),
+                d.family,
+                d.n_kv,
+                d.n_stream,
+                probe,
+            )
+        });
+    let fa_probe = replayed.as_ref().and_then(|r| r.4.clone());
     let (compute_bytes, compute_formula) = match replayed {
-        Some((bytes, family, cells, streams)) => (
+        Some((bytes, family, cells, streams, _)) => (
             bytes,
             format!(
                 "llama.cpp's reserved graph ({family:?}: {ub} tokens, {cells} KV cells{}, flash attention {}) placed by a replay of ggml's graph allocator",
@@ -952,6 +974,7 @@ fn plan_inner(
         ssm: ["ssm_d_state", "ssm_d_inner", "ssm_n_group"].map(hint),
         graph: [ub, n_kv, embd, masks],
         compute_graph: graph,
+        fa_probe,
     };
     // The CPU backend cannot fail to place.
     let _ = apply_placement(&mut plan, &PlacementOptions::default());
@@ -1028,7 +1051,8 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
     if let Some(i) = plan.compute_formula.find(FA_NOTE) {
         plan.compute_formula.truncate(i);
     }
-    if o.backend == Backend::Cuda && plan.compute_graph.flash_attn && !cuda_flash_attn(plan, &p) {
+    if o.backend == Backend::Cuda && plan.compute_graph.flash_attn && !cuda_flash_attn(plan, o, &p)
+    {
         plan.compute_formula.push_str(FA_NOTE);
         plan.compute_formula.push_str(
             " (an attention layer on the GPU has head sizes without a CUDA kernel), GPU graph and masks without it",
@@ -1076,7 +1100,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     }
     let [ub, n_kv, embd, masks] = plan.graph;
     // `--flash-attn on` is llama.cpp's default `auto`, resolved per model and placement.
-    let fa = cuda_flash_attn(plan, p);
+    let fa = cuda_flash_attn(plan, o, p);
     let resolved;
     let graph = if fa == plan.compute_graph.flash_attn {
         &plan.compute_graph
@@ -1233,13 +1257,24 @@ fn offload_inputs(plan: &MemoryPlan, p: &Placement) -> (Vec<compute::LayerOffloa
 /// resolved per model and placement ([`compute::cuda_flash_attn_auto`]); a quantized V cache turns
 /// `auto` into `enabled` before any probe (`llama_init_from_model`,
 /// src/llama-context.cpp:3840-3844).
-fn cuda_flash_attn(plan: &MemoryPlan, p: &Placement) -> bool {
+fn cuda_flash_attn(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> bool {
     let on_gpu = |il: usize| p.layer_devices.get(il).is_some_and(|&d| d > 0);
     if plan.options.type_v.is_quantized() {
-        plan.compute_graph.flash_attn
-    } else {
-        compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu)
+        return plan.compute_graph.flash_attn;
     }
+    // Where the graph is written out, the scheduler's own assignment of the probe's graph.
+    let dev = |il: usize| {
+        let d = p.layer_devices.get(il).copied().unwrap_or(0);
+        text::Device::try_from(d).unwrap_or(text::Device::MAX)
+    };
+    let cache = |il: usize| if o.no_kv_offload { 0 } else { dev(il) };
+    let output = dev(p.layer_devices.len().saturating_sub(1));
+    let probed = plan
+        .fa_probe
+        .as_ref()
+        .filter(|_| plan.compute_graph.flash_attn)
+        .and_then(|d| text::cuda_flash_attn_auto(d, dev, cache, output));
+    probed.unwrap_or_else(|| compute::cuda_flash_attn_auto(&plan.compute_graph, on_gpu))
 }
 
 /// Layers placed on one GPU.

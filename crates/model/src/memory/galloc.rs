@@ -66,6 +66,8 @@ pub enum Op {
     Fill,
     /// Any other op that writes a new tensor (never in place).
     Other,
+    /// `ggml_set_rows` (a view of its destination, not a view op to the scheduler).
+    SetRows,
     Reshape,
     View,
     Permute,
@@ -109,6 +111,22 @@ struct Tensor {
     output: bool,
     /// Weights: data in their own buffer.
     external: bool,
+    /// The part of the model being built when the tensor was made.
+    stage: Stage,
+    /// A cache or recurrent state (external, but not a weight).
+    cache: bool,
+    /// A layer's `build_norm` output (`cb(cur, "norm", il)`), which llama.cpp pins to the layer's
+    /// device in small batches (src/llama-context.cpp:2643-2657).
+    norm: bool,
+}
+
+/// Where in the model a tensor was made: the inputs and embeddings, a layer, the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stage {
+    #[default]
+    Input,
+    Layer(u32),
+    Output,
 }
 
 impl Tensor {
@@ -140,6 +158,7 @@ pub struct Graph {
     nodes: Vec<Id>,
     leafs: Vec<Id>,
     visited: Vec<bool>,
+    stage: Stage,
 }
 
 impl Graph {
@@ -147,7 +166,8 @@ impl Graph {
         Self::default()
     }
 
-    fn push(&mut self, t: Tensor) -> Id {
+    fn push(&mut self, mut t: Tensor) -> Id {
+        t.stage = self.stage;
         self.tensors.push(t);
         self.visited.push(false);
         self.tensors.len() - 1
@@ -189,7 +209,27 @@ impl Graph {
             input: false,
             output: false,
             external: false,
+            stage: Stage::Input,
+            cache: false,
+            norm: false,
         })
+    }
+
+    /// Tensors made from now on belong to `stage`.
+    pub fn set_stage(&mut self, stage: Stage) {
+        self.stage = stage;
+    }
+
+    /// Marks a layer's norm output ([`Tensor::norm`]).
+    pub fn mark_norm(&mut self, t: Id) {
+        self.tensors[t].norm = true;
+    }
+
+    /// A cache or recurrent state: data in the cache's own buffer, on its layer's device.
+    pub fn cache(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        let t = self.weight(ty, ne);
+        self.tensors[t].cache = true;
+        t
     }
 
     /// A graph input (`ggml_new_tensor` + `ggml_set_input`).
@@ -211,7 +251,7 @@ impl Graph {
     /// KV cache).
     pub fn set_rows(&mut self, a: Id, b: Id, c: Id) -> Id {
         let (ne, nb) = (self.tensors[a].ne, self.tensors[a].nb);
-        let t = self.view_of(a, ne, nb, Op::View, true);
+        let t = self.view_of(a, ne, nb, Op::SetRows, true);
         self.tensors[t].src = vec![b, c, a];
         t
     }
@@ -261,6 +301,9 @@ impl Graph {
             input: false,
             output: false,
             external: false,
+            stage: Stage::Input,
+            cache: false,
+            norm: false,
         })
     }
 
@@ -360,6 +403,146 @@ impl Graph {
     /// `TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
     pub fn reserve(&self, alignment: u64) -> u64 {
         Allocator::new(self, alignment).run()
+    }
+}
+
+/// The device the scheduler gives each tensor of a graph: 0 the CPU (the lowest-priority
+/// backend), 1 and up the GPUs in priority order.
+pub type Device = u8;
+
+/// What the scheduler needs to know of the model's placement and of the GPU's ops.
+pub struct Placement<W: Fn(Stage) -> Device, C: Fn(Stage) -> Device, S: Fn(&Graph, Id) -> bool> {
+    /// The device of a weight made at a stage (`token_embd` stays on the CPU).
+    pub weight: W,
+    /// The device of a cache or state made at a stage.
+    pub cache: C,
+    /// Whether the GPU runs the op of a node.
+    pub gpu_supports: S,
+    /// Layer norms pinned to their layer's device (`ubatch.n_tokens < 32` or full offload).
+    pub pin_norms: bool,
+}
+
+impl Graph {
+    /// A tensor's shape, op and sources, for a placement's `gpu_supports`.
+    pub fn op_of(&self, t: Id) -> Op {
+        self.tensors[t].op
+    }
+
+    /// A tensor's sources.
+    pub fn src_of(&self, t: Id) -> &[Id] {
+        &self.tensors[t].src
+    }
+
+    /// The stage a tensor was made at.
+    pub fn stage_of(&self, t: Id) -> Stage {
+        self.tensors[t].stage
+    }
+
+    /// The nodes of an op, in graph order.
+    pub fn nodes_of(&self, op: Op) -> impl Iterator<Item = Id> + '_ {
+        self.nodes
+            .iter()
+            .copied()
+            .filter(move |&t| self.tensors[t].op == op)
+    }
+
+    /// The scheduler's first two passes (`ggml_backend_sched_split_graph`,
+    /// ggml/src/ggml-backend.cpp:1069-1196): each node on the device of its own or viewed buffer,
+    /// an input on the CPU, a node reading a weight on the weight's device (not a RoPE or a
+    /// flash attention: lines 921-991) unless the weight is in host memory and the GPU takes the
+    /// op over (a batch of 32 or more, `offload_op`), the layer norms pinned where the context
+    /// pins them; then the GPUs' assignments spread down and up the graph over nodes not yet
+    /// placed (the CPU's do not spread), then every device's. A node is left `None` only when
+    /// nothing placed reaches it. View ops take no part in the spreading.
+    pub fn sched_devices<W, C, S>(&self, p: &Placement<W, C, S>) -> Vec<Option<Device>>
+    where
+        W: Fn(Stage) -> Device,
+        C: Fn(Stage) -> Device,
+        S: Fn(&Graph, Id) -> bool,
+    {
+        let buf_dev = |t: Id| {
+            let x = &self.tensors[t];
+            x.external.then(|| {
+                if x.cache {
+                    (p.cache)(x.stage)
+                } else {
+                    (p.weight)(x.stage)
+                }
+            })
+        };
+        // get_op_batch_size (ggml-cuda.cu:5636-5649).
+        let batch = |x: &Tensor| match x.op {
+            Op::GetRows => 0,
+            Op::MulMat => x.ne[1],
+            Op::Rope => x.ne[2],
+            _ => x.ne[1].saturating_mul(x.ne[2]).saturating_mul(x.ne[3]),
+        };
+        let supports = |t: Id, d: Device| d == 0 || (p.gpu_supports)(self, t);
+        let from_cur = |t: Id| -> Option<Device> {
+            let x = &self.tensors[t];
+            if p.pin_norms && x.norm && matches!(x.stage, Stage::Layer(_)) {
+                let d = (p.weight)(x.stage);
+                if supports(t, d) {
+                    return Some(d);
+                }
+            }
+            if let Some(d) = buf_dev(t) {
+                return Some(d);
+            }
+            if let Some(d) = x.view_src.and_then(|(v, _)| buf_dev(v)) {
+                return Some(d);
+            }
+            if x.input {
+                return Some(0);
+            }
+            if x.op == Op::Rope || x.op == Op::FlashAttnExt {
+                return None;
+            }
+            let s = x
+                .src
+                .iter()
+                .find(|&&s| self.tensors[s].external && !self.tensors[s].cache)?;
+            let d = (p.weight)(self.tensors[*s].stage);
+            if d == 0 && batch(x) >= 32 && (p.gpu_supports)(self, t) {
+                return Some(1);
+            }
+            Some(d)
+        };
+        let mut dev: Vec<Option<Device>> = vec![None; self.tensors.len()];
+        for &t in &self.nodes {
+            dev[t] = from_cur(t);
+        }
+        let is_view_op = |t: Id| {
+            matches!(
+                self.tensors[t].op,
+                Op::Reshape | Op::View | Op::Permute | Op::Transpose
+            )
+        };
+        let order: Vec<Id> = self
+            .nodes
+            .iter()
+            .copied()
+            .filter(|&t| !is_view_op(t))
+            .collect();
+        for (gpu_only, rev) in [(true, false), (true, true), (false, false), (false, true)] {
+            let mut cur: Option<Device> = None;
+            let mut step = |t: Id| match dev[t] {
+                Some(d) => cur = (!gpu_only || d != 0).then_some(d),
+                None => {
+                    if let Some(c) = cur {
+                        if supports(t, c) {
+                            dev[t] = Some(c);
+                        }
+                    }
+                }
+            };
+            if rev {
+                order.iter().rev().for_each(|&t| step(t));
+            } else {
+                order.iter().for_each(|&t| step(t));
+            }
+        }
+        dev
     }
 }
 

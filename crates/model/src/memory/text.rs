@@ -12,7 +12,8 @@
 //! (1762-1961), and the cache's views and stores of src/llama-kv-cache.cpp (`get_k`/`get_v`
 //! 1276-1326, `cpy_k`/`cpy_v` 1328-1417, the index inputs 1419-1445).
 
-use super::galloc::{Graph, Id, Op, Ty};
+pub use super::galloc::Device;
+use super::galloc::{Graph, Id, Op, Placement, Stage, Ty};
 
 /// Which graph of `src/models/*.cpp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -698,6 +699,77 @@ pub fn cpu_compute_bytes(d: &Decoder) -> u64 {
 
 /// The bytes of one reserved graph (`ggml_gallocr_reserve_n`).
 fn graph_bytes(d: &Decoder) -> u64 {
+    build(d).reserve(32)
+}
+
+/// Where flash attention `auto` resolves on for CUDA with the layers on these devices
+/// (`resolve_fused_ops`, src/llama-context.cpp:507-560): `d` is the probe's graph (one token
+/// per sequence, flash attention on), placed by the scheduler's first passes
+/// ([`Graph::sched_devices`]; the layer norms pinned, a small batch); each `flash_attn_ext` must
+/// land on its layer's device (`layer_dev`; the output layer on `output_dev`, every KV cache or
+/// state on `cache_dev` of its layer). `None` for the graphs whose layers are not tagged yet.
+pub fn cuda_flash_attn_auto(
+    d: &Decoder,
+    layer_dev: impl Fn(usize) -> Device,
+    cache_dev: impl Fn(usize) -> Device,
+    output_dev: Device,
+) -> Option<bool> {
+    if !matches!(
+        d.family,
+        Family::Llama
+            | Family::Gemma
+            | Family::PostNorm
+            | Family::Phi3
+            | Family::Parallel(_)
+            | Family::FalconH1
+    ) || !d.flash_attn
+    {
+        return None;
+    }
+    let g = build(d);
+    let at = |stage: Stage, dev: &dyn Fn(usize) -> Device| match stage {
+        Stage::Input => 0,
+        Stage::Layer(il) => dev(il as usize),
+        Stage::Output => output_dev,
+    };
+    let placement = Placement {
+        weight: |st: Stage| at(st, &layer_dev),
+        cache: |st: Stage| at(st, &cache_dev),
+        gpu_supports: |g: &Graph, t: Id| {
+            g.op_of(t) != Op::FlashAttnExt || cuda_runs_flash_attn(g, t)
+        },
+        pin_norms: true,
+    };
+    let devs = g.sched_devices(&placement);
+    let on_layer = g.nodes_of(Op::FlashAttnExt).all(|t| match g.stage_of(t) {
+        Stage::Layer(il) => devs.get(t).copied().flatten().unwrap_or(0) == layer_dev(il as usize),
+        _ => true,
+    });
+    Some(on_layer)
+}
+
+/// `ggml_cuda_get_best_fattn_kernel` finds a kernel for these shapes at compute capability 9.0
+/// (ggml/src/ggml-cuda/fattn.cu:541-653: the head sizes, the grouped-query ratio the wide heads
+/// need with the reserved graph's mask and a KV length padded to 256).
+fn cuda_runs_flash_attn(g: &Graph, t: Id) -> bool {
+    let src = g.src_of(t);
+    let (Some(&q), Some(&k), Some(&v)) = (src.first(), src.get(1), src.get(2)) else {
+        return false;
+    };
+    let (hk, hv) = (g.ne(k)[0], g.ne(v)[0]);
+    let gqa = g.ne(q)[2].checked_div(g.ne(k)[2]).unwrap_or(0);
+    match hk {
+        40 | 64 | 72 | 80 | 96 | 112 | 128 | 256 => hv == hk,
+        192 => hv == 128 && gqa >= 2 && gqa % 8 == 0,
+        320 => hv == 256 && gqa >= 2 && gqa % 32 == 0,
+        512 => hv == 512 && gqa >= 2,
+        576 => hv == 512 && gqa >= 2,
+        _ => false,
+    }
+}
+
+/// The reserved graph of a decoder, built as llama.cpp builds it.
+fn build(d: &Decoder) -> Graph {
     let mut b = Builder::new(d);
     match d.family {
         Family::Phi3 => b.phi3(),
@@ -723,7 +795,7 @@ fn graph_bytes(d: &Decoder) -> u64 {
         }
         Family::KimiK3 => b.kimi_k3(),
     }
-    b.g.reserve(32)
+    b.g
 }
 
 struct Builder<'d> {
@@ -957,6 +1029,7 @@ impl<'d> Builder<'d> {
         if !weight {
             return n;
         }
+        self.g.mark_norm(n);
         let ne0 = self.g.ne(cur)[0];
         let mw = w(&mut self.g, ne0, 1);
         let mut cur = self.g.like(Op::Mul, n, &[mw]);
@@ -1245,7 +1318,7 @@ impl<'d> Builder<'d> {
             self.caches[0]
         };
         let n_kv = c.n_kv;
-        let k_cache = self.g.weight(Ty::F16, [kr, n_kv, 1, 1]);
+        let k_cache = self.g.cache(Ty::F16, [kr, n_kv, 1, 1]);
         let k_rows = self.g.view(k_cur, [kr, ub, 1, 1], nb(4, [kr, ub, 1, 1]), 0);
         let st = self.g.set_rows(k_cache, k_rows, c.k_idxs);
         self.g.expand(st);
@@ -1334,7 +1407,7 @@ impl<'d> Builder<'d> {
             (q, k)
         };
         // cpy_k into the indexer cache, expanded (deepseek32.cpp:257-260).
-        let cache = self.g.weight(Ty::F16, [ix.head, n_kv, 1, 1]);
+        let cache = self.g.cache(Ty::F16, [ix.head, n_kv, 1, 1]);
         let k_rows = self
             .g
             .view(k, [ix.head, ub, 1, 1], nb(4, [ix.head, ub, 1, 1]), 0);
@@ -1480,8 +1553,8 @@ impl<'d> Builder<'d> {
             l.n_head_kv.saturating_mul(l.head_v),
         );
         // The cache tensors (their own buffer): K rows, V rows or V transposed.
-        let k_cache = self.g.weight(Ty::F16, [gqa_k, n_kv, 1, 1]);
-        let v_cache = self.g.weight(Ty::F16, [gqa_v, n_kv, 1, 1]);
+        let k_cache = self.g.cache(Ty::F16, [gqa_k, n_kv, 1, 1]);
+        let v_cache = self.g.cache(Ty::F16, [gqa_v, n_kv, 1, 1]);
         // cpy_k: a 2-D view of the roped K, stored by rows.
         let k_rows = self
             .g
@@ -1987,7 +2060,7 @@ impl<'d> Builder<'d> {
         let c = self.caches[0];
         let n_kv = c.n_kv;
         // :358: the indexer key stored (`cpy_k`: a 2-D view, by rows).
-        let idx_cache = self.g.weight(Ty::F16, [m.dim, n_kv, 1, 1]);
+        let idx_cache = self.g.cache(Ty::F16, [m.dim, n_kv, 1, 1]);
         let ik_rows = self
             .g
             .view(ik, [m.dim, ub, 1, 1], nb(4, [m.dim, ub, 1, 1]), 0);
@@ -2004,8 +2077,8 @@ impl<'d> Builder<'d> {
         self.g.expand(k);
         self.g.expand(v);
         let (gqa_k, gqa_v) = (hkv.saturating_mul(dh), hkv.saturating_mul(l.head_v));
-        let k_cache = self.g.weight(Ty::F16, [gqa_k, n_kv, 1, 1]);
-        let v_cache = self.g.weight(Ty::F16, [gqa_v, n_kv, 1, 1]);
+        let k_cache = self.g.cache(Ty::F16, [gqa_k, n_kv, 1, 1]);
+        let v_cache = self.g.cache(Ty::F16, [gqa_v, n_kv, 1, 1]);
         let k_rows = self
             .g
             .view(k, [gqa_k, ub, 1, 1], nb(4, [gqa_k, ub, 1, 1]), 0);
@@ -2140,7 +2213,7 @@ impl<'d> Builder<'d> {
                 ),
             )
         });
-        let s = self.g.weight(Ty::F32, [width, n_rs, 1, 1]);
+        let s = self.g.cache(Ty::F32, [width, n_rs, 1, 1]);
         let states = self.g.reshape(s, [width, n_rs, 1, 1]);
         let zero = self
             .g
@@ -2451,7 +2524,7 @@ impl<'d> Builder<'d> {
             cx_nb,
             nst.saturating_mul(4),
         );
-        let dst = self.g.weight(Ty::F32, [d_conv1, channels, ns, 1]);
+        let dst = self.g.cache(Ty::F32, [d_conv1, channels, ns, 1]);
         let st = self.g.cpy_into(last, dst);
         self.g.expand(st);
         conv_x
@@ -2498,7 +2571,7 @@ impl<'d> Builder<'d> {
             width.saturating_mul(rows).saturating_mul(4),
         );
         let n_embd_s = width.saturating_mul(s_v);
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, ns, 1, 1]);
+        let s_dst = self.g.cache(Ty::F32, [n_embd_s, ns, 1, 1]);
         let st = self.g.cpy_into(new_state, s_dst);
         self.g.expand(st);
         output
@@ -2526,7 +2599,7 @@ impl<'d> Builder<'d> {
             nb(4, [n_s, 1, 1, 1]),
             n_x.saturating_mul(4),
         );
-        let s_dst = self.g.weight(Ty::F32, [n_s, 1, 1, 1]);
+        let s_dst = self.g.cache(Ty::F32, [n_s, 1, 1, 1]);
         let st = self.g.cpy_into(y_state, s_dst);
         self.g.expand(st);
         y_ssm
@@ -3183,7 +3256,7 @@ impl<'d> Builder<'d> {
         let k_after_t = self.g.cont(k_after_p);
         let kv_cur = self.g.mul_mat(k_after_t, v_t);
         let kv_new = self.g.like(Op::Add, kv_old_s, &[kv_cur]);
-        let s_dst = self.g.weight(Ty::F32, [n_embd_s, ns, 1, 1]);
+        let s_dst = self.g.cache(Ty::F32, [n_embd_s, ns, 1, 1]);
         let st = self.g.cpy_into(kv_new, s_dst);
         self.g.expand(st);
         let out_p = self.g.permute(out, [0, 2, 1, 3]);
@@ -3200,6 +3273,7 @@ impl<'d> Builder<'d> {
 
     /// The output head: the final norm (`t_embd`, an output) and the logits (an output).
     fn head(&mut self, cur: Id, out_ids: Id) {
+        self.g.set_stage(Stage::Output);
         let mut cur = self.layer_norm(cur);
         self.g.output(cur);
         if self.d.head_scale {
@@ -3299,6 +3373,8 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let mut residual = inp;
             let cur = self.norm(inp, Op::RmsNorm, d.norm_bias);
             let qkv = self.qkv_roped(cur, l, true);
@@ -3359,6 +3435,8 @@ impl<'d> Builder<'d> {
         let n = d.layers.len();
         let ne = [d.n_embd, d.ub, 1, 1];
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let mut normed = self.layer_norm(inp);
             // falcon.cpp:79-88: Falcon-40B's second norm feeds attention.
             let attn_in = if d.attn_norm_2 {
@@ -3629,7 +3707,7 @@ impl<'d> Builder<'d> {
         self.g.expand(absorbed);
         self.g.expand(kv_cmpr);
         let n_kv = c.n_kv;
-        let k_cache = self.g.weight(Ty::F16, [kv, n_kv, 1, 1]);
+        let k_cache = self.g.cache(Ty::F16, [kv, n_kv, 1, 1]);
         let k_rows = self
             .g
             .view(kv_cmpr, [kv, ub, 1, 1], nb(4, [kv, ub, 1, 1]), 0);
@@ -3684,7 +3762,7 @@ impl<'d> Builder<'d> {
         let w3 = di.saturating_mul(3);
         let packed = g.op(Op::Concat, Ty::F32, [w3, ub, 1, 1], &[kg, pzero]);
         let packed = g.reshape(packed, [w3, 1, ub, 1]);
-        let cache = g.weight(Ty::F16, [w3, x.kv_size, 1, 1]);
+        let cache = g.cache(Ty::F16, [w3, x.kv_size, 1, 1]);
         let rows_in = g.view(packed, [w3, ub, 1, 1], nb(4, [w3, ub, 1, 1]), 0);
         let st = g.set_rows(cache, rows_in, kp.k_idxs);
         g.expand(st);
@@ -3809,6 +3887,8 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let cur = self.layer_norm(inp);
             let qkv = self.qkv_roped(cur, l, false);
             let attn = self.attn(qkv, l);
@@ -3848,6 +3928,8 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let mut inp_sa = inp;
             // smallthinker.cpp:109: the router reads the layer input, before its norm.
             let mut probs = match &l.moe {
