@@ -295,6 +295,10 @@ pub struct MemoryPlan {
     /// out (`text.rs`).
     #[serde(skip)]
     pub fa_probe: Option<text::Decoder>,
+    /// The reserved prompt graph where it is written out (`text.rs`), for the CUDA scheduler's
+    /// replay.
+    #[serde(skip)]
+    pub pp_graph: Option<text::Decoder>,
     /// `ssm_d_state`, `ssm_d_inner`, `ssm_n_group` (which SSM weights CUDA takes).
     #[serde(skip)]
     pub ssm: [u64; 3],
@@ -912,11 +916,13 @@ fn plan_inner(
                 d.n_kv,
                 d.n_stream,
                 probe,
+                d,
             )
         });
     let fa_probe = replayed.as_ref().and_then(|r| r.4.clone());
+    let pp_graph = replayed.as_ref().map(|r| r.5.clone());
     let (compute_bytes, compute_formula) = match replayed {
-        Some((bytes, family, cells, streams, _)) => (
+        Some((bytes, family, cells, streams, _, _)) => (
             bytes,
             format!(
                 "llama.cpp's reserved graph ({family:?}: {ub} tokens, {cells} KV cells{}, flash attention {}) placed by a replay of ggml's graph allocator",
@@ -975,6 +981,7 @@ fn plan_inner(
         graph: [ub, n_kv, embd, masks],
         compute_graph: graph,
         fa_probe,
+        pp_graph,
     };
     // The CPU backend cannot fail to place.
     let _ = apply_placement(&mut plan, &PlacementOptions::default());
@@ -1136,6 +1143,27 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
     } else {
         compute::cpu(graph).bytes
     };
+    // One GPU, no tensor overrides, a graph written out: llama.cpp's scheduler replayed on the
+    // prompt and one-token graphs (`text::cuda_compute_bytes`).
+    if gpus.len() == 1 && o.overrides.is_empty() && !plan.options.type_k.is_quantized() {
+        if let (Some(pp), Some(tg)) = (&plan.pp_graph, &plan.fa_probe) {
+            let (mut pp, mut tg) = (pp.clone(), tg.clone());
+            pp.flash_attn &= fa;
+            tg.flash_attn &= fa;
+            let dev = |il: usize| {
+                let d = p.layer_devices.get(il).copied().unwrap_or(0);
+                text::Device::try_from(d).unwrap_or(text::Device::MAX)
+            };
+            let cache = |il: usize| if o.no_kv_offload { 0 } else { dev(il) };
+            let output = dev(p.layer_devices.len().saturating_sub(1));
+            let full_offload = p.n_gpu_layers > plan.n_layer_all;
+            if let Some(v) =
+                text::cuda_compute_bytes(&pp, &tg, gpus.len(), dev, cache, output, full_offload)
+            {
+                return v;
+            }
+        }
+    }
     let (layers, output_copy, host_weights) = offload_inputs(plan, p);
     let partial = host_weights || p.layer_devices.contains(&0);
     // The first GPU takes over the host-held layers' large ops (`compute::partial_offload_gpu`);

@@ -141,18 +141,21 @@ fn weights_and_caches_on_each_device_match_llama_cpp_cuda() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The CUDA compute buffers are an estimate (ggml's allocator is not replayed): the GPU one is
+/// The CUDA compute buffers. Where the graph is written out (`text.rs`; the families of
+/// `text::cuda_compute_bytes`), one GPU and no tensor override: llama.cpp's scheduler replayed
+/// (the devices of every node, the splits, the copies of what a split reads from another device,
+/// one buffer per device; the prompt and one-token graphs). Elsewhere an estimate: the GPU one
 /// the CPU graph estimate at full offload and, when layers or weights stay in host memory, the
 /// first GPU's graph of the ops op offload gives it (`compute::partial_offload_gpu`); the pinned
 /// host one the graph inputs. Of the 1536 figures (768 records × GPU and host) this many are
 /// within 10 % or 2 MiB of llama.cpp's; the test holds the count and the range of
 /// ours/llama.cpp's so a regression shows (`GGUFSCOPE_PRINT_COMPUTE=1` prints every figure
-/// outside). Flash attention `auto` follows the scheduler's placement of the probe graph where
-/// the graph is written out (the hybrids at n_gpu_layers 2: off, their attention layer on the
-/// CPU but its `flash_attn_ext` taken to the GPU by the recurrent layer after it). Furthest: the
-/// partial offload of the Mamba family (the scan CUDA cannot run), the MLA/DSA/QSA graphs.
-pub const CUDA_COMPUTE_WITHIN: usize = 1457;
-pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.20, 2.91);
+/// outside). Flash attention `auto` follows the scheduler's placement of the probe graph. Off by
+/// more: the graphs not replayed (MLA/DSA/QSA, hyper-connections, minimax-m3's sparse
+/// attention), and the replayed graphs' copies of weights, sized here as f16 (the files' weights
+/// are f32), and ggml-cuda's fused MoE ops, which keep some tensors alive longer.
+pub const CUDA_COMPUTE_WITHIN: usize = 1499;
+pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.59, 1.93);
 
 /// The CUDA compute buffers (the GPU one and the pinned host one) against llama.cpp's.
 #[test]
@@ -412,7 +415,7 @@ fn split_mode_none_reserves_compute_on_the_main_gpu_only() {
 /// With experts kept in host memory (`--n-cpu-moe`), ggml's scheduler still runs their
 /// `mul_mat_id` on the GPU for a batch of 32 rows or more, on a copy of the whole expert tensor
 /// (ggml-backend.cpp:961-980, 1370-1395): the GPU's compute buffer grows by at least the largest
-/// expert tensor left on the host, and the figure at n_cpu_moe 0 is the full-offload one.
+/// expert tensor left on the host.
 #[test]
 fn experts_on_the_host_are_copied_into_the_gpu_compute_buffer() {
     let plan = |n: u64| {
@@ -426,7 +429,6 @@ fn experts_on_the_host_are_copied_into_the_gpu_compute_buffer() {
         )
     };
     let full = plan(0);
-    assert_eq!(full.devices[1].compute_bytes, full.cpu_compute_bytes);
     let p = plan(2);
     let largest_expert = p
         .tensors

@@ -68,6 +68,8 @@ pub enum Op {
     Other,
     /// `ggml_set_rows` (a view of its destination, not a view op to the scheduler).
     SetRows,
+    /// `ggml_mul_mat_id`: the experts' products (a batch of `ne[2]` to the scheduler).
+    MulMatId,
     Reshape,
     View,
     Permute,
@@ -118,6 +120,8 @@ struct Tensor {
     /// A layer's `build_norm` output (`cb(cur, "norm", il)`), which llama.cpp pins to the layer's
     /// device in small batches (src/llama-context.cpp:2643-2657).
     norm: bool,
+    /// CUDA has no kernel for this node's op and shapes (set where the graph knows it).
+    no_cuda: bool,
 }
 
 /// Where in the model a tensor was made: the inputs and embeddings, a layer, the head.
@@ -212,6 +216,7 @@ impl Graph {
             stage: Stage::Input,
             cache: false,
             norm: false,
+            no_cuda: false,
         })
     }
 
@@ -223,6 +228,27 @@ impl Graph {
     /// Marks a layer's norm output ([`Tensor::norm`]).
     pub fn mark_norm(&mut self, t: Id) {
         self.tensors[t].norm = true;
+    }
+
+    /// An `ssm_conv` node (its input the convolved columns): CUDA's kernel takes channel counts
+    /// that are multiples of 128 (ggml-cuda.cu:5434-5437).
+    pub fn mark_ssm_conv(&mut self, t: Id) {
+        let x = self.tensors[t].src.first().map(|&s| self.tensors[s].ne[1]);
+        self.tensors[t].no_cuda = x.is_none_or(|c| c % 128 != 0);
+    }
+
+    /// An `ssm_scan` node (sources: states, x, dt, A, B, C, ids): CUDA's kernels
+    /// (ggml-cuda.cu:5418-5433) take Mamba-2 (A one wide) with 96, 128 or 256 states and heads a
+    /// multiple of 16 wide, Mamba-1 with 16 states, one-wide heads, a multiple of 128 heads and
+    /// one group.
+    pub fn mark_ssm_scan(&mut self, t: Id) {
+        let ne = |i: usize| self.tensors[t].src.get(i).map(|&s| self.tensors[s].ne);
+        let ok = match (ne(0), ne(3), ne(4)) {
+            (Some(s), Some(a), _) if a[0] == 1 => matches!(s[0], 96 | 128 | 256) && s[1] % 16 == 0,
+            (Some(s), Some(_), Some(b)) => s[0] == 16 && s[1] == 1 && s[2] % 128 == 0 && b[1] == 1,
+            _ => false,
+        };
+        self.tensors[t].no_cuda = !ok;
     }
 
     /// A cache or recurrent state: data in the cache's own buffer, on its layer's device.
@@ -304,6 +330,7 @@ impl Graph {
             stage: Stage::Input,
             cache: false,
             norm: false,
+            no_cuda: false,
         })
     }
 
@@ -402,7 +429,10 @@ impl Graph {
     /// align tensors to `alignment` bytes and size them by `ggml_nbytes` (the CPU: 32,
     /// `TENSOR_ALIGNMENT`, ggml/src/ggml-impl.h:44).
     pub fn reserve(&self, alignment: u64) -> u64 {
-        Allocator::new(self, alignment).run()
+        let leafs: Vec<(Id, usize)> = self.leafs.iter().map(|&t| (t, 0)).collect();
+        let nodes: Vec<(Id, usize)> = self.nodes.iter().map(|&t| (t, 0)).collect();
+        let sizes = Allocator::new(self, &[alignment]).run(&leafs, &nodes);
+        sizes.first().copied().unwrap_or(0)
     }
 }
 
@@ -474,7 +504,7 @@ impl Graph {
         let batch = |x: &Tensor| match x.op {
             Op::GetRows => 0,
             Op::MulMat => x.ne[1],
-            Op::Rope => x.ne[2],
+            Op::Rope | Op::MulMatId => x.ne[2],
             _ => x.ne[1].saturating_mul(x.ne[2]).saturating_mul(x.ne[3]),
         };
         let supports = |t: Id, d: Device| d == 0 || (p.gpu_supports)(self, t);
@@ -506,7 +536,9 @@ impl Graph {
             if d == 0 && batch(x) >= 32 && (p.gpu_supports)(self, t) {
                 return Some(1);
             }
-            Some(d)
+            // `ggml_backend_sched_backend_from_buffer` (:887-908): the weight's device only if it
+            // runs the op (no other reads its buffer); else left to the spreading.
+            supports(t, d).then_some(d)
         };
         let mut dev: Vec<Option<Device>> = vec![None; self.tensors.len()];
         for &t in &self.nodes {
@@ -544,6 +576,255 @@ impl Graph {
         }
         dev
     }
+
+    /// The device whose buffer holds a tensor's data: its own (a weight, a cache) or the one it
+    /// views.
+    fn buffer_device<W, C, S>(&self, p: &Placement<W, C, S>, t: Id) -> Option<Device>
+    where
+        W: Fn(Stage) -> Device,
+        C: Fn(Stage) -> Device,
+        S: Fn(&Graph, Id) -> bool,
+    {
+        let root = self.tensors[t].view_src.map_or(t, |(v, _)| v);
+        let x = &self.tensors[root];
+        x.external.then(|| {
+            if x.cache {
+                (p.cache)(x.stage)
+            } else {
+                (p.weight)(x.stage)
+            }
+        })
+    }
+
+    /// Whether CUDA runs a node (`ggml_backend_cuda_device_supports_op`,
+    /// ggml/src/ggml-cuda/ggml-cuda.cu:5149-5628, for the ops and types these graphs hold; a
+    /// flash attention's own check is the placement's).
+    pub fn cuda_runs(&self, t: Id) -> bool {
+        let x = &self.tensors[t];
+        if x.no_cuda {
+            return false;
+        }
+        let src0 = x.src.first().map(|&s| &self.tensors[s]);
+        let rows = |y: &Tensor| y.nb[0] == y.ty.size();
+        match (x.op, src0) {
+            (Op::Unary, Some(a)) => self.is_contiguous(x.src[0]) && a.ty != Ty::BF16,
+            (Op::Glu | Op::RmsNorm | Op::Norm, Some(a)) => rows(a),
+            (Op::Rope, Some(a)) => rows(a),
+            (Op::MulMat | Op::MulMatId, Some(a)) => {
+                let b = x.src.get(1).map(|&s| &self.tensors[s]);
+                rows(a) && b.is_some_and(|b| rows(b) && !(b.ty == Ty::F16 && a.ty != Ty::F16))
+            }
+            (Op::Scale, Some(a)) => a.ty == Ty::F32 || a.ty == Ty::BF16,
+            _ => true,
+        }
+    }
+
+    /// The scheduler's placement, splits and copies (`ggml_backend_sched_split_graph`,
+    /// ggml/src/ggml-backend.cpp:1069-1606: [`Self::sched_devices`], then the nodes left to the
+    /// device reading most of their sources' buffers, views on their source's device, the
+    /// splits — a new one where the device changes or a weight of another device is read after
+    /// the split's first copies — and a copy of each source kept on another device, made once
+    /// per device and allocated at the start of the first split reading it, its original kept
+    /// alive until then), and the graph allocator's reservation of the split graph, one buffer
+    /// per device (`alignments[d]`: 0 the host, 1.. the GPUs). Returns each buffer's bytes.
+    pub fn sched_reserve<W, C, S>(&self, p: &Placement<W, C, S>, alignments: &[u64]) -> Vec<u64>
+    where
+        W: Fn(Stage) -> Device,
+        C: Fn(Stage) -> Device,
+        S: Fn(&Graph, Id) -> bool,
+    {
+        let n_dev = u8::try_from(alignments.len()).unwrap_or(u8::MAX);
+        let mut dev = self.sched_devices(p);
+        let supports = |t: Id, d: Device| d == 0 || (p.gpu_supports)(self, t);
+        let is_view_op = |t: Id| {
+            matches!(
+                self.tensors[t].op,
+                Op::Reshape | Op::View | Op::Permute | Op::Transpose
+            )
+        };
+        let root = |t: Id| self.tensors[t].view_src.map_or(t, |(v, _)| v);
+        for &t in &self.leafs {
+            let x = &self.tensors[t];
+            dev[t] = self.buffer_device(p, t).or_else(|| x.input.then_some(0));
+        }
+        // Pass 3 (ggml-backend.cpp:1207-1267): a node no spreading reached goes to the device
+        // (GPUs first) reading most of its placed sources from its own buffers.
+        let buft = |dev: &[Option<Device>], s: Id| {
+            self.buffer_device(p, s).or(dev[s]).or_else(|| dev[root(s)])
+        };
+        for &t in &self.nodes {
+            if is_view_op(t) || dev[t].is_some() {
+                continue;
+            }
+            let mut best: Option<(usize, Device)> = None;
+            for d in (1..n_dev).chain([0]) {
+                if !supports(t, d) {
+                    continue;
+                }
+                let n = self.tensors[t]
+                    .src
+                    .iter()
+                    .filter(|&&s| {
+                        (dev[s].is_some() || dev[root(s)].is_some()) && buft(&dev, s) == Some(d)
+                    })
+                    .count();
+                if best.is_none_or(|(m, _)| n > m) {
+                    best = Some((n, d));
+                }
+            }
+            dev[t] = best.map(|(_, d)| d);
+        }
+        // Pass 4 (:1269-1302): views with their source; sources left with their reader.
+        for &t in &self.nodes {
+            if self.tensors[t].view_src.is_some() && dev[t].is_none() {
+                dev[t] = buft(&dev, root(t));
+            }
+            for i in 0..self.tensors[t].src.len() {
+                let s = self.tensors[t].src[i];
+                if dev[s].is_none() {
+                    dev[s] = if self.tensors[s].view_src.is_some() {
+                        buft(&dev, root(s))
+                    } else {
+                        dev[t]
+                    };
+                }
+            }
+            if dev[t].is_none() {
+                dev[t] = (1..n_dev).chain([0]).find(|&d| supports(t, d));
+            }
+        }
+        let at = |dev: &[Option<Device>], t: Id| dev[t].unwrap_or(0);
+        // Pass 5 (:1304-1392) and the split graph (:1470-1535).
+        let mut g = self.clone();
+        struct Split {
+            dev: Device,
+            start: usize,
+            end: usize,
+            inputs: Vec<Id>,
+        }
+        let Some(first) = self.nodes.iter().position(|&t| !is_view_op(t)) else {
+            return vec![0; alignments.len()];
+        };
+        let mut cur = at(&dev, self.nodes[first]);
+        let mut splits = vec![Split {
+            dev: cur,
+            start: 0,
+            end: self.nodes.len(),
+            inputs: Vec::new(),
+        }];
+        let mut copies: std::collections::HashMap<(Id, Device), Id> =
+            std::collections::HashMap::new();
+        for (i, &t) in self.nodes.iter().enumerate().skip(first) {
+            if is_view_op(t) {
+                continue;
+            }
+            let nd = at(&dev, t);
+            let has_inputs = splits.last().is_some_and(|s| !s.inputs.is_empty());
+            let weight_elsewhere = self.tensors[t].src.iter().any(|&s| {
+                let y = &self.tensors[s];
+                y.external && !y.cache && at(&dev, s) != cur && buft(&dev, s) != Some(cur)
+            });
+            if nd != cur || (has_inputs && weight_elsewhere) {
+                if let Some(last) = splits.last_mut() {
+                    last.end = i;
+                }
+                splits.push(Split {
+                    dev: nd,
+                    start: i,
+                    end: self.nodes.len(),
+                    inputs: Vec::new(),
+                });
+                cur = nd;
+            }
+            for j in 0..self.tensors[t].src.len() {
+                let s = self.tensors[t].src[j];
+                if at(&dev, s) == cur || buft(&dev, s) == Some(cur) {
+                    continue;
+                }
+                let c = match copies.get(&(s, cur)) {
+                    Some(&c) => c,
+                    None => {
+                        let y = &self.tensors[s];
+                        let c = g.push(Tensor {
+                            ty: y.ty,
+                            ne: y.ne,
+                            nb: y.nb,
+                            op: Op::None,
+                            src: Vec::new(),
+                            view_src: None,
+                            input: false,
+                            output: false,
+                            external: false,
+                            stage: y.stage,
+                            cache: false,
+                            norm: false,
+                            no_cuda: false,
+                        });
+                        dev.push(Some(cur));
+                        copies.insert((s, cur), c);
+                        if let Some(last) = splits.last_mut() {
+                            last.inputs.push(s);
+                        }
+                        c
+                    }
+                };
+                g.tensors[t].src[j] = c;
+            }
+        }
+        let mut nodes: Vec<(Id, usize)> = Vec::new();
+        // `RUST_LOG=ggufscope::sched=trace`: the splits, as `GGML_SCHED_DEBUG=2` prints them.
+        if tracing::enabled!(target: "ggufscope::sched", tracing::Level::TRACE) {
+            for (k, sp) in splits.iter().enumerate() {
+                let inputs: Vec<_> = sp
+                    .inputs
+                    .iter()
+                    .map(|&i| (self.tensors[i].op, self.tensors[i].ne))
+                    .collect();
+                tracing::trace!(target: "ggufscope::sched", "split {k}: device {}, inputs {inputs:?}", sp.dev);
+                for &t in self.nodes.get(sp.start..sp.end).unwrap_or(&[]) {
+                    if !is_view_op(t) {
+                        let x = &self.tensors[t];
+                        tracing::trace!(target: "ggufscope::sched", "  {:?} {:?} {:?}", x.op, x.ne, x.stage);
+                    }
+                }
+            }
+        }
+        for sp in &splits {
+            for &s in &sp.inputs {
+                let y = &self.tensors[s];
+                // The dependency keeping the copied tensor alive until the split starts: a view
+                // without an op, reading it.
+                let dep = g.push(Tensor {
+                    ty: y.ty,
+                    ne: y.ne,
+                    nb: y.nb,
+                    op: Op::None,
+                    src: vec![s],
+                    view_src: Some((root(s), true)),
+                    input: false,
+                    output: false,
+                    external: false,
+                    stage: y.stage,
+                    cache: false,
+                    norm: false,
+                    no_cuda: false,
+                });
+                nodes.push((dep, usize::from(at(&dev, s))));
+                if let Some(&c) = copies.get(&(s, sp.dev)) {
+                    nodes.push((c, usize::from(sp.dev)));
+                }
+            }
+            for &t in self.nodes.get(sp.start..sp.end).unwrap_or(&[]) {
+                nodes.push((t, usize::from(at(&dev, t))));
+            }
+        }
+        let leafs: Vec<(Id, usize)> = self
+            .leafs
+            .iter()
+            .map(|&t| (t, usize::from(at(&dev, t))))
+            .collect();
+        Allocator::new(&g, alignments).run(&leafs, &nodes)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -551,29 +832,26 @@ struct HashNode {
     n_children: u32,
     n_views: u32,
     allocated: bool,
+    buffer: usize,
     offset: u64,
 }
 
-/// `ggml_dyn_tallocr` with one chunk (a CPU buffer's maximum size is unbounded).
-struct Allocator<'g> {
-    g: &'g Graph,
+/// `ggml_dyn_tallocr` with one chunk (a buffer's maximum size is unbounded).
+struct DynAlloc {
     alignment: u64,
     /// Free blocks `(offset, size)`, sorted by offset; the last one is open-ended.
     free: Vec<(u64, u64)>,
     max_size: u64,
-    hn: Vec<HashNode>,
 }
 
 const OPEN_END: u64 = u64::MAX / 2;
 
-impl<'g> Allocator<'g> {
-    fn new(g: &'g Graph, alignment: u64) -> Self {
+impl DynAlloc {
+    fn new(alignment: u64) -> Self {
         Self {
-            g,
             alignment: alignment.max(1),
             free: vec![(0, OPEN_END)],
             max_size: 0,
-            hn: vec![HashNode::default(); g.tensors.len()],
         }
     }
 
@@ -646,6 +924,23 @@ impl<'g> Allocator<'g> {
         let pos = pos.unwrap_or(self.free.len());
         self.free.insert(pos, (offset, size));
     }
+}
+
+/// `ggml_gallocr` over one buffer per backend.
+struct Allocator<'g> {
+    g: &'g Graph,
+    bufs: Vec<DynAlloc>,
+    hn: Vec<HashNode>,
+}
+
+impl<'g> Allocator<'g> {
+    fn new(g: &'g Graph, alignments: &[u64]) -> Self {
+        Self {
+            g,
+            bufs: alignments.iter().map(|&a| DynAlloc::new(a)).collect(),
+            hn: vec![HashNode::default(); g.tensors.len()],
+        }
+    }
 
     fn is_view(&self, t: Id) -> bool {
         self.g.tensors[t].view_src.is_some()
@@ -656,7 +951,7 @@ impl<'g> Allocator<'g> {
     }
 
     /// `ggml_gallocr_allocate_node` (ggml-alloc.c:623-689).
-    fn allocate_node(&mut self, node: Id) {
+    fn allocate_node(&mut self, node: Id, buffer: usize) {
         if self.is_allocated(node) || self.is_view(node) {
             return;
         }
@@ -675,19 +970,26 @@ impl<'g> Allocator<'g> {
                 let ph = self.hn[parent];
                 if ph.n_children == 1 && ph.n_views == 0 {
                     // A view parent is never "own" (`allocated`), so only a plain parent
-                    // reaches here.
+                    // reaches here. The node takes the parent's buffer.
                     self.hn[node].offset = ph.offset;
+                    self.hn[node].buffer = ph.buffer;
                     self.hn[parent].allocated = false;
-                    let (psz, nsz) = (self.aligned(p.nbytes()), self.aligned(t.nbytes()));
+                    let Some(b) = self.bufs.get_mut(ph.buffer) else {
+                        return;
+                    };
+                    let (psz, nsz) = (b.aligned(p.nbytes()), b.aligned(t.nbytes()));
                     if psz > nsz {
-                        self.free_bytes(ph.offset + nsz, psz - nsz);
+                        b.free_bytes(ph.offset + nsz, psz - nsz);
                     }
                     return;
                 }
             }
         }
         let size = t.nbytes();
-        self.hn[node].offset = self.alloc(size);
+        self.hn[node].buffer = buffer;
+        if let Some(b) = self.bufs.get_mut(buffer) {
+            self.hn[node].offset = b.alloc(size);
+        }
     }
 
     /// `ggml_gallocr_free_node` (ggml-alloc.c:691-712).
@@ -696,43 +998,50 @@ impl<'g> Allocator<'g> {
             return;
         }
         let size = self.g.tensors[node].nbytes();
-        self.free_bytes(self.hn[node].offset, size);
+        let h = self.hn[node];
+        if let Some(b) = self.bufs.get_mut(h.buffer) {
+            b.free_bytes(h.offset, size);
+        }
         self.hn[node].allocated = false;
     }
 
-    /// `ggml_gallocr_alloc_graph_impl` (ggml-alloc.c:718-822); returns the chunk's `max_size`.
-    fn run(mut self) -> u64 {
+    /// `ggml_gallocr_alloc_graph_impl` (ggml-alloc.c:718-822) over `nodes` and `leafs` placed in
+    /// the buffers given; returns each buffer's chunk `max_size`.
+    fn run(mut self, leafs: &[(Id, usize)], nodes: &[(Id, usize)]) -> Vec<u64> {
         let g = self.g;
         // Every leaf without data of its own: inputs, and tensors a graph creates and fills
         // itself (weights are external and skipped).
-        for &leaf in &g.leafs {
-            self.allocate_node(leaf);
+        for &(leaf, b) in leafs {
+            self.allocate_node(leaf, b);
         }
-        for &node in &g.nodes {
+        for &(node, b) in nodes {
+            // A dependency node of the scheduler (a view without an op) adds no view.
             if let Some((v, _)) = g.tensors[node].view_src {
-                self.hn[v].n_views += 1;
+                if g.tensors[node].op != Op::None {
+                    self.hn[v].n_views += 1;
+                }
             }
             if g.tensors[node].input {
-                self.allocate_node(node);
+                self.allocate_node(node, b);
             }
             for &src in &g.tensors[node].src {
                 self.hn[src].n_children += 1;
                 if g.tensors[src].input {
-                    self.allocate_node(src);
+                    self.allocate_node(src, b);
                 }
             }
         }
-        for &node in &g.nodes {
+        for &(node, b) in nodes {
             for &parent in &g.tensors[node].src {
-                self.allocate_node(parent);
+                self.allocate_node(parent, b);
             }
-            self.allocate_node(node);
+            self.allocate_node(node, b);
             for &parent in &g.tensors[node].src {
                 let ph = &mut self.hn[parent];
                 ph.n_children -= 1;
                 if ph.n_children == 0 && ph.n_views == 0 {
                     if let Some((v, _)) = g.tensors[parent].view_src {
-                        self.hn[v].n_views -= 1;
+                        self.hn[v].n_views = self.hn[v].n_views.saturating_sub(1);
                         let vh = self.hn[v];
                         if vh.n_views == 0 && vh.n_children == 0 && vh.allocated {
                             self.free_node(v);
@@ -743,7 +1052,7 @@ impl<'g> Allocator<'g> {
                 }
             }
         }
-        self.max_size
+        self.bufs.iter().map(|b| b.max_size).collect()
     }
 }
 

@@ -748,6 +748,65 @@ pub fn cuda_flash_attn_auto(
     Some(on_layer)
 }
 
+/// The CUDA compute buffers of the reserved graphs, one per device (0 the pinned host buffer,
+/// 1.. the GPUs): llama.cpp's scheduler places the prompt graph `pp` and the one-token graph
+/// `tg` (flash attention as resolved) with the layers on `layer_dev`, their caches on
+/// `cache_dev`, the output layer on `output_dev` and `token_embd` in host memory, the GPU taking
+/// over the large batches of host weights; each device's buffer is the larger of the two
+/// reservations (`sched_reserve` reserves the prompt graph, the one-token graph, the prompt
+/// graph again: src/llama-context.cpp:665-732; `ggml_gallocr_reserve_n` never shrinks a buffer).
+/// GPU buffers align to 128 bytes (ggml-cuda.cu `ggml_backend_cuda_buffer_type_get_alignment`),
+/// the host one to 32. `None` where the graph's layers are not tagged yet, or for a cache type
+/// whose flash attention CUDA converts (only f16 caches here).
+#[allow(clippy::too_many_arguments)]
+pub fn cuda_compute_bytes(
+    pp: &Decoder,
+    tg: &Decoder,
+    n_gpu: usize,
+    layer_dev: impl Fn(usize) -> Device,
+    cache_dev: impl Fn(usize) -> Device,
+    output_dev: Device,
+    full_offload: bool,
+) -> Option<Vec<u64>> {
+    if !matches!(
+        pp.family,
+        Family::Llama
+            | Family::Gemma
+            | Family::PostNorm
+            | Family::Phi3
+            | Family::Parallel(_)
+            | Family::FalconH1
+    ) || pp.layers.iter().any(|x| x.msa)
+    {
+        return None;
+    }
+    let at = |stage: Stage, dev: &dyn Fn(usize) -> Device| match stage {
+        Stage::Input => 0,
+        Stage::Layer(il) => dev(il as usize),
+        Stage::Output => output_dev,
+    };
+    let mut alignments = vec![128u64; n_gpu.saturating_add(1)];
+    if let Some(h) = alignments.first_mut() {
+        *h = 32;
+    }
+    let mut out = vec![0u64; alignments.len()];
+    for (d, small) in [(pp, false), (tg, true)] {
+        let g = build(d);
+        let placement = Placement {
+            weight: |st: Stage| at(st, &layer_dev),
+            cache: |st: Stage| at(st, &cache_dev),
+            gpu_supports: |g: &Graph, t: Id| {
+                g.cuda_runs(t) && (g.op_of(t) != Op::FlashAttnExt || cuda_runs_flash_attn(g, t))
+            },
+            pin_norms: small || full_offload,
+        };
+        for (o, b) in out.iter_mut().zip(g.sched_reserve(&placement, &alignments)) {
+            *o = (*o).max(b);
+        }
+    }
+    Some(out)
+}
+
 /// `ggml_cuda_get_best_fattn_kernel` finds a kernel for these shapes at compute capability 9.0
 /// (ggml/src/ggml-cuda/fattn.cu:541-653: the head sizes, the grouped-query ratio the wide heads
 /// need with the reserved graph's mask and a KV length padded to 256).
@@ -1906,7 +1965,7 @@ impl<'d> Builder<'d> {
         let mm_id = |g: &mut Graph, rows: u64, cols: u64, x: Id, bias: bool| {
             let a = g.weight(Ty::F16, [cols, rows, m.n_expert, 1]);
             let y = g.op(
-                Op::MulMat,
+                Op::MulMatId,
                 Ty::F32,
                 [rows, m.n_used, ub, 1],
                 &[a, x, selected],
@@ -2345,6 +2404,7 @@ impl<'d> Builder<'d> {
             [conv_ch, nst, ns, 1],
             &[conv_in, kernel],
         );
+        self.g.mark_ssm_conv(conv_out);
         let mix = self.g.like(Op::Unary, conv_out, &[]);
         let row = conv_ch.saturating_mul(4);
         let head_view = |b: &mut Self, head: u64, heads: u64, off: u64| {
@@ -2409,6 +2469,7 @@ impl<'d> Builder<'d> {
         let conv_out = self
             .g
             .op(Op::Other, Ty::F32, [n, nst, ns, 1], &[bx, kernel]);
+        self.g.mark_ssm_conv(conv_out);
         let y = self.g.like(Op::Mul, c, &[conv_out]);
         let y = self.linear(y, n, false);
         self.g.reshape(y, [n, nst.saturating_mul(ns), 1, 1])
@@ -2447,6 +2508,7 @@ impl<'d> Builder<'d> {
             let kernel = w(&mut b.g, k.d_conv, d_inner);
             let x =
                 b.g.op(Op::Other, Ty::F32, [d_inner, nst, ns, 1], &[conv_x, kernel]);
+            b.g.mark_ssm_conv(x);
             let x = b.g.reshape(x, [d_inner, ub, 1, 1]);
             let x = b.g.like(Op::Unary, x, &[]);
             b.g.reshape(x, [hd, nh, nst, ns])
@@ -2586,12 +2648,14 @@ impl<'d> Builder<'d> {
         let n_s = n_embd_s.saturating_mul(self.d.n_seqs);
         let y_ssm = self.build_rs(n_embd_s, |bld, states, ids| {
             let ssm = bld.g.reshape(states, state);
-            bld.g.op(
+            let scan = bld.g.op(
                 Op::Other,
                 Ty::F32,
                 [n_x.saturating_add(n_s), 1, 1, 1],
                 &[ssm, x, dt, a, b, c, ids],
-            )
+            );
+            bld.g.mark_ssm_scan(scan);
+            scan
         });
         let y_state = self.g.view(
             y_ssm,
@@ -2666,6 +2730,7 @@ impl<'d> Builder<'d> {
             [s.d_inner, nst, ns, 1],
             &[conv_x, conv_w],
         );
+        self.g.mark_ssm_conv(x);
         let conv_b = w(&mut self.g, s.d_inner, 1);
         let x = self.g.like(Op::Add, x, &[conv_b]);
         let x = self.g.like(Op::Unary, x, &[]);
@@ -2762,6 +2827,7 @@ impl<'d> Builder<'d> {
             [conv_dim, nst, ns, 1],
             &[conv_x, conv_w],
         );
+        self.g.mark_ssm_conv(xbc);
         let conv_b = w(&mut self.g, conv_dim, 1);
         let xbc = self.g.like(Op::Add, xbc, &[conv_b]);
         let xbc = self.g.like(Op::Unary, xbc, &[]);
@@ -2838,6 +2904,7 @@ impl<'d> Builder<'d> {
             [p.d_inner, nst, ns, 1],
             &[conv_x, conv_w],
         );
+        self.g.mark_ssm_conv(x);
         let x = self.g.like(Op::Unary, x, &[]);
         let x_bcdt = self.linear(x, p.n_bcdt, false);
         let bc_nb = nb(4, [p.n_bcdt, nst, ns, 1]);
