@@ -1157,9 +1157,37 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
             let cache = |il: usize| if o.no_kv_offload { 0 } else { dev(il) };
             let output = dev(p.layer_devices.len().saturating_sub(1));
             let full_offload = p.n_gpu_layers > plan.n_layer_all;
-            if let Some(v) =
-                text::cuda_compute_bytes(&pp, &tg, gpus.len(), dev, cache, output, full_offload)
-            {
+            // The file's weights, for the copies of the ones read across devices (a quantized
+            // copy in a GPU buffer padded as ggml-cuda pads it).
+            let weights: Vec<text::WeightSize> = plan
+                .tensors
+                .iter()
+                .map(|t| {
+                    let pad = if t.ggml_type.is_quantized() && t.ne0 % 512 != 0 {
+                        let blocks =
+                            (512 - t.ne0 % 512) / t.ggml_type.block_size().unwrap_or(1).max(1);
+                        blocks.saturating_mul(t.ggml_type.type_size().unwrap_or(0))
+                    } else {
+                        0
+                    };
+                    text::WeightSize {
+                        layer: t.layer,
+                        ne: [t.ne0, t.ne1],
+                        bytes: t.bytes,
+                        gpu_pad: pad,
+                    }
+                })
+                .collect();
+            if let Some(v) = text::cuda_compute_bytes(
+                &pp,
+                &tg,
+                &weights,
+                gpus.len(),
+                dev,
+                cache,
+                output,
+                full_offload,
+            ) {
                 return v;
             }
         }

@@ -152,9 +152,9 @@ fn weights_and_caches_on_each_device_match_llama_cpp_cuda() {
 /// ours/llama.cpp's so a regression shows (`GGUFSCOPE_PRINT_COMPUTE=1` prints every figure
 /// outside). Flash attention `auto` follows the scheduler's placement of the probe graph. Off by
 /// more: the graphs not replayed (MLA/DSA/QSA, hyper-connections, minimax-m3's sparse
-/// attention), and the replayed graphs' copies of weights, sized here as f16 (the files' weights
-/// are f32), and ggml-cuda's fused MoE ops, which keep some tensors alive longer.
-pub const CUDA_COMPUTE_WITHIN: usize = 1499;
+/// attention), and ggml-cuda's fused MoE ops, which keep some tensors alive longer. (1311 of the
+/// 1536 are equal to the H200's printed figure.)
+pub const CUDA_COMPUTE_WITHIN: usize = 1503;
 pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.59, 1.93);
 
 /// The CUDA compute buffers (the GPU one and the pinned host one) against llama.cpp's.

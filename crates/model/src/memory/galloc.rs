@@ -122,6 +122,11 @@ struct Tensor {
     norm: bool,
     /// CUDA has no kernel for this node's op and shapes (set where the graph knows it).
     no_cuda: bool,
+    /// A weight's (or its copy's) bytes in the file's type, where known.
+    bytes: Option<u64>,
+    /// Bytes a GPU buffer adds (a quantized tensor's rows padded to 512,
+    /// `ggml_backend_cuda_buffer_type_get_alloc_size`, ggml-cuda.cu:911-917).
+    gpu_pad: u64,
 }
 
 /// Where in the model a tensor was made: the inputs and embeddings, a layer, the head.
@@ -134,8 +139,17 @@ pub enum Stage {
 }
 
 impl Tensor {
+    /// `ggml_backend_buft_get_alloc_size` in buffer `b` (0 the host, else a GPU).
+    fn alloc_size(&self, b: usize) -> u64 {
+        let pad = if b > 0 { self.gpu_pad } else { 0 };
+        self.nbytes().saturating_add(pad)
+    }
+
     /// `ggml_nbytes` of a tensor the allocator places (always contiguous here).
     fn nbytes(&self) -> u64 {
+        if let Some(b) = self.bytes {
+            return b;
+        }
         let mut n = self.ty.size();
         for (i, &e) in self.ne.iter().enumerate() {
             if e == 0 {
@@ -163,6 +177,21 @@ pub struct Graph {
     leafs: Vec<Id>,
     visited: Vec<bool>,
     stage: Stage,
+    /// The file's weights, to size the weights a graph reads ([`Graph::set_weight_sizes`]).
+    weight_sizes: Vec<WeightSize>,
+}
+
+/// A weight of the file as the scheduler's copies see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeightSize {
+    /// Its layer (`None`: the input or output layer's).
+    pub layer: Option<u32>,
+    /// `ne[0]`, `ne[1]`.
+    pub ne: [u64; 2],
+    /// `ggml_nbytes`.
+    pub bytes: u64,
+    /// What a GPU buffer adds to it.
+    pub gpu_pad: u64,
 }
 
 impl Graph {
@@ -217,6 +246,8 @@ impl Graph {
             cache: false,
             norm: false,
             no_cuda: false,
+            bytes: None,
+            gpu_pad: 0,
         })
     }
 
@@ -310,7 +341,28 @@ impl Graph {
     pub fn weight(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
         let t = self.new_op(ty, ne, Op::None, Vec::new());
         self.tensors[t].external = true;
+        // The largest of the file's weights of this stage and shape (a graph's weights carry no
+        // names; same-shaped ones of a layer differ only in type).
+        let layer = match self.stage {
+            Stage::Layer(il) => Some(il),
+            _ => None,
+        };
+        let known = self
+            .weight_sizes
+            .iter()
+            .filter(|w| w.layer == layer && w.ne == [ne[0], ne[1]])
+            .max_by_key(|w| w.bytes);
+        if let Some(w) = known {
+            self.tensors[t].bytes = Some(w.bytes);
+            self.tensors[t].gpu_pad = w.gpu_pad;
+        }
         t
+    }
+
+    /// The file's weights: the weights made from now on take their bytes (the copies the
+    /// scheduler makes of them are as large).
+    pub fn set_weight_sizes(&mut self, sizes: Vec<WeightSize>) {
+        self.weight_sizes = sizes;
     }
 
     fn view_of(&mut self, a: Id, ne: [u64; 4], nb: [u64; 4], op: Op, at_zero: bool) -> Id {
@@ -331,6 +383,8 @@ impl Graph {
             cache: false,
             norm: false,
             no_cuda: false,
+            bytes: None,
+            gpu_pad: 0,
         })
     }
 
@@ -759,6 +813,8 @@ impl Graph {
                             cache: false,
                             norm: false,
                             no_cuda: false,
+                            bytes: y.bytes,
+                            gpu_pad: y.gpu_pad,
                         });
                         dev.push(Some(cur));
                         copies.insert((s, cur), c);
@@ -808,6 +864,8 @@ impl Graph {
                     cache: false,
                     norm: false,
                     no_cuda: false,
+                    bytes: y.bytes,
+                    gpu_pad: y.gpu_pad,
                 });
                 nodes.push((dep, usize::from(at(&dev, s))));
                 if let Some(&c) = copies.get(&(s, sp.dev)) {
@@ -985,7 +1043,7 @@ impl<'g> Allocator<'g> {
                 }
             }
         }
-        let size = t.nbytes();
+        let size = t.alloc_size(buffer);
         self.hn[node].buffer = buffer;
         if let Some(b) = self.bufs.get_mut(buffer) {
             self.hn[node].offset = b.alloc(size);
@@ -997,8 +1055,8 @@ impl<'g> Allocator<'g> {
         if self.g.tensors[node].output {
             return;
         }
-        let size = self.g.tensors[node].nbytes();
         let h = self.hn[node];
+        let size = self.g.tensors[node].alloc_size(h.buffer);
         if let Some(b) = self.bufs.get_mut(h.buffer) {
             b.free_bytes(h.offset, size);
         }

@@ -12,7 +12,7 @@
 //! (1762-1961), and the cache's views and stores of src/llama-kv-cache.cpp (`get_k`/`get_v`
 //! 1276-1326, `cpy_k`/`cpy_v` 1328-1417, the index inputs 1419-1445).
 
-pub use super::galloc::Device;
+pub use super::galloc::{Device, WeightSize};
 use super::galloc::{Graph, Id, Op, Placement, Stage, Ty};
 
 /// Which graph of `src/models/*.cpp`.
@@ -762,6 +762,7 @@ pub fn cuda_flash_attn_auto(
 pub fn cuda_compute_bytes(
     pp: &Decoder,
     tg: &Decoder,
+    weights: &[WeightSize],
     n_gpu: usize,
     layer_dev: impl Fn(usize) -> Device,
     cache_dev: impl Fn(usize) -> Device,
@@ -791,7 +792,7 @@ pub fn cuda_compute_bytes(
     }
     let mut out = vec![0u64; alignments.len()];
     for (d, small) in [(pp, false), (tg, true)] {
-        let g = build(d);
+        let g = build_with(d, weights.to_vec());
         let placement = Placement {
             weight: |st: Stage| at(st, &layer_dev),
             cache: |st: Stage| at(st, &cache_dev),
@@ -829,7 +830,13 @@ fn cuda_runs_flash_attn(g: &Graph, t: Id) -> bool {
 
 /// The reserved graph of a decoder, built as llama.cpp builds it.
 fn build(d: &Decoder) -> Graph {
+    build_with(d, Vec::new())
+}
+
+/// [`build`] with the file's weight sizes ([`Graph::set_weight_sizes`]).
+fn build_with(d: &Decoder, weights: Vec<WeightSize>) -> Graph {
     let mut b = Builder::new(d);
+    b.g.set_weight_sizes(weights);
     match d.family {
         Family::Phi3 => b.phi3(),
         Family::Llama | Family::Gemma | Family::PostNorm => b.standard(),
