@@ -299,6 +299,9 @@ pub struct MemoryPlan {
     /// replay.
     #[serde(skip)]
     pub pp_graph: Option<text::Decoder>,
+    /// The CUDA compute buffers are the replay of llama.cpp's scheduler (not an estimate).
+    #[serde(skip)]
+    pub cuda_compute_replayed: bool,
     /// `ssm_d_state`, `ssm_d_inner`, `ssm_n_group` (which SSM weights CUDA takes).
     #[serde(skip)]
     pub ssm: [u64; 3],
@@ -982,6 +985,7 @@ fn plan_inner(
         compute_graph: graph,
         fa_probe,
         pp_graph,
+        cuda_compute_replayed: false,
     };
     // The CPU backend cannot fail to place.
     let _ = apply_placement(&mut plan, &PlacementOptions::default());
@@ -1055,8 +1059,11 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
     }
     // A plan placed again (`--fit`, `--ngl-step`) keeps only the latest placement's note.
     const FA_NOTE: &str = "; CUDA: flash attention auto resolved off";
-    if let Some(i) = plan.compute_formula.find(FA_NOTE) {
-        plan.compute_formula.truncate(i);
+    const SCHED_NOTE: &str = "; CUDA: llama.cpp's scheduler replayed";
+    for note in [FA_NOTE, SCHED_NOTE] {
+        if let Some(i) = plan.compute_formula.find(note) {
+            plan.compute_formula.truncate(i);
+        }
     }
     if o.backend == Backend::Cuda && plan.compute_graph.flash_attn && !cuda_flash_attn(plan, o, &p)
     {
@@ -1065,7 +1072,15 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
             " (an attention layer on the GPU has head sizes without a CUDA kernel), GPU graph and masks without it",
         );
     }
-    for (d, c) in devs.iter_mut().zip(compute_split(plan, o, &p)) {
+    let (split, replayed) = compute_split(plan, o, &p);
+    plan.cuda_compute_replayed = replayed;
+    if replayed {
+        plan.compute_formula.push_str(SCHED_NOTE);
+        plan.compute_formula.push_str(
+            " (each node's device, the splits and the copies of what a split reads from another device, one buffer per device; prompt and one-token graphs)",
+        );
+    }
+    for (d, c) in devs.iter_mut().zip(split) {
         d.compute_bytes = c;
     }
     for d in &mut devs {
@@ -1096,14 +1111,14 @@ pub fn apply_placement(plan: &mut MemoryPlan, o: &PlacementOptions) -> Result<()
 ///   cache of an iSWA model), each cache's V index input with flash attention off
 ///   (`n_ubatch · n_embd_v_gqa_max` i64, [`compute::Graph::v_idx_bytes`]) and the input embeddings (`get_rows` on the CPU-held
 ///   `token_embd`, `n_ubatch × n_embd` f32, and its copy), plus 64 KiB of small inputs.
-fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<u64> {
+fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> (Vec<u64>, bool) {
     let gpus = placement::gpus(o);
     let mut out = vec![0u64; 1 + gpus.len()];
     if o.backend == Backend::Cpu {
         if let Some(h) = out.first_mut() {
             *h = plan.cpu_compute_bytes;
         }
-        return out;
+        return (out, false);
     }
     let [ub, n_kv, embd, masks] = plan.graph;
     // `--flash-attn on` is llama.cpp's default `auto`, resolved per model and placement.
@@ -1188,7 +1203,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
                 output,
                 full_offload,
             ) {
-                return v;
+                return (v, true);
             }
         }
     }
@@ -1238,7 +1253,7 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> Vec<
             *c = if k == 0 { first } else { full_graph };
         }
     }
-    out
+    (out, false)
 }
 
 /// Per layer, what the first GPU copies when it runs a host-held layer's ops; the largest

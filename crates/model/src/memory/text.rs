@@ -231,6 +231,10 @@ pub struct Layer {
     /// MiniMax sparse attention ([`Decoder::msa`]) instead of `build_attn`
     /// (minimax-m3.cpp:334: the layers from `n_layer_dense_lead` on, flash attention on).
     pub msa: bool,
+    /// `attn_sinks`: a weight the softmax (or the flash attention) reads
+    /// (`ggml_soft_max_add_sinks`, `ggml_flash_attn_ext_add_sinks`, src/llama-graph.cpp:2664,
+    /// 2723): the scheduler places the op with it.
+    pub sinks: bool,
 }
 
 /// Where a DSA layer's top-k cells come from.
@@ -1683,18 +1687,20 @@ impl<'d> Builder<'d> {
         let qp = self.g.permute(q4, [0, 2, 1, 3]);
         let kp = self.g.permute(kk, [0, 2, 1, 3]);
         let vp = self.g.permute(vv, [0, 2, 1, 3]);
+        let sinks = l.sinks.then(|| w(&mut self.g, l.n_head, 1));
         let cur = if fa {
-            let o = self.g.op(
-                Op::FlashAttnExt,
-                Ty::F32,
-                [l.head_v, l.n_head, ub, 1],
-                &[qp, kp, vp, c.mask],
-            );
+            let mut src = vec![qp, kp, vp, c.mask];
+            src.extend(sinks);
+            let o = self
+                .g
+                .op(Op::FlashAttnExt, Ty::F32, [l.head_v, l.n_head, ub, 1], &src);
             self.g
                 .reshape(o, [l.head_v.saturating_mul(l.n_head), ub, 1, 1])
         } else {
             let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.like(Op::SoftMax, kq, &[c.mask]);
+            let mut src = vec![c.mask];
+            src.extend(sinks);
+            let kq = self.g.like(Op::SoftMax, kq, &src);
             let kqv = self.g.mul_mat(vp, kq);
             let p = self.g.permute(kqv, [0, 2, 1, 3]);
             self.g.op(
@@ -5132,6 +5138,7 @@ pub(crate) fn decoder(
                 && !has(x.index, ".ffn_gate.weight"),
             moe,
             msa: false,
+            sinks: has(x.index, ".attn_sinks.weight"),
             early_gate,
             ffn_clamp,
         });
