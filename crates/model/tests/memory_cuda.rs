@@ -152,10 +152,10 @@ fn weights_and_caches_on_each_device_match_llama_cpp_cuda() {
 /// ours/llama.cpp's so a regression shows (`GGUFSCOPE_PRINT_COMPUTE=1` prints every figure
 /// outside). Flash attention `auto` follows the scheduler's placement of the probe graph. Off by
 /// more: the graphs not replayed (MLA/DSA/QSA, hyper-connections, minimax-m3's sparse
-/// attention), and ggml-cuda's fused MoE ops, which keep some tensors alive longer. (1311 of the
+/// attention), and ggml-cuda's fused MoE ops, which keep some tensors alive longer. (1367 of the
 /// 1536 are equal to the H200's printed figure.)
-pub const CUDA_COMPUTE_WITHIN: usize = 1503;
-pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.59, 1.93);
+pub const CUDA_COMPUTE_WITHIN: usize = 1515;
+pub const CUDA_COMPUTE_RATIO_RANGE: (f64, f64) = (0.73, 1.93);
 
 /// The CUDA compute buffers (the GPU one and the pinned host one) against llama.cpp's.
 #[test]
@@ -451,13 +451,13 @@ fn experts_on_the_host_are_copied_into_the_gpu_compute_buffer() {
 /// `tools/llama-ref/make-cuda-standin-truth.sh`; the stand-in answers for the device as ggml-cuda
 /// does and gave the H200's figures on every record of `cuda-truth.json` but some MoE GPU buffers
 /// that ggml-cuda's fused MoE ops change, which neither the stand-in nor the replay follows):
-/// n_gpu_layers 999 and 1 with flash attention auto, 0 with it off, n_ctx 4096. Of the 710
+/// n_gpu_layers 999 and 1 with flash attention auto, 0 with it off, n_ctx 4096. Of the 740
 /// figures the replay covers, this many equal the printed one (`GGUFSCOPE_PRINT_COMPUTE=1` prints
 /// the others) and all but [`STANDIN_OUTSIDE_AT_MOST`] are within 10 % or 2 MiB; the replayed
 /// count shows a graph dropped. The two outside, both under: granite_swa at n_gpu_layers 0 with
 /// flash attention off (67.56 MiB, llama.cpp 107.56: its softmax with sinks does not take the
 /// KQ's memory there) and cogvlm at n_gpu_layers 1 (11.88, llama.cpp 14.05).
-pub const STANDIN_EQUAL_AT_LEAST: usize = 657;
+pub const STANDIN_EQUAL_AT_LEAST: usize = 685;
 pub const STANDIN_OUTSIDE_AT_MOST: usize = 2;
 
 #[test]
@@ -498,7 +498,7 @@ fn replayed_cuda_compute_buffers_match_llama_cpp_at_another_size() {
         println!("lines {lines}, replayed {replayed}, figures equal {equal}");
     }
     assert_eq!(lines, 384);
-    assert!(replayed >= 330, "replayed {replayed}");
+    assert!(replayed >= 370, "replayed {replayed}");
     assert!(equal >= STANDIN_EQUAL_AT_LEAST, "equal {equal}");
     assert!(
         outside.len() <= STANDIN_OUTSIDE_AT_MOST,

@@ -726,6 +726,11 @@ pub fn cuda_flash_attn_auto(
             | Family::Phi3
             | Family::Parallel(_)
             | Family::FalconH1
+            | Family::Minimax01
+            | Family::KimiK3
+            | Family::Deci
+            | Family::HyV4
+            | Family::Glm5Next
     ) || !d.flash_attn
     {
         return None;
@@ -781,6 +786,11 @@ pub fn cuda_compute_bytes(
             | Family::Phi3
             | Family::Parallel(_)
             | Family::FalconH1
+            | Family::Minimax01
+            | Family::KimiK3
+            | Family::Deci
+            | Family::HyV4
+            | Family::Glm5Next
     ) || pp.layers.iter().any(|x| x.msa)
     {
         return None;
@@ -2962,6 +2972,8 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let cur = self.norm(inp, Op::RmsNorm, false);
             let mut residual = cur;
             let mut cur = match l.mixer {
@@ -3001,7 +3013,9 @@ impl<'d> Builder<'d> {
         let inp = self.inp_embd();
         let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
         let mut streams = self.streams(inp, hc);
-        for l in &d.layers {
+        for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let residual = streams;
             let (cur, post) = self.hy_hc_pre(streams, hc);
             let cur = self.norm(cur, Op::RmsNorm, false);
@@ -3048,6 +3062,8 @@ impl<'d> Builder<'d> {
         let mut stack: Option<Id> = None;
         let mut inp = inp0;
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let prefix = inp;
             let cur = if bs > 0 {
                 self.res_mix(prefix, stack)
@@ -3570,6 +3586,8 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [d.ub, 1, 1, 1]);
         let n = d.layers.len();
         for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let mut inp_sa = inp;
             let mut cur = if l.n_head == 0 {
                 inp
@@ -3615,7 +3633,9 @@ impl<'d> Builder<'d> {
         let out_ids = self.g.input(Ty::I32, [ub, 1, 1, 1]);
         let mut inp_l = self.streams(inp, HC);
         let mut prev_sel = None;
-        for l in &d.layers {
+        for (il, l) in d.layers.iter().enumerate() {
+            self.g
+                .set_stage(Stage::Layer(u32::try_from(il).unwrap_or(u32::MAX)));
             let residual = inp_l;
             let (cur, post, comb) = self.hc_pre(inp_l);
             let cur = self.norm(cur, Op::RmsNorm, false);
