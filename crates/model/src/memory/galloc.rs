@@ -139,6 +139,28 @@ pub enum Stage {
 }
 
 impl Tensor {
+    /// `ggml_dup_tensor_layout`: a new tensor of the same type, shape and strides (a weight's
+    /// copy as large as the weight).
+    fn dup_layout(&self) -> Tensor {
+        Tensor {
+            ty: self.ty,
+            ne: self.ne,
+            nb: self.nb,
+            op: Op::None,
+            src: Vec::new(),
+            view_src: None,
+            input: false,
+            output: false,
+            external: false,
+            stage: self.stage,
+            cache: false,
+            norm: false,
+            no_cuda: false,
+            bytes: self.bytes,
+            gpu_pad: self.gpu_pad,
+        }
+    }
+
     /// `ggml_backend_buft_get_alloc_size` in buffer `b` (0 the host, else a GPU).
     fn alloc_size(&self, b: usize) -> u64 {
         let pad = if b > 0 { self.gpu_pad } else { 0 };
@@ -798,24 +820,7 @@ impl Graph {
                 let c = match copies.get(&(s, cur)) {
                     Some(&c) => c,
                     None => {
-                        let y = &self.tensors[s];
-                        let c = g.push(Tensor {
-                            ty: y.ty,
-                            ne: y.ne,
-                            nb: y.nb,
-                            op: Op::None,
-                            src: Vec::new(),
-                            view_src: None,
-                            input: false,
-                            output: false,
-                            external: false,
-                            stage: y.stage,
-                            cache: false,
-                            norm: false,
-                            no_cuda: false,
-                            bytes: y.bytes,
-                            gpu_pad: y.gpu_pad,
-                        });
+                        let c = g.push(self.tensors[s].dup_layout());
                         dev.push(Some(cur));
                         copies.insert((s, cur), c);
                         if let Some(last) = splits.last_mut() {
@@ -847,25 +852,12 @@ impl Graph {
         }
         for sp in &splits {
             for &s in &sp.inputs {
-                let y = &self.tensors[s];
                 // The dependency keeping the copied tensor alive until the split starts: a view
-                // without an op, reading it.
+                // without an op, reading it (`ggml_view_tensor`, ggml-backend.cpp:1505-1510).
                 let dep = g.push(Tensor {
-                    ty: y.ty,
-                    ne: y.ne,
-                    nb: y.nb,
-                    op: Op::None,
                     src: vec![s],
                     view_src: Some((root(s), true)),
-                    input: false,
-                    output: false,
-                    external: false,
-                    stage: y.stage,
-                    cache: false,
-                    norm: false,
-                    no_cuda: false,
-                    bytes: y.bytes,
-                    gpu_pad: y.gpu_pad,
+                    ..self.tensors[s].dup_layout()
                 });
                 nodes.push((dep, usize::from(at(&dev, s))));
                 if let Some(&c) = copies.get(&(s, sp.dev)) {

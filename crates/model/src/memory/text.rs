@@ -718,32 +718,13 @@ pub fn cuda_flash_attn_auto(
     cache_dev: impl Fn(usize) -> Device,
     output_dev: Device,
 ) -> Option<bool> {
-    if !matches!(
-        d.family,
-        Family::Llama
-            | Family::Gemma
-            | Family::PostNorm
-            | Family::Phi3
-            | Family::Parallel(_)
-            | Family::FalconH1
-            | Family::Minimax01
-            | Family::KimiK3
-            | Family::Deci
-            | Family::HyV4
-            | Family::Glm5Next
-    ) || !d.flash_attn
-    {
+    if !stages_tagged(d.family) || !d.flash_attn {
         return None;
     }
     let g = build(d);
-    let at = |stage: Stage, dev: &dyn Fn(usize) -> Device| match stage {
-        Stage::Input => 0,
-        Stage::Layer(il) => dev(il as usize),
-        Stage::Output => output_dev,
-    };
     let placement = Placement {
-        weight: |st: Stage| at(st, &layer_dev),
-        cache: |st: Stage| at(st, &cache_dev),
+        weight: |st: Stage| stage_device(st, &layer_dev, output_dev),
+        cache: |st: Stage| stage_device(st, &cache_dev, output_dev),
         gpu_supports: |g: &Graph, t: Id| {
             g.op_of(t) != Op::FlashAttnExt || cuda_runs_flash_attn(g, t)
         },
@@ -778,8 +759,35 @@ pub fn cuda_compute_bytes(
     output_dev: Device,
     full_offload: bool,
 ) -> Option<Vec<u64>> {
-    if !matches!(
-        pp.family,
+    if !stages_tagged(pp.family) || pp.layers.iter().any(|x| x.msa) {
+        return None;
+    }
+    let mut alignments = vec![128u64; n_gpu.saturating_add(1)];
+    if let Some(h) = alignments.first_mut() {
+        *h = 32;
+    }
+    let mut out = vec![0u64; alignments.len()];
+    for (d, small) in [(pp, false), (tg, true)] {
+        let g = build_with(d, weights.to_vec());
+        let placement = Placement {
+            weight: |st: Stage| stage_device(st, &layer_dev, output_dev),
+            cache: |st: Stage| stage_device(st, &cache_dev, output_dev),
+            gpu_supports: |g: &Graph, t: Id| {
+                g.cuda_runs(t) && (g.op_of(t) != Op::FlashAttnExt || cuda_runs_flash_attn(g, t))
+            },
+            pin_norms: small || full_offload,
+        };
+        for (o, b) in out.iter_mut().zip(g.sched_reserve(&placement, &alignments)) {
+            *o = (*o).max(b);
+        }
+    }
+    Some(out)
+}
+
+/// The graphs whose builders tag each tensor with its layer ([`Graph::set_stage`]).
+fn stages_tagged(f: Family) -> bool {
+    matches!(
+        f,
         Family::Llama
             | Family::Gemma
             | Family::PostNorm
@@ -791,35 +799,17 @@ pub fn cuda_compute_bytes(
             | Family::Deci
             | Family::HyV4
             | Family::Glm5Next
-    ) || pp.layers.iter().any(|x| x.msa)
-    {
-        return None;
-    }
-    let at = |stage: Stage, dev: &dyn Fn(usize) -> Device| match stage {
+    )
+}
+
+/// The device of what a stage made: the inputs (`token_embd`) on the CPU, a layer's on `dev`, the
+/// output layer's on `output_dev`.
+fn stage_device(stage: Stage, dev: &dyn Fn(usize) -> Device, output_dev: Device) -> Device {
+    match stage {
         Stage::Input => 0,
         Stage::Layer(il) => dev(il as usize),
         Stage::Output => output_dev,
-    };
-    let mut alignments = vec![128u64; n_gpu.saturating_add(1)];
-    if let Some(h) = alignments.first_mut() {
-        *h = 32;
     }
-    let mut out = vec![0u64; alignments.len()];
-    for (d, small) in [(pp, false), (tg, true)] {
-        let g = build_with(d, weights.to_vec());
-        let placement = Placement {
-            weight: |st: Stage| at(st, &layer_dev),
-            cache: |st: Stage| at(st, &cache_dev),
-            gpu_supports: |g: &Graph, t: Id| {
-                g.cuda_runs(t) && (g.op_of(t) != Op::FlashAttnExt || cuda_runs_flash_attn(g, t))
-            },
-            pin_norms: small || full_offload,
-        };
-        for (o, b) in out.iter_mut().zip(g.sched_reserve(&placement, &alignments)) {
-            *o = (*o).max(b);
-        }
-    }
-    Some(out)
 }
 
 /// `ggml_cuda_get_best_fattn_kernel` finds a kernel for these shapes at compute capability 9.0
