@@ -143,21 +143,31 @@ impl Tensor {
     /// copy as large as the weight).
     fn dup_layout(&self) -> Tensor {
         Tensor {
-            ty: self.ty,
-            ne: self.ne,
-            nb: self.nb,
-            op: Op::None,
-            src: Vec::new(),
+            stage: self.stage,
+            bytes: self.bytes,
+            gpu_pad: self.gpu_pad,
+            ..Tensor::plain(self.ty, self.ne, self.nb, Op::None, Vec::new())
+        }
+    }
+
+    /// A tensor made by an op: no view, not an input, output or weight.
+    fn plain(ty: Ty, ne: [u64; 4], nb: [u64; 4], op: Op, src: Vec<Id>) -> Tensor {
+        Tensor {
+            ty,
+            ne,
+            nb,
+            op,
+            src,
             view_src: None,
             input: false,
             output: false,
             external: false,
-            stage: self.stage,
+            stage: Stage::Input,
             cache: false,
             norm: false,
             no_cuda: false,
-            bytes: self.bytes,
-            gpu_pad: self.gpu_pad,
+            bytes: None,
+            gpu_pad: 0,
         }
     }
 
@@ -254,23 +264,7 @@ impl Graph {
     }
 
     fn new_op(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: Vec<Id>) -> Id {
-        self.push(Tensor {
-            ty,
-            ne,
-            nb: contiguous_nb(ty, ne),
-            op,
-            src,
-            view_src: None,
-            input: false,
-            output: false,
-            external: false,
-            stage: Stage::Input,
-            cache: false,
-            norm: false,
-            no_cuda: false,
-            bytes: None,
-            gpu_pad: 0,
-        })
+        self.push(Tensor::plain(ty, ne, contiguous_nb(ty, ne), op, src))
     }
 
     /// Tensors made from now on belong to `stage`.
@@ -392,21 +386,8 @@ impl Graph {
         let at_zero = at_zero && self.tensors[a].view_src.is_none_or(|(_, z)| z);
         let ty = self.tensors[a].ty;
         self.push(Tensor {
-            ty,
-            ne,
-            nb,
-            op,
-            src: vec![a],
             view_src: Some((base, at_zero)),
-            input: false,
-            output: false,
-            external: false,
-            stage: Stage::Input,
-            cache: false,
-            norm: false,
-            no_cuda: false,
-            bytes: None,
-            gpu_pad: 0,
+            ..Tensor::plain(ty, ne, nb, op, vec![a])
         })
     }
 
