@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ggufscope_gguf::{Gguf, ParseOptions};
-use ggufscope_model::{plan_memory_table, MemoryOptions};
+use ggufscope_model::{
+    apply_placement, plan_memory_table, Backend, MemoryOptions, PlacementOptions,
+};
 use ggufscope_testkit::{fixtures_dir, llama_archs_dir, llama_archs_sized_sets, read_fixture};
 
 use crate::memory_corpus::options;
@@ -208,8 +210,9 @@ fn expert_groups_equal_llama_cpp_printed_figures() {
 
 /// Extreme header values never panic the replay (the tests run with overflow checks): every
 /// size key of each replayed architecture's corpus file at 0, 1, 7, 2^16, 2^32 - 1 and
-/// 2^63 - 1, at n_ctx 512 with four sequences and flash attention off and at n_ctx 4096 with
-/// one and flash attention on, gives a plan or an error.
+/// 2^63 - 1, at n_ctx 512 with four sequences and flash attention off (placed on one CUDA GPU
+/// with one layer: the scheduler's replay) and at n_ctx 4096 with one and flash attention on,
+/// gives a plan or an error.
 #[test]
 fn replay_survives_hostile_sizes() {
     let suffixes = [
@@ -245,7 +248,7 @@ fn replay_survives_hostile_sizes() {
         "attention.indexer.top_k",
         "attention.indexer.head_count",
     ];
-    let (mut planned, mut replayed) = (0, 0);
+    let (mut planned, mut replayed, mut cuda_replayed) = (0, 0, 0);
     for name in [
         "llama-dense.gguf",
         "llama-moe.gguf",
@@ -297,9 +300,20 @@ fn replay_survives_hostile_sizes() {
                         n_parallel,
                         ..MemoryOptions::default()
                     };
-                    if let Ok((plan, _)) = plan_memory_table(&h, &arch, options) {
+                    if let Ok((mut plan, _)) = plan_memory_table(&h, &arch, options) {
                         planned += 1;
                         replayed += usize::from(plan.cpu_compute_replayed);
+                        // The CUDA scheduler's replay (one layer on the GPU) on the first.
+                        if n_parallel > 1 {
+                            let o = PlacementOptions {
+                                backend: Backend::Cuda,
+                                n_gpu_layers: Some(1),
+                                ..PlacementOptions::default()
+                            };
+                            if apply_placement(&mut plan, &o).is_ok() {
+                                cuda_replayed += usize::from(plan.cuda_compute_replayed);
+                            }
+                        }
                     }
                 }
             }
@@ -308,8 +322,8 @@ fn replay_survives_hostile_sizes() {
     // Both paths ran: the replay (hostile values within its bounds, or keys the graph does
     // not read) and the estimate.
     assert!(
-        planned > 100 && replayed > 50 && replayed < planned,
-        "{replayed} of {planned}"
+        planned > 100 && replayed > 50 && replayed < planned && cuda_replayed > 25,
+        "{replayed} of {planned}, CUDA {cuda_replayed}"
     );
 }
 
