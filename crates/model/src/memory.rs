@@ -1158,9 +1158,11 @@ fn compute_split(plan: &MemoryPlan, o: &PlacementOptions, p: &Placement) -> (Vec
     } else {
         compute::cpu(graph).bytes
     };
-    // One GPU, no tensor overrides, a graph written out: llama.cpp's scheduler replayed on the
-    // prompt and one-token graphs (`text::cuda_compute_bytes`).
-    if gpus.len() == 1 && o.overrides.is_empty() && !plan.options.type_k.is_quantized() {
+    // One GPU, no tensor overrides, f16 caches (CUDA's flash attention converts others to f16
+    // in its own allocation, fattn-common.cuh:53-85), a graph written out: llama.cpp's
+    // scheduler replayed on the prompt and one-token graphs (`text::cuda_compute_bytes`).
+    let f16_caches = plan.options.type_k == GgmlType::F16 && plan.options.type_v == GgmlType::F16;
+    if gpus.len() == 1 && o.overrides.is_empty() && f16_caches {
         if let (Some(pp), Some(tg)) = (&plan.pp_graph, &plan.fa_probe) {
             let (mut pp, mut tg) = (pp.clone(), tg.clone());
             pp.flash_attn &= fa;
