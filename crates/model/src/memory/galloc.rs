@@ -547,16 +547,6 @@ impl Graph {
         C: Fn(Stage) -> Device,
         S: Fn(&Graph, Id) -> bool,
     {
-        let buf_dev = |t: Id| {
-            let x = &self.tensors[t];
-            x.external.then(|| {
-                if x.cache {
-                    (p.cache)(x.stage)
-                } else {
-                    (p.weight)(x.stage)
-                }
-            })
-        };
         // get_op_batch_size (ggml-cuda.cu:5636-5649).
         let batch = |x: &Tensor| match x.op {
             Op::GetRows => 0,
@@ -573,10 +563,8 @@ impl Graph {
                     return Some(d);
                 }
             }
-            if let Some(d) = buf_dev(t) {
-                return Some(d);
-            }
-            if let Some(d) = x.view_src.and_then(|(v, _)| buf_dev(v)) {
+            // Its own buffer's or the one it views (`1.dst`, `1.vsrc`).
+            if let Some(d) = self.buffer_device(p, t) {
                 return Some(d);
             }
             if x.input {
