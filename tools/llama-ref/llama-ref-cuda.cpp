@@ -233,7 +233,11 @@ static void dev_props(ggml_backend_dev_t dev, ggml_backend_dev_props * p) {
     p->type = GGML_BACKEND_DEVICE_TYPE_GPU;
     p->device_id = nullptr;
     dev_memory(dev, &p->memory_free, &p->memory_total);
-    p->caps = { /* async */ false, /* host_buffer */ true, /* buffer_from_host_ptr */ false, /* events */ false };
+    // mmap_support as ggml-cuda sets it for a discrete GPU (ggml-cuda.cu:5128): without it the
+    // loader's AUTO mode turns mmap off (src/llama-model.cpp:1512-1521) and host weights go to
+    // the pinned buffer instead of the file's mapping (src/llama-model-loader.cpp:1269-1277).
+    p->caps = { /* async */ false, /* host_buffer */ true, /* buffer_from_host_ptr */ false, /* events */ false,
+                /* mmap_support */ true };
 }
 static ggml_backend_t dev_init(ggml_backend_dev_t dev, const char *) {
     ggml_backend_i iface = {};

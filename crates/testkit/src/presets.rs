@@ -345,9 +345,14 @@ pub fn tiny_qwen2() -> ModelFixture {
 /// repeating patterns (dense/MoE, SWA) carry on. Per-layer metadata arrays of the head's length
 /// are repeated the same way. Sizes only: the data is zeros.
 pub fn extend_corpus_head(path: &std::path::Path, n_layer: u64) -> ModelFixture {
-    let bytes = std::fs::read(path).unwrap();
+    extend_head_bytes(&std::fs::read(path).unwrap(), n_layer)
+}
+
+/// [`extend_corpus_head`] on a head already in memory (e.g. a gzipped fixture read with
+/// `read_fixture`).
+pub fn extend_head_bytes(bytes: &[u8], n_layer: u64) -> ModelFixture {
     let g =
-        ggufscope_gguf::Gguf::parse_with(&bytes, ggufscope_gguf::ParseOptions::lenient()).unwrap();
+        ggufscope_gguf::Gguf::parse_with(bytes, ggufscope_gguf::ParseOptions::lenient()).unwrap();
     let md = g.metadata();
     let arch = md
         .get_str("general.architecture")
@@ -409,4 +414,92 @@ pub fn extend_corpus_head(path: &std::path::Path, n_layer: u64) -> ModelFixture 
     }
     m.tensors.extend(tail_tensors);
     m
+}
+
+/// The tensor types of a "Q4_K_M-like" quantization of `m`, as llama.cpp's `llama-quantize`
+/// chooses them in outline (src/llama-quant.cpp, 0c1e570): only tensors it allows to be
+/// quantized (`tensor_allows_quantization`, 287-383: 2-D and 3-D tensors whose name ends in
+/// `weight`, not norms, the MoE router, altup/laurel, position/token-type embeddings, SSM and
+/// short convolutions, the time-mix vectors, MiniMax's indexer projections); Q6_K for the output
+/// (or the token embedding when it is tied), `attn_v`, `attn_qkv` and `ffn_down`, Q4_K for the
+/// rest; a row length the block does not divide falls back as `tensor_type_fallback` does
+/// (389-442: Q4_K to Q5_0, Q6_K to Q8_0, then F16). Not llama.cpp's exact Q4_K_M (which keeps
+/// half the `attn_v`/`ffn_down` in Q4_K and has per-architecture rules): the point is weights of
+/// block types in every role a real file has them.
+pub fn quantize_like_q4_k_m(m: &mut ModelFixture) {
+    const KEEP: [&str; 26] = [
+        "_norm.weight",
+        "ffn_gate_inp.weight",
+        "ffn_gate_tid2eid.weight",
+        "altup",
+        "laurel",
+        "per_layer_model_proj",
+        "ssm_conv1d",
+        "shortconv.conv.weight",
+        "indexer.k_proj.weight",
+        "indexer.q_proj.weight",
+        "time_mix_first.weight",
+        "time_mix_w0.weight",
+        "time_mix_w1.weight",
+        "time_mix_w2.weight",
+        "time_mix_v0.weight",
+        "time_mix_v1.weight",
+        "time_mix_v2.weight",
+        "time_mix_a0.weight",
+        "time_mix_a1.weight",
+        "time_mix_a2.weight",
+        "time_mix_g1.weight",
+        "time_mix_g2.weight",
+        "time_mix_decay_w1.weight",
+        "time_mix_decay_w2.weight",
+        "time_mix_lerp_fused.weight",
+        "attn_rel_b.weight",
+    ];
+    const KEEP_EXACT: [&str; 2] = ["position_embd.weight", "token_types.weight"];
+    let tied = !m.tensors.iter().any(|t| t.name == "output.weight");
+    let glm5_next = matches!(m.kv("general.architecture"),
+        Some(OwnedValue::String(a)) if a == b"glm5-next");
+    for t in &mut m.tensors {
+        let n = t.name.as_str();
+        let dims = t.dims.iter().rev().skip_while(|&&d| d == 1).count();
+        let allowed = dims >= 2
+            && n.ends_with("weight")
+            && !KEEP.iter().any(|k| n.contains(k))
+            && !KEEP_EXACT.contains(&n)
+            && !(glm5_next
+                && [
+                    "hc_",
+                    "indexer.attn_q_b",
+                    "indexer.attn_k",
+                    "indexer.proj",
+                    "indexer_compressor_gate",
+                    "indexer_compressor_ape",
+                    "ssm_f_a.weight",
+                    "ssm_f_b.weight",
+                    "ssm_g_a.weight",
+                    "ssm_g_b.weight",
+                    "ssm_beta.weight",
+                    "attn_kv_a_mqa.weight",
+                    "attn_k_b.weight",
+                    "attn_v_b.weight",
+                ]
+                .iter()
+                .any(|k| n.contains(k)));
+        if !allowed {
+            continue;
+        }
+        let six = n == "output.weight"
+            || (tied && n == "token_embd.weight")
+            || ["attn_v.weight", "attn_qkv.weight", "ffn_down"]
+                .iter()
+                .any(|k| n.contains(k));
+        let ne0 = t.dims.first().copied().unwrap_or(0);
+        t.ggml_type = match (six, ne0 % 256 == 0, ne0 % 32 == 0) {
+            (true, true, _) => GgmlType::Q6_K,
+            (false, true, _) => GgmlType::Q4_K,
+            (true, false, true) => GgmlType::Q8_0,
+            (false, false, true) => GgmlType::Q5_0,
+            (_, false, false) => GgmlType::F16,
+        };
+    }
 }
